@@ -1,0 +1,108 @@
+"""The conversational core every messenger shares: who is asking, in which language,
+what they may do, and the answers that need no domain data (help, refusal, App Home)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.directory import people_with_role, person_by_slack_id
+from bot.i18n import N_, Gettext, gettext_for, normalize_locale, pick
+from bot.roles import Authorizer
+from bot.views import Card, Context, Home, Message, Paragraph, Table
+from storage.models import Role
+
+
+@dataclass(frozen=True)
+class Command:
+    usage: str
+    description: str  # msgid, translated when shown
+    permission: str
+
+
+# The commands csatbot answers; `/csat help` lists those the caller may run.
+COMMANDS: list[Command] = [
+    Command("/csat help", N_("List the commands you can use."), "help"),
+]
+
+
+@dataclass
+class Caller:
+    user_id: str
+    locale: str
+    person_id: int | None = None
+    name: str = ""
+    roles: list[str] = field(default_factory=list)
+    role_names: list[str] = field(default_factory=list)
+
+    @property
+    def known(self) -> bool:
+        return self.person_id is not None
+
+    @property
+    def _(self) -> Gettext:
+        return gettext_for(self.locale)
+
+
+def identify(session: Session, user_id: str, company_locale: str,
+             messenger_locale: Callable[[str], str | None]) -> Caller:
+    """The person behind a messenger id; their locale from the people table, else the
+    messenger, else the company default. The messenger is asked only when needed."""
+    person = person_by_slack_id(session, user_id)
+    if person is None:
+        return Caller(user_id, normalize_locale(messenger_locale(user_id), company_locale))
+    if person.locale:
+        locale = normalize_locale(person.locale, company_locale)
+    else:
+        locale = normalize_locale(messenger_locale(user_id), company_locale)
+    roles = {r.key: r for r in session.scalars(select(Role).where(Role.key.in_(person.role_keys)))}
+    names = [pick(locale, roles[k].name_zh, roles[k].name_en) for k in person.role_keys if k in roles]
+    return Caller(user_id, locale, person.id, person.name, person.role_keys, names)
+
+
+def refusal(session: Session, caller: Caller) -> Message:
+    """A polite answer to someone csatbot does not know, naming who can add them."""
+    _ = caller._
+    admins = people_with_role(session, "quality_engineer")
+    names = "、".join(p.name for p in admins[:5]) if caller.locale == "zh-CN" else ", ".join(p.name for p in admins[:5])
+    if names:
+        who = _("Please ask a quality engineer ({names}) to add you to the people list.").format(names=names)
+    else:
+        who = _("Please ask your IT administrator to add you with `csatbot people import`.")
+    text = _("Sorry, csatbot does not know you yet, so it cannot act for you.")
+    return Message(text=text, cards=[Card(title=_("You are not registered"), parts=[Paragraph(text), Paragraph(who)])])
+
+
+def help_message(caller: Caller, authorizer: Authorizer) -> Message:
+    _ = caller._
+    rows = [[c.usage, _(c.description)] for c in COMMANDS if authorizer.allows(caller.roles, c.permission)]
+    return Message(
+        text=_("csatbot commands"),
+        cards=[Card(title=_("csatbot commands"), parts=[
+            Paragraph(_("csatbot runs the customer-satisfaction procedure: monthly figures, scorecards, "
+                        "complaints and their deadlines.")),
+            Table(columns=[_("Command"), _("What it does")], rows=rows),
+            Context(_("Your roles: {roles}").format(roles=", ".join(caller.role_names) or _("none"))),
+        ])],
+    )
+
+
+def unknown_command_message(caller: Caller, authorizer: Authorizer, text: str) -> Message:
+    _ = caller._
+    message = help_message(caller, authorizer)
+    notice = _("Unknown command: {text}").format(text=text)
+    message.text = notice
+    message.cards[0].parts.insert(0, Paragraph(notice, strong=True))
+    return message
+
+
+def home_view(caller: Caller, authorizer: Authorizer) -> Home:
+    _ = caller._
+    greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
+    return Home(cards=[
+        Card(title=_("csatbot"), parts=[Paragraph(greeting)]),
+        *help_message(caller, authorizer).cards,
+    ])

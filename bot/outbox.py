@@ -1,0 +1,220 @@
+"""The outbox: every outbound message is a row with a unique idempotency key.
+
+Enqueueing the same key twice (a restart, a second replica) inserts one row. Delivery
+claims a row with a conditional UPDATE, so two deliverers never send the same row; it
+honours Retry-After, backs off on other failures, and records where the message landed so
+that later messages can thread under it or update it in place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.ports import DeliveryError, Messenger, Posted
+from bot.views import Home, Message, home_from_dict, home_to_dict, message_from_dict, message_to_dict
+from storage.db import insert_ignoring_conflicts, transaction
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+CLAIM_SECONDS = 120
+MAX_ATTEMPTS = 8
+KINDS = ("post", "dm", "update", "ephemeral", "home", "image")
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def enqueue(
+    session: Session,
+    key: str,
+    kind: str,
+    target: str,
+    message: Message | Home | None,
+    now: dt.datetime,
+    *,
+    thread_of: str | None = None,
+    update_of: str | None = None,
+    ephemeral_user: str | None = None,
+    image: bytes | None = None,
+    image_title: str = "",
+    not_before: dt.datetime | None = None,
+) -> bool:
+    """Queue a message once per key. `thread_of` names the outbox key of the message to
+    reply under; `update_of` the key of the message to replace. Returns True if new."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {kind!r}")
+    payload: dict[str, Any] = {}
+    if isinstance(message, Home):
+        payload["home"] = home_to_dict(message)
+    elif message is not None:
+        payload["message"] = message_to_dict(message)
+    for name, value in (("thread_of", thread_of), ("update_of", update_of), ("user", ephemeral_user),
+                        ("image_title", image_title)):
+        if value:
+            payload[name] = value
+    return bool(
+        insert_ignoring_conflicts(
+            session,
+            OutboxMessage,
+            [{
+                "idempotency_key": key, "kind": kind, "target": target, "payload": payload, "image": image,
+                "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
+            }],
+        )
+    )
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+
+class Deliverer:
+    """Sends due outbox rows through a messenger port."""
+
+    def __init__(self, factory: sessionmaker[Session], messenger: Messenger, worker: str | None = None) -> None:
+        self.factory = factory
+        self.messenger = messenger
+        self.worker = worker or worker_id()
+
+    def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None) -> list[int]:
+        with self.factory() as session:
+            query = (
+                select(OutboxMessage.id)
+                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(limit)
+            )
+            if keys is not None:
+                query = query.where(OutboxMessage.idempotency_key.in_(keys))
+            return list(session.scalars(query))
+
+    def claim(self, row_id: int, now: dt.datetime) -> bool:
+        with transaction(self.factory) as session:
+            result = session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == row_id,
+                    OutboxMessage.status == "pending",
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                        attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    def deliver_due(self, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> DeliveryReport:
+        """Deliver what is due now; `keys` restricts to those rows (a reply sent at once)."""
+        report = DeliveryReport()
+        while True:
+            ids = self.due_ids(now, limit, keys)
+            if not ids:
+                return report
+            progressed = False
+            for row_id in ids:
+                if not self.claim(row_id, now):
+                    continue
+                outcome = self._deliver_claimed(row_id, now)
+                setattr(report, outcome, getattr(report, outcome) + 1)
+                progressed = progressed or outcome == "sent"
+            if not progressed:
+                return report
+
+    def _deliver_claimed(self, row_id: int, now: dt.datetime) -> str:
+        with self.factory() as session:
+            row = session.get(OutboxMessage, row_id)
+            assert row is not None
+            kind, target, payload, image, attempts = row.kind, row.target, dict(row.payload), row.image, row.attempts
+            parent = self._parent(session, payload)
+        if parent is False:
+            return self._release(row_id, now, now + dt.timedelta(seconds=5), "waiting for the parent message",
+                                 attempts, count_attempt=False)
+        try:
+            posted = self._send(kind, target, payload, image, parent)
+        except DeliveryError as error:
+            if error.permanent or attempts >= MAX_ATTEMPTS:
+                self._finish(row_id, "failed", now, None, str(error))
+                log.error("outbox %s failed for good: %s", row_id, error)
+                return "failed"
+            delay = error.retry_after if error.retry_after is not None else min(2 ** attempts, 600)
+            return self._release(row_id, now, now + dt.timedelta(seconds=delay), str(error), attempts)
+        self._finish(row_id, "sent", now, posted, None)
+        return "sent"
+
+    def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool:
+        """Where the parent of a thread reply or an update landed; False while it has not."""
+        key = payload.get("thread_of") or payload.get("update_of")
+        if not key:
+            return None
+        parent = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+        if parent is None or parent.status != "sent" or not parent.result_ts:
+            if parent is not None and parent.status == "failed":
+                return None
+            return False
+        return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts)
+
+    def _send(self, kind: str, target: str, payload: dict[str, Any], image: bytes | None,
+              parent: Posted | None | bool) -> Posted:
+        thread_ts = parent.ts if isinstance(parent, Posted) and "thread_of" in payload else None
+        if kind == "home":
+            home: Home = home_from_dict(payload["home"])
+            return self.messenger.publish_home(target, home)
+        if kind == "image":
+            assert image is not None
+            channel = parent.channel if isinstance(parent, Posted) else target
+            return self.messenger.upload_image(channel, image, "chart.png", payload.get("image_title", ""),
+                                               thread_ts)
+        message = message_from_dict(payload["message"])
+        if kind == "post":
+            return self.messenger.post(target, message, thread_ts)
+        if kind == "dm":
+            if isinstance(parent, Posted) and thread_ts:
+                return self.messenger.post(parent.channel, message, thread_ts)
+            return self.messenger.direct_message(target, message)
+        if kind == "ephemeral":
+            return self.messenger.post_ephemeral(target, payload["user"], message)
+        if kind == "update":
+            if not isinstance(parent, Posted):
+                raise DeliveryError("the message to update was never sent", permanent=True)
+            return self.messenger.update(parent.channel, parent.ts, message)
+        raise DeliveryError(f"unknown kind {kind}", permanent=True)
+
+    def _release(self, row_id: int, now: dt.datetime, when: dt.datetime, error: str, attempts: int,
+                 count_attempt: bool = True) -> str:
+        with transaction(self.factory) as session:
+            values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "next_attempt_at": when,
+                                      "last_error": error}
+            if not count_attempt:
+                values["attempts"] = attempts - 1
+            session.execute(update(OutboxMessage).where(
+                and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)).values(**values))
+        return "deferred"
+
+    def _finish(self, row_id: int, status: str, now: dt.datetime, posted: Posted | None, error: str | None) -> None:
+        with transaction(self.factory) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row_id)
+                .values(status=status, sent_at=now if posted else None, claimed_until=None, last_error=error,
+                        result_channel=posted.channel if posted else None, result_ts=posted.ts if posted else None)
+            )
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    ) or 0

@@ -1,0 +1,1 @@
+"""The edges: messenger adapters, the command line, the server, the composition root."""

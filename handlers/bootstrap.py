@@ -1,0 +1,44 @@
+"""The composition root: the one place that wires settings, storage, clock and messenger."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.clock import Clock, SystemClock
+from bot.context import AppContext
+from bot.outbox import Deliverer
+from bot.ports import Messenger
+from bot.roles import Authorizer
+from bot.settings import Settings
+from handlers.slack.messenger import SlackMessenger, make_client
+from storage.db import make_engine, make_session_factory, schema_state
+
+
+class SchemaOutOfDate(SystemExit):
+    pass
+
+
+def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Messenger | None = None,
+              engine: Engine | None = None, worker: str | None = None) -> AppContext:
+    engine = engine or make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+    if messenger is None:
+        messenger = SlackMessenger(make_client(settings.slack_bot_token, settings.api_url))
+    overrides = settings.extra.get("permissions") if isinstance(settings.extra.get("permissions"), dict) else None
+    return AppContext(
+        settings=settings, engine=engine, factory=factory, clock=clock or SystemClock(), messenger=messenger,
+        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, worker),
+    )
+
+
+def require_current_schema(engine: Engine, gettext: object = None) -> None:
+    """Refuse to run on a database whose schema is missing or older than this code."""
+    from bot.i18n import gettext_for
+
+    _ = gettext if callable(gettext) else gettext_for("en")
+    state = schema_state(engine)
+    if not state.up_to_date:
+        raise SchemaOutOfDate(
+            _("The database schema is out of date (database: {current}, this version: {head}). "
+              "Run `csatbot db upgrade` first.").format(current=state.current or _("empty"), head=state.head)
+        )

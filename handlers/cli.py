@@ -1,0 +1,364 @@
+"""The `csatbot` command line: installation, data, jobs and the server."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot import calendar as working_calendar
+from bot import directory
+from bot.clock import FixedClock
+from bot.context import AppContext
+from bot.defaults import seed_defaults
+from bot.i18n import N_, Gettext, gettext_for
+from bot.settings import Settings, check, effective
+from bot.tables import format_errors
+from bot.texts import UserError, display_width, pad
+from handlers.bootstrap import SchemaOutOfDate, bootstrap, require_current_schema
+from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
+
+
+def out(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def err(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def dump_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+def cmd_config_check(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    out(_("Effective configuration") + (f" ({settings.config_file})" if settings.config_file else ""))
+    width = max(len(name) for name, _v, _s in effective(settings))
+    for name, value, source in effective(settings):
+        out(f"  {name.ljust(width)}  {value or '-'}  [{source}]")
+    problems = check(settings)
+    try:
+        state = schema_state(make_engine(settings.database_url))
+        schema = _("current") if state.up_to_date else _("out of date: run `csatbot db upgrade`")
+        out(_("Database schema: {state}").format(state=schema))
+    except Exception as error:
+        out(_("Database: cannot connect ({error})").format(error=type(error).__name__))
+        problems_db = True
+    else:
+        problems_db = not state.up_to_date
+    if not problems:
+        out(_("No problems found."))
+    for problem in problems:
+        severity = _("needed to serve") if problem.needed_for else _("recommended")
+        out(f"  ✗ {problem.name}: {problem.message.render(_)} ({severity})")
+        out("      " + _("Fix: {fix}").format(fix=problem.fix.render(_)))
+    return 1 if problems_db or any("serve" in p.needed_for or "any" in p.needed_for for p in problems) else 0
+
+
+def cmd_db_upgrade(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    engine = make_engine(settings.database_url)
+    before = schema_state(engine)
+    upgrade_schema(engine)
+    with transaction(make_session_factory(engine)) as session:
+        added = seed_defaults(session)
+    after = schema_state(engine)
+    if before.current == after.current:
+        out(_("Schema already current ({head}).").format(head=after.head))
+    else:
+        out(_("Schema upgraded from {old} to {new}.").format(old=before.current or _("empty"), new=after.current))
+    seeded = {k: v for k, v in added.items() if v}
+    if seeded:
+        out(_("Defaults seeded: {counts}").format(counts=", ".join(f"{k}={v}" for k, v in seeded.items())))
+    else:
+        out(_("Defaults already present; nothing changed."))
+    return 0
+
+
+def cmd_db_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    state = schema_state(make_engine(settings.database_url))
+    out(_("Schema: database {current}, code {head}").format(current=state.current or _("empty"), head=state.head))
+    return 0 if state.up_to_date else 1
+
+
+def _context(settings: Settings, _: Gettext, now: dt.datetime | None = None) -> AppContext:
+    ctx = bootstrap(settings, clock=FixedClock(now) if now else None)
+    require_current_schema(ctx.engine, _)
+    return ctx
+
+
+def _import(settings: Settings, _: Gettext, path: str, importer: Any, what: str) -> int:
+    ctx = _context(settings, _)
+    try:
+        with ctx.session() as session:
+            result = importer(session, Path(path))
+            if not result.ok:
+                session.rollback()
+    except UserError as error:
+        err(error.text.render(_))
+        return 1
+    if not result.ok:
+        err(_("Nothing was imported; fix these rows and run the import again:"))
+        for line in format_errors(result.errors, _):
+            err("  " + line)
+        return 1
+    out(_("Imported {what}: {created} new, {updated} updated.").format(
+        what=_(what), created=result.created, updated=result.updated))
+    return 0
+
+
+def cmd_people_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    return _import(settings, _, args.file, directory.import_people, N_("people"))
+
+
+def cmd_customers_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    return _import(settings, _, args.file, directory.import_customers, N_("customers"))
+
+
+def _print_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    table = [[str(r.get(c) if not isinstance(r.get(c), list) else ";".join(r[c])) for c in columns] for r in rows]
+    widths = [max([len(c)] + [display_width(row[i]) for row in table]) for i, c in enumerate(columns)]
+    out("  ".join(pad(c, widths[i]) for i, c in enumerate(columns)).rstrip())
+    for row in table:
+        out("  ".join(pad(v, widths[i]) for i, v in enumerate(row)).rstrip())
+
+
+def cmd_people_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    with _context(settings, _).session() as session:
+        rows = directory.list_people(session)
+    if args.json:
+        dump_json(rows)
+    else:
+        _print_rows(rows, ["slack_user_id", "name", "roles", "department", "locale"])
+    return 0
+
+
+def cmd_customers_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    with _context(settings, _).session() as session:
+        rows = directory.list_customers(session)
+    if args.json:
+        dump_json(rows)
+    else:
+        _print_rows(rows, ["code", "name_zh", "name_en", "segment", "owner_name"])
+    return 0
+
+
+def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.demo_data import DemoSize, generate
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        if not directory.is_empty(session):
+            err(_("The database already has people or customers; demo data goes into an empty database only."))
+            return 1
+        summary = generate(session, DemoSize(args.customers, args.months), seed=args.seed, now=ctx.now(), tz=ctx.tz)
+    out(_("Demo company created: {summary}").format(summary=", ".join(f"{k}={v}" for k, v in summary.items())))
+    return 0
+
+
+def cmd_calendar_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    ctx = _context(settings, _)
+    path = Path(args.file)
+    if not path.is_file():
+        err(_("File not found: {path}").format(path=path))
+        return 1
+    days, errors = working_calendar.parse_calendar_file(path)
+    if errors:
+        err(_("Nothing was imported; fix these rows and run the import again:"))
+        for error in errors:
+            err("  " + _("Row {row}: {message}").format(row=error.row, message=error.message.render(_)))
+        return 1
+    years = sorted({d.year for d, _w, _n in days} | ({args.year} if args.year else set()))
+    if not years:
+        err(_("The file lists no days."))
+        return 1
+    with ctx.session() as session:
+        for year in years:
+            count = working_calendar.store_official_year(session, year, days, path.name)
+            out(_("Official arrangement for {year} loaded: {count} special days.").format(year=year, count=count))
+    return 0
+
+
+def cmd_calendar_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        calendar = working_calendar.WorkingCalendar.load(session)
+    known = calendar.knows_year(args.year)
+    days = calendar.special_days(args.year)
+    if args.json:
+        dump_json({"year": args.year, "known": known,
+                   "days": [{"date": d.day.isoformat(), "working": d.is_working, "source": d.source, "note": d.note}
+                            for d in days]})
+        return 0
+    if not known:
+        out(_("⚠ {year} is not known: Monday to Friday is assumed. Load it with `csatbot calendar import FILE`.")
+            .format(year=args.year))
+    out(_("Days in {year} that differ from Monday to Friday:").format(year=args.year))
+    weekdays = _("Mon Tue Wed Thu Fri Sat Sun").split()
+    for info in days:
+        if info.is_working:
+            kind = _("make-up working day") if info.day.weekday() >= 5 else _("working day")
+        else:
+            kind = _("day off")
+        note = _(info.note) if info.note else ""
+        out(f"  {info.day.isoformat()} {weekdays[info.day.weekday()]}  {kind}  {note}  [{info.source}]")
+    return 0
+
+
+def cmd_calendar_set(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    ctx = _context(settings, _)
+    try:
+        day = dt.date.fromisoformat(args.date)
+    except ValueError:
+        err(_("Date {value!r} is not YYYY-MM-DD.").format(value=args.date))
+        return 1
+    state = {"working": True, "off": False, "clear": None}[args.kind]
+    with ctx.session() as session:
+        working_calendar.set_company_day(session, day, state, args.note or "")
+    out(_("Company calendar updated for {day}.").format(day=day.isoformat()))
+    return 0
+
+
+def cmd_jobs_run_due(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from scheduled.jobs import run_due
+
+    now = None
+    if args.now:
+        try:
+            now = dt.datetime.fromisoformat(args.now)
+        except ValueError:
+            err(_("--now {value!r} is not an ISO-8601 time.").format(value=args.now))
+            return 2
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=settings.tz)
+    ctx = _context(settings, _, now)
+    results = run_due(ctx, ctx.now())
+    for name, result in results.items():
+        out(f"{name}: {result}")
+    return 0
+
+
+def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from handlers.server import make_wsgi, serve_forever
+    from handlers.slack.app import build_app
+    from scheduled.scheduler import build_scheduler
+
+    mode = "socket" if args.socket_mode else "serve"
+    missing = [p for p in check(settings, socket_mode=args.socket_mode)
+               if mode in p.needed_for or "any" in p.needed_for]
+    if missing:
+        err(_("csatbot cannot connect to Slack yet:"))
+        for problem in missing:
+            err(f"  ✗ {problem.name}: {problem.message.render(_)}")
+            err("      " + _("Fix: {fix}").format(fix=problem.fix.render(_)))
+        err(_("See the README's Slack setup section. `csatbot config check` shows the whole configuration."))
+        return 2
+    ctx = _context(settings, _)
+    app = build_app(ctx)
+    scheduler = build_scheduler(ctx)
+    scheduler.start()
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
+    try:
+        if args.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            out(_("csatbot is connecting to Slack over Socket Mode."))
+            SocketModeHandler(app, settings.slack_app_token).start()
+        else:
+            out(_("csatbot is listening on http://{host}:{port}/slack/events (health: /healthz)").format(
+                host=args.host, port=args.port))
+            serve_forever(make_wsgi(ctx, app), args.host, args.port)
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csatbot", description="Customer-satisfaction bot for Slack.")
+    parser.add_argument("--config", help="TOML configuration file (default: $CSATBOT_CONFIG or ./csatbot.toml)")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    config = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
+    config.add_parser("check", help="show the effective configuration and what is missing").set_defaults(
+        run=cmd_config_check)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help="create or migrate the schema and seed the defaults").set_defaults(run=cmd_db_upgrade)
+    db.add_parser("status", help="is the schema current?").set_defaults(run=cmd_db_status)
+
+    for name, importer, lister in (("people", cmd_people_import, cmd_people_list),
+                                   ("customers", cmd_customers_import, cmd_customers_list)):
+        group = sub.add_parser(name, help=f"{name} (CSV or XLSX import, listing)").add_subparsers(
+            dest="action", required=True)
+        imp = group.add_parser("import", help=f"import {name} from a CSV or XLSX file (all or nothing)")
+        imp.add_argument("file")
+        imp.set_defaults(run=importer)
+        lst = group.add_parser("list", help=f"list {name}")
+        lst.add_argument("--json", action="store_true")
+        lst.set_defaults(run=lister)
+
+    demo = sub.add_parser("demo-data", help="fill an empty database with a deterministic demo company")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--customers", type=int, default=36)
+    demo.add_argument("--months", type=int, default=24)
+    demo.set_defaults(run=cmd_demo_data)
+
+    cal = sub.add_parser("calendar", help="the working calendar").add_subparsers(dest="action", required=True)
+    cal_import = cal.add_parser("import", help="load an official arrangement: CSV date,kind,note")
+    cal_import.add_argument("file")
+    cal_import.add_argument("--year", type=int, help="the year the file covers (if it lists no day of it)")
+    cal_import.set_defaults(run=cmd_calendar_import)
+    cal_show = cal.add_parser("show", help="holidays and make-up working days of a year")
+    cal_show.add_argument("year", type=int)
+    cal_show.add_argument("--json", action="store_true")
+    cal_show.set_defaults(run=cmd_calendar_show)
+    cal_set = cal.add_parser("set", help="a company override for one day")
+    cal_set.add_argument("date")
+    cal_set.add_argument("kind", choices=["working", "off", "clear"])
+    cal_set.add_argument("--note", default="")
+    cal_set.set_defaults(run=cmd_calendar_set)
+
+    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="action", required=True)
+    run_due = jobs.add_parser("run-due", help="run every job once as of a moment and deliver the outbox")
+    run_due.add_argument("--now", help="ISO-8601 time (default: now); without an offset the company time zone")
+    run_due.set_defaults(run=cmd_jobs_run_due)
+
+    serve = sub.add_parser("serve", help="serve Slack over HTTP (or Socket Mode) and run the scheduler")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--socket-mode", action="store_true", help="connect with SLACK_APP_TOKEN instead of HTTP")
+    serve.set_defaults(run=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.load(config_file=args.config)
+    _ = gettext_for(settings.locale)
+    try:
+        return int(args.run(settings, _, args) or 0)
+    except SchemaOutOfDate as error:
+        err(str(error))
+        return 1
+    except UserError as error:
+        err(error.text.render(_))
+        return 1
+    except BrokenPipeError:  # `csatbot people list | head`
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

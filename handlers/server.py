@@ -1,0 +1,83 @@
+"""HTTP mode: POST /slack/events for bolt, GET /healthz for the operator, served by
+waitress (threaded, so concurrent requests do not wait for each other)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import waitress
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import text
+
+from bot.context import AppContext
+from storage.db import schema_state
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def health(ctx: AppContext) -> tuple[int, dict[str, Any]]:
+    report: dict[str, Any] = {"status": "ok", "database": "ok", "dialect": ctx.engine.dialect.name}
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        state = schema_state(ctx.engine)
+        report["schema"] = {"current": state.current, "head": state.head,
+                            "state": "current" if state.up_to_date else "out_of_date"}
+        if not state.up_to_date:
+            report["status"] = "degraded"
+    except Exception as error:  # the point of a health check is to report, not raise
+        report.update(status="error", database=f"error: {type(error).__name__}")
+    return (200 if report["status"] == "ok" else 503), report
+
+
+def make_wsgi(ctx: AppContext, app: App) -> WSGIApp:
+    slack = SlackRequestHandler(app, path="/slack/events")
+
+    def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
+            status, report = health(ctx)
+            body = json.dumps(report).encode()
+            start_response(f"{status} {'OK' if status == 200 else 'Service Unavailable'}",
+                           [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return slack(environ, start_response)
+
+    return wsgi
+
+
+class BackgroundServer:
+    """waitress in a thread, on an ephemeral port if asked: for tests and the demo."""
+
+    def __init__(self, wsgi: WSGIApp, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> None:
+        self.server = waitress.create_server(wsgi, host=host, port=port, threads=threads, asyncore_loop_timeout=0.1)
+        self.thread = threading.Thread(target=self._run, name="csatbot-http", daemon=True)
+        self._stopping = False
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            if not self._stopping:  # closing the socket under select() is how waitress stops here
+                raise
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.server.effective_host}:{self.server.effective_port}"
+
+    def start(self) -> BackgroundServer:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+def serve_forever(wsgi: WSGIApp, host: str, port: int, threads: int = 8) -> None:
+    waitress.serve(wsgi, host=host, port=port, threads=threads, ident="csatbot")

@@ -1,0 +1,1 @@
+"""Slack: bolt listeners, Block Kit rendering, the Web API messenger, the emulator."""

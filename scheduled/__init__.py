@@ -1,0 +1,1 @@
+"""Scheduled jobs: derive what is due from the database, enqueue it, deliver the outbox."""

@@ -1,0 +1,112 @@
+"""The working calendar around 国庆 2026, unknown years, admin imports and company overrides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.calendar import WorkingCalendar, parse_calendar_file, set_company_day, store_official_year
+from bot.calendar_watch import warn_unknown_years
+from bot.context import AppContext
+from handlers.cli import main
+from scheduled.jobs import check_calendar, run_due
+from storage.models import OutboxMessage
+
+D = dt.date
+
+
+def load(ctx: AppContext) -> WorkingCalendar:
+    with ctx.session() as session:
+        return WorkingCalendar.load(session)
+
+
+def test_national_day_2026(ctx: AppContext) -> None:
+    calendar = load(ctx)
+    for day in range(1, 8):
+        assert not calendar.is_working_day(D(2026, 10, day)), f"2026-10-0{day} is a holiday"
+    assert calendar.is_working_day(D(2026, 10, 10)), "Saturday 2026-10-10 is a make-up working day"
+    assert calendar.is_working_day(D(2026, 9, 30))
+    assert not calendar.is_working_day(D(2026, 10, 11))
+    assert calendar.nth_working_day_after(D(2026, 9, 30), 1) == D(2026, 10, 8)
+    assert calendar.nth_working_day_after(D(2026, 9, 30), 2) == D(2026, 10, 9)
+    assert calendar.nth_working_day_after(D(2026, 9, 30), 3) == D(2026, 10, 10)
+    # September's figures: open on the 1st and due on the 5th working day of October
+    assert calendar.nth_working_day_of_month(2026, 10, 1) == D(2026, 10, 8)
+    assert calendar.nth_working_day_of_month(2026, 10, 5) == D(2026, 10, 13)
+    assert calendar.working_days_between(D(2026, 9, 30), D(2026, 10, 13)) == 5
+    assert calendar.working_days_between(D(2026, 10, 13), D(2026, 9, 30)) == -5
+    assert calendar.unknown_years_used == set()
+
+
+def test_unknown_year_falls_back_to_weekdays_and_warns_once(ctx: AppContext) -> None:
+    reported: list[int] = []
+    with ctx.session() as session:
+        calendar = WorkingCalendar.load(session, on_unknown_year=reported.append)
+    assert not calendar.knows_year(2027)
+    # 2027-01-01 is a Friday: without the official arrangement it counts as a working day
+    assert calendar.is_working_day(D(2027, 1, 1))
+    assert calendar.nth_working_day_after(D(2026, 12, 31), 2) == D(2027, 1, 4)
+    assert reported == [2027]
+    assert calendar.unknown_years_used == {2027}
+    now = ctx.now()
+    with ctx.session() as session:
+        assert warn_unknown_years(session, calendar, "C0QUALITY", "zh-CN", now) == 1
+    with ctx.session() as session:
+        assert warn_unknown_years(session, calendar, "C0QUALITY", "zh-CN", now) == 0
+        keys = list(session.scalars(select(OutboxMessage.idempotency_key)))
+    assert keys == ["calendar:unknown-year:2027"]
+
+
+def test_calendar_job_posts_the_warning_once(ctx: AppContext, emulator) -> None:  # type: ignore[no-untyped-def]
+    december = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    assert check_calendar(ctx, dt.datetime(2026, 10, 8, tzinfo=dt.UTC)) == 0  # 2027 not near yet
+    run_due(ctx, december)
+    run_due(ctx, december + dt.timedelta(days=1))
+    posts = emulator.wait_for("chat.postMessage")
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+    assert posts[0].args["channel"] == "C0QUALITY"
+    assert "2027" in posts[0].args["text"]
+
+
+def test_official_arrangement_import_and_company_override(ctx: AppContext, tmp_path: Path) -> None:
+    sheet = tmp_path / "2027.csv"
+    sheet.write_text("date,kind,note\n2027-01-01,holiday,元旦\n2027-02-06,workday,春节调休\n", encoding="utf-8")
+    days, errors = parse_calendar_file(sheet)
+    assert errors == []
+    with ctx.session() as session:
+        store_official_year(session, 2027, days, sheet.name)
+        set_company_day(session, D(2027, 1, 4), False, "年度停产检修")
+        set_company_day(session, D(2026, 10, 11), True, "周日加班")
+    calendar = load(ctx)
+    assert calendar.knows_year(2027)
+    assert not calendar.is_working_day(D(2027, 1, 1))
+    assert calendar.is_working_day(D(2027, 2, 6))  # a Saturday
+    assert not calendar.is_working_day(D(2027, 1, 4))  # company shutdown
+    assert calendar.is_working_day(D(2026, 10, 11))  # company Sunday shift
+    assert calendar.info(D(2027, 1, 4)).source == "company"
+    assert calendar.unknown_years_used == set()
+
+
+def test_calendar_file_errors_name_the_row(tmp_path: Path) -> None:
+    sheet = tmp_path / "bad.csv"
+    sheet.write_text("date,kind,note\n2027-13-01,holiday,\n2027-01-02,maybe,\n", encoding="utf-8")
+    days, errors = parse_calendar_file(sheet)
+    assert [e.row for e in errors] == [2, 3]
+
+
+def test_calendar_cli(settings, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    sheet = tmp_path / "2027.csv"
+    sheet.write_text("date,kind,note\n2027-01-01,休,元旦\n", encoding="utf-8")
+    assert main(["calendar", "show", "2027"]) == 0
+    assert "not known" in capsys.readouterr().out
+    assert main(["calendar", "import", str(sheet)]) == 0
+    assert main(["calendar", "show", "2027", "--json"]) == 0
+    output = capsys.readouterr().out
+    assert '"known": true' in output and "2027-01-01" in output
+    assert main(["calendar", "set", "2027-01-04", "off", "--note", "shutdown"]) == 0
+    assert main(["calendar", "show", "2026"]) == 0
+    assert "National Day" in capsys.readouterr().out

@@ -1,0 +1,142 @@
+"""Outbox delivery: once per key, across restarts and replicas, through 429s and 5xx."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import func, select
+
+from bot import outbox
+from bot.context import AppContext
+from bot.views import Card, Message, Paragraph
+from handlers.bootstrap import bootstrap
+from handlers.slack.emulator import SlackEmulator
+from scheduled.jobs import run_due
+from storage.models import OutboxMessage
+
+
+def note(text: str) -> Message:
+    return Message(text=text, cards=[Card(title="csatbot", parts=[Paragraph(text)])])
+
+
+def test_enqueue_is_idempotent(ctx: AppContext) -> None:
+    now = ctx.now()
+    with ctx.session() as session:
+        assert outbox.enqueue(session, "k:1", "post", "C0QUALITY", note("a"), now)
+        assert not outbox.enqueue(session, "k:1", "post", "C0QUALITY", note("a again"), now)
+    with ctx.session() as session:
+        assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_delivered_once_across_a_restart(ctx: AppContext, settings, clock, emulator: SlackEmulator) -> None:  # type: ignore[no-untyped-def]
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:restart", "post", "C0QUALITY", note("hello"), ctx.now())
+    run_due(ctx, ctx.now())
+    # a new process on the same database: enqueues the same key and delivers again
+    restarted = bootstrap(settings, clock=clock)
+    with restarted.session() as session:
+        assert not outbox.enqueue(session, "k:restart", "post", "C0QUALITY", note("hello"), restarted.now())
+    run_due(restarted, restarted.now() + dt.timedelta(minutes=5))
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+    restarted.engine.dispose()
+
+
+def test_two_replicas_send_each_message_once(settings, clock, emulator: SlackEmulator) -> None:  # type: ignore[no-untyped-def]
+    first = bootstrap(settings, clock=clock, worker="replica-1")
+    second = bootstrap(settings, clock=clock, worker="replica-2")
+    now = first.now()
+    for replica in (first, second):  # both derive the same work
+        with replica.session() as session:
+            for index in range(40):
+                outbox.enqueue(session, f"k:replica:{index}", "post", "C0QUALITY", note(f"message {index}"), now)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def deliver(replica: AppContext) -> None:
+        try:
+            barrier.wait()
+            replica.deliverer.deliver_due(now)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver, args=(r,)) for r in (first, second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    texts = [c.args["text"] for c in emulator.calls_to("chat.postMessage")]
+    assert sorted(texts) == sorted(f"message {i}" for i in range(40))
+    with first.session() as session:
+        assert set(session.scalars(select(OutboxMessage.status))) == {"sent"}
+    first.engine.dispose()
+    second.engine.dispose()
+
+
+def test_rate_limit_is_retried(ctx: AppContext, emulator: SlackEmulator) -> None:
+    emulator.fail_next("chat.postMessage", status=429, retry_after=0, times=1)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:429", "post", "C0QUALITY", note("after a 429"), ctx.now())
+    report = ctx.deliverer.deliver_due(ctx.now())
+    assert report.sent == 1
+    statuses = [c.status for c in emulator.calls if c.method == "chat.postMessage"]
+    assert statuses == [429, 200]
+
+
+def test_a_429_storm_waits_for_retry_after_in_the_outbox(ctx: AppContext, emulator: SlackEmulator) -> None:
+    # more 429s than the client retries: the outbox keeps the row and honours Retry-After
+    emulator.fail_next("chat.postMessage", status=429, retry_after=0, times=3)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:storm", "post", "C0QUALITY", note("storm"), ctx.now())
+    first = ctx.deliverer.deliver_due(ctx.now())
+    assert first.sent == 0 and first.deferred == 1
+    with ctx.session() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:storm"))
+        assert row is not None and row.status == "pending" and "rate limited" in (row.last_error or "")
+    second = ctx.deliverer.deliver_due(ctx.now() + dt.timedelta(seconds=1))
+    assert second.sent == 1
+    assert len(emulator.calls_to("chat.postMessage")) == 1
+
+
+def test_server_errors_back_off_then_deliver(ctx: AppContext, emulator: SlackEmulator) -> None:
+    emulator.fail_next("chat.postMessage", status=500, retry_after=None, times=3)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:500", "post", "C0QUALITY", note("after 500s"), ctx.now())
+    assert ctx.deliverer.deliver_due(ctx.now()).deferred == 1
+    assert ctx.deliverer.deliver_due(ctx.now()).sent == 0  # backing off: not due yet
+    assert ctx.deliverer.deliver_due(ctx.now() + dt.timedelta(seconds=5)).sent == 1
+
+
+def test_permanent_errors_fail_without_retrying(ctx: AppContext, emulator: SlackEmulator) -> None:
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:nochannel", "post", "C0MISSING", note("nowhere"), ctx.now())
+    assert ctx.deliverer.deliver_due(ctx.now()).failed == 1
+    with ctx.session() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:nochannel"))
+        assert row is not None and row.status == "failed" and "channel_not_found" in (row.last_error or "")
+
+
+def test_threads_updates_dms_and_images(ctx: AppContext, emulator: SlackEmulator) -> None:
+    now = ctx.now()
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 64
+    with ctx.session() as session:
+        # enqueued children first: they wait for their parent
+        outbox.enqueue(session, "k:reply", "post", "C0QUALITY", note("reply"), now, thread_of="k:parent")
+        outbox.enqueue(session, "k:edit", "update", "C0QUALITY", note("parent, edited"), now, update_of="k:parent")
+        outbox.enqueue(session, "k:chart", "image", "C0QUALITY", None, now, thread_of="k:parent", image=png,
+                       image_title="趋势图")
+        outbox.enqueue(session, "k:parent", "post", "C0QUALITY", note("parent"), now)
+        outbox.enqueue(session, "k:dm", "dm", "U0SM00001", note("私信"), now)
+        outbox.enqueue(session, "k:dm-reply", "dm", "U0SM00001", note("提醒"), now, thread_of="k:dm")
+    run_due(ctx, now)
+    run_due(ctx, now + dt.timedelta(seconds=10))
+    history = emulator.workspace.history("C0QUALITY")
+    parent = history[0]
+    assert parent["text"] == "parent, edited" and parent.get("edited")
+    replies = [m for m in history if m["thread_ts"] == parent["ts"]]
+    assert {m["text"] for m in replies} == {"reply", ""}
+    assert any(m["files"] and m["files"][0]["title"] == "趋势图" for m in replies)
+    dm = emulator.workspace.history(emulator.workspace.dm_channel("U0SM00001"))
+    assert [m["text"] for m in dm] == ["私信", "提醒"]
+    assert dm[1]["thread_ts"] == dm[0]["ts"]
