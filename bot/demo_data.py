@@ -293,7 +293,7 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                                      submitted_at=at if state == "closed" else None))
 
     # survey: one half-year questionnaire per year in the window, and survey_score figures
-    years = sorted({int(m[:4]) for m in months})
+    years = sorted({int(m[:4]) for m in months if m.endswith("-12")})  # surveys run in December
     responses = 0
     for year in years:
         campaign = SurveyCampaign(key=f"half-year-{year}-h2", title_zh=f"{year}年下半年顾客满意度调查",

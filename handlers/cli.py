@@ -250,6 +250,11 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from handlers.slack.app import build_app
     from scheduled.scheduler import build_scheduler
 
+    if args.local:
+        if args.socket_mode:
+            err(_("--local and --socket-mode cannot be combined."))
+            return 2
+        settings = _local_workspace(settings, _, args)
     mode = "socket" if args.socket_mode else "serve"
     missing = [p for p in check(settings, socket_mode=args.socket_mode)
                if mode in p.needed_for or "any" in p.needed_for]
@@ -259,6 +264,7 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
             err(f"  ✗ {problem.name}: {problem.message.render(_)}")
             err("      " + _("Fix: {fix}").format(fix=problem.fix.render(_)))
         err(_("See the README's Slack setup section. `csatbot config check` shows the whole configuration."))
+        err(_("To try csatbot without a Slack workspace: `csatbot serve --local`."))
         return 2
     ctx = _context(settings, _)
     app = build_app(ctx)
@@ -278,6 +284,30 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     finally:
         scheduler.shutdown(wait=False)
     return 0
+
+
+def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -> Settings:
+    """No Slack workspace: the bundled Web API emulator stands in for Slack, with the
+    people of the database as its users, and requests are signed with a fresh secret."""
+    import secrets
+    from dataclasses import replace
+
+    from handlers.slack.emulator import SlackEmulator
+
+    engine = make_engine(settings.database_url)
+    require_current_schema(engine, _)
+    emulator = SlackEmulator().start()
+    with make_session_factory(engine)() as session:
+        for person in directory.list_people(session):
+            emulator.workspace.add_user(person["slack_user_id"], person["name"], person["locale"] or settings.locale)
+    engine.dispose()
+    channel = settings.quality_channel or "C0QUALITY"
+    emulator.workspace.add_channel(channel, "quality")
+    local = replace(settings, slack_api_url=emulator.api_url, slack_bot_token="xoxb-local-emulator",
+                    slack_signing_secret=secrets.token_hex(16), quality_channel=channel, slack_app_token="")
+    out(_("Local mode: no Slack workspace is used. Slack Web API emulator: {url}").format(url=emulator.api_url))
+    out(_("Requests to /slack/events must be signed with: {secret}").format(secret=local.slack_signing_secret))
+    return local
 
 
 # --- parser -------------------------------------------------------------------------------------------
@@ -338,6 +368,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--socket-mode", action="store_true", help="connect with SLACK_APP_TOKEN instead of HTTP")
+    serve.add_argument("--local", action="store_true",
+                       help="no Slack workspace: use the bundled Slack Web API emulator (trying csatbot, smoke tests)")
     serve.set_defaults(run=cmd_serve)
     return parser
 

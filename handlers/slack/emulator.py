@@ -562,3 +562,27 @@ class SlackSender:
         if retry_num is not None:
             headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
         return self.send(json.dumps(envelope), "application/json", headers)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m handlers.slack.emulator`: a local Slack Web API for trying the bot and for smoke tests."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Slack Web API emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--channel", action="append", default=[], help="ID=name, e.g. C0QUALITY=quality")
+    args = parser.parse_args(argv)
+    emulator = SlackEmulator(args.host, args.port).start()
+    for spec in args.channel:
+        channel_id, _, name = spec.partition("=")
+        emulator.workspace.add_channel(channel_id, name or channel_id)
+    print(emulator.api_url, flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

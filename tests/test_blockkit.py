@@ -1,0 +1,106 @@
+"""Neutral views rendered as Block Kit: valid per slack_sdk, user text escaped."""
+
+from __future__ import annotations
+
+import json
+
+from bot.views import (
+    Actions,
+    Button,
+    Card,
+    Context,
+    Divider,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    Home,
+    Image,
+    Mention,
+    Message,
+    Option,
+    Paragraph,
+    Table,
+    message_from_dict,
+    message_to_dict,
+)
+from handlers.slack.blockkit import escape, form_values, render_form, render_home, render_message, render_table
+from handlers.slack.emulator import validate_blocks, validate_view
+
+INJECTION = "<!channel> <@U0BOSS001> <https://evil.example|点我> & co"
+
+
+def sample_card() -> Card:
+    return Card(title="客户 ACME 满意度", parts=[
+        Paragraph(INJECTION, strong=True),
+        Mention("U0QE00001", "请处理 " + INJECTION),
+        FieldList([Field(f"字段{i}", INJECTION) for i in range(13)]),
+        Table(["客户", "得分"], [["艾克美汽车", "92.5"], ["ACME", "71"]]),
+        Actions([Button("确认", "complaint.ack", "KS-2026-0001", "primary"), Button("关闭", "complaint.close")]),
+        Image("https://files.example/chart.png", "趋势图", "13 个月趋势"),
+        Context(INJECTION),
+        Divider(),
+    ])
+
+
+def test_user_text_never_becomes_a_mention_or_link() -> None:
+    text, blocks = render_message(Message(text=INJECTION, cards=[sample_card()]))
+    assert validate_blocks(blocks) == []
+    rendered = json.dumps(blocks, ensure_ascii=False)
+    assert "<!channel>" not in rendered and "<@U0BOSS001>" not in rendered and "<https://" not in rendered
+    assert "&lt;!channel&gt;" in rendered and "&amp; co" in rendered
+    assert "<@U0QE00001>" in rendered  # the bot's own mention stays a mention
+    assert text == escape(INJECTION)
+
+
+def test_fields_are_split_into_sections_of_ten() -> None:
+    _text, blocks = render_message(Message(text="x", cards=[sample_card()]))
+    sections = [b for b in blocks if b["type"] == "section" and "fields" in b]
+    assert [len(b["fields"]) for b in sections] == [10, 3]
+
+
+def test_table_aligns_chinese_by_display_width() -> None:
+    table = render_table(Table(["客户", "得分"], [["艾克美汽车", "92.5"], ["ACME", "71"]]))
+    lines = table.strip("`").split("\n")
+    assert lines[2].index("92.5") == len("艾克美汽车") + 2
+    assert lines[3].index("71") == 12
+
+
+def test_many_cards_stay_within_the_block_limit() -> None:
+    _text, blocks = render_message(Message(text="x", cards=[sample_card() for _ in range(10)]))
+    assert len(blocks) == 50 and validate_blocks(blocks) == []
+
+
+def test_home_and_forms_are_valid_views() -> None:
+    assert validate_view(render_home(Home(cards=[sample_card()]))) == []
+    form = Form(callback_id="figures.submit", title="提交 2026年9月 月度数据（很长的标题会被截断）", submit="提交",
+                close="取消",
+                intro="请填写 " + INJECTION, fields=[
+                    FormField("line_defect_ppm", "车厂上线不良率", "number", hint="PPM，0–1000000", min_value=0,
+                              max_value=1_000_000, initial="120"),
+                    FormField("note", "备注", "multiline", required=False, max_length=3000),
+                    FormField("severity", "严重度", "select", initial="urgent",
+                              options=[Option("general", "一般"), Option("urgent", "紧急")]),
+                    FormField("received", "接收日期", "date", initial="2026-10-08"),
+                    FormField("received_at", "接收时间", "datetime", initial="1791421200"),
+                    FormField("photos", "照片", "file", required=False),
+                    FormField("owner", "负责人", "user", required=False),
+                    FormField("customer", "客户", "customer", initial="ACME", options=[Option("ACME", "艾克美")]),
+                ])
+    view = render_form(form)
+    assert validate_view(view) == []
+    assert len(view["title"]["text"]) <= 24
+    state = {"values": {
+        "line_defect_ppm": {"line_defect_ppm": {"type": "number_input", "value": "95.5"}},
+        "severity": {"severity": {"type": "static_select", "selected_option": {"value": "urgent"}}},
+        "received": {"received": {"type": "datepicker", "selected_date": "2026-10-08"}},
+        "photos": {"photos": {"type": "file_input", "files": []}},
+        "customer": {"customer": {"type": "external_select", "selected_option": None}},
+    }}
+    assert form_values(state) == {"line_defect_ppm": "95.5", "severity": "urgent", "received": "2026-10-08",
+                                  "photos": [], "customer": None}
+
+
+def test_messages_survive_the_outbox_round_trip() -> None:
+    message = Message(text="t", cards=[sample_card()])
+    assert message_from_dict(json.loads(json.dumps(message_to_dict(message)))) == message
