@@ -305,8 +305,10 @@ def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -
     emulator.workspace.add_channel(channel, "quality")
     local = replace(settings, slack_api_url=emulator.api_url, slack_bot_token="xoxb-local-emulator",
                     slack_signing_secret=secrets.token_hex(16), quality_channel=channel, slack_app_token="")
-    out(_("Local mode: no Slack workspace is used. Slack Web API emulator: {url}").format(url=emulator.api_url))
-    out(_("Requests to /slack/events must be signed with: {secret}").format(secret=local.slack_signing_secret))
+    out(_("Local mode: no Slack workspace is used; the Slack Web API emulator answers instead. Requests to "
+          "/slack/events must be signed with this signing secret:"))
+    out(f"  SLACK_API_URL={emulator.api_url}")
+    out(f"  SLACK_SIGNING_SECRET={local.slack_signing_secret}")
     return local
 
 
