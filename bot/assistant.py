@@ -26,6 +26,13 @@ class Command:
 # The commands csatbot answers; `/csat help` lists those the caller may run.
 COMMANDS: list[Command] = [
     Command("/csat help", N_("List the commands you can use."), "help"),
+    Command("/csat customer <code or name> [YYYY-MM | YYYY]",
+            N_("A customer's score, grade, lost points and 13-month trend."), "scorecard.view"),
+    Command("/csat overview [YYYY-MM]", N_("All customers ranked, grades counted, heat map."), "scorecard.view"),
+    Command("/csat metric <key> [YYYY] [customer]", N_("A figure's monthly trend with XmR control limits."),
+            "scorecard.view"),
+    Command("/csat event [customer]", N_("Record a scorecard event (return, line stop, late delivery, …)."),
+            "scorecard.record_event"),
 ]
 
 

@@ -15,7 +15,8 @@ class Text:
     params: dict[str, Any] = field(default_factory=dict)
 
     def render(self, _: Gettext) -> str:
-        return _(self.template).format(**self.params)
+        params = {k: v.render(_) if isinstance(v, Text) else v for k, v in self.params.items()}
+        return _(self.template).format(**params)
 
 
 def T(template: str, **params: Any) -> Text:  # noqa: N802 - extraction keyword

@@ -110,6 +110,7 @@ class Home:
 class Option:
     value: str
     label: str
+    group: str | None = None  # options with a group are shown under its heading
 
 
 @dataclass

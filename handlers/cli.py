@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import re
 import signal
 import sys
 from pathlib import Path
@@ -160,6 +161,94 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
             return 1
         summary = generate(session, DemoSize(args.customers, args.months), seed=args.seed, now=ctx.now(), tz=ctx.tz)
     out(_("Demo company created: {summary}").format(summary=", ".join(f"{k}={v}" for k, v in summary.items())))
+    return 0
+
+
+def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.events import import_events
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        result = import_events(session, Path(args.file), ctx.now())
+        if not result.ok:
+            session.rollback()
+    if not result.ok:
+        return _report_row_errors(_, result.errors)
+    out(_("Imported scorecard events: {created} new, {skipped} already imported.").format(
+        created=result.created, skipped=result.skipped))
+    return 0
+
+
+def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.figures import import_figures
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        result = import_figures(session, Path(args.file), ctx.now())
+        if not result.ok:
+            session.rollback()
+    if not result.ok:
+        return _report_row_errors(_, result.errors)
+    out(_("Imported figures: {created} new or changed, {unchanged} unchanged.").format(
+        created=result.created, unchanged=result.unchanged))
+    return 0
+
+
+def _report_row_errors(_: Gettext, errors: list[Any]) -> int:
+    err(_("Nothing was imported; fix these rows and run the import again:"))
+    for line in format_errors(errors, _):
+        err("  " + line)
+    return 1
+
+
+def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.answers import fmt, grade_name
+    from bot.scoring import ScoreBook, find_customer
+
+    if bool(args.month) == bool(args.year):
+        err(_("Give either --month YYYY-MM or --year YYYY."))
+        return 2
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        customer = find_customer(session, args.customer).found
+        if customer is None:
+            err(_("Unknown customer {value!r}.").format(value=args.customer))
+            return 1
+        book = ScoreBook(session)
+        codes = {customer.id: customer.code}
+        if args.month:
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+                err(_("Month {value!r} is not YYYY-MM.").format(value=args.month))
+                return 2
+            score = book.monthly(codes, [args.month]).get((customer.id, args.month))
+            rules = book.rules_for(args.month)
+            data: dict[str, Any] = score.to_json() if score else {
+                "customer": customer.code, "month": args.month, "quality": None, "delivery": None, "kpi": None,
+                "customer_scorecard": None, "total": None, "grade": None, "deductions": [], "evaluated": False}
+            data.setdefault("evaluated", score is not None)
+        else:
+            annual = book.annual(codes, args.year)[customer.id]
+            rules = book.rules_for(f"{args.year}-12")
+            data = annual.to_json()
+    if args.json:
+        dump_json(data)
+        return 0
+    name = customer.name_zh if settings.locale == "zh-CN" else customer.name_en
+    if args.month:
+        if data["total"] is None:
+            out(_("No deliveries and no scorecard input in {month}: the month is not scored.").format(month=args.month))
+            return 0
+        out(f"{customer.code} {name} {args.month}: {fmt(data['total'])} "
+            f"({grade_name(rules, data['grade'], settings.locale)})")
+        for category in ("quality", "delivery", "kpi", "customer_scorecard"):
+            out(f"  {category}: {fmt(data[category])}")
+        for deduction in data["deductions"]:
+            out(f"  −{fmt(deduction['points'])} {deduction['date']} {deduction['type']} ×{deduction['count']} "
+                f"({deduction['entered_by'] or deduction['source']})")
+    else:
+        out(f"{customer.code} {name} {args.year}: {fmt(data['annual'])} "
+            f"({grade_name(rules, data['grade'], settings.locale)}), "
+            + _("{mean} over {n} month(s) evaluated").format(mean=fmt(data["monthly_mean"]), n=data["months"]))
     return 0
 
 
@@ -339,6 +428,22 @@ def build_parser() -> argparse.ArgumentParser:
         lst = group.add_parser("list", help=f"list {name}")
         lst.add_argument("--json", action="store_true")
         lst.set_defaults(run=lister)
+
+    imports = sub.add_parser("import", help="scorecard events and figures from CSV or XLSX").add_subparsers(
+        dest="action", required=True)
+    events = imports.add_parser("events", help="columns customer,date,type,count,note (all or nothing)")
+    events.add_argument("file")
+    events.set_defaults(run=cmd_import_events)
+    figures = imports.add_parser("figures", help="columns metric,month,customer,value (all or nothing)")
+    figures.add_argument("file")
+    figures.set_defaults(run=cmd_import_figures)
+
+    score = sub.add_parser("score", help="a customer's monthly or annual score")
+    score.add_argument("--customer", required=True, help="code or name")
+    score.add_argument("--month", help="YYYY-MM")
+    score.add_argument("--year", type=int, help="YYYY")
+    score.add_argument("--json", action="store_true")
+    score.set_defaults(run=cmd_score)
 
     demo = sub.add_parser("demo-data", help="fill an empty database with a deterministic demo company")
     demo.add_argument("--seed", type=int, default=1)

@@ -13,6 +13,9 @@ from bot.calendar import WorkingCalendar
 from bot.calendar_watch import warn_unknown_years
 from bot.context import AppContext
 from bot.outbox import DeliveryReport
+from bot.scorecard import add_months, month_of
+from bot.scoring import evaluate_actions
+from bot.settings_store import data_call_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,23 @@ def check_calendar(ctx: AppContext, now: dt.datetime) -> int:
         return warn_unknown_years(session, calendar, ctx.settings.quality_channel, ctx.locale, now, unknown)
 
 
+def evaluate_scorecard_actions(ctx: AppContext, now: dt.datetime) -> int:
+    """Open the corrective actions the scorecard rules call for, for the latest month whose
+    figures are due (so a month is judged on its data, not on what is still missing), and
+    for the year that month closes or the year before."""
+    today = now.astimezone(ctx.tz).date()
+    with ctx.session() as session:
+        calendar = WorkingCalendar.load(session)
+        data_call = data_call_settings(session)
+        month = add_months(month_of(today), -1)
+        due = calendar.nth_working_day_of_month(today.year, today.month, data_call["due_working_day"])
+        if today <= due:
+            month = add_months(month, -1)
+        year = int(month[:4])
+        annual_year = year if month.endswith("-12") else year - 1
+        return evaluate_actions(session, month, now, annual_year)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -43,6 +63,7 @@ class Job:
 # Jobs that derive work; later capabilities add theirs here.
 DERIVE_JOBS: list[Job] = [
     Job("check_calendar", check_calendar, 3600),
+    Job("evaluate_scorecard_actions", evaluate_scorecard_actions, 6 * 3600),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

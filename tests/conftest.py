@@ -13,20 +13,26 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.defaults import seed_defaults
+from bot.events import import_events
+from bot.figures import import_figures
+from bot.i18n import gettext_for
 from bot.settings import Settings
+from bot.tables import format_errors
 from handlers.bootstrap import bootstrap
 from handlers.server import BackgroundServer, make_wsgi
 from handlers.slack.app import build_app
 from handlers.slack.emulator import SlackEmulator, SlackSender
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema
+from storage.models import Person
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = dt.datetime(2026, 10, 20, 2, 0, tzinfo=dt.UTC)
 SIGNING_SECRET = "8f742231b10e8888abcd0099aa85a5ff"
 POSTGRES_URL = os.environ.get("CSATBOT_TEST_DATABASE_URL", "")
 REQUIRE_POSTGRES = os.environ.get("CSATBOT_TEST_REQUIRE_POSTGRES") == "1"
@@ -148,6 +154,34 @@ def people(ctx: AppContext, tmp_path: Path) -> None:
 
 
 @pytest.fixture
+def scored(ctx: AppContext, people: None, tmp_path: Path) -> AppContext:
+    """ACME delivers every month of 2026 and loses points in some; HDQC is idle."""
+    rows = ["metric,month,customer,value"]
+    for month in range(1, 10):
+        rows.append(f"on_time_deliveries,2026-{month:02d},ACME,40")
+        rows.append(f"kpi_achievement_rate,2026-{month:02d},ACME,{90 if month != 9 else 75}")
+    rows.append("customer_scorecard_pct,2026-09,艾克美汽车,80")
+    rows.append("survey_score,2026-08,ACME Motors,50")
+    rows.append("line_fpy,2026-09,,97.5")
+    rows.append("claim_cost,2026-09,ACME,12345.5")
+    (tmp_path / "figures.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "events.csv").write_text(
+        "customer,date,type,count,note\n"
+        "ACME,2026-07-03,packaging_nonconformity,1,标签错误\n"
+        "ACME,2026-08-12,packaging_nonconformity,2,\n"
+        "ACME,2026-09-05,packaging_nonconformity,1,\n"
+        "ACME,2026-09-18,production_stop,1,客户总装线停线 <!channel>\n",
+        encoding="utf-8")
+    with ctx.session() as session:
+        by = session.scalar(select(Person.id).where(Person.slack_user_id == "U0QE00001"))
+        figures = import_figures(session, tmp_path / "figures.csv", NOW, by=by)
+        assert figures.ok, format_errors(figures.errors, gettext_for("en"))
+        events = import_events(session, tmp_path / "events.csv", NOW, by=by)
+        assert events.ok, format_errors(events.errors, gettext_for("en"))
+    return ctx
+
+
+@pytest.fixture
 def bot_server(ctx: AppContext) -> Iterator[BackgroundServer]:
     server = BackgroundServer(make_wsgi(ctx, build_app(ctx)), threads=4).start()
     yield server
@@ -155,6 +189,6 @@ def bot_server(ctx: AppContext) -> Iterator[BackgroundServer]:
 
 
 @pytest.fixture
-def slack(bot_server: BackgroundServer) -> SlackSender:
-    """Sends signed Slack requests to the running bot."""
-    return SlackSender(bot_server.url + "/slack/events", SIGNING_SECRET)
+def slack(bot_server: BackgroundServer, emulator: SlackEmulator) -> SlackSender:
+    """Sends signed Slack requests to the running bot; response_url replies go to the emulator."""
+    return SlackSender(bot_server.url + "/slack/events", SIGNING_SECRET, emulator=emulator)

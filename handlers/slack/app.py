@@ -1,15 +1,25 @@
-"""The bolt App: listeners parse, ask bot/, render. Nothing connects to Slack at import time."""
+"""The bolt App: listeners parse, ask bot/, render. Nothing connects to Slack at import time.
+
+Listeners run inline before the HTTP response (`process_before_response`): ack() carries
+the answer and must come well inside Slack's 3 seconds. Outbound messages go to the outbox
+first; a lazy listener delivers them right after the response, and whatever it cannot
+deliver stays for the delivery job.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, BoltResponse
 
 from bot import outbox
+from bot.answers import render_error
 from bot.assistant import Caller, help_message, home_view, identify, refusal, unknown_command_message
 from bot.context import AppContext
+from bot.i18n import gettext_for
+from bot.texts import UserError
 from bot.views import Home, Message
 from handlers.slack.blockkit import render_message
 from handlers.slack.messenger import make_client
@@ -20,10 +30,79 @@ log = logging.getLogger(__name__)
 
 HELP_WORDS = {"", "help", "帮助", "?", "？"}
 
+# `/csat WORD …` → handler(ctx, caller, words, body) returning the ephemeral answer
+Subcommand = Callable[[AppContext, Caller, list[str], dict[str, Any]], Message]
+
 
 def ephemeral(message: Message) -> dict[str, Any]:
     text, blocks = render_message(message)
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+def failure_message(locale: str) -> Message:
+    _ = gettext_for(locale)
+    text = _("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
+             "and tell a quality engineer if it keeps happening.")
+    return Message(text=text)
+
+
+class SlackBot:
+    """The listeners, with what they share: the context and who is asking."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.subcommands: dict[str, Subcommand] = {}
+        self.subcommand_permissions: dict[str, str] = {}
+
+    def caller(self, user_id: str) -> Caller:
+        with self.ctx.session() as session:
+            return identify(session, user_id, self.ctx.locale, self.ctx.messenger.user_locale)
+
+    def refuse(self, caller: Caller) -> Message:
+        with self.ctx.session() as session:
+            return refusal(session, caller)
+
+    def deliver_pending(self) -> None:
+        """Lazy listener: deliver what the request queued, after Slack has its answer."""
+        try:
+            self.ctx.deliverer.deliver_due(self.ctx.now())
+        except Exception:  # the delivery job retries whatever is left
+            log.exception("immediate delivery failed")
+
+    def answer(self, caller: Caller, run: Callable[[], Message]) -> Message:
+        """Run a use case; bad input comes back as a translated message, a crash as an apology."""
+        try:
+            return run()
+        except UserError as error:
+            return render_error(error, caller.locale)
+        except Exception:
+            log.exception("listener failed")
+            return failure_message(caller.locale)
+
+    def add_subcommand(self, words: tuple[str, ...], permission: str, handler: Subcommand) -> None:
+        for word in words:
+            self.subcommands[word] = handler
+            self.subcommand_permissions[word] = permission
+
+    def csat_command(self, ack: Ack, command: dict[str, Any], body: dict[str, Any]) -> None:
+        caller = self.caller(command["user_id"])
+        if not caller.known:
+            ack(**ephemeral(self.refuse(caller)))
+            return
+        words = (command.get("text") or "").split()
+        word = words[0].lower() if words else ""
+        if word in HELP_WORDS:
+            ack(**ephemeral(help_message(caller, self.ctx.authorizer)))
+            return
+        handler = self.subcommands.get(word)
+        if handler is None:
+            ack(**ephemeral(unknown_command_message(caller, self.ctx.authorizer, " ".join(words))))
+            return
+        if not self.ctx.authorizer.allows(caller.roles, self.subcommand_permissions[word]):
+            _ = caller._
+            ack(**ephemeral(Message(text=_("Your roles do not allow `/csat {word}`.").format(word=word))))
+            return
+        ack(**ephemeral(self.answer(caller, lambda: handler(self.ctx, caller, words[1:], body))))
 
 
 def build_app(ctx: AppContext) -> App:
@@ -32,14 +111,9 @@ def build_app(ctx: AppContext) -> App:
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
         client=make_client(settings.slack_bot_token, settings.api_url),
         token_verification_enabled=False,
-        # Listeners run inline before the HTTP response: ack() carries the answer, and a
-        # listener must finish well inside Slack's 3 seconds.
         process_before_response=True,
     )
-
-    def caller_of(user_id: str) -> Caller:
-        with ctx.session() as session:
-            return identify(session, user_id, ctx.locale, ctx.messenger.user_locale)
+    bot = SlackBot(ctx)
 
     @app.middleware
     def answer_event_retries_once(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
@@ -56,33 +130,19 @@ def build_app(ctx: AppContext) -> App:
         next()
         return None
 
-    @app.command("/csat")
-    def csat_command(ack: Ack, command: dict[str, Any]) -> None:
-        caller = caller_of(command["user_id"])
-        text = (command.get("text") or "").strip()
-        with ctx.session() as session:
-            if not caller.known:
-                ack(**ephemeral(refusal(session, caller)))
-                return
-        word = text.split()[0].lower() if text else ""
-        if word in HELP_WORDS:
-            ack(**ephemeral(help_message(caller, ctx.authorizer)))
-        else:
-            ack(**ephemeral(unknown_command_message(caller, ctx.authorizer, text)))
-
-    @app.event("app_home_opened")
-    def app_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
+    def app_home_opened(ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
+        ack()
         if event.get("tab", "home") != "home":
             return
         user_id = event["user"]
-        caller = caller_of(user_id)
-        key = f"home:{user_id}:{body.get('event_id')}"
+        caller = bot.caller(user_id)
+        home = home_view(caller, ctx.authorizer) if caller.known else Home(cards=bot.refuse(caller).cards)
         with ctx.session() as session:
-            if caller.known:
-                home = home_view(caller, ctx.authorizer)
-            else:
-                home = Home(cards=refusal(session, caller).cards)
-            outbox.enqueue(session, key, "home", user_id, home, ctx.now())
-        ctx.deliver_now(key)
+            outbox.enqueue(session, f"home:{user_id}:{body.get('event_id')}", "home", user_id, home, ctx.now())
 
+    from handlers.slack import csat
+
+    csat.register(app, bot)
+    app.command("/csat")(ack=bot.csat_command, lazy=[lambda: bot.deliver_pending()])
+    app.event("app_home_opened")(ack=app_home_opened, lazy=[lambda: bot.deliver_pending()])
     return app

@@ -145,7 +145,15 @@ def _element(field: FormField) -> dict[str, Any]:
             element["initial_value"] = str(field.initial)
     elif field.kind == "select":
         options = [{"text": plain(o.label, 75), "value": o.value} for o in field.options[:100]]
-        element = {"type": "static_select", "action_id": action, "options": options}
+        element = {"type": "static_select", "action_id": action}
+        if any(o.group for o in field.options):
+            groups: dict[str, list[dict[str, Any]]] = {}
+            for option, rendered in zip(field.options, options, strict=False):
+                groups.setdefault(option.group or "", []).append(rendered)
+            element["option_groups"] = [{"label": plain(label or "—", 75), "options": items}
+                                        for label, items in groups.items()]
+        else:
+            element["options"] = options
         chosen = next((o for o in options if o["value"] == field.initial), None)
         if chosen:
             element["initial_option"] = chosen

@@ -231,6 +231,8 @@ class SlackEmulator:
         parsed = urllib.parse.urlparse(path)
         if parsed.path.startswith("/upload/"):
             return self._upload(parsed.path.rsplit("/", 1)[-1], body)
+        if parsed.path.startswith("/respond/"):
+            return self._respond(parsed.path.rsplit("/", 1)[-1], body)
         method = parsed.path.rsplit("/", 1)[-1]
         args = self._parse_args(headers, body, parsed.query)
         call = Call(method=method, args=args, at=time.monotonic())
@@ -445,6 +447,29 @@ class SlackEmulator:
                           response={"ok": True}))
         return 200, {}, b"OK - " + str(len(body)).encode()
 
+    def response_url(self, token: str) -> str:
+        return f"{self.base_url}/respond/{token}"
+
+    def _respond(self, token: str, body: bytes) -> tuple[int, dict[str, str], Any]:
+        """A reply through an interaction's response_url (what bolt's respond() does)."""
+        try:
+            payload = json.loads(body.decode("utf-8") or "{}")
+        except json.JSONDecodeError:
+            return 400, {}, b"invalid_payload"
+        problems = validate_blocks(payload.get("blocks")) if payload.get("blocks") is not None else []
+        call = Call(method="response_url", args=dict(payload, token=token), at=time.monotonic(),
+                    response={"ok": not problems})
+        if problems:
+            with self._lock:
+                self.invalid.append(("response_url", problems))
+        else:
+            with self.workspace.lock:
+                self.workspace.ephemeral.append({"channel": None, "user": None, "ts": self.workspace.next_ts(),
+                                                 "text": payload.get("text", ""), "blocks": payload.get("blocks") or [],
+                                                 "replace_original": payload.get("replace_original")})
+        self._record(call)
+        return (400 if problems else 200), {}, b"invalid_blocks" if problems else b"ok"
+
     def api_files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - API name
         files = args["files"]
         shared = []
@@ -495,12 +520,21 @@ class BotResponse:
 class SlackSender:
     """Sends Slack-shaped, correctly signed requests to a bot's /slack/events."""
 
-    def __init__(self, url: str, signing_secret: str, team_id: str = SlackEmulator.TEAM) -> None:
+    def __init__(self, url: str, signing_secret: str, team_id: str = SlackEmulator.TEAM,
+                 emulator: SlackEmulator | None = None) -> None:
         self.url = url
         self.secret = signing_secret
         self.team_id = team_id
+        self.emulator = emulator
         self._trigger = itertools.count(1)
         self._event = itertools.count(1)
+        self._response = itertools.count(1)
+
+    def response_url(self) -> str:
+        """Where bolt's respond() goes: the emulator when there is one."""
+        if self.emulator is None:
+            return ""
+        return self.emulator.response_url(f"R{next(self._response):06d}")
 
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None,
              signed: bool = True, timestamp: int | None = None) -> BotResponse:
@@ -523,7 +557,7 @@ class SlackSender:
         form = {"token": "unused", "team_id": self.team_id, "team_domain": "csatbot", "channel_id": channel_id,
                 "channel_name": channel_name, "user_id": user_id, "user_name": user_id.lower(),
                 "command": command, "text": text, "api_app_id": "A0CSATBOT", "is_enterprise_install": "false",
-                "response_url": "", "trigger_id": self.trigger_id()}
+                "response_url": self.response_url(), "trigger_id": self.trigger_id()}
         form.update(extra)
         return self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
@@ -537,12 +571,22 @@ class SlackSender:
         payload: dict[str, Any] = {
             "type": "block_actions", "user": {"id": user_id, "team_id": self.team_id}, "trigger_id": self.trigger_id(),
             "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
-                         "action_ts": str(time.time())}],
+                         "action_ts": f"{time.time():.6f}"}],
+            "response_url": self.response_url(),
         }
         if channel_id:
             payload["channel"] = {"id": channel_id}
             payload["container"] = {"type": "message", "channel_id": channel_id, "message_ts": message_ts}
             payload["message"] = {"ts": message_ts}
+        if view is not None:
+            payload["view"] = view
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+        return self.interaction(payload)
+
+    def options(self, user_id: str, action_id: str, value: str, view: dict[str, Any] | None = None) -> BotResponse:
+        """An external select asking for its options (block_suggestion)."""
+        payload: dict[str, Any] = {"type": "block_suggestion", "user": {"id": user_id, "team_id": self.team_id},
+                                   "action_id": action_id, "block_id": action_id, "value": value}
         if view is not None:
             payload["view"] = view
             payload["container"] = {"type": "view", "view_id": view.get("id")}

@@ -88,6 +88,8 @@ class SlackMessenger:
 
     def upload_image(self, channel: str, png: bytes, filename: str, title: str,
                      thread_ts: str | None = None) -> Posted:
+        if channel.startswith(("U", "W")):  # to a person: their direct messages with the bot
+            channel = self.open_dm(channel)
         response = self._call("files_upload_v2", channel=channel, content=png, filename=filename, title=title,
                               thread_ts=thread_ts)
         shared = response["files"][0].get("shares", {}) if response.get("files") else {}

@@ -1,0 +1,140 @@
+"""Charts as PNG bytes: score trend with target and grade bands, customers × months heat map,
+XmR control chart. Chinese text uses Noto Sans CJK from the noto-cjk-sans-otc package, so
+a fresh install renders it without a missing-glyph warning.
+
+Uses matplotlib's object API (Figure + Agg canvas), not pyplot: no global state, safe from
+the server's threads.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+GRADE_COLOURS = {
+    "very_satisfied": "#2e7d32",
+    "satisfied": "#8bc34a",
+    "average": "#ffb300",
+    "unsatisfied": "#e53935",
+}
+FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
+
+
+@functools.cache
+def setup_fonts() -> str:
+    """Register the bundled CJK font once; returns its family name."""
+    import noto_cjk_sans_otc
+
+    path = Path(noto_cjk_sans_otc.__file__).parent / "NotoSansCJK-Regular.ttc"
+    font_manager.fontManager.addfont(str(path))
+    matplotlib.rcParams["font.sans-serif"] = FONT_FAMILY
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False
+    return FONT_FAMILY[0]
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)
+    figure.savefig(buffer, format="png", dpi=110)
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    label: str
+    low: float
+    high: float
+
+
+def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None], target: float,
+                bands: Sequence[Band], target_label: str, score_label: str) -> bytes:
+    """13-month score trend: grade bands shaded, target dashed, months without a score left open."""
+    setup_fonts()
+    figure = Figure(figsize=(8, 3.6))
+    axes = figure.add_subplot()
+    x = list(range(len(months)))
+    known = [s for s in scores if s is not None]
+    bottom = max(0.0, min(known + [target]) - 15)
+    for band in bands:
+        axes.axhspan(band.low, band.high, color=GRADE_COLOURS.get(band.key, "#cccccc"), alpha=0.13, lw=0)
+        low, high = max(band.low, bottom), min(band.high, 102)
+        if high - low >= 4:
+            axes.text(len(months) - 0.35, (low + high) / 2, band.label, va="center", ha="left", fontsize=8,
+                      color="#555555")
+    axes.plot(x, [s if s is not None else float("nan") for s in scores], marker="o", color="#1f4e79",
+              lw=2, label=score_label)
+    for index, value in enumerate(scores):
+        if value is not None:
+            axes.annotate(f"{value:.0f}", (index, value), textcoords="offset points", xytext=(0, 6),
+                          ha="center", fontsize=8)
+    axes.axhline(target, color="#c62828", ls="--", lw=1.2, label=f"{target_label} {target:g}")
+    axes.set_xticks(x, [m[2:] for m in months], fontsize=8)
+    axes.set_ylim(bottom, 104)
+    axes.set_xlim(-0.5, len(months) + 0.6)
+    axes.set_title(title, fontsize=11)
+    axes.legend(loc="lower left", fontsize=8, frameon=False)
+    axes.grid(axis="y", alpha=0.25)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def heatmap_chart(title: str, customers: Sequence[str], months: Sequence[str],
+                  grid: Sequence[Sequence[float | None]], bands: Sequence[Band]) -> bytes:
+    """Customers × months, each cell coloured by its grade and labelled with the score."""
+    setup_fonts()
+    ordered = sorted(bands, key=lambda b: b.low)
+    colours = ListedColormap([GRADE_COLOURS.get(b.key, "#cccccc") for b in ordered])
+    norm = BoundaryNorm([b.low for b in ordered] + [100.0001], colours.N)
+    height = max(2.5, 0.32 * len(customers) + 1.2)
+    figure = Figure(figsize=(max(6.0, 0.55 * len(months) + 3.5), height))
+    axes = figure.add_subplot()
+    data = [[v if v is not None else float("nan") for v in row] for row in grid]
+    image = axes.imshow(data, cmap=colours, norm=norm, aspect="auto")
+    for r, row in enumerate(grid):
+        for c, value in enumerate(row):
+            if value is not None:
+                axes.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=7, color="#111111")
+    axes.set_xticks(range(len(months)), [m[2:] for m in months], fontsize=8, rotation=45)
+    axes.set_yticks(range(len(customers)), customers, fontsize=8)
+    axes.set_title(title, fontsize=11)
+    colourbar = figure.colorbar(image, ax=axes, ticks=[(b.low + b.high) / 2 for b in ordered], shrink=0.8)
+    colourbar.ax.set_yticklabels([b.label for b in ordered], fontsize=8)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def xmr_chart(title: str, months: Sequence[str], values: Sequence[float], mean: float, upper: float,
+              lower: float, target: float | None, signals: Sequence[int], labels: dict[str, str]) -> bytes:
+    """Individuals chart with x̄ and the natural process limits; signals in red."""
+    setup_fonts()
+    figure = Figure(figsize=(8, 3.6))
+    axes = figure.add_subplot()
+    x = list(range(len(values)))
+    axes.plot(x, values, marker="o", color="#1f4e79", lw=1.8, label=labels["value"])
+    for index in signals:
+        axes.plot(index, values[index], marker="o", color="#e53935", markersize=10, ls="none")
+    axes.axhline(mean, color="#455a64", lw=1, label=f"{labels['mean']} {mean:g}")
+    axes.axhline(upper, color="#6d4c41", ls=":", lw=1.2, label=f"{labels['limits']} {lower:g} – {upper:g}")
+    axes.axhline(lower, color="#6d4c41", ls=":", lw=1.2)
+    if target is not None:
+        axes.axhline(target, color="#c62828", ls="--", lw=1.2, label=f"{labels['target']} {target:g}")
+    axes.set_xticks(x, [m[2:] for m in months], fontsize=8)
+    axes.set_title(title, fontsize=11)
+    axes.legend(loc="best", fontsize=8, frameon=False)
+    axes.grid(axis="y", alpha=0.25)
+    figure.tight_layout()
+    return _png(figure)
