@@ -3,7 +3,6 @@ what they may do, and the answers that need no domain data (help, refusal, App H
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -39,7 +38,7 @@ COMMANDS: list[Command] = [
 @dataclass
 class Caller:
     user_id: str
-    locale: str
+    locale: str | None  # None until the messenger has been asked
     person_id: int | None = None
     name: str = ""
     roles: list[str] = field(default_factory=list)
@@ -54,19 +53,17 @@ class Caller:
         return gettext_for(self.locale)
 
 
-def identify(session: Session, user_id: str, company_locale: str,
-             messenger_locale: Callable[[str], str | None]) -> Caller:
-    """The person behind a messenger id; their locale from the people table, else the
-    messenger, else the company default. The messenger is asked only when needed."""
+def identify(session: Session, user_id: str, company_locale: str) -> Caller:
+    """The person behind a messenger id, with their locale from the people table. When the
+    table has none, the locale is left None for the caller to ask the messenger (outside
+    the transaction), falling back to the company default."""
     person = person_by_slack_id(session, user_id)
     if person is None:
-        return Caller(user_id, normalize_locale(messenger_locale(user_id), company_locale))
-    if person.locale:
-        locale = normalize_locale(person.locale, company_locale)
-    else:
-        locale = normalize_locale(messenger_locale(user_id), company_locale)
+        return Caller(user_id, None)
+    locale = normalize_locale(person.locale, company_locale) if person.locale else None
     roles = {r.key: r for r in session.scalars(select(Role).where(Role.key.in_(person.role_keys)))}
-    names = [pick(locale, roles[k].name_zh, roles[k].name_en) for k in person.role_keys if k in roles]
+    names = [pick(locale or company_locale, roles[k].name_zh, roles[k].name_en) for k in person.role_keys
+             if k in roles]
     return Caller(user_id, locale, person.id, person.name, person.role_keys, names)
 
 

@@ -8,7 +8,6 @@ silent guess): `unknown_years_used` collects them and the caller posts one warni
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
@@ -20,7 +19,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.i18n import N_
-from bot.texts import T, Text
+from bot.tables import RowError, read_table
+from bot.texts import T
 from storage.db import insert_ignoring_conflicts
 from storage.models import CalendarDay, CalendarYear
 
@@ -129,66 +129,54 @@ class WorkingCalendar:
 # --- the admin's files ------------------------------------------------------------------------------
 
 
-@dataclass
-class CalendarRowError:
-    row: int
-    message: Text
-
-
 WORKING_WORDS = {"workday", "working", "work", "班", "上班", "工作日", "调休上班"}
 OFF_WORDS = {"holiday", "off", "rest", "休", "休息", "假", "节假日", "放假"}
 
 
-def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], list[CalendarRowError]]:
-    """CSV `date,kind,note`; kind is workday/holiday (or 班/休)."""
+def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], list[RowError]]:
+    """`date,kind,note` (CSV or XLSX, as any import); kind is workday/holiday (or 班/休)."""
     rows: list[tuple[dt.date, bool, str]] = []
-    errors: list[CalendarRowError] = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if not reader.fieldnames or not {"date", "kind"} <= {f.strip() for f in reader.fieldnames}:
-            return [], [CalendarRowError(1, T("The header must be date,kind,note."))]
-        for number, raw in enumerate(reader, start=2):
-            record = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
-            try:
-                day = dt.date.fromisoformat(record["date"])
-            except ValueError:
-                errors.append(CalendarRowError(number, T("Date {value!r} is not YYYY-MM-DD.", value=record["date"])))
-                continue
-            kind = record["kind"].lower()
-            if kind in WORKING_WORDS:
-                rows.append((day, True, record.get("note", "")))
-            elif kind in OFF_WORDS:
-                rows.append((day, False, record.get("note", "")))
-            else:
-                errors.append(
-                    CalendarRowError(number, T("Kind {value!r} must be workday or holiday.", value=record["kind"]))
-                )
+    errors: list[RowError] = []
+    for row in read_table(path, ["date", "kind"], ["note"]):
+        record = row.values
+        try:
+            day = dt.date.fromisoformat(record["date"][:10])
+        except ValueError:
+            errors.append(RowError(row.number, T("Date {value!r} is not YYYY-MM-DD.", value=record["date"])))
+            continue
+        kind = record["kind"].lower()
+        if kind in WORKING_WORDS:
+            rows.append((day, True, record.get("note", "")))
+        elif kind in OFF_WORDS:
+            rows.append((day, False, record.get("note", "")))
+        else:
+            errors.append(RowError(row.number, T("Kind {value!r} must be workday or holiday.", value=record["kind"])))
     return rows, errors
 
 
-def store_official_year(session: Session, year: int, days: Iterable[tuple[dt.date, bool, str]], source: str) -> int:
+def store_official_year(session: Session, year: int, days: Iterable[tuple[dt.date, bool, str]], source: str,
+                        now: dt.datetime) -> int:
     """Replace the official arrangement of one year."""
     days = [d for d in days if d[0].year == year]
     session.execute(
         delete(CalendarDay).where(CalendarDay.source == "official", CalendarDay.day >= dt.date(year, 1, 1),
                                   CalendarDay.day <= dt.date(year, 12, 31))
     )
-    session.add_all(CalendarDay(day=d, source="official", is_working=w, note=n) for d, w, n in days)
+    session.add_all(CalendarDay(day=d, source="official", is_working=w, note=n, created_at=now) for d, w, n in days)
     existing = session.get(CalendarYear, year)
     if existing is None:
-        session.add(CalendarYear(year=year, source_file=source))
+        session.add(CalendarYear(year=year, source_file=source, loaded_at=now))
     else:
         existing.source_file = source
-        existing.loaded_at = dt.datetime.now(dt.UTC)
+        existing.loaded_at = now
     return len(days)
 
 
-def set_company_day(session: Session, day: dt.date, is_working: bool | None, note: str) -> None:
+def set_company_day(session: Session, day: dt.date, is_working: bool | None, note: str, now: dt.datetime) -> None:
     """A company override (shutdown week, Saturday shift); None removes it."""
     session.execute(delete(CalendarDay).where(CalendarDay.source == "company", CalendarDay.day == day))
     if is_working is not None:
         insert_ignoring_conflicts(
             session, CalendarDay,
-            [{"day": day, "source": "company", "is_working": is_working, "note": note,
-              "created_at": dt.datetime.now(dt.UTC)}],
+            [{"day": day, "source": "company", "is_working": is_working, "note": note, "created_at": now}],
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,8 @@ from bot import outbox
 from bot.calendar import WorkingCalendar
 from bot.i18n import gettext_for
 from bot.views import Card, Context, Message, Paragraph
+
+log = logging.getLogger(__name__)
 
 
 def unknown_year_warning(locale: str, year: int) -> Message:
@@ -33,6 +36,11 @@ def warn_unknown_years(session: Session, calendar: WorkingCalendar, channel: str
                        now: dt.datetime, years: set[int] | None = None) -> int:
     """Queue one warning per unknown year (the outbox key makes it once, ever)."""
     if not channel:
+        unknown = sorted(y for y in (years if years is not None else calendar.unknown_years_used)
+                         if not calendar.knows_year(y))
+        if unknown:
+            log.warning("working calendar: %s unknown and no quality channel (CSATBOT_QUALITY_CHANNEL) to warn in",
+                        ", ".join(map(str, unknown)))
         return 0
     queued = 0
     for year in sorted(years if years is not None else calendar.unknown_years_used):

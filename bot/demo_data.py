@@ -140,6 +140,8 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
              last_month: dt.date | None = None) -> dict[str, int]:
     rng = random.Random(seed)
     last = last_month or last_complete_month(now, tz)
+    if last_month is not None:  # any day of the month will do
+        last = (last_month.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     months = month_list(last, size.months)
 
     # people

@@ -38,7 +38,8 @@ def sync() -> dict[str, int]:
         path = catalog_path(locale)
         path.parent.mkdir(parents=True, exist_ok=True)
         old = read_po(path.open("rb")) if path.exists() else Catalog(locale=locale.replace("-", "_"))
-        new = Catalog(locale=locale.replace("-", "_"), project="csatbot", fuzzy=False)
+        new = Catalog(locale=locale.replace("-", "_"), project="csatbot", fuzzy=False,
+                      creation_date=old.creation_date, revision_date=old.revision_date)
         count = 0
         for msgid, locations in sorted(found.items()):
             previous = old.get(msgid)

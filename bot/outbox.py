@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.clock import Clock
 from bot.ports import DeliveryError, Messenger, Posted
 from bot.views import Home, Message, home_from_dict, home_to_dict, message_from_dict, message_to_dict
 from storage.db import insert_ignoring_conflicts, transaction
@@ -25,8 +26,9 @@ from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120
+CLAIM_SECONDS = 600
 MAX_ATTEMPTS = 8
+PARENT_WAIT = dt.timedelta(hours=1)
 KINDS = ("post", "dm", "update", "ephemeral", "home", "image")
 
 
@@ -53,6 +55,10 @@ def enqueue(
     reply under; `update_of` the key of the message to replace. Returns True if new."""
     if kind not in KINDS:
         raise ValueError(f"unknown outbox kind {kind!r}")
+    if message is None and kind != "image":
+        raise ValueError(f"an outbox {kind!r} needs a message")
+    if kind == "image" and not image:
+        raise ValueError("an outbox image needs the image")
     payload: dict[str, Any] = {}
     if isinstance(message, Home):
         payload["home"] = home_to_dict(message)
@@ -82,11 +88,19 @@ class DeliveryReport:
 
 
 class Deliverer:
-    """Sends due outbox rows through a messenger port."""
+    """Sends due outbox rows through a messenger port.
 
-    def __init__(self, factory: sessionmaker[Session], messenger: Messenger, worker: str | None = None) -> None:
+    A row is claimed for CLAIM_SECONDS, longer than the slowest send (the Web API client's
+    timeout and retries included); the claim is taken and checked with the clock's time at
+    that moment, so a long batch cannot leave a row claimable by a second deliverer while it
+    is still being sent.
+    """
+
+    def __init__(self, factory: sessionmaker[Session], messenger: Messenger, clock: Clock,
+                 worker: str | None = None) -> None:
         self.factory = factory
         self.messenger = messenger
+        self.clock = clock
         self.worker = worker or worker_id()
 
     def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None) -> list[int]:
@@ -102,7 +116,8 @@ class Deliverer:
                 query = query.where(OutboxMessage.idempotency_key.in_(keys))
             return list(session.scalars(query))
 
-    def claim(self, row_id: int, now: dt.datetime) -> bool:
+    def claim(self, row_id: int) -> bool:
+        now = self.clock.now()
         with transaction(self.factory) as session:
             result = session.execute(
                 update(OutboxMessage)
@@ -111,22 +126,19 @@ class Deliverer:
                     OutboxMessage.status == "pending",
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
                 )
-                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                        attempts=OutboxMessage.attempts + 1)
+                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
 
     def deliver_due(self, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> DeliveryReport:
-        """Deliver what is due now; `keys` restricts to those rows (a reply sent at once)."""
+        """Deliver what is due as of `now`; `keys` restricts to those rows."""
         report = DeliveryReport()
         while True:
             ids = self.due_ids(now, limit, keys)
-            if not ids:
-                return report
             progressed = False
             for row_id in ids:
-                if not self.claim(row_id, now):
+                if not self.claim(row_id):
                     continue
                 outcome = self._deliver_claimed(row_id, now)
                 setattr(report, outcome, getattr(report, outcome) + 1)
@@ -138,21 +150,29 @@ class Deliverer:
         with self.factory() as session:
             row = session.get(OutboxMessage, row_id)
             assert row is not None
-            kind, target, payload, image, attempts = row.kind, row.target, dict(row.payload), row.image, row.attempts
+            kind, target, payload, image = row.kind, row.target, dict(row.payload), row.image
+            attempts, created_at = row.attempts, row.created_at
             parent = self._parent(session, payload)
         if parent is False:
-            return self._release(row_id, now, now + dt.timedelta(seconds=5), "waiting for the parent message",
-                                 attempts, count_attempt=False)
+            if now - created_at > PARENT_WAIT:
+                self._finish(row_id, "failed", now, None, "the message it belongs to was never sent")
+                return "failed"
+            return self._release(row_id, now + dt.timedelta(seconds=5), "waiting for the parent message", attempts)
         try:
             posted = self._send(kind, target, payload, image, parent)
-        except DeliveryError as error:
-            if error.permanent or attempts >= MAX_ATTEMPTS:
-                self._finish(row_id, "failed", now, None, str(error))
+        except Exception as error:  # a broken row must fail on its own, not stop the batch
+            permanent = isinstance(error, DeliveryError) and error.permanent
+            attempts += 1
+            if permanent or attempts >= MAX_ATTEMPTS:
+                self._finish(row_id, "failed", now, None, f"{type(error).__name__}: {error}", attempts)
                 log.error("outbox %s failed for good: %s", row_id, error)
                 return "failed"
-            delay = error.retry_after if error.retry_after is not None else min(2 ** attempts, 600)
-            return self._release(row_id, now, now + dt.timedelta(seconds=delay), str(error), attempts)
-        self._finish(row_id, "sent", now, posted, None)
+            retry_after = error.retry_after if isinstance(error, DeliveryError) else None
+            delay = retry_after if retry_after is not None else min(2 ** attempts, 600)
+            if not isinstance(error, DeliveryError):
+                log.exception("outbox %s: unexpected error", row_id)
+            return self._release(row_id, now + dt.timedelta(seconds=delay), str(error), attempts)
+        self._finish(row_id, "sent", now, posted, None, attempts + 1)
         return "sent"
 
     def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool:
@@ -174,7 +194,8 @@ class Deliverer:
             home: Home = home_from_dict(payload["home"])
             return self.messenger.publish_home(target, home)
         if kind == "image":
-            assert image is not None
+            if image is None:
+                raise DeliveryError("an image message without an image", permanent=True)
             channel = parent.channel if isinstance(parent, Posted) else target
             return self.messenger.upload_image(channel, image, "chart.png", payload.get("image_title", ""),
                                                thread_ts)
@@ -193,25 +214,25 @@ class Deliverer:
             return self.messenger.update(parent.channel, parent.ts, message)
         raise DeliveryError(f"unknown kind {kind}", permanent=True)
 
-    def _release(self, row_id: int, now: dt.datetime, when: dt.datetime, error: str, attempts: int,
-                 count_attempt: bool = True) -> str:
+    def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int) -> str:
         with transaction(self.factory) as session:
-            values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "next_attempt_at": when,
-                                      "last_error": error}
-            if not count_attempt:
-                values["attempts"] = attempts - 1
             session.execute(update(OutboxMessage).where(
-                and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)).values(**values))
+                and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)).values(
+                claimed_by=None, claimed_until=None, next_attempt_at=when, last_error=error, attempts=attempts))
         return "deferred"
 
-    def _finish(self, row_id: int, status: str, now: dt.datetime, posted: Posted | None, error: str | None) -> None:
+    def _finish(self, row_id: int, status: str, now: dt.datetime, posted: Posted | None, error: str | None,
+                attempts: int = 0) -> None:
         with transaction(self.factory) as session:
-            session.execute(
+            result = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id)
+                .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)
                 .values(status=status, sent_at=now if posted else None, claimed_until=None, last_error=error,
-                        result_channel=posted.channel if posted else None, result_ts=posted.ts if posted else None)
+                        attempts=attempts, result_channel=posted.channel if posted else None,
+                        result_ts=posted.ts if posted else None)
             )
+            if result.rowcount != 1:
+                log.warning("outbox %s: claim lost before it was marked %s", row_id, status)
 
 
 def pending_count(session: Session) -> int:

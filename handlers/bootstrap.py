@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
@@ -19,15 +22,20 @@ class SchemaOutOfDate(SystemExit):
 
 
 def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Messenger | None = None,
-              engine: Engine | None = None, worker: str | None = None) -> AppContext:
+              engine: Engine | None = None, worker: str | None = None,
+              sleep: Callable[[float], None] | None = None) -> AppContext:
+    """`sleep` replaces the Web API client's waits between retries (tests record them)."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
     if messenger is None:
-        messenger = SlackMessenger(make_client(settings.slack_bot_token, settings.api_url))
+        client = make_client(settings.slack_bot_token, settings.api_url,
+                             sleep=sleep if sleep is not None else time.sleep)
+        messenger = SlackMessenger(client)
     overrides = settings.extra.get("permissions") if isinstance(settings.extra.get("permissions"), dict) else None
+    clock = clock or SystemClock()
     return AppContext(
-        settings=settings, engine=engine, factory=factory, clock=clock or SystemClock(), messenger=messenger,
-        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, worker),
+        settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
+        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, clock, worker),
     )
 
 

@@ -12,17 +12,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+
 from bot import calendar as working_calendar
 from bot import directory
 from bot.clock import FixedClock
 from bot.context import AppContext
 from bot.defaults import seed_defaults
 from bot.i18n import N_, Gettext, gettext_for
+from bot.outbox import DeliveryReport
 from bot.settings import Settings, check, effective
 from bot.tables import format_errors
 from bot.texts import UserError, display_width, pad
 from handlers.bootstrap import SchemaOutOfDate, bootstrap, require_current_schema
 from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
+
+_ENGINES: list[Engine] = []
+
+
+def engine_for(url: str) -> Engine:
+    """An engine that main() disposes of when the command ends."""
+    engine = make_engine(url)
+    _ENGINES.append(engine)
+    return engine
 
 
 def out(line: str = "") -> None:
@@ -47,7 +59,7 @@ def cmd_config_check(settings: Settings, _: Gettext, args: argparse.Namespace) -
         out(f"  {name.ljust(width)}  {value or '-'}  [{source}]")
     problems = check(settings)
     try:
-        state = schema_state(make_engine(settings.database_url))
+        state = schema_state(engine_for(settings.database_url))
         schema = _("current") if state.up_to_date else _("out of date: run `csatbot db upgrade`")
         out(_("Database schema: {state}").format(state=schema))
     except Exception as error:
@@ -65,7 +77,7 @@ def cmd_config_check(settings: Settings, _: Gettext, args: argparse.Namespace) -
 
 
 def cmd_db_upgrade(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
+    engine = engine_for(settings.database_url)
     before = schema_state(engine)
     upgrade_schema(engine)
     with transaction(make_session_factory(engine)) as session:
@@ -84,13 +96,13 @@ def cmd_db_upgrade(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
 
 
 def cmd_db_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    state = schema_state(make_engine(settings.database_url))
+    state = schema_state(engine_for(settings.database_url))
     out(_("Schema: database {current}, code {head}").format(current=state.current or _("empty"), head=state.head))
     return 0 if state.up_to_date else 1
 
 
 def _context(settings: Settings, _: Gettext, now: dt.datetime | None = None) -> AppContext:
-    ctx = bootstrap(settings, clock=FixedClock(now) if now else None)
+    ctx = bootstrap(settings, clock=FixedClock(now) if now else None, engine=engine_for(settings.database_url))
     require_current_schema(ctx.engine, _)
     return ctx
 
@@ -106,10 +118,7 @@ def _import(settings: Settings, _: Gettext, path: str, importer: Any, what: str)
         err(error.text.render(_))
         return 1
     if not result.ok:
-        err(_("Nothing was imported; fix these rows and run the import again:"))
-        for line in format_errors(result.errors, _):
-            err("  " + line)
-        return 1
+        return _report_row_errors(_, result.errors)
     out(_("Imported {what}: {created} new, {updated} updated.").format(
         what=_(what), created=result.created, updated=result.updated))
     return 0
@@ -124,7 +133,12 @@ def cmd_customers_import(settings: Settings, _: Gettext, args: argparse.Namespac
 
 
 def _print_rows(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    table = [[str(r.get(c) if not isinstance(r.get(c), list) else ";".join(r[c])) for c in columns] for r in rows]
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        return ";".join(value) if isinstance(value, list) else str(value)
+
+    table = [[cell(r.get(c)) for c in columns] for r in rows]
     widths = [max([len(c)] + [display_width(row[i]) for row in table]) for i, c in enumerate(columns)]
     out("  ".join(pad(c, widths[i]) for i, c in enumerate(columns)).rstrip())
     for row in table:
@@ -159,7 +173,14 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
         if not directory.is_empty(session):
             err(_("The database already has people or customers; demo data goes into an empty database only."))
             return 1
-        summary = generate(session, DemoSize(args.customers, args.months), seed=args.seed, now=ctx.now(), tz=ctx.tz)
+        last_month = None
+        if args.until:
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.until):
+                err(_("Month {value!r} is not YYYY-MM.").format(value=args.until))
+                return 2
+            last_month = dt.date(int(args.until[:4]), int(args.until[5:]), 1)
+        summary = generate(session, DemoSize(args.customers, args.months), seed=args.seed, now=ctx.now(), tz=ctx.tz,
+                           last_month=last_month)
     out(_("Demo company created: {summary}").format(summary=", ".join(f"{k}={v}" for k, v in summary.items())))
     return 0
 
@@ -255,22 +276,16 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
 def cmd_calendar_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx = _context(settings, _)
     path = Path(args.file)
-    if not path.is_file():
-        err(_("File not found: {path}").format(path=path))
-        return 1
     days, errors = working_calendar.parse_calendar_file(path)
     if errors:
-        err(_("Nothing was imported; fix these rows and run the import again:"))
-        for error in errors:
-            err("  " + _("Row {row}: {message}").format(row=error.row, message=error.message.render(_)))
-        return 1
+        return _report_row_errors(_, errors)
     years = sorted({d.year for d, _w, _n in days} | ({args.year} if args.year else set()))
     if not years:
         err(_("The file lists no days."))
         return 1
     with ctx.session() as session:
         for year in years:
-            count = working_calendar.store_official_year(session, year, days, path.name)
+            count = working_calendar.store_official_year(session, year, days, path.name, ctx.now())
             out(_("Official arrangement for {year} loaded: {count} special days.").format(year=year, count=count))
     return 0
 
@@ -310,7 +325,7 @@ def cmd_calendar_set(settings: Settings, _: Gettext, args: argparse.Namespace) -
         return 1
     state = {"working": True, "off": False, "clear": None}[args.kind]
     with ctx.session() as session:
-        working_calendar.set_company_day(session, day, state, args.note or "")
+        working_calendar.set_company_day(session, day, state, args.note or "", ctx.now())
     out(_("Company calendar updated for {day}.").format(day=day.isoformat()))
     return 0
 
@@ -327,9 +342,16 @@ def cmd_jobs_run_due(settings: Settings, _: Gettext, args: argparse.Namespace) -
             return 2
         if now.tzinfo is None:
             now = now.replace(tzinfo=settings.tz)
+    if not settings.slack_bot_token:
+        err(_("SLACK_BOT_TOKEN is not set: jobs would queue messages they cannot deliver. Set it (see "
+              "`csatbot config check`) and run again."))
+        return 2
     ctx = _context(settings, _, now)
     results = run_due(ctx, ctx.now())
     for name, result in results.items():
+        if isinstance(result, DeliveryReport):
+            result = _("{sent} sent, {deferred} deferred, {failed} failed").format(
+                sent=result.sent, deferred=result.deferred, failed=result.failed)
         out(f"{name}: {result}")
     return 0
 
@@ -381,15 +403,25 @@ def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -
     import secrets
     from dataclasses import replace
 
+    from bot.demo_data import DemoSize, generate
     from handlers.slack.emulator import SlackEmulator
 
-    engine = make_engine(settings.database_url)
-    require_current_schema(engine, _)
+    if settings.sources.get("database_url") == "default":
+        # a sandbox of its own: what the emulator "delivers" never counts as sent for real
+        settings = replace(settings, database_url="sqlite:///" + str(Path(settings.data_dir) / "local.sqlite3"))
+    engine = engine_for(settings.database_url)
+    upgrade_schema(engine)
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        seed_defaults(session)
+        if directory.is_empty(session):
+            generate(session, DemoSize(), seed=1, now=dt.datetime.now(dt.UTC), tz=settings.tz)
     emulator = SlackEmulator().start()
-    with make_session_factory(engine)() as session:
+    with factory() as session:
         for person in directory.list_people(session):
             emulator.workspace.add_user(person["slack_user_id"], person["name"], person["locale"] or settings.locale)
     engine.dispose()
+    out(_("Local mode uses its own database: {url}").format(url=settings.database_url))
     channel = settings.quality_channel or "C0QUALITY"
     emulator.workspace.add_channel(channel, "quality")
     local = replace(settings, slack_api_url=emulator.api_url, slack_bot_token="xoxb-local-emulator",
@@ -402,6 +434,12 @@ def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -
 
 
 # --- parser -------------------------------------------------------------------------------------------
+
+
+def year_number(text: str) -> int:
+    if not text.isdigit() or not 1900 <= int(text) <= 2200:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a year between 1900 and 2200")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -441,7 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="a customer's monthly or annual score")
     score.add_argument("--customer", required=True, help="code or name")
     score.add_argument("--month", help="YYYY-MM")
-    score.add_argument("--year", type=int, help="YYYY")
+    score.add_argument("--year", type=year_number, help="YYYY")
     score.add_argument("--json", action="store_true")
     score.set_defaults(run=cmd_score)
 
@@ -449,15 +487,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--customers", type=int, default=36)
     demo.add_argument("--months", type=int, default=24)
+    demo.add_argument("--until", help="last month of figures, YYYY-MM (default: the last complete month); "
+                                      "the same seed and --until give the same company")
     demo.set_defaults(run=cmd_demo_data)
 
     cal = sub.add_parser("calendar", help="the working calendar").add_subparsers(dest="action", required=True)
     cal_import = cal.add_parser("import", help="load an official arrangement: CSV date,kind,note")
     cal_import.add_argument("file")
-    cal_import.add_argument("--year", type=int, help="the year the file covers (if it lists no day of it)")
+    cal_import.add_argument("--year", type=year_number, help="the year the file covers (if it lists no day of it)")
     cal_import.set_defaults(run=cmd_calendar_import)
     cal_show = cal.add_parser("show", help="holidays and make-up working days of a year")
-    cal_show.add_argument("year", type=int)
+    cal_show.add_argument("year", type=year_number)
     cal_show.add_argument("--json", action="store_true")
     cal_show.set_defaults(run=cmd_calendar_show)
     cal_set = cal.add_parser("set", help="a company override for one day")
@@ -485,8 +525,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = Settings.load(config_file=args.config)
-    _ = gettext_for(settings.locale)
+    try:
+        settings = Settings.load(config_file=args.config)
+    except (OSError, ValueError) as error:  # a missing or malformed TOML file
+        err(f"csatbot: {args.config or 'csatbot.toml'}: {error}")
+        return 2
+    fatal = [p for p in check(settings) if "any" in p.needed_for]
+    _ = gettext_for(settings.locale if not any(p.name == "CSATBOT_LOCALE" for p in fatal) else "en")
+    if fatal and args.run is not cmd_config_check:
+        for problem in fatal:
+            err(f"✗ {problem.name}: {problem.message.render(_)}. " + _("Fix: {fix}").format(fix=problem.fix.render(_)))
+        return 2
     try:
         return int(args.run(settings, _, args) or 0)
     except SchemaOutOfDate as error:
@@ -497,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `csatbot people list | head`
         return 0
+    finally:
+        while _ENGINES:
+            _ENGINES.pop().dispose()
 
 
 if __name__ == "__main__":

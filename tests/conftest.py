@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -135,9 +136,21 @@ def settings(database_url: str, emulator: SlackEmulator, tmp_path: Path) -> Sett
                     quality_channel="C0QUALITY", data_dir=str(tmp_path))
 
 
+class SleepRecorder(list[float]):
+    """Stands in for time.sleep in the Web API client: records the waits, waits not."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
 @pytest.fixture
-def ctx(settings: Settings, clock: FixedClock) -> Iterator[AppContext]:
-    context = bootstrap(settings, clock=clock)
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: FixedClock, sleeps: SleepRecorder) -> Iterator[AppContext]:
+    context = bootstrap(settings, clock=clock, sleep=sleeps)
     yield context
     context.engine.dispose()
 
@@ -183,9 +196,11 @@ def scored(ctx: AppContext, people: None, tmp_path: Path) -> AppContext:
 
 @pytest.fixture
 def bot_server(ctx: AppContext) -> Iterator[BackgroundServer]:
-    server = BackgroundServer(make_wsgi(ctx, build_app(ctx)), threads=4).start()
+    executor = ThreadPoolExecutor(max_workers=4)
+    server = BackgroundServer(make_wsgi(ctx, build_app(ctx, executor)), threads=4).start()
     yield server
     server.stop()
+    executor.shutdown(wait=True)  # deliveries after the response finish before the database goes
 
 
 @pytest.fixture

@@ -104,3 +104,17 @@ def test_home_and_forms_are_valid_views() -> None:
 def test_messages_survive_the_outbox_round_trip() -> None:
     message = Message(text="t", cards=[sample_card()])
     assert message_from_dict(json.loads(json.dumps(message_to_dict(message)))) == message
+
+
+def test_clipping_never_cuts_an_entity_or_drops_a_marker() -> None:
+    from handlers.slack.blockkit import SECTION_TEXT_LIMIT, escape_clipped
+
+    text = "a" * (SECTION_TEXT_LIMIT - 3) + "&&&"
+    clipped = escape_clipped(text, SECTION_TEXT_LIMIT)
+    assert len(clipped) <= SECTION_TEXT_LIMIT and clipped.endswith("…") and not clipped.endswith("&…")
+    card = Card(title="t", parts=[Paragraph("<" * 3000, strong=True)])
+    _text, blocks = render_message(Message(text="x", cards=[card]))
+    assert blocks[1]["text"]["text"].startswith("*&lt;") and blocks[1]["text"]["text"].endswith("*")
+    assert validate_blocks(blocks) == []
+    long_table = render_table(Table(["客户", "得分"], [[f"客户{i}", str(i)] for i in range(400)]))
+    assert len(long_table) <= SECTION_TEXT_LIMIT and long_table.endswith("```") and "… +" in long_table

@@ -76,9 +76,9 @@ def test_official_arrangement_import_and_company_override(ctx: AppContext, tmp_p
     days, errors = parse_calendar_file(sheet)
     assert errors == []
     with ctx.session() as session:
-        store_official_year(session, 2027, days, sheet.name)
-        set_company_day(session, D(2027, 1, 4), False, "年度停产检修")
-        set_company_day(session, D(2026, 10, 11), True, "周日加班")
+        store_official_year(session, 2027, days, sheet.name, ctx.now())
+        set_company_day(session, D(2027, 1, 4), False, "年度停产检修", ctx.now())
+        set_company_day(session, D(2026, 10, 11), True, "周日加班", ctx.now())
     calendar = load(ctx)
     assert calendar.knows_year(2027)
     assert not calendar.is_working_day(D(2027, 1, 1))
@@ -94,6 +94,10 @@ def test_calendar_file_errors_name_the_row(tmp_path: Path) -> None:
     sheet.write_text("date,kind,note\n2027-13-01,holiday,\n2027-01-02,maybe,\n", encoding="utf-8")
     days, errors = parse_calendar_file(sheet)
     assert [e.row for e in errors] == [2, 3]
+    chinese_excel = tmp_path / "2027-gbk.csv"
+    chinese_excel.write_bytes("date,kind,note\n2027-01-01,休,元旦\n".encode("gb18030"))
+    days, errors = parse_calendar_file(chinese_excel)
+    assert errors == [] and days == [(D(2027, 1, 1), False, "元旦")]
 
 
 def test_calendar_cli(settings, tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]

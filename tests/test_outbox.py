@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
+import pytest
 from sqlalchemy import func, select
 
 from bot import outbox
@@ -34,7 +35,7 @@ def test_delivered_once_across_a_restart(ctx: AppContext, settings, clock, emula
         outbox.enqueue(session, "k:restart", "post", "C0QUALITY", note("hello"), ctx.now())
     run_due(ctx, ctx.now())
     # a new process on the same database: enqueues the same key and delivers again
-    restarted = bootstrap(settings, clock=clock)
+    restarted = bootstrap(settings, clock=clock, sleep=lambda _s: None)
     with restarted.session() as session:
         assert not outbox.enqueue(session, "k:restart", "post", "C0QUALITY", note("hello"), restarted.now())
     run_due(restarted, restarted.now() + dt.timedelta(minutes=5))
@@ -43,8 +44,8 @@ def test_delivered_once_across_a_restart(ctx: AppContext, settings, clock, emula
 
 
 def test_two_replicas_send_each_message_once(settings, clock, emulator: SlackEmulator) -> None:  # type: ignore[no-untyped-def]
-    first = bootstrap(settings, clock=clock, worker="replica-1")
-    second = bootstrap(settings, clock=clock, worker="replica-2")
+    first = bootstrap(settings, clock=clock, worker="replica-1", sleep=lambda _s: None)
+    second = bootstrap(settings, clock=clock, worker="replica-2", sleep=lambda _s: None)
     now = first.now()
     for replica in (first, second):  # both derive the same work
         with replica.session() as session:
@@ -74,19 +75,20 @@ def test_two_replicas_send_each_message_once(settings, clock, emulator: SlackEmu
     second.engine.dispose()
 
 
-def test_rate_limit_is_retried(ctx: AppContext, emulator: SlackEmulator) -> None:
-    emulator.fail_next("chat.postMessage", status=429, retry_after=0, times=1)
+def test_rate_limit_is_retried(ctx: AppContext, emulator: SlackEmulator, sleeps: list[float]) -> None:
+    emulator.fail_next("chat.postMessage", status=429, retry_after=3, times=1)
     with ctx.session() as session:
         outbox.enqueue(session, "k:429", "post", "C0QUALITY", note("after a 429"), ctx.now())
     report = ctx.deliverer.deliver_due(ctx.now())
     assert report.sent == 1
     statuses = [c.status for c in emulator.calls if c.method == "chat.postMessage"]
     assert statuses == [429, 200]
+    assert sleeps == [3.0]  # waited exactly Retry-After
 
 
 def test_a_429_storm_waits_for_retry_after_in_the_outbox(ctx: AppContext, emulator: SlackEmulator) -> None:
     # more 429s than the client retries: the outbox keeps the row and honours Retry-After
-    emulator.fail_next("chat.postMessage", status=429, retry_after=0, times=3)
+    emulator.fail_next("chat.postMessage", status=429, retry_after=1, times=3)
     with ctx.session() as session:
         outbox.enqueue(session, "k:storm", "post", "C0QUALITY", note("storm"), ctx.now())
     first = ctx.deliverer.deliver_due(ctx.now())
@@ -94,6 +96,7 @@ def test_a_429_storm_waits_for_retry_after_in_the_outbox(ctx: AppContext, emulat
     with ctx.session() as session:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:storm"))
         assert row is not None and row.status == "pending" and "rate limited" in (row.last_error or "")
+    assert ctx.deliverer.deliver_due(ctx.now()).sent == 0  # not before Retry-After
     second = ctx.deliverer.deliver_due(ctx.now() + dt.timedelta(seconds=1))
     assert second.sent == 1
     assert len(emulator.calls_to("chat.postMessage")) == 1
@@ -140,3 +143,49 @@ def test_threads_updates_dms_and_images(ctx: AppContext, emulator: SlackEmulator
     dm = emulator.workspace.history(emulator.workspace.dm_channel("U0SM00001"))
     assert [m["text"] for m in dm] == ["私信", "提醒"]
     assert dm[1]["thread_ts"] == dm[0]["ts"]
+
+
+def test_a_broken_row_fails_alone(ctx: AppContext, emulator: SlackEmulator) -> None:
+    now = ctx.now()
+    with ctx.session() as session:
+        session.add(OutboxMessage(idempotency_key="k:broken", kind="post", target="C0QUALITY", payload={},
+                                  status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        session.flush()
+        outbox.enqueue(session, "k:fine", "post", "C0QUALITY", note("fine"), now)
+    report = ctx.deliverer.deliver_due(now)
+    assert report.sent == 1 and report.deferred == 1
+    for hour in range(1, 12):
+        ctx.deliverer.deliver_due(now + dt.timedelta(hours=hour))
+    with ctx.session() as session:
+        broken = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:broken"))
+        assert broken is not None and broken.status == "failed" and broken.attempts == outbox.MAX_ATTEMPTS
+        assert "KeyError" in (broken.last_error or "")
+
+
+def test_a_reply_whose_parent_never_comes_gives_up(ctx: AppContext, emulator: SlackEmulator) -> None:
+    now = ctx.now()
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:orphan", "post", "C0QUALITY", note("orphan"), now, thread_of="k:never")
+    assert ctx.deliverer.deliver_due(now).deferred == 1
+    assert ctx.deliverer.deliver_due(now + dt.timedelta(minutes=30)).deferred == 1
+    assert ctx.deliverer.deliver_due(now + dt.timedelta(hours=2)).failed == 1
+    assert emulator.calls_to("chat.postMessage") == []
+
+
+def test_a_claim_is_not_taken_twice(ctx: AppContext, settings, clock) -> None:  # type: ignore[no-untyped-def]
+    other = bootstrap(settings, clock=clock, worker="other", sleep=lambda _s: None)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:claim", "post", "C0QUALITY", note("claim"), ctx.now())
+        row_id = session.scalar(select(OutboxMessage.id))
+    assert ctx.deliverer.claim(row_id)
+    assert not other.deliverer.claim(row_id)
+    clock.advance(dt.timedelta(seconds=outbox.CLAIM_SECONDS + 1))  # the first deliverer died mid-send
+    assert other.deliverer.claim(row_id)
+    other.engine.dispose()
+
+
+def test_enqueue_refuses_rows_that_could_never_be_sent(ctx: AppContext) -> None:
+    with ctx.session() as session, pytest.raises(ValueError):
+        outbox.enqueue(session, "k:empty", "post", "C0QUALITY", None, ctx.now())
+    with ctx.session() as session, pytest.raises(ValueError):
+        outbox.enqueue(session, "k:noimage", "image", "C0QUALITY", None, ctx.now())

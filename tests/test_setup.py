@@ -131,7 +131,7 @@ def test_jobs_run_due_as_of_any_time(settings: Settings, monkeypatch, capsys, em
                         ("SLACK_API_URL", emulator.api_url), ("CSATBOT_QUALITY_CHANNEL", "C0QUALITY")):
         monkeypatch.setenv(name, value)
     assert main(["jobs", "run-due", "--now", "2026-12-20T09:00"]) == 0
-    assert "sent=1" in capsys.readouterr().out
+    assert "已发送 1 条" in capsys.readouterr().out
     assert main(["jobs", "run-due", "--now", "2026-12-21T09:00:00+08:00"]) == 0
     assert len(emulator.calls_to("chat.postMessage")) == 1
     assert main(["jobs", "run-due", "--now", "yesterday"]) == 2
@@ -197,3 +197,51 @@ def test_unknown_year_warning_reads_well(locale: str) -> None:
 
     message = unknown_year_warning(locale, 2027)
     assert "2027" in message.text and message.cards
+
+
+def test_times_are_stored_as_instants_on_every_database(ctx: AppContext) -> None:
+    from zoneinfo import ZoneInfo
+
+    from storage.models import CalendarYear
+
+    local = dt.datetime(2026, 10, 1, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with ctx.session() as session:
+        session.add(CalendarYear(year=2031, loaded_at=local))
+    with ctx.session() as session:
+        stored = session.get(CalendarYear, 2031)
+        assert stored is not None
+        assert stored.loaded_at == local and stored.loaded_at.utcoffset() == dt.timedelta(0)
+        assert stored.loaded_at.hour == 0
+    with ctx.session() as session, pytest.raises(Exception, match="naive"):
+        session.add(CalendarYear(year=2032, loaded_at=dt.datetime(2026, 10, 1, 8, 0)))
+        session.flush()
+
+
+def test_the_models_match_the_migrations(ctx: AppContext) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from storage.models import Base
+
+    with ctx.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_run_due_needs_a_token(settings: Settings, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", settings.database_url)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    assert main(["jobs", "run-due"]) == 2
+    assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+def test_bad_settings_and_arguments_are_explained(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    monkeypatch.setenv("CSATBOT_TIMEZONE", "Mars/Olympus")
+    assert main(["db", "status"]) == 2
+    assert "CSATBOT_TIMEZONE" in capsys.readouterr().err
+    monkeypatch.delenv("CSATBOT_TIMEZONE")
+    assert main(["--config", str(tmp_path / "absent.toml"), "db", "status"]) == 2
+    assert "absent.toml" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["calendar", "show", "99999"])

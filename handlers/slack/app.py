@@ -8,17 +8,21 @@ deliver stays for the delivery job.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import Ack, App, BoltResponse
+from slack_bolt import Ack, App
+from slack_sdk.webhook import WebhookClient
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.answers import render_error
 from bot.assistant import Caller, help_message, home_view, identify, refusal, unknown_command_message
 from bot.context import AppContext
-from bot.i18n import gettext_for
+from bot.i18n import gettext_for, normalize_locale
 from bot.texts import UserError
 from bot.views import Home, Message
 from handlers.slack.blockkit import render_message
@@ -39,6 +43,19 @@ def ephemeral(message: Message) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
 
 
+def first_time(session: Session, body: dict[str, Any], now: dt.datetime) -> bool:
+    """Record an Events API event id in the listener's own transaction: Slack's retries of an
+    event that was handled are ignored, and an event whose handling failed (the transaction
+    rolled back) is handled when Slack retries it."""
+    event_id = body.get("event_id")
+    if not event_id:
+        return True
+    fresh = insert_ignoring_conflicts(session, ProcessedEvent, [{"event_id": event_id, "received_at": now}])
+    if not fresh:
+        log.info("event %s already handled; retry ignored", event_id)
+    return bool(fresh)
+
+
 def failure_message(locale: str) -> Message:
     _ = gettext_for(locale)
     text = _("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
@@ -55,8 +72,12 @@ class SlackBot:
         self.subcommand_permissions: dict[str, str] = {}
 
     def caller(self, user_id: str) -> Caller:
+        """Who is asking; the messenger is asked for a locale outside any transaction."""
         with self.ctx.session() as session:
-            return identify(session, user_id, self.ctx.locale, self.ctx.messenger.user_locale)
+            caller = identify(session, user_id, self.ctx.locale)
+        if caller.locale is None:
+            caller.locale = normalize_locale(self.ctx.messenger.user_locale(user_id), self.ctx.locale)
+        return caller
 
     def refuse(self, caller: Caller) -> Message:
         with self.ctx.session() as session:
@@ -105,30 +126,31 @@ class SlackBot:
         ack(**ephemeral(self.answer(caller, lambda: handler(self.ctx, caller, words[1:], body))))
 
 
-def build_app(ctx: AppContext) -> App:
+def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> App:
+    """`executor` runs the lazy listeners (deliveries after the response); pass one to be
+    able to wait for them on shutdown."""
     settings = ctx.settings
     app = App(
+        listener_executor=executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="csatbot-lazy"),
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
-        client=make_client(settings.slack_bot_token, settings.api_url),
+        # one Web API client for listeners and outbox delivery alike
+        client=getattr(ctx.messenger, "client", None) or make_client(settings.slack_bot_token, settings.api_url),
         token_verification_enabled=False,
         process_before_response=True,
     )
     bot = SlackBot(ctx)
 
-    @app.middleware
-    def answer_event_retries_once(body: dict[str, Any], next: Any) -> BoltResponse | None:  # noqa: A002
-        """Slack retries an event it thinks was missed; the event id is recorded once."""
-        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-        if event_id:
-            with ctx.session() as session:
-                fresh = insert_ignoring_conflicts(
-                    session, ProcessedEvent, [{"event_id": event_id, "received_at": ctx.now()}]
-                )
-            if not fresh:
-                log.info("event %s already handled; retry ignored", event_id)
-                return BoltResponse(status=200, body="")
-        next()
-        return None
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        """Whatever a listener did not handle: logged, and the person told where they acted."""
+        log.error("unhandled error in a listener: %s", error, exc_info=error)
+        url = body.get("response_url")
+        if url:
+            try:
+                text, _blocks = render_message(failure_message(ctx.locale))
+                WebhookClient(url).send(text=text, response_type="ephemeral", replace_original=False)
+            except Exception:  # the apology is best effort
+                log.exception("could not tell the user about the error")
 
     def app_home_opened(ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
         ack()
@@ -138,6 +160,8 @@ def build_app(ctx: AppContext) -> App:
         caller = bot.caller(user_id)
         home = home_view(caller, ctx.authorizer) if caller.known else Home(cards=bot.refuse(caller).cards)
         with ctx.session() as session:
+            if not first_time(session, body, ctx.now()):
+                return
             outbox.enqueue(session, f"home:{user_id}:{body.get('event_id')}", "home", user_id, home, ctx.now())
 
     from handlers.slack import csat

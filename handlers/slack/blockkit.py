@@ -47,28 +47,47 @@ def mrkdwn(text: str) -> dict[str, Any]:
     return {"type": "mrkdwn", "text": clip(text or " ", SECTION_TEXT_LIMIT)}
 
 
-def render_table(table: Table) -> str:
-    """A table as monospace text, CJK-width aligned (Block Kit has no table block for bots)."""
+def escape_clipped(text: str, limit: int) -> str:
+    """Escape, then clip without cutting an entity such as `&amp;` in half."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    cut = escaped[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
+
+
+def render_table(table: Table, limit: int = SECTION_TEXT_LIMIT) -> str:
+    """A table as monospace text, CJK-width aligned (Block Kit has no table block for bots).
+    Rows that do not fit are dropped with a visible note, never cut mid-line."""
     rows = [table.columns, *table.rows]
     widths = [max(display_width(str(r[i])) if i < len(r) else 0 for r in rows) for i in range(len(table.columns))]
     lines = ["  ".join(pad(str(cell), widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "```" + escape("\n".join(lines)) + "```"
+    body = escape("\n".join(lines))
+    shown = len(lines)
+    while len(body) + 6 > limit and shown > 3:
+        shown -= 1
+        body = escape("\n".join(lines[:shown] + [f"… +{len(lines) - shown}"]))
+    return "```" + body + "```"
 
 
 def render_part(part: Part, index: int) -> list[dict[str, Any]]:
     if isinstance(part, Paragraph):
-        text = escape(part.text)
-        return [{"type": "section", "text": mrkdwn(f"*{text}*" if part.strong else text)}]
+        if part.strong:
+            return [{"type": "section", "text": mrkdwn(f"*{escape_clipped(part.text, SECTION_TEXT_LIMIT - 2)}*")}]
+        return [{"type": "section", "text": mrkdwn(escape_clipped(part.text, SECTION_TEXT_LIMIT))}]
     if isinstance(part, Mention):
         who = f"<@{part.user}> " if USER_ID.match(part.user) else ""
-        return [{"type": "section", "text": mrkdwn(who + escape(part.text))}]
+        return [{"type": "section", "text": mrkdwn(who + escape_clipped(part.text, SECTION_TEXT_LIMIT - 20))}]
     if isinstance(part, FieldList):
         blocks = []
         for start in range(0, len(part.fields), 10):
             chunk = part.fields[start : start + 10]
             blocks.append({"type": "section", "fields": [
-                mrkdwn(clip(f"*{escape(f.label)}*\n{escape(f.value)}", 2000)) for f in chunk
+                mrkdwn(f"*{escape_clipped(f.label, 200)}*\n{escape_clipped(f.value, 1700)}") for f in chunk
             ]})
         return blocks
     if isinstance(part, Table):
@@ -92,7 +111,7 @@ def render_part(part: Part, index: int) -> list[dict[str, Any]]:
             block["title"] = plain(part.title, 2000)
         return [block]
     if isinstance(part, Context):
-        return [{"type": "context", "elements": [mrkdwn(escape(part.text))]}]
+        return [{"type": "context", "elements": [mrkdwn(escape_clipped(part.text, SECTION_TEXT_LIMIT))]}]
     if isinstance(part, Divider):
         return [{"type": "divider"}]
     return [{"type": "section", "text": mrkdwn(f"[{type(part).__name__}]")}]
@@ -105,25 +124,25 @@ def render_card(card: Card) -> list[dict[str, Any]]:
     return blocks
 
 
-def render_message(message: Message) -> tuple[str, list[dict[str, Any]]]:
-    """(notification text, blocks); the text is escaped too, since Slack parses it."""
+def render_cards(cards: list[Card]) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
-    for index, card in enumerate(message.cards):
+    for index, card in enumerate(cards):
         if index:
             blocks.append({"type": "divider"})
         blocks.extend(render_card(card))
+    return blocks
+
+
+def render_message(message: Message) -> tuple[str, list[dict[str, Any]]]:
+    """(notification text, blocks); the text is escaped too, since Slack parses it."""
+    blocks = render_cards(message.cards)
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
         blocks = blocks[: MESSAGE_BLOCK_LIMIT - 1] + [{"type": "context", "elements": [mrkdwn("…")]}]
-    return clip(escape(message.text), 4000), blocks
+    return escape_clipped(message.text, 4000), blocks
 
 
 def render_home(home: Home) -> dict[str, Any]:
-    blocks: list[dict[str, Any]] = []
-    for index, card in enumerate(home.cards):
-        if index:
-            blocks.append({"type": "divider"})
-        blocks.extend(render_card(card))
-    return {"type": "home", "blocks": blocks[:VIEW_BLOCK_LIMIT]}
+    return {"type": "home", "blocks": render_cards(home.cards)[:VIEW_BLOCK_LIMIT]}
 
 
 def _element(field: FormField) -> dict[str, Any]:
@@ -144,7 +163,7 @@ def _element(field: FormField) -> dict[str, Any]:
         if field.initial not in (None, ""):
             element["initial_value"] = str(field.initial)
     elif field.kind == "select":
-        options = [{"text": plain(o.label, 75), "value": o.value} for o in field.options[:100]]
+        options = [{"text": plain(o.label, 75), "value": option_value(o.value)} for o in field.options[:100]]
         element = {"type": "static_select", "action_id": action}
         if any(o.group for o in field.options):
             groups: dict[str, list[dict[str, Any]]] = {}
@@ -160,7 +179,8 @@ def _element(field: FormField) -> dict[str, Any]:
     elif field.kind == "customer":
         element = {"type": "external_select", "action_id": action, "min_query_length": 0}
         if field.initial and field.options:
-            element["initial_option"] = {"text": plain(field.options[0].label, 75), "value": field.options[0].value}
+            element["initial_option"] = {"text": plain(field.options[0].label, 75),
+                                     "value": option_value(field.options[0].value)}
     elif field.kind == "date":
         element = {"type": "datepicker", "action_id": action}
         if field.initial:
@@ -186,7 +206,15 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+def option_value(value: str) -> str:
+    if len(value) > 150:
+        raise ValueError(f"an option value is limited to 150 characters: {value[:40]}…")
+    return value
+
+
 def render_form(form: Form) -> dict[str, Any]:
+    if len(form.private_metadata) > 3000:
+        raise ValueError("private_metadata is limited to 3000 characters; keep state in the database")
     blocks: list[dict[str, Any]] = []
     if form.intro:
         blocks.append({"type": "section", "text": mrkdwn(escape(form.intro))})
@@ -202,7 +230,7 @@ def render_form(form: Form) -> dict[str, Any]:
         "title": plain(form.title, 24),
         "submit": plain(form.submit, 24),
         "close": plain(form.close, 24),
-        "private_metadata": clip(form.private_metadata, 3000),
+        "private_metadata": form.private_metadata,
         "blocks": blocks[:VIEW_BLOCK_LIMIT],
     }
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
 from bot.ports import DeliveryError, Posted
 from bot.views import Home, Message
@@ -22,16 +24,73 @@ PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_bloc
              "not_authed", "message_not_found", "thread_not_found", "user_not_in_channel"}
 
 
-def make_client(token: str, base_url: str, retries: int = 2) -> WebClient:
-    """A WebClient that honours SLACK_API_URL and retries 429 (Retry-After) and 5xx."""
+Sleep = Callable[[float], None]
+
+
+def _retry_after(response: HttpResponse | None) -> float | None:
+    if response is None:
+        return None
+    for name, values in response.headers.items():
+        if name.lower() == "retry-after" and values:
+            try:
+                return max(0.0, float(values[0]))
+            except ValueError:
+                return 1.0
+    return 1.0
+
+
+class RetryAfterHandler(RetryHandler):
+    """A 429 is retried after exactly Retry-After when that is short; a longer wait goes back
+    to the caller (the outbox reschedules the row) instead of holding a thread asleep."""
+
+    def __init__(self, max_retry_count: int, max_wait: float, sleep: Sleep) -> None:
+        super().__init__(max_retry_count)
+        self.max_wait = max_wait
+        self.sleep = sleep
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        wait = _retry_after(response) if response is not None and response.status_code == 429 else None
+        return wait is not None and wait <= self.max_wait
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        state.next_attempt_requested = True
+        self.sleep(_retry_after(response) or 0.0)
+        state.increment_current_attempt()
+
+
+class ServerErrorHandler(RetryHandler):
+    """500 and 503 are retried with a short exponential backoff."""
+
+    def __init__(self, max_retry_count: int, sleep: Sleep, base: float = 0.25) -> None:
+        super().__init__(max_retry_count)
+        self.sleep = sleep
+        self.base = base
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and response.status_code in (500, 502, 503, 504)
+
+    def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
+                                 response: HttpResponse | None = None, error: Exception | None = None) -> None:
+        state.next_attempt_requested = True
+        self.sleep(self.base * 2 ** state.current_attempt)
+        state.increment_current_attempt()
+
+
+def make_client(token: str, base_url: str, retries: int = 2, sleep: Sleep = time.sleep,
+                max_retry_wait: float = 5.0) -> WebClient:
+    """A WebClient that honours SLACK_API_URL and retries 429 (Retry-After) and 5xx.
+    `sleep` is injected so that tests do not wait."""
     return WebClient(
         token=token,
         base_url=base_url,
         timeout=30,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=retries),
-            RateLimitErrorRetryHandler(max_retry_count=retries),
-            ServerErrorRetryHandler(max_retry_count=retries),
+            RetryAfterHandler(retries, max_retry_wait, sleep),
+            ServerErrorHandler(retries, sleep),
         ],
     )
 
