@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.directory import people_with_role, person_by_slack_id
 from bot.i18n import N_, Gettext, gettext_for, normalize_locale, pick
 from bot.roles import Authorizer
-from bot.views import Card, Context, Home, Message, Paragraph, Table
+from bot.views import Card, Context, Message, Paragraph, Table
 from storage.models import Role
 
 
@@ -32,6 +32,11 @@ COMMANDS: list[Command] = [
             "scorecard.view"),
     Command("/csat event [customer]", N_("Record a scorecard event (return, line stop, late delivery, …)."),
             "scorecard.record_event"),
+    Command("/csat figures [YYYY-MM] [customer]", N_("Hand in your monthly figures (a dialog)."), "figures.submit"),
+    Command("/csat status [YYYY-MM]", N_("Who has handed in a month's figures, who is late, what is missing."),
+            "help"),
+    Command("/csat deputy @person <role> <from> <to>", N_("Hand a role to a deputy for a period."),
+            "figures.submit"),
 ]
 
 
@@ -101,12 +106,3 @@ def unknown_command_message(caller: Caller, authorizer: Authorizer, text: str) -
     message.text = notice
     message.cards[0].parts.insert(0, Paragraph(notice, strong=True))
     return message
-
-
-def home_view(caller: Caller, authorizer: Authorizer) -> Home:
-    _ = caller._
-    greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
-    return Home(cards=[
-        Card(title=_("csatbot"), parts=[Paragraph(greeting)]),
-        *help_message(caller, authorizer).cards,
-    ])

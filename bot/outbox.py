@@ -12,6 +12,9 @@ import datetime as dt
 import logging
 import os
 import socket
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +39,43 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+@dataclass
+class Queued:
+    """One message to queue; see enqueue()."""
+
+    key: str
+    kind: str
+    target: str
+    message: Message | Home | None
+    thread_of: str | None = None
+    update_of: str | None = None
+    ephemeral_user: str | None = None
+    image: bytes | None = None
+    image_title: str = ""
+    not_before: dt.datetime | None = None
+
+
+def _row(item: Queued, now: dt.datetime) -> dict[str, Any]:
+    if item.kind not in KINDS:
+        raise ValueError(f"unknown outbox kind {item.kind!r}")
+    if item.message is None and item.kind != "image":
+        raise ValueError(f"an outbox {item.kind!r} needs a message")
+    if item.kind == "image" and not item.image:
+        raise ValueError("an outbox image needs the image")
+    payload: dict[str, Any] = {}
+    if isinstance(item.message, Home):
+        payload["home"] = home_to_dict(item.message)
+    elif item.message is not None:
+        payload["message"] = message_to_dict(item.message)
+    for name, value in (("thread_of", item.thread_of), ("update_of", item.update_of), ("user", item.ephemeral_user),
+                        ("image_title", item.image_title)):
+        if value:
+            payload[name] = value
+    return {"idempotency_key": item.key, "kind": item.kind, "target": item.target, "payload": payload,
+            "image": item.image, "status": "pending", "attempts": 0, "next_attempt_at": item.not_before or now,
+            "created_at": now}
+
+
 def enqueue(
     session: Session,
     key: str,
@@ -53,31 +93,42 @@ def enqueue(
 ) -> bool:
     """Queue a message once per key. `thread_of` names the outbox key of the message to
     reply under; `update_of` the key of the message to replace. Returns True if new."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown outbox kind {kind!r}")
-    if message is None and kind != "image":
-        raise ValueError(f"an outbox {kind!r} needs a message")
-    if kind == "image" and not image:
-        raise ValueError("an outbox image needs the image")
-    payload: dict[str, Any] = {}
-    if isinstance(message, Home):
-        payload["home"] = home_to_dict(message)
-    elif message is not None:
-        payload["message"] = message_to_dict(message)
-    for name, value in (("thread_of", thread_of), ("update_of", update_of), ("user", ephemeral_user),
-                        ("image_title", image_title)):
-        if value:
-            payload[name] = value
-    return bool(
-        insert_ignoring_conflicts(
-            session,
-            OutboxMessage,
-            [{
-                "idempotency_key": key, "kind": kind, "target": target, "payload": payload, "image": image,
-                "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
-            }],
-        )
-    )
+    return bool(enqueue_many(session, [Queued(key, kind, target, message, thread_of, update_of, ephemeral_user,
+                                              image, image_title, not_before)], now))
+
+
+def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk: int = 500) -> int:
+    """Queue many messages in a few statements; returns how many were new."""
+    rows = [_row(item, now) for item in items]
+    return sum(insert_ignoring_conflicts(session, OutboxMessage, rows[i : i + chunk])
+               for i in range(0, len(rows), chunk))
+
+
+def exists(session: Session, key: str) -> bool:
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
+class Pacer:
+    """Spaces sends to a rate (messages per second), so a fan-out to thousands of people
+    stays under the messenger's limit instead of bouncing off it."""
+
+    def __init__(self, per_second: float, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.sleep = sleep
+        self.monotonic = monotonic
+        self.next_slot = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = self.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            self.sleep(slot - now)
 
 
 @dataclass
@@ -97,11 +148,12 @@ class Deliverer:
     """
 
     def __init__(self, factory: sessionmaker[Session], messenger: Messenger, clock: Clock,
-                 worker: str | None = None) -> None:
+                 worker: str | None = None, pacer: Pacer | None = None) -> None:
         self.factory = factory
         self.messenger = messenger
         self.clock = clock
         self.worker = worker or worker_id()
+        self.pacer = pacer or Pacer(0)
 
     def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None) -> list[int]:
         with self.factory() as session:
@@ -159,6 +211,7 @@ class Deliverer:
                 return "failed"
             return self._release(row_id, now + dt.timedelta(seconds=5), "waiting for the parent message", attempts)
         try:
+            self.pacer.wait()
             posted = self._send(kind, target, payload, image, parent)
         except Exception as error:  # a broken row must fail on its own, not stop the batch
             permanent = isinstance(error, DeliveryError) and error.permanent

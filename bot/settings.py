@@ -27,6 +27,7 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_LOCALE": ("locale", "locale", False),
     "CSATBOT_QUALITY_CHANNEL": ("quality_channel", "quality_channel", False),
     "CSATBOT_DATA_DIR": ("data_dir", "data_dir", False),
+    "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
 }
 
 
@@ -46,6 +47,7 @@ class Settings:
     locale: str = "zh-CN"
     quality_channel: str = ""
     data_dir: str = ""
+    messages_per_second: str = "10"
     config_file: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -159,6 +161,12 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     elif not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.quality_channel):
         problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("is not a channel ID"),
                                 T("Use the channel ID (C…), not its name."), ()))
+    try:
+        if float(settings.messages_per_second) <= 0:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("CSATBOT_MESSAGES_PER_SECOND", T("is not a positive number"),
+                                T("Use the rate your Slack plan allows, e.g. 10."), ("serve", "socket", "any")))
     if not settings.database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
         problems.append(Problem("CSATBOT_DATABASE_URL", T("only sqlite:/// and postgresql+psycopg:// are supported"),
                                 T("For example postgresql+psycopg://csatbot:secret@db.example.com/csatbot."),

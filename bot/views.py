@@ -137,6 +137,7 @@ class Form:
     fields: list[FormField]
     intro: str = ""
     private_metadata: str = ""
+    notify_on_close: bool = False  # the adapter reports a closed dialog (to keep a draft)
 
 
 # --- serialisation for the outbox -------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock, SystemClock
 from bot.context import AppContext
-from bot.outbox import Deliverer
+from bot.outbox import Deliverer, Pacer
 from bot.ports import Messenger
 from bot.roles import Authorizer
 from bot.settings import Settings
@@ -35,7 +35,9 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     clock = clock or SystemClock()
     return AppContext(
         settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
-        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, clock, worker),
+        authorizer=Authorizer(overrides),
+        deliverer=Deliverer(factory, messenger, clock, worker,
+                            Pacer(float(settings.messages_per_second), sleep if sleep is not None else time.sleep)),
     )
 
 

@@ -273,6 +273,55 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.datacall import current_period, status_message, status_report
+
+    ctx = _context(settings, _)
+    period = args.month or current_period(ctx.local_today())
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=period))
+        return 2
+    with ctx.session() as session:
+        report = status_report(session, period, ctx.local_today(), working_calendar.WorkingCalendar.load(session))
+    if args.json:
+        dump_json(report)
+    else:
+        message = status_message(report, settings.locale, limit=10_000)
+        out(message.text)
+        for person in report["people"]:
+            if person["status"] != "submitted":
+                out(f"  {person['name']} ({person['slack_user_id']}): {person['submitted']}/{person['items']}")
+    return 0
+
+
+def cmd_deputy_add(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.delegation import add_delegation
+
+    ctx = _context(settings, _)
+    try:
+        start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
+    except ValueError:
+        err(_("Dates must be YYYY-MM-DD."))
+        return 2
+    with ctx.session() as session:
+        person = directory.person_by_slack_id(session, args.person)
+        if person is None:
+            err(_("{value} is not in the people list.").format(value=args.person))
+            return 1
+        add_delegation(session, person, directory.person_by_slack_id(session, args.deputy), args.role, start, end,
+                       None, ctx.now())
+    out(_("Deputy recorded."))
+    return 0
+
+
+def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.delegation import list_delegations
+
+    with _context(settings, _).session() as session:
+        dump_json(list_delegations(session))
+    return 0
+
+
 def cmd_calendar_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx = _context(settings, _)
     path = Path(args.file)
@@ -475,6 +524,24 @@ def build_parser() -> argparse.ArgumentParser:
     figures = imports.add_parser("figures", help="columns metric,month,customer,value (all or nothing)")
     figures.add_argument("file")
     figures.set_defaults(run=cmd_import_figures)
+
+    figures_group = sub.add_parser("figures", help="the monthly data call").add_subparsers(dest="action",
+                                                                                          required=True)
+    status = figures_group.add_parser("status", help="who has handed in a month's figures, who is late")
+    status.add_argument("--month", help="YYYY-MM (default: the month being called for)")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_figures_status)
+
+    deputy = sub.add_parser("deputy", help="hand a role to a deputy for a period").add_subparsers(dest="action",
+                                                                                                 required=True)
+    deputy_add = deputy.add_parser("add", help="--person U… --deputy U… --role KEY --from DATE --to DATE")
+    deputy_add.add_argument("--person", required=True)
+    deputy_add.add_argument("--deputy", required=True)
+    deputy_add.add_argument("--role", required=True)
+    deputy_add.add_argument("--from", dest="start", required=True)
+    deputy_add.add_argument("--to", dest="end", required=True)
+    deputy_add.set_defaults(run=cmd_deputy_add)
+    deputy.add_parser("list", help="every hand-over, as JSON").set_defaults(run=cmd_deputy_list)
 
     score = sub.add_parser("score", help="a customer's monthly or annual score")
     score.add_argument("--customer", required=True, help="code or name")

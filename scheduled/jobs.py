@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from bot.calendar import WorkingCalendar
 from bot.calendar_watch import warn_unknown_years
 from bot.context import AppContext
+from bot.datacall_chase import ChaseReport, chase
 from bot.outbox import DeliveryReport
 from bot.scorecard import add_months, month_of
 from bot.scoring import evaluate_actions
@@ -49,6 +50,12 @@ def evaluate_scorecard_actions(ctx: AppContext, now: dt.datetime) -> int:
         return evaluate_actions(session, month, now, annual_year)
 
 
+def data_call(ctx: AppContext, now: dt.datetime) -> ChaseReport:
+    """The monthly call, reminders and overdue posts for the month being called for."""
+    with ctx.session() as session:
+        return chase(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -64,6 +71,7 @@ class Job:
 DERIVE_JOBS: list[Job] = [
     Job("check_calendar", check_calendar, 3600),
     Job("evaluate_scorecard_actions", evaluate_scorecard_actions, 6 * 3600),
+    Job("data_call", data_call, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

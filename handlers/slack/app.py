@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.answers import render_error
-from bot.assistant import Caller, help_message, home_view, identify, refusal, unknown_command_message
+from bot.assistant import Caller, help_message, identify, refusal, unknown_command_message
 from bot.context import AppContext
+from bot.home import home_for
 from bot.i18n import gettext_for, normalize_locale
 from bot.texts import UserError
 from bot.views import Home, Message
@@ -158,15 +159,17 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
             return
         user_id = event["user"]
         caller = bot.caller(user_id)
-        home = home_view(caller, ctx.authorizer) if caller.known else Home(cards=bot.refuse(caller).cards)
         with ctx.session() as session:
             if not first_time(session, body, ctx.now()):
                 return
+            home = (home_for(session, caller, ctx.authorizer, ctx.local_today()) if caller.known
+                    else Home(cards=refusal(session, caller).cards))
             outbox.enqueue(session, f"home:{user_id}:{body.get('event_id')}", "home", user_id, home, ctx.now())
 
-    from handlers.slack import csat
+    from handlers.slack import csat, figures
 
     csat.register(app, bot)
+    figures.register(app, bot)
     app.command("/csat")(ack=bot.csat_command, lazy=[lambda: bot.deliver_pending()])
     app.event("app_home_opened")(ack=app_home_opened, lazy=[lambda: bot.deliver_pending()])
     return app

@@ -231,6 +231,7 @@ def render_form(form: Form) -> dict[str, Any]:
         "submit": plain(form.submit, 24),
         "close": plain(form.close, 24),
         "private_metadata": form.private_metadata,
+        "notify_on_close": form.notify_on_close,
         "blocks": blocks[:VIEW_BLOCK_LIMIT],
     }
 

@@ -1,0 +1,54 @@
+"""App Home: what I owe this month and its status; for quality engineers the submission
+matrix; then the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy.orm import Session
+
+from bot.assistant import Caller, help_message
+from bot.calendar import WorkingCalendar
+from bot.datacall import call_dates, current_period, obligations, status_report
+from bot.roles import Authorizer
+from bot.settings_store import data_call_settings
+from bot.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
+
+MATRIX_ROWS = 30
+
+
+def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date) -> Home:
+    _ = caller._
+    greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
+    cards = [Card(title=_("csatbot"), parts=[Paragraph(greeting)])]
+    period = current_period(today)
+    calendar = WorkingCalendar.load(session)
+    dates = call_dates(calendar, period, data_call_settings(session))
+    duty = obligations(session, period, min(today, dates.due)).get(caller.person_id or -1)
+    if duty is not None:
+        state = (_("all handed in") if duty.done else
+                 _("late") if today > dates.due else _("not open yet") if today < dates.opens else _("open"))
+        parts: list = [FieldList([
+            Field(_("Month"), period), Field(_("Due"), dates.due.isoformat()),
+            Field(_("Handed in"), f"{len(duty.submitted)}/{len(duty.items)}"), Field(_("Status"), state),
+        ])]
+        if not duty.done:
+            parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": period}),
+                                         "primary")]))
+        cards.append(Card(title=_("My figures"), parts=parts))
+    if authorizer.allows(caller.roles, "figures.status_matrix"):
+        report = status_report(session, period, today, calendar)
+        states = {"submitted": "✅", "late": "⏰", "open": "…"}
+        rows = [[p["name"], ", ".join(p["roles"]), f"{p['submitted']}/{p['items']}", states[p["status"]]]
+                for p in report["people"][:MATRIX_ROWS]]
+        parts = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
+                           .format(**report["totals"]))]
+        if rows:
+            parts.append(Table([_("Person"), _("Roles"), _("Done"), _("Status")], rows))
+        if len(report["people"]) > MATRIX_ROWS:
+            parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
+                                   "everyone.").format(n=MATRIX_ROWS)))
+        cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
+    cards.extend(help_message(caller, authorizer).cards)
+    return Home(cards=cards)

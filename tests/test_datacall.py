@@ -1,0 +1,312 @@
+"""The monthly data call with a moved clock: the September 2026 call across National Day,
+several roles, a deputy, the dialog with its errors, drafts and corrections, reminders,
+overdue posts, a bot that was down, two schedulers, and a 429 storm."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import Counter
+
+import pytest
+from sqlalchemy import select
+
+import bot.datacall
+from bot.calendar import WorkingCalendar
+from bot.clock import FixedClock
+from bot.context import AppContext
+from bot.datacall import call_dates, obligations
+from bot.settings_store import data_call_settings
+from handlers.bootstrap import bootstrap
+from handlers.cli import main
+from handlers.slack.emulator import SlackEmulator, SlackSender
+from scheduled.jobs import run_due
+from storage.models import FigureDraft, FigureSubmission, Person, RoleDelegation
+from tests.conftest import SHANGHAI
+
+LI, DAVID, HUANG, MA, QE, QE_EN = "U0SM00001", "U0SM00002", "U0FI00001", "U0DH00001", "U0QE00001", "U0QE00002"
+
+
+def at(day: int, hour: int = 9, minute: int = 30, month: int = 10) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def dms(emulator: SlackEmulator) -> Counter[str]:
+    """Direct messages per person (by DM channel)."""
+    owners = {c["id"]: c.get("user") for c in emulator.workspace.channels.values() if c["is_im"]}
+    return Counter(owners[c.args["channel"]] for c in emulator.calls_to("chat.postMessage")
+                   if c.args["channel"] in owners)
+
+
+def tick(ctx: AppContext, clock: FixedClock, when: dt.datetime) -> None:
+    clock.set(when)
+    run_due(ctx, clock.now())
+
+
+def test_september_2026_opens_after_national_day(ctx: AppContext) -> None:
+    with ctx.session() as session:
+        dates = call_dates(WorkingCalendar.load(session), "2026-09", data_call_settings(session))
+    assert dates.opens == dt.date(2026, 10, 8)
+    assert dates.due == dt.date(2026, 10, 13)
+    assert dates.remind == dt.date(2026, 10, 10)  # two working days before: the make-up Saturday
+
+
+def test_who_owes_what(ctx: AppContext, people: None) -> None:
+    with ctx.session() as session:
+        duties = {d.slack_user_id: d for d in obligations(session, "2026-09", dt.date(2026, 10, 8)).values()}
+    assert set(duties) == {LI, DAVID, HUANG}  # quality engineers owe no monthly figures
+    li = duties[LI]
+    assert set(li.roles) == {"sales_manager", "customer_service"}
+    per_role = Counter(i.metric for i in li.items)
+    assert per_role["kpi_achievement_rate"] == 1  # only ACME, the customer he owns
+    assert per_role["user_satisfaction"] == 2  # customer service answers for every customer
+    assert len(duties[HUANG].items) == 6 and not duties[HUANG].submitted
+
+
+def test_the_call_goes_out_once_on_the_opening_day(ctx: AppContext, people: None, clock: FixedClock,
+                                                   emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
+    tick(ctx, clock, at(1))  # National Day: not open
+    tick(ctx, clock, at(8, 8, 0))  # opening day, before office hours
+    assert dms(emulator) == Counter()
+    tick(ctx, clock, at(8))
+    assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
+    calls = {c.args["channel"]: c for c in emulator.calls_to("chat.postMessage")}
+    li = calls[emulator.workspace.dm_channel(LI)]
+    text = json.dumps(li.args["blocks"], ensure_ascii=False)
+    assert "2026-10-13" in li.args["text"] and "销售经理" in text and "客服代表" in text and "填报数据" in text
+    assert "Please hand in" in calls[emulator.workspace.dm_channel(DAVID)].args["text"]
+    # a restart and a second replica change nothing
+    tick(ctx, clock, at(8, 11))
+    replica = bootstrap(settings, clock=clock, worker="replica-2", sleep=sleeps)
+    run_due(replica, clock.now())
+    replica.engine.dispose()
+    assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
+
+
+def test_a_bot_down_on_the_opening_day_calls_when_it_returns(ctx: AppContext, people: None, clock: FixedClock,
+                                                             emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(9, 15))
+    assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
+
+
+def open_dialog(slack: SlackSender, emulator: SlackEmulator, user: str, count: int = 1) -> dict:  # type: ignore[type-arg]
+    call_message = next(c for c in emulator.calls_to("chat.postMessage")
+                        if c.args["channel"] == emulator.workspace.dm_channel(user))
+    button = next(e for b in call_message.args["blocks"] for e in b.get("elements", [])
+                  if e.get("action_id") == "figures.open")
+    slack.block_action(user, "figures.open", button["value"], channel_id=emulator.workspace.dm_channel(user),
+                       message_ts=call_message.response["ts"])
+    return emulator.wait_for("views.open", count=count)[count - 1].response["view"]  # type: ignore[no-any-return]
+
+
+def state(view: dict, values: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    result = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input":
+            key = block["block_id"]
+            result[key] = {key: {"type": "plain_text_input", "value": values.get(key, "")}}
+    return result
+
+
+def field_for(view: dict, metric: str, customer: str | None = None) -> str:  # type: ignore[type-arg]
+    for block in view["blocks"]:
+        key = block.get("block_id", "")
+        if key.startswith(f"f|{metric}|") and (customer is None or customer in block["label"]["text"]):
+            return str(key)
+    raise AssertionError(f"no field for {metric} {customer}")
+
+
+def test_dialog_validates_saves_and_keeps_drafts(slack: SlackSender, ctx: AppContext, people: None,
+                                                 clock: FixedClock, emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, LI)
+    assert view["callback_id"] == "figures.submit" and view["notify_on_close"] is True
+    kpi = field_for(view, "kpi_achievement_rate")
+    ppm = field_for(view, "line_defect_ppm")
+    label = next(b for b in view["blocks"] if b.get("block_id") == kpi)
+    assert "%" in label["hint"]["text"] and "0–100" in label["hint"]["text"]
+    wrong = slack.view_submission(LI, view, state(view, {kpi: "150", ppm: "abc"})).json()
+    assert wrong["response_action"] == "errors"
+    assert "超出有效范围" in wrong["errors"][kpi] and "不是数字" in wrong["errors"][ppm]
+    # closing keeps what was typed
+    slack.interaction({"type": "view_closed", "user": {"id": LI}, "view": dict(view, state={"values": state(
+        view, {kpi: "95", ppm: "1,200"})})})
+    with ctx.session() as session:
+        draft = session.scalar(select(FigureDraft))
+        assert draft is not None and draft.values[kpi] == "95"
+    again = open_dialog(slack, emulator, LI, count=2)
+    assert next(b for b in again["blocks"] if b.get("block_id") == kpi)["element"]["initial_value"] == "95"
+    saved = slack.view_submission(LI, again, state(again, {kpi: "95%", ppm: "1,200"}))
+    assert saved.status == 200 and saved.body == ""
+    confirmation = emulator.wait_for("chat.postMessage", lambda c: "已记录" in c.args["text"])
+    assert "2 项" in confirmation[0].args["text"]
+    with ctx.session() as session:
+        values = {s.metric_key: float(s.value) for s in session.scalars(select(FigureSubmission))}
+        assert values == {"kpi_achievement_rate": 95.0, "line_defect_ppm": 1200.0}
+        assert session.scalar(select(FigureDraft)) is None
+
+    # a correction needs a reason and keeps the earlier value
+    third = open_dialog(slack, emulator, LI, count=3)
+    no_reason = slack.view_submission(LI, third, state(third, {kpi: "90"})).json()
+    assert set(no_reason["errors"]) == {"reason"}
+    assert slack.view_submission(LI, third, state(third, {kpi: "90", "reason": "客户更正了达成率"})).status == 200
+    with ctx.session() as session:
+        versions = [(float(s.value), s.is_current, s.reason) for s in session.scalars(
+            select(FigureSubmission).where(FigureSubmission.metric_key == "kpi_achievement_rate")
+            .order_by(FigureSubmission.version))]
+    assert versions == [(95.0, False, None), (90.0, True, "客户更正了达成率")]
+
+
+def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppContext, people: None,
+                                                clock: FixedClock, emulator: SlackEmulator) -> None:
+    from decimal import Decimal
+
+    from bot.figures import record_figure
+
+    with ctx.session() as session:
+        acme = session.scalar(select(Person.id).where(Person.slack_user_id == LI))
+        customer_id = session.execute(select(bot.datacall.Customer.id).where(
+            bot.datacall.Customer.owner_id == acme)).scalar_one()
+        for month, value in (("2026-04", 100), ("2026-05", 110), ("2026-06", 95), ("2026-07", 105),
+                             ("2026-08", 100)):
+            record_figure(session, "line_defect_ppm", month, customer_id, Decimal(value), ctx.now(), by=None,
+                          source="import")
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, LI)
+    ppm = field_for(view, "line_defect_ppm")
+    assert "上月：100" in next(b for b in view["blocks"] if b.get("block_id") == ppm)["hint"]["text"]
+    odd = slack.view_submission(LI, view, state(view, {ppm: "5000"})).json()
+    assert "相差很大" in odd["errors"][ppm]
+    assert slack.view_submission(LI, view, state(view, {ppm: "5000", "note": "客户批次异常，已确认"})).status == 200
+
+
+def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
+                                            emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bot.datacall, "PAGE_BLOCKS", 4)
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, HUANG)  # 3 costs × 2 customers: one customer per page
+    assert view["submit"]["text"] == "保存并下一页"
+    first = slack.view_submission(HUANG, view, state(view, {field_for(view, "claim_cost"): "1000"})).json()
+    assert first["response_action"] == "update"
+    second = first["view"]
+    assert "第 2/2 页" in json.dumps(second, ensure_ascii=False) and second["submit"]["text"] == "保存"
+
+
+def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
+                                            emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))
+    # David hands in everything before the reminders: he is never chased
+    with ctx.session() as session:
+        duty = next(d for d in obligations(session, "2026-09", dt.date(2026, 10, 8)).values()
+                    if d.slack_user_id == DAVID)
+        from decimal import Decimal
+
+        from bot.figures import record_figure
+
+        for item in duty.items:
+            record_figure(session, item.metric, "2026-09", item.customer_id, Decimal(1), ctx.now(), by=duty.person_id,
+                          source="dialog")
+    tick(ctx, clock, at(10))  # the make-up Saturday, two working days before the due date
+    tick(ctx, clock, at(13))  # the due date
+    assert dms(emulator) == Counter({LI: 3, HUANG: 3, DAVID: 1})
+    li_channel = emulator.workspace.dm_channel(LI)
+    history = emulator.workspace.history(li_channel)
+    assert all(m["thread_ts"] == history[0]["ts"] for m in history[1:])
+    assert "提醒" in history[1]["text"] and "截止日" in history[2]["text"]
+    tick(ctx, clock, at(14))  # overdue: a DM, one channel post, a digest to each quality engineer
+    tick(ctx, clock, at(15))
+    assert dms(emulator)[LI] == 4 and dms(emulator)[HUANG] == 4
+    posts = [c for c in emulator.calls_to("chat.postMessage") if c.args["channel"] == "C0QUALITY"]
+    assert len(posts) == 1 and "李强" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
+    updates = emulator.calls_to("chat.update")
+    assert [u.args["ts"] for u in updates] == [posts[0].response["ts"]] * 2
+    assert dms(emulator)[QE] == 2 and dms(emulator)[QE_EN] == 2
+    english_digest = [c for c in emulator.calls_to("chat.postMessage")
+                      if c.args["channel"] == emulator.workspace.dm_channel(QE_EN)]
+    assert "Daily digest" in english_digest[0].args["text"]
+
+
+def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppContext, people: None,
+                                                  clock: FixedClock, emulator: SlackEmulator) -> None:
+    answer = slack.command("/csat", "deputy <@U0DH00001|ma> finance 2026-10-01 2026-10-31", HUANG).json()
+    assert "代您" in answer["text"]
+    with ctx.session() as session:
+        assert session.scalar(select(RoleDelegation)) is not None
+    tick(ctx, clock, at(8))
+    assert dms(emulator) == Counter({LI: 1, DAVID: 1, MA: 1})
+    view = open_dialog(slack, emulator, MA)
+    assert slack.view_submission(MA, view, state(view, {field_for(view, "claim_cost", "ACME"): "88"})).status == 200
+    with ctx.session() as session:
+        figure = session.scalar(select(FigureSubmission))
+        people_ids = dict(session.execute(select(Person.slack_user_id, Person.id)).all())
+    assert figure is not None
+    assert figure.submitted_by_id == people_ids[MA] and figure.on_behalf_of_id == people_ids[HUANG]
+    refused = slack.command("/csat", "deputy <@U0SM00001> quality_engineer 2026-10-01 2026-10-31", HUANG).json()
+    assert "不是您的角色" in refused["text"]
+
+
+def test_two_schedulers_on_one_database_send_each_message_once(ctx: AppContext, people: None, clock: FixedClock,
+                                                               emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
+    clock.set(at(14))  # after the due date: calls, overdue DMs, channel post and digests all at once
+    replicas = [bootstrap(settings, clock=clock, worker=f"replica-{i}", sleep=sleeps) for i in range(2)]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def run(replica: AppContext) -> None:
+        try:
+            barrier.wait()
+            run_due(replica, clock.now())
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    run_due(replicas[0], clock.now() + dt.timedelta(seconds=30))  # what a deferred thread reply waited for
+    for replica in replicas:
+        replica.engine.dispose()
+    assert errors == []
+    assert dms(emulator) == Counter({LI: 2, DAVID: 2, HUANG: 2, QE: 1, QE_EN: 1})
+    assert len([c for c in emulator.calls_to("chat.postMessage") if c.args["channel"] == "C0QUALITY"]) == 1
+
+
+def test_a_429_storm_delivers_everything_once(ctx: AppContext, people: None, clock: FixedClock,
+                                              emulator: SlackEmulator, sleeps: list[float]) -> None:
+    emulator.fail_next("chat.postMessage", status=429, retry_after=30, times=6)  # longer than the client waits
+    tick(ctx, clock, at(8))
+    assert sum(dms(emulator).values()) < 3
+    for minutes in range(1, 6):
+        tick(ctx, clock, at(8) + dt.timedelta(minutes=minutes))
+    assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
+    assert all(s <= 5 for s in sleeps)  # nothing held a thread asleep for the long Retry-After
+
+
+def test_status_for_quality_engineers_and_for_everyone(slack: SlackSender, ctx: AppContext, people: None,
+                                                       clock: FixedClock, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    clock.set(at(14))
+    full = slack.command("/csat", "status 2026-09", QE).json()
+    text = json.dumps(full["blocks"], ensure_ascii=False)
+    assert "李强" in text and "黄蕾" in text and "逾期" in text
+    own = json.dumps(slack.command("/csat", "status", LI).json()["blocks"], ensure_ascii=False)
+    assert "李强" in own and "黄蕾" not in own
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    assert main(["figures", "status", "--month", "2026-09", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["due"] == "2026-10-13" and report["totals"]["people"] == 3
+    assert {p["slack_user_id"] for p in report["people"]} == {LI, DAVID, HUANG}
+    assert all(p["missing"] for p in report["people"])
+
+
+def test_app_home_shows_what_i_owe_and_the_matrix(slack: SlackSender, ctx: AppContext, people: None,
+                                                  clock: FixedClock, emulator: SlackEmulator) -> None:
+    clock.set(at(9))
+    slack.event({"type": "app_home_opened", "user": LI, "tab": "home"}, event_id="EvHomeLi")
+    slack.event({"type": "app_home_opened", "user": QE, "tab": "home"}, event_id="EvHomeQe")
+    emulator.wait_for("views.publish", count=2)
+    li = json.dumps(emulator.workspace.homes[LI], ensure_ascii=False)
+    qe = json.dumps(emulator.workspace.homes[QE], ensure_ascii=False)
+    assert "我的数据" in li and "figures.open" in li and "0/12" in li
+    assert "2026-09 提交情况" in qe and "黄蕾" in qe
