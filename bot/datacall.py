@@ -175,15 +175,32 @@ def role_names(session: Session, locale: str) -> dict[str, str]:
     return {r.key: pick(locale, r.name_zh, r.name_en) for r in session.scalars(select(Role))}
 
 
-def call_message(session: Session, duty: Obligation, dates: CallDates, company_locale: str,
-                 reminder: str | None = None, settings: dict[str, Any] | None = None) -> Message:
+@dataclass
+class CallContext:
+    """What every call message of a month shares, loaded once for a fan-out to thousands."""
+
+    dates: CallDates
+    settings: dict[str, Any]
+    company_locale: str
+    metrics: dict[str, Metric]
+    roles: dict[str, Role]
+    people: dict[int, str]
+
+    @classmethod
+    def load(cls, session: Session, dates: CallDates, company_locale: str) -> CallContext:
+        return cls(dates, data_call_settings(session), company_locale,
+                   {m.key: m for m in session.scalars(select(Metric))},
+                   {r.key: r for r in session.scalars(select(Role))},
+                   dict(session.execute(select(Person.id, Person.name)).all()))
+
+
+def call_message(context: CallContext, duty: Obligation, reminder: str | None = None) -> Message:
     """The DM that calls for a month's figures (or reminds, threaded under the call)."""
-    locale = duty.locale or company_locale
+    dates, settings, metrics, people = context.dates, context.settings, context.metrics, context.people
+    locale = duty.locale or context.company_locale
     _ = gettext_for(locale)
-    names = role_names(session, locale)
-    people = {p.id: p.name for p in session.scalars(select(Person).where(Person.id.in_(set(duty.roles.values()))))}
+    names = {k: pick(locale, r.name_zh, r.name_en) for k, r in context.roles.items()}
     outstanding = duty.outstanding
-    metrics = {m.key: m for m in session.scalars(select(Metric))}
     per_metric: dict[str, int] = defaultdict(int)
     for item in outstanding:
         per_metric[item.metric] += 1
@@ -214,7 +231,6 @@ def call_message(session: Session, duty: Obligation, dates: CallDates, company_l
                                  "`csatbot import figures`.").format(pages=pages, period=dates.period)))
     parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": dates.period}),
                                  "primary")]))
-    settings = settings or data_call_settings(session)
     parts.append(Context(_("A month's figures open on working day {open} and are due on working day {due} of the "
                            "following month, on the Chinese working calendar.").format(
         open=settings["open_working_day"], due=settings["due_working_day"])

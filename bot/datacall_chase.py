@@ -19,7 +19,15 @@ from sqlalchemy.orm import Session
 from bot import outbox
 from bot.calendar import WorkingCalendar
 from bot.calendar_watch import warn_unknown_years
-from bot.datacall import call_dates, call_message, current_period, obligations, overdue_post, status_report
+from bot.datacall import (
+    CallContext,
+    call_dates,
+    call_message,
+    current_period,
+    obligations,
+    overdue_post,
+    status_report,
+)
 from bot.directory import people_with_role
 from bot.i18n import gettext_for
 from bot.settings_store import data_call_settings
@@ -45,18 +53,18 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
     if report.phase == "not_open" or local.hour < settings["send_from_hour"]:
         return report
     duties = obligations(session, period, min(today, dates.due))
+    context = CallContext.load(session, dates, company_locale)
     rows: list[outbox.Queued] = []
     for duty in duties.values():
         if duty.done:
             continue
         call_key = f"datacall:{period}:{duty.slack_user_id}:call"
-        rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id,
-                                  call_message(session, duty, dates, company_locale, settings=settings)))
+        rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id, call_message(context, duty)))
         stage = ("due-2" if dates.remind <= today < dates.due else "due" if today == dates.due
                  else "overdue" if today > dates.due else None)
         if stage is not None:
             rows.append(outbox.Queued(f"datacall:{period}:{duty.slack_user_id}:{stage}", "dm", duty.slack_user_id,
-                                      call_message(session, duty, dates, company_locale, stage, settings),
+                                      call_message(context, duty, stage),
                                       thread_of=call_key))
     if today > dates.due and calendar.is_working_day(today):
         rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel))
