@@ -37,6 +37,12 @@ COMMANDS: list[Command] = [
             "help"),
     Command("/csat deputy @person <role> <from> <to>", N_("Hand a role to a deputy for a period."),
             "figures.submit"),
+    Command("/complaint [customer symptom quantity]", N_("Log a customer complaint (a dialog, pre-filled from "
+                                                         "what you type)."), "complaint.log"),
+    Command("/complaint list [open | overdue | mine]", N_("Complaints and their state."), "complaint.log"),
+    Command("/complaint show <number>", N_("A complaint with its deadlines."), "complaint.log"),
+    Command("/complaint stats [YYYY-MM]", N_("Complaint statistics: Pareto of causes, trend, SLA compliance."),
+            "report.view"),
 ]
 
 

@@ -138,3 +138,23 @@ def xmr_chart(title: str, months: Sequence[str], values: Sequence[float], mean: 
     axes.grid(axis="y", alpha=0.25)
     figure.tight_layout()
     return _png(figure)
+
+
+def pareto_chart(title: str, labels: Sequence[str], values: Sequence[float], cumulative: Sequence[float],
+                 value_label: str, cumulative_label: str) -> bytes:
+    """Bars in falling order with the cumulative share on a second axis (80 % line)."""
+    setup_fonts()
+    figure = Figure(figsize=(8, 3.8))
+    axes = figure.add_subplot()
+    x = list(range(len(values)))
+    axes.bar(x, values, color="#1f4e79", label=value_label)
+    axes.set_xticks(x, list(labels), fontsize=8, rotation=20)
+    axes.set_ylabel(value_label, fontsize=9)
+    share = axes.twinx()
+    share.plot(x, cumulative, color="#c62828", marker="o", lw=1.5, label=cumulative_label)
+    share.axhline(80, color="#c62828", ls=":", lw=1)
+    share.set_ylim(0, 105)
+    share.set_ylabel(cumulative_label, fontsize=9)
+    axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return _png(figure)

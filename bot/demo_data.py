@@ -285,9 +285,11 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                 milestone == "first_response" and state != "new")
             met_at = min(due - dt.timedelta(hours=1), now) if met else None
             breached = not met and due < now
-            session.add(ComplaintDeadline(complaint_id=complaint.id, milestone=milestone, due_at=due,
+            warn_at = received + (due - received) * 0.75
+            session.add(ComplaintDeadline(complaint_id=complaint.id, milestone=milestone, due_at=due, warn_at=warn_at,
                                           state="met" if met else ("breached" if breached else "open"),
-                                          met_at=met_at, breached_at=due if breached else None))
+                                          met_at=met_at, breached_at=due if breached else None,
+                                          warned_at=warn_at if (met or breached) and warn_at <= now else None))
         if state in ("eight_d", "waiting_customer", "closed"):
             session.add(EightDReport(complaint_id=complaint.id, d1_team="质量部、制造部、研发中心",
                                      d2_problem=complaint.symptom, d3_containment="库存及在途品100%全检",

@@ -35,7 +35,7 @@ def event_type_options(session: Session, locale: str, on: dt.date) -> list[Optio
 
 
 def event_form(session: Session, caller: Caller, today: dt.date, customer: Customer | None = None,
-               event: ScorecardEvent | None = None) -> Form:
+               event: ScorecardEvent | None = None, complaint_number: str | None = None) -> Form:
     """New event, or a correction of `event` (then a reason is required)."""
     _ = caller._
     initial_customer = customer or (session.get(Customer, event.customer_id) if event else None)
@@ -51,7 +51,7 @@ def event_form(session: Session, caller: Caller, today: dt.date, customer: Custo
         FormField("note", _("Note"), "multiline", required=False, initial=event.note if event else None,
                   max_length=2000),
         FormField("complaint", _("Complaint number"), "text", required=False, placeholder="KS-2026-0042",
-                  initial=_complaint_number(session, event)),
+                  initial=complaint_number or _complaint_number(session, event)),
     ]
     if event is not None:
         fields.append(FormField("reason", _("Reason for the correction"), "multiline", max_length=1000))

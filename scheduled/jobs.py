@@ -17,6 +17,7 @@ from bot.outbox import DeliveryReport
 from bot.scorecard import add_months, month_of
 from bot.scoring import evaluate_actions
 from bot.settings_store import data_call_settings
+from bot.sla_scan import ScanReport, opinion_reminders, scan
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,14 @@ def data_call(ctx: AppContext, now: dt.datetime) -> ChaseReport:
         return chase(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel)
 
 
+def complaint_deadlines(ctx: AppContext, now: dt.datetime) -> ScanReport:
+    """Early warnings and breaches of complaint deadlines; opinion reminders after closure."""
+    with ctx.session() as session:
+        report = scan(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel)
+        report.queued += opinion_reminders(session, now, ctx.locale)
+        return report
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -72,6 +81,7 @@ DERIVE_JOBS: list[Job] = [
     Job("check_calendar", check_calendar, 3600),
     Job("evaluate_scorecard_actions", evaluate_scorecard_actions, 6 * 3600),
     Job("data_call", data_call, 300),
+    Job("complaint_deadlines", complaint_deadlines, 60),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

@@ -393,11 +393,14 @@ class ComplaintDeadline(Base):
     __table_args__ = (
         UniqueConstraint("complaint_id", "milestone", name="uq_complaint_deadlines_complaint_milestone"),
         Index("ix_complaint_deadlines_state_due", "state", "due_at"),
+        Index("ix_complaint_deadlines_state_warn", "state", "warn_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaints.id", ondelete="CASCADE"))
     milestone: Mapped[str] = mapped_column(String(32))
     due_at: Mapped[dt.datetime] = mapped_column()
+    # when the early warning is due (a share of the time allowed, SLA policy); moved with pauses
+    warn_at: Mapped[dt.datetime | None] = mapped_column()
     state: Mapped[str] = mapped_column(String(16), default="open")  # open | met | breached
     met_at: Mapped[dt.datetime | None] = mapped_column()
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0)

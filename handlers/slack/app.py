@@ -166,10 +166,11 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
                     else Home(cards=refusal(session, caller).cards))
             outbox.enqueue(session, f"home:{user_id}:{body.get('event_id')}", "home", user_id, home, ctx.now())
 
-    from handlers.slack import csat, figures
+    from handlers.slack import complaints, csat, figures
 
     csat.register(app, bot)
     figures.register(app, bot)
+    complaints.register(app, bot)
     app.command("/csat")(ack=bot.csat_command, lazy=[lambda: bot.deliver_pending()])
     app.event("app_home_opened")(ack=app_home_opened, lazy=[lambda: bot.deliver_pending()])
     return app

@@ -101,7 +101,8 @@ def metric_command(ctx: AppContext, caller: Caller, words: list[str], body: dict
 
 
 def open_event_form(ctx: AppContext, client: WebClient, caller: Caller, trigger_id: str,
-                    customer_code: str | None = None, event_id: int | None = None) -> Message | None:
+                    customer_code: str | None = None, event_id: int | None = None,
+                    complaint_number: str | None = None) -> Message | None:
     """Open the event dialog; returns a message only when it could not be opened."""
     _ = caller._
     with ctx.session() as session:
@@ -109,7 +110,7 @@ def open_event_form(ctx: AppContext, client: WebClient, caller: Caller, trigger_
         event = session.get(ScorecardEvent, event_id) if event_id else None
         if event is not None and not event.is_current:
             return Message(text=_("That event has been corrected since; open the customer again."))
-        form = event_form(session, caller, ctx.local_today(), customer, event)
+        form = event_form(session, caller, ctx.local_today(), customer, event, complaint_number)
     client.views_open(trigger_id=trigger_id, view=render_form(form))
     return None
 

@@ -1,0 +1,136 @@
+"""The SLA scan: which complaint deadlines reached their early warning or passed, as of
+now. Each warning goes to the complaint's thread and its owner; each breach also up the
+escalation chain (quality engineers, then the owner's department head; configurable). The
+row is marked in the same transaction that queues the messages, and every message has an
+idempotency key, so a restart or a second replica never warns twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.complaints import MILESTONE_NAMES, card_key, complaint_settings, local_time
+from bot.directory import people_with_role
+from bot.i18n import gettext_for
+from bot.views import Card, Mention, Message, Paragraph
+from storage.models import Complaint, ComplaintDeadline, Customer, Person
+
+
+@dataclass
+class ScanReport:
+    warned: int = 0
+    breached: int = 0
+    queued: int = 0
+
+
+def escalation_people(session: Session, chain: list[str], owner: Person | None) -> list[Person]:
+    """The chain in order; a department head is the owner's (any, when the owner has no department)."""
+    result: list[Person] = []
+    for role in chain:
+        candidates = people_with_role(session, role)
+        if role == "department_head" and owner is not None and owner.department:
+            same = [p for p in candidates if p.department == owner.department]
+            candidates = same or candidates
+        for person in candidates:
+            if person not in result and (owner is None or person.id != owner.id):
+                result.append(person)
+    return result
+
+
+def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, channel: str,
+         batch: int = 2000) -> ScanReport:
+    settings = complaint_settings(session)
+    chain = list(settings.get("escalation_chain", ["quality_engineer", "department_head"]))
+    report = ScanReport()
+    rows = session.execute(
+        select(ComplaintDeadline, Complaint)
+        .join(Complaint, Complaint.id == ComplaintDeadline.complaint_id)
+        .where(ComplaintDeadline.state == "open", Complaint.status != "waiting_customer",
+               or_(and_(ComplaintDeadline.warned_at.is_(None), ComplaintDeadline.warn_at <= now),
+                   and_(ComplaintDeadline.breached_at.is_(None), ComplaintDeadline.due_at <= now)))
+        .order_by(ComplaintDeadline.due_at)
+        .limit(batch)
+    ).all()
+    if not rows:
+        return report
+    owners = {p.id: p for p in session.scalars(select(Person).where(
+        Person.id.in_({c.owner_id for _d, c in rows if c.owner_id is not None})))}
+    escalation: dict[int | None, list[Person]] = {}
+    queued: list[outbox.Queued] = []
+    for deadline, complaint in rows:
+        owner = owners.get(complaint.owner_id) if complaint.owner_id else None
+        breach = deadline.due_at <= now
+        stage = "breach" if breach else "warn"
+        if breach:
+            deadline.state = "breached"
+            deadline.breached_at = now
+            deadline.warned_at = deadline.warned_at or now
+            report.breached += 1
+        else:
+            deadline.warned_at = now
+            report.warned += 1
+        base = f"sla:{complaint.number}:{deadline.milestone}:{stage}"
+        if channel:
+            queued.append(outbox.Queued(f"{base}:thread", "post", channel,
+                                        _notice(complaint, deadline, stage, company_locale, tz, owner),
+                                        thread_of=card_key(complaint)))
+        recipients = [owner] if owner is not None else []
+        if breach:
+            if complaint.owner_id not in escalation:
+                escalation[complaint.owner_id] = escalation_people(session, chain, owner)
+            recipients += escalation[complaint.owner_id]
+        for order, person in enumerate(recipients):
+            role = "owner" if person is owner else f"escalate{order}"
+            queued.append(outbox.Queued(f"{base}:{role}:{person.slack_user_id}", "dm", person.slack_user_id,
+                                        _notice(complaint, deadline, stage, person.locale or company_locale, tz,
+                                                None, escalated=person is not owner)))
+    report.queued = outbox.enqueue_many(session, queued, now)
+    return report
+
+
+def _notice(complaint: Complaint, deadline: ComplaintDeadline, stage: str, locale: str, tz: ZoneInfo,
+            mention: Person | None, escalated: bool = False) -> Message:
+    _ = gettext_for(locale)
+    milestone = _(MILESTONE_NAMES[deadline.milestone])
+    due = local_time(deadline.due_at, tz)
+    if stage == "warn":
+        text = _("{number}: “{milestone}” is due at {due}; most of the time allowed has passed.").format(
+            number=complaint.number, milestone=milestone, due=due)
+    elif escalated:
+        text = _("Escalation: {number} missed “{milestone}” (due {due}). Please make sure it is handled.").format(
+            number=complaint.number, milestone=milestone, due=due)
+    else:
+        text = _("⚠️ {number}: “{milestone}” was due at {due} and is overdue.").format(
+            number=complaint.number, milestone=milestone, due=due)
+    part = Mention(mention.slack_user_id, text) if mention is not None else Paragraph(text)
+    return Message(text=text, cards=[Card(title="", parts=[part])])
+
+
+def opinion_reminders(session: Session, now: dt.datetime, company_locale: str) -> int:
+    """Some days after closure the customer's owner is reminded to ask the customer's opinion
+    of how it was handled (004 §5.3 d), once per complaint."""
+    from bot.views import Actions, Button
+
+    days = int(complaint_settings(session).get("opinion_reminder_days_after_close", 7))
+    due = now - dt.timedelta(days=days)
+    rows = session.execute(
+        select(Complaint, Person).join(Customer, Customer.id == Complaint.customer_id)
+        .join(Person, Person.id == Customer.owner_id)
+        .where(Complaint.status == "closed", Complaint.closed_at <= due,
+               Complaint.closed_at > due - dt.timedelta(days=30), Complaint.customer_opinion.is_(None))).all()
+    queued = []
+    for complaint, owner in rows:
+        _ = gettext_for(owner.locale or company_locale)
+        text = _("{number} was closed {days} days ago: please ask the customer what they think of how it was "
+                 "handled, and record it.").format(number=complaint.number, days=days)
+        queued.append(outbox.Queued(f"complaint:{complaint.number}:opinion-reminder", "dm", owner.slack_user_id,
+                                    Message(text=text, cards=[Card(title="", parts=[
+                                        Paragraph(text),
+                                        Actions([Button(_("Customer's opinion"), "complaint.opinion",
+                                                        complaint.number, "primary")])])])))
+    return outbox.enqueue_many(session, queued, now)
