@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 600
 MAX_ATTEMPTS = 8
 PARENT_WAIT = dt.timedelta(hours=1)
+MAX_HOLD_SECONDS = 5.0
 KINDS = ("post", "dm", "update", "ephemeral", "home", "image")
 
 
@@ -129,6 +130,19 @@ class Pacer:
             self.next_slot = slot + self.interval
         if slot > now:
             self.sleep(slot - now)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Pacer:
+        """One pace per process: copies (bolt copies the Web API client per request) share it."""
+        return self
+
+    def rate_limited(self, retry_after: float) -> None:
+        """The messenger said 429: the next send waits out a short Retry-After (a long one is
+        left to the outbox, which reschedules the row rather than hold a thread asleep), and
+        the pace slows by a tenth, so a rate set above the real limit settles under it."""
+        with self.lock:
+            self.next_slot = max(self.next_slot, self.monotonic() + min(retry_after, MAX_HOLD_SECONDS))
+            if self.interval:
+                self.interval *= 1.1
 
 
 @dataclass

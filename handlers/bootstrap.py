@@ -24,20 +24,20 @@ class SchemaOutOfDate(SystemExit):
 def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Messenger | None = None,
               engine: Engine | None = None, worker: str | None = None,
               sleep: Callable[[float], None] | None = None) -> AppContext:
-    """`sleep` replaces the Web API client's waits between retries (tests record them)."""
+    """`sleep` replaces the Web API client's and the pacer's waits (tests record them)."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
+    wait = sleep if sleep is not None else time.sleep
+    pacer = Pacer(float(settings.messages_per_second), wait)
     if messenger is None:
-        client = make_client(settings.slack_bot_token, settings.api_url,
-                             sleep=sleep if sleep is not None else time.sleep)
+        client = make_client(settings.slack_bot_token, settings.api_url, sleep=wait,
+                             on_rate_limited=pacer.rate_limited)
         messenger = SlackMessenger(client)
     overrides = settings.extra.get("permissions") if isinstance(settings.extra.get("permissions"), dict) else None
     clock = clock or SystemClock()
     return AppContext(
         settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
-        authorizer=Authorizer(overrides),
-        deliverer=Deliverer(factory, messenger, clock, worker,
-                            Pacer(float(settings.messages_per_second), sleep if sleep is not None else time.sleep)),
+        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, clock, worker, pacer),
     )
 
 

@@ -281,7 +281,7 @@ def test_a_429_storm_delivers_everything_once(ctx: AppContext, people: None, clo
     for minutes in range(1, 6):
         tick(ctx, clock, at(8) + dt.timedelta(minutes=minutes))
     assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
-    assert all(s <= 5 for s in sleeps)  # nothing held a thread asleep for the long Retry-After
+    assert max(sleeps) < 30  # nothing held a thread asleep for the long Retry-After
 
 
 def test_status_for_quality_engineers_and_for_everyone(slack: SlackSender, ctx: AppContext, people: None,

@@ -189,3 +189,22 @@ def test_enqueue_refuses_rows_that_could_never_be_sent(ctx: AppContext) -> None:
         outbox.enqueue(session, "k:empty", "post", "C0QUALITY", None, ctx.now())
     with ctx.session() as session, pytest.raises(ValueError):
         outbox.enqueue(session, "k:noimage", "image", "C0QUALITY", None, ctx.now())
+
+
+def test_the_pacer_spaces_sends_and_slows_after_a_429() -> None:
+    now = [100.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(round(seconds, 3))
+        now[0] += seconds
+
+    pacer = outbox.Pacer(10, sleep=sleep, monotonic=lambda: now[0])
+    for _ in range(3):
+        pacer.wait()
+    assert slept == [0.1, 0.1]
+    pacer.rate_limited(30)  # a long Retry-After holds the next send for at most MAX_HOLD_SECONDS
+    pacer.wait()
+    assert slept[-1] <= outbox.MAX_HOLD_SECONDS + 0.2
+    pacer.wait()
+    assert slept[-1] == pytest.approx(0.11, abs=0.001)  # a tenth slower

@@ -43,14 +43,18 @@ class RetryAfterHandler(RetryHandler):
     """A 429 is retried after exactly Retry-After when that is short; a longer wait goes back
     to the caller (the outbox reschedules the row) instead of holding a thread asleep."""
 
-    def __init__(self, max_retry_count: int, max_wait: float, sleep: Sleep) -> None:
+    def __init__(self, max_retry_count: int, max_wait: float, sleep: Sleep,
+                 on_rate_limited: Callable[[float], None] | None = None) -> None:
         super().__init__(max_retry_count)
         self.max_wait = max_wait
         self.sleep = sleep
+        self.on_rate_limited = on_rate_limited
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                    error: Exception | None = None) -> bool:
         wait = _retry_after(response) if response is not None and response.status_code == 429 else None
+        if wait is not None and self.on_rate_limited is not None:
+            self.on_rate_limited(wait)
         return wait is not None and wait <= self.max_wait
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
@@ -80,7 +84,7 @@ class ServerErrorHandler(RetryHandler):
 
 
 def make_client(token: str, base_url: str, retries: int = 2, sleep: Sleep = time.sleep,
-                max_retry_wait: float = 5.0) -> WebClient:
+                max_retry_wait: float = 5.0, on_rate_limited: Callable[[float], None] | None = None) -> WebClient:
     """A WebClient that honours SLACK_API_URL and retries 429 (Retry-After) and 5xx.
     `sleep` is injected so that tests do not wait."""
     return WebClient(
@@ -89,7 +93,7 @@ def make_client(token: str, base_url: str, retries: int = 2, sleep: Sleep = time
         timeout=30,
         retry_handlers=[
             ConnectionErrorRetryHandler(max_retry_count=retries),
-            RetryAfterHandler(retries, max_retry_wait, sleep),
+            RetryAfterHandler(retries, max_retry_wait, sleep, on_rate_limited),
             ServerErrorHandler(retries, sleep),
         ],
     )
