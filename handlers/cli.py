@@ -322,6 +322,64 @@ def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) ->
     return 0
 
 
+def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.complaints import import_complaints
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        result = import_complaints(session, Path(args.file), ctx.now(), ctx.tz)
+        if not result.ok:
+            session.rollback()
+    if not result.ok:
+        return _report_row_errors(_, result.errors)
+    out(_("Imported complaints: {created}.").format(created=result.created))
+    return 0
+
+
+def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.complaints import complaint_json, list_complaints
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        found = list_complaints(session, args.status, None, ctx.now(), limit=args.limit)
+        rows = [complaint_json(session, c, ctx.tz) for c in found]
+    if args.json:
+        dump_json(rows)
+    else:
+        for row in rows:
+            out(f"{row['number']}  {row['customer']}  {row['severity']}  {row['status']}  {row['received_at']}  "
+                f"{row['symptom'][:40]}")
+    return 0
+
+
+def cmd_complaints_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.complaints import complaint_json, find
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        data = complaint_json(session, find(session, args.number), ctx.tz)
+    if args.json:
+        dump_json(data)
+    else:
+        for key, value in data.items():
+            out(f"{key}: {json.dumps(value, ensure_ascii=False, default=str)}")
+    return 0
+
+
+def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.answers import last_complete_month
+    from bot.complaint_stats import monthly_stats
+
+    ctx = _context(settings, _)
+    month = args.month or last_complete_month(ctx.now(), ctx.tz)
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=month))
+        return 2
+    with ctx.session() as session:
+        dump_json(monthly_stats(session, month, ctx.tz))
+    return 0
+
+
 def cmd_calendar_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx = _context(settings, _)
     path = Path(args.file)
@@ -542,6 +600,26 @@ def build_parser() -> argparse.ArgumentParser:
     deputy_add.add_argument("--to", dest="end", required=True)
     deputy_add.set_defaults(run=cmd_deputy_add)
     deputy.add_parser("list", help="every hand-over, as JSON").set_defaults(run=cmd_deputy_list)
+
+    import_complaints = imports.add_parser(
+        "complaints", help="a complaint ledger: customer,received_at,severity,product_model,quantity,batch,symptom,"
+                           "contact_name,contact_phone (optional status,closed_at,reply)")
+    import_complaints.add_argument("file")
+    import_complaints.set_defaults(run=cmd_import_complaints)
+
+    complaints = sub.add_parser("complaints", help="complaints").add_subparsers(dest="action", required=True)
+    complaints_list = complaints.add_parser("list", help="complaints, newest first")
+    complaints_list.add_argument("--status", choices=["open", "overdue", "all"], default="all")
+    complaints_list.add_argument("--limit", type=int, default=1000)
+    complaints_list.add_argument("--json", action="store_true")
+    complaints_list.set_defaults(run=cmd_complaints_list)
+    complaints_show = complaints.add_parser("show", help="facts, status history, deadlines")
+    complaints_show.add_argument("number")
+    complaints_show.add_argument("--json", action="store_true")
+    complaints_show.set_defaults(run=cmd_complaints_show)
+    complaints_stats = complaints.add_parser("stats", help="monthly statistics as JSON")
+    complaints_stats.add_argument("--month", help="YYYY-MM (default: the last complete month)")
+    complaints_stats.set_defaults(run=cmd_complaints_stats)
 
     score = sub.add_parser("score", help="a customer's monthly or annual score")
     score.add_argument("--customer", required=True, help="code or name")

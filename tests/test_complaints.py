@@ -1,0 +1,372 @@
+"""Complaints with a moved clock: deadlines across weekends, National Day and a make-up
+Saturday; logging through /complaint; working the card; pauses, reopening, warnings and
+escalation sent once; look-ups, imports, returns and statistics."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot import complaints as c
+from bot.clock import FixedClock
+from bot.context import AppContext
+from bot.sla_scan import scan
+from handlers.bootstrap import bootstrap
+from handlers.cli import main
+from handlers.slack.emulator import SlackEmulator, SlackSender
+from scheduled.jobs import run_due
+from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
+from tests.conftest import SHANGHAI
+
+QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
+
+
+def at(month: int, day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def log(ctx: AppContext, received: dt.datetime, severity: str = "general", customer: str = "ACME") -> Complaint:
+    with ctx.session() as session:
+        data, errors = c.validate_complaint(session, {"customer": customer, "severity": severity, "symptom": "车门异响",
+                                                      "received_at": str(int(received.timestamp()))},
+                                            received + dt.timedelta(minutes=10))
+        assert errors == {} and data is not None
+        return c.log_complaint(session, data, None, received + dt.timedelta(minutes=10), SHANGHAI)
+
+
+def deadlines(ctx: AppContext, complaint: Complaint) -> dict[str, dt.datetime]:
+    with ctx.session() as session:
+        return {d.milestone: d.due_at.astimezone(SHANGHAI) for d in session.scalars(
+            select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id))}
+
+
+def test_deadlines_across_national_day(ctx: AppContext, people: None) -> None:
+    general = deadlines(ctx, log(ctx, at(9, 30, 16)))
+    assert general["register"] == at(9, 30, 18)
+    assert general["first_response"] == at(10, 1, 16)
+    assert general["investigation"] == at(10, 2, 16)
+    assert general["eight_d"] == dt.datetime(2026, 10, 9, 23, 59, 59, tzinfo=SHANGHAI)  # the example of the issue
+    assert general["close"] == at(10, 3, 16)
+    serious = deadlines(ctx, log(ctx, at(9, 30, 16), "serious"))
+    assert serious["close"] == at(10, 7, 16)
+    urgent = deadlines(ctx, log(ctx, at(9, 30, 16), "urgent"))
+    assert urgent["register"] == at(9, 30, 17)
+
+
+def test_deadlines_across_a_weekend_and_a_make_up_saturday(ctx: AppContext, people: None) -> None:
+    weekend = deadlines(ctx, log(ctx, at(9, 25, 10)))  # a Friday
+    assert weekend["eight_d"].date() == dt.date(2026, 9, 29)
+    make_up = deadlines(ctx, log(ctx, at(10, 9, 10)))  # Friday before the make-up Saturday
+    assert make_up["eight_d"].date() == dt.date(2026, 10, 12)  # Saturday 10-10 counts, Sunday does not
+
+
+def test_a_customers_own_8d_deadline(ctx: AppContext, people: None) -> None:
+    with ctx.session() as session:
+        acme = session.scalar(select(Customer).where(Customer.code == "ACME"))
+        assert acme is not None
+        session.add(SlaPolicy(customer_id=acme.id, customer_key=str(acme.id), milestone="eight_d", severity="*",
+                              amount=5, unit="working_days"))
+    own = deadlines(ctx, log(ctx, at(9, 30, 16)))
+    other = deadlines(ctx, log(ctx, at(9, 30, 16), customer="HDQC"))
+    # five working days after 09-30: 10-08, 10-09, the make-up Saturday 10-10, 10-12, 10-13
+    assert own["eight_d"].date() == dt.date(2026, 10, 13) and other["eight_d"].date() == dt.date(2026, 10, 9)
+
+
+def quality_posts(emulator: SlackEmulator) -> list[dict]:  # type: ignore[type-arg]
+    return emulator.workspace.history("C0QUALITY")
+
+
+def submit_log(slack: SlackSender, emulator: SlackEmulator, user: str, text: str, values: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    slack.command("/complaint", text, user)
+    view = emulator.wait_for("views.open")[-1].response["view"]
+    state: dict = {}
+    for block in view["blocks"]:
+        if block.get("type") != "input":
+            continue
+        key, element = block["block_id"], block["element"]
+        if element["type"] in ("static_select", "external_select"):
+            chosen = values.get(key) or (element.get("initial_option") or {}).get("value")
+            state[key] = {key: {"type": element["type"], "selected_option": {"value": chosen} if chosen else None}}
+        elif element["type"] == "datetimepicker":
+            state[key] = {key: {"type": "datetimepicker", "selected_date_time": element.get("initial_date_time")}}
+        elif element["type"] == "file_input":
+            state[key] = {key: {"type": "file_input", "files": []}}
+        else:
+            state[key] = {key: {"type": element["type"], "value": values.get(key, element.get("initial_value", ""))}}
+    response = slack.view_submission(user, view, state)
+    return {"view": view, "response": response}
+
+
+def test_logging_from_the_command_with_a_pre_filled_dialog(slack: SlackSender, ctx: AppContext, people: None,
+                                                          emulator: SlackEmulator, clock: FixedClock) -> None:
+    clock.set(at(10, 8, 10))
+    slack.command("/complaint", "ACME 车门异响 5件", SALES)
+    view = emulator.wait_for("views.open")[0].response["view"]
+    by_id = {b["block_id"]: b for b in view["blocks"] if b.get("type") == "input"}
+    assert by_id["customer"]["element"]["initial_option"]["value"] == "ACME"
+    assert by_id["symptom"]["element"]["initial_value"] == "车门异响"
+    assert by_id["quantity"]["element"]["initial_value"] == "5"
+    bad = submit_log(slack, emulator, SALES, "ACME", {"symptom": "", "contact_phone": "call me"})["response"].json()
+    assert bad["response_action"] == "errors" and set(bad["errors"]) == {"symptom", "contact_phone"}
+    injected = "<!channel> 车门异响 & <@U0BOSS001>"
+    ok = submit_log(slack, emulator, SALES, "ACME", {"symptom": injected, "contact_phone": "138 0000 0000"})
+    assert ok["response"].status == 200 and ok["response"].body == ""
+    card = emulator.wait_for("chat.postMessage", lambda call: call.args["channel"] == "C0QUALITY")[0]
+    text = json.dumps(card.args["blocks"], ensure_ascii=False)
+    assert "KS-2026-0001" in card.args["text"] and "艾克美汽车" in text
+    assert "<!channel>" not in text and "<@U0BOSS001>" not in text and "&lt;!channel&gt;" in text
+    assert "首次回复顾客" in text and "2026-10-09 10:00" in text  # first response 24 h after receipt
+    dm = emulator.wait_for("chat.postMessage", lambda call: call.args["channel"].startswith("D"))[0]
+    assert "KS-2026-0001" in dm.args["text"]
+
+
+def press(slack: SlackSender, emulator: SlackEmulator, user: str, action: str, number: str,
+          values: dict[str, object] | None = None, opened: int = 0) -> dict:  # type: ignore[type-arg]
+    slack.block_action(user, f"complaint.{action}", number, channel_id="C0QUALITY", message_ts="1.1")
+    if values is None:
+        return {}
+    view = emulator.wait_for("views.open", count=opened + 1)[opened].response["view"]
+    state = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input":
+            key, kind = block["block_id"], block["element"]["type"]
+            value = values.get(key)
+            if kind == "static_select":
+                state[key] = {key: {"type": kind, "selected_option": {"value": value} if value else None}}
+            elif kind == "users_select":
+                state[key] = {key: {"type": kind, "selected_user": value}}
+            elif kind == "file_input":
+                state[key] = {key: {"type": kind, "files": value or []}}
+            else:
+                state[key] = {key: {"type": kind, "value": value or ""}}
+    return slack.view_submission(user, view, state).json() or {}
+
+
+def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, people: None, emulator: SlackEmulator,
+                                        clock: FixedClock) -> None:
+    clock.set(at(9, 30, 16, 30))
+    complaint = log(ctx, at(9, 30, 16))
+    with ctx.session() as session:
+        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
+    run_due(ctx, ctx.now())
+    number = complaint.number
+    opened = 0
+    refused = press(slack, emulator, FINANCE, "close", number)
+    assert refused == {} and "无权" in json.dumps(emulator.wait_for("response_url")[0].args, ensure_ascii=False)
+
+    assert press(slack, emulator, QE, "acknowledge", number, {"said": "已电话回复，明日到现场"}, opened) == {}
+    opened += 1
+    clock.set(at(10, 1, 9))
+    press(slack, emulator, QE, "pause", number)
+    clock.set(at(10, 1, 14))
+    press(slack, emulator, QE, "resume", number)
+    with ctx.session() as session:
+        moved = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
+            ComplaintDeadline.complaint_id == complaint.id))}
+    assert moved["investigation"].due_at.astimezone(SHANGHAI) == at(10, 2, 21)  # 5 h of waiting
+    assert moved["investigation"].paused_seconds == 5 * 3600
+    assert moved["first_response"].state == "met"
+
+    no_containment = press(slack, emulator, QE, "eight_d", number, {"d1_team": "质量部"}, opened)
+    opened += 1
+    assert "d3_containment" in no_containment["errors"]
+    assert press(slack, emulator, QE, "eight_d", number, {key: "已完成" for key, _l in c.EIGHT_D}, opened) == {}
+    opened += 1
+    without_reply = press(slack, emulator, QE, "close", number, {"reply": ""}, opened)
+    opened += 1
+    assert set(without_reply["errors"]) == {"reply"}
+    clock.set(at(10, 2, 10))
+    assert press(slack, emulator, QE, "close", number, {"reply": "已更换并提交8D", "cost": "1,200"}, opened) == {}
+    opened += 1
+    with ctx.session() as session:
+        closed = session.get(Complaint, complaint.id)
+        assert closed is not None and closed.status == "closed" and float(closed.cost or 0) == 1200
+        states = {d.milestone: d.state for d in session.scalars(select(ComplaintDeadline).where(
+            ComplaintDeadline.complaint_id == complaint.id))}
+    assert states == {"register": "met", "first_response": "met", "investigation": "open", "eight_d": "met",
+                      "close": "met"}
+    run_due(ctx, ctx.now())
+    history = quality_posts(emulator)
+    card = history[0]
+    assert card.get("edited") and "complaint.reopen" in json.dumps(card["blocks"])
+    lines = [m["text"] for m in history if m["thread_ts"] == card["ts"]]
+    assert any("已电话回复" in line for line in lines) and any("评分事件" in line for line in lines)
+
+    clock.set(at(10, 5, 9))
+    assert press(slack, emulator, QE, "reopen", number, {"reason": "顾客再次投诉同一批次"}, opened) == {}
+    with ctx.session() as session:
+        reopened = session.get(Complaint, complaint.id)
+        close_deadline = session.scalar(select(ComplaintDeadline).where(
+            ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone == "close"))
+    assert reopened is not None and reopened.status == "reopened"
+    assert close_deadline is not None and close_deadline.state == "open"
+    assert close_deadline.due_at.astimezone(SHANGHAI) == at(10, 8, 9)
+
+
+def test_warnings_and_escalation_are_sent_once(ctx: AppContext, people: None, emulator: SlackEmulator,
+                                               clock: FixedClock, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
+    complaint = log(ctx, at(10, 12, 9))  # a Monday
+    with ctx.session() as session:
+        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, at(10, 12, 9, 10))
+        owner = session.get(Complaint, complaint.id).owner_id  # type: ignore[union-attr]
+    clock.set(at(10, 12, 10, 40))  # register is met; 75 % of the 24 h first response is 18 h away
+    run_due(ctx, clock.now())
+    assert len(quality_posts(emulator)) == 1
+    clock.set(at(10, 13, 3, 1))  # 18 h after receipt: first-response warning
+    run_due(ctx, clock.now())
+    run_due(bootstrap(settings, clock=clock, worker="restarted", sleep=sleeps), clock.now())
+    thread = [m for m in quality_posts(emulator) if m["thread_ts"]]
+    assert [("首次回复顾客" in m["text"]) for m in thread] == [True]
+    owner_dms = [call for call in emulator.calls_to("chat.postMessage")
+                 if call.args["channel"].startswith("D") and complaint.number in call.args["text"]]
+    assert len(owner_dms) == 1
+    clock.set(at(10, 13, 9, 5))  # 24 h: breached; the owner, the other quality engineer, then the department head
+    run_due(ctx, clock.now())
+    run_due(ctx, clock.now() + dt.timedelta(minutes=1))
+    breach_dms = [call for call in emulator.calls_to("chat.postMessage")
+                  if call.args["channel"].startswith("D") and complaint.number in call.args["text"]
+                  and any(word in call.args["text"] for word in ("超期", "升级", "Escalation", "overdue"))]
+    channels = [call.args["channel"] for call in breach_dms]
+    with ctx.session() as session:
+        from storage.models import Person
+
+        slack_ids = dict(session.execute(select(Person.id, Person.slack_user_id)).all())
+    owner_id = slack_ids[owner]
+    expected = [owner_id] + [u for u in (QE, QE_EN) if u != owner_id] + [HEAD]
+    assert channels == [emulator.workspace.dm_channel(u) for u in expected]
+    escalated = [call for call in breach_dms if "升级" in call.args["text"] or "Escalation" in call.args["text"]]
+    assert len(escalated) == 2
+
+
+def test_two_schedulers_warn_once(ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock,
+                                  settings, sleeps) -> None:  # type: ignore[no-untyped-def]
+    for hour in range(9, 14):
+        log(ctx, at(10, 12, hour))
+    clock.set(at(10, 14, 9))  # every first response and investigation deadline breached
+    replicas = [bootstrap(settings, clock=clock, worker=f"r{i}", sleep=sleeps) for i in range(2)]
+    barrier = threading.Barrier(2)
+
+    def run(replica: AppContext) -> None:
+        barrier.wait()
+        run_due(replica, clock.now())
+
+    threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for replica in replicas:
+        replica.engine.dispose()
+    sent = [call.args["channel"] + call.args["text"] for call in emulator.calls_to("chat.postMessage")
+            if "KS-" in call.args["text"]]
+    assert sent and len(sent) == len(set(sent))
+    with ctx.session() as session:
+        assert scan(session, clock.now(), SHANGHAI, "zh-CN", "C0QUALITY").queued == 0
+
+
+def test_look_ups_and_json(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock, monkeypatch,
+                           capsys) -> None:  # type: ignore[no-untyped-def]
+    complaint = log(ctx, at(9, 30, 16))
+    log(ctx, at(10, 8, 9), customer="HDQC")
+    clock.set(at(10, 10, 9))
+    with ctx.session() as session:
+        scan(session, clock.now(), SHANGHAI, "zh-CN", "")
+    listing = slack.command("/complaint", "list overdue", QE).json()
+    assert complaint.number in json.dumps(listing["blocks"], ensure_ascii=False)
+    shown = slack.command("/complaint", f"show {complaint.number.lower()}", QE_EN).json()
+    assert "Registered in the ledger" in json.dumps(shown["blocks"])
+    missing = slack.command("/complaint", "show KS-1999-9999", QE_EN).json()
+    assert "No complaint KS-1999-9999" in missing["text"]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    assert main(["complaints", "show", complaint.number, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status_history"][0]["to"] == "new"
+    due = {d["milestone"]: d for d in data["deadlines"]}
+    assert due["eight_d"]["due_at"] == "2026-10-09T23:59:59+08:00"
+    assert due["first_response"]["state"] == "breached" and due["register"]["state"] == "met"
+    assert main(["complaints", "list", "--status", "open", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert main(["complaints", "stats", "--month", "2026-09"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["count"] == 1 and stats["by_customer"][0] == {"key": "ACME", "value": 1, "cumulative_pct": 100.0}
+
+
+def test_import_a_ledger(ctx: AppContext, people: None, tmp_path: Path, emulator: SlackEmulator,
+                         clock: FixedClock) -> None:
+    sheet = tmp_path / "ledger.csv"
+    sheet.write_text(
+        "customer,received_at,severity,product_model,quantity,batch,symptom,contact_name,contact_phone,status,"
+        "closed_at,reply\n"
+        "ACME,2026-08-03 10:00,一般,DM-2201,5,B2608001,门锁异响,刘工,13800000000,closed,2026-08-05 16:00,已更换\n"
+        "HDQC,2026-10-07 09:00,serious,WS-310,2,,雨刮不工作,,,,,\n",
+        encoding="utf-8")
+    with ctx.session() as session:
+        result = c.import_complaints(session, sheet, ctx.now(), SHANGHAI)
+    assert result.ok and result.created == 2
+    run_due(ctx, ctx.now())
+    about_complaints = [call for call in emulator.calls_to("chat.postMessage") if "KS-" in call.args["text"]]
+    assert about_complaints == []  # yesterday's breaches are recorded, not announced
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer,received_at,severity,symptom\nNOPE,yesterday,critical,\n", encoding="utf-8")
+    with ctx.session() as session:
+        failed = c.import_complaints(session, bad, ctx.now(), SHANGHAI)
+    assert {e.row for e in failed.errors} == {2} and len(failed.errors) >= 3
+
+
+def test_non_quality_return_needs_an_approver(slack: SlackSender, ctx: AppContext, people: None,
+                                              emulator: SlackEmulator, clock: FixedClock) -> None:
+    complaint = log(ctx, at(10, 8, 9))
+    with ctx.session() as session:
+        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
+    run_due(ctx, ctx.now())
+    no_reason = press(slack, emulator, SALES, "return", complaint.number, {"kind": "non_quality", "quantity": "3"})
+    assert set(no_reason["errors"]) == {"reason"}
+    assert press(slack, emulator, SALES, "return", complaint.number,
+                 {"kind": "non_quality", "quantity": "3", "reason": "客户订单取消"}, 1) == {}
+    run_due(ctx, ctx.now())
+    approval = next(m for m in quality_posts(emulator) if "需要审批" in m["text"])
+    button = next(e for b in approval["blocks"] for e in b.get("elements", [])
+                  if e.get("action_id") == "complaint.return_approve")
+    slack.block_action(SALES, "complaint.return_approve", button["value"], channel_id="C0QUALITY", message_ts="1.1")
+    assert "审批人" in json.dumps(emulator.wait_for("response_url")[-1].args, ensure_ascii=False)
+    slack.block_action(HEAD, "complaint.return_approve", button["value"], channel_id="C0QUALITY", message_ts="1.1")
+    emulator.wait_for("response_url", count=2)
+    from storage.models import ProductReturn
+
+    with ctx.session() as session:
+        row = session.scalar(select(ProductReturn))
+        assert row is not None and row.status == "approved"
+
+
+def test_after_closure_the_owner_is_asked_for_the_customers_opinion(ctx: AppContext, people: None,
+                                                                    emulator: SlackEmulator, clock: FixedClock) -> None:
+    complaint = log(ctx, at(10, 8, 9))
+    with ctx.session() as session:
+        row = session.get(Complaint, complaint.id)
+        assert row is not None
+        c.close(session, row, "已处理", None, at(10, 9, 9))
+    clock.set(at(10, 15, 9))
+    run_due(ctx, clock.now())
+    assert not [call for call in emulator.calls_to("chat.postMessage") if "意见" in call.args["text"]]
+    clock.set(at(10, 16, 10))
+    run_due(ctx, clock.now())
+    run_due(ctx, clock.now() + dt.timedelta(hours=1))
+    asked = [call for call in emulator.calls_to("chat.postMessage") if "意见" in call.args["text"]]
+    assert len(asked) == 1 and asked[0].args["channel"] == emulator.workspace.dm_channel(SALES)
+
+
+@pytest.mark.parametrize("text", ["", "ACME", "ACME 5件", "车门异响 12 pcs"])
+def test_prefill_parsing(ctx: AppContext, people: None, text: str) -> None:
+    with ctx.session() as session:
+        values = c.parse_prefill(session, text)
+    if text.startswith("ACME"):
+        assert values["customer"] == "ACME"
+    if "5件" in text:
+        assert values["quantity"] == "5" and "symptom" not in values
+    if text.startswith("车门"):
+        assert values == {"quantity": "12", "symptom": "车门异响 pcs"} or values["symptom"].startswith("车门异响")
