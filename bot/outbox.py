@@ -169,13 +169,15 @@ class Deliverer:
         self.worker = worker or worker_id()
         self.pacer = pacer or Pacer(0)
 
-    def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None) -> list[int]:
+    def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None,
+                newest_first: bool = False) -> list[int]:
         with self.factory() as session:
+            order = (OutboxMessage.id.desc(),) if newest_first else (OutboxMessage.next_attempt_at, OutboxMessage.id)
             query = (
                 select(OutboxMessage.id)
                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
                 .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .order_by(*order)
                 .limit(limit)
             )
             if keys is not None:
@@ -199,9 +201,21 @@ class Deliverer:
 
     def deliver_due(self, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> DeliveryReport:
         """Deliver what is due as of `now`; `keys` restricts to those rows."""
+        return self._deliver(now, limit, keys, newest_first=False, rounds=None)
+
+    def deliver_newest(self, now: dt.datetime, limit: int = 20) -> DeliveryReport:
+        """Right after a request: the newest due rows (what the person is waiting for), sent
+        oldest first so a thread's parent goes before its replies; a few rounds at most, so
+        that a reply never queues behind a fan-out to thousands."""
+        return self._deliver(now, limit, None, newest_first=True, rounds=3)
+
+    def _deliver(self, now: dt.datetime, limit: int, keys: list[str] | None, newest_first: bool,
+                 rounds: int | None) -> DeliveryReport:
         report = DeliveryReport()
-        while True:
-            ids = self.due_ids(now, limit, keys)
+        while rounds is None or rounds > 0:
+            if rounds is not None:
+                rounds -= 1
+            ids = sorted(self.due_ids(now, limit, keys, newest_first))  # within a batch, parents first
             progressed = False
             for row_id in ids:
                 if not self.claim(row_id):
@@ -211,6 +225,7 @@ class Deliverer:
                 progressed = progressed or outcome == "sent"
             if not progressed:
                 return report
+        return report
 
     def _deliver_claimed(self, row_id: int, now: dt.datetime) -> str:
         with self.factory() as session:

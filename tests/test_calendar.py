@@ -66,7 +66,7 @@ def test_calendar_job_posts_the_warning_once(ctx: AppContext, emulator) -> None:
     run_due(ctx, december + dt.timedelta(days=1))
     posts = emulator.wait_for("chat.postMessage")
     assert len(emulator.calls_to("chat.postMessage")) == 1
-    assert posts[0].args["channel"] == "C0QUALITY"
+    assert posts[0].response.get("channel", "") == "C0QUALITY"
     assert "2027" in posts[0].args["text"]
 
 

@@ -116,12 +116,12 @@ def test_logging_from_the_command_with_a_pre_filled_dialog(slack: SlackSender, c
     injected = "<!channel> 车门异响 & <@U0BOSS001>"
     ok = submit_log(slack, emulator, SALES, "ACME", {"symptom": injected, "contact_phone": "138 0000 0000"})
     assert ok["response"].status == 200 and ok["response"].body == ""
-    card = emulator.wait_for("chat.postMessage", lambda call: call.args["channel"] == "C0QUALITY")[0]
+    card = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "") == "C0QUALITY")[0]
     text = json.dumps(card.args["blocks"], ensure_ascii=False)
     assert "KS-2026-0001" in card.args["text"] and "艾克美汽车" in text
     assert "<!channel>" not in text and "<@U0BOSS001>" not in text and "&lt;!channel&gt;" in text
     assert "首次回复顾客" in text and "2026-10-09 10:00" in text  # first response 24 h after receipt
-    dm = emulator.wait_for("chat.postMessage", lambda call: call.args["channel"].startswith("D"))[0]
+    dm = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "").startswith("D"))[0]
     assert "KS-2026-0001" in dm.args["text"]
 
 
@@ -223,15 +223,15 @@ def test_warnings_and_escalation_are_sent_once(ctx: AppContext, people: None, em
     thread = [m for m in quality_posts(emulator) if m["thread_ts"]]
     assert [("首次回复顾客" in m["text"]) for m in thread] == [True]
     owner_dms = [call for call in emulator.calls_to("chat.postMessage")
-                 if call.args["channel"].startswith("D") and complaint.number in call.args["text"]]
+                 if call.response.get("channel", "").startswith("D") and complaint.number in call.args["text"]]
     assert len(owner_dms) == 1
     clock.set(at(10, 13, 9, 5))  # 24 h: breached; the owner, the other quality engineer, then the department head
     run_due(ctx, clock.now())
     run_due(ctx, clock.now() + dt.timedelta(minutes=1))
     breach_dms = [call for call in emulator.calls_to("chat.postMessage")
-                  if call.args["channel"].startswith("D") and complaint.number in call.args["text"]
+                  if call.response.get("channel", "").startswith("D") and complaint.number in call.args["text"]
                   and any(word in call.args["text"] for word in ("超期", "升级", "Escalation", "overdue"))]
-    channels = [call.args["channel"] for call in breach_dms]
+    channels = [call.response.get("channel", "") for call in breach_dms]
     with ctx.session() as session:
         from storage.models import Person
 
@@ -262,7 +262,7 @@ def test_two_schedulers_warn_once(ctx: AppContext, people: None, emulator: Slack
         thread.join(timeout=60)
     for replica in replicas:
         replica.engine.dispose()
-    sent = [call.args["channel"] + call.args["text"] for call in emulator.calls_to("chat.postMessage")
+    sent = [call.response.get("channel", "") + call.args["text"] for call in emulator.calls_to("chat.postMessage")
             if "KS-" in call.args["text"]]
     assert sent and len(sent) == len(set(sent))
     with ctx.session() as session:
@@ -357,7 +357,7 @@ def test_after_closure_the_owner_is_asked_for_the_customers_opinion(ctx: AppCont
     run_due(ctx, clock.now())
     run_due(ctx, clock.now() + dt.timedelta(hours=1))
     asked = [call for call in emulator.calls_to("chat.postMessage") if "意见" in call.args["text"]]
-    assert len(asked) == 1 and asked[0].args["channel"] == emulator.workspace.dm_channel(SALES)
+    assert len(asked) == 1 and asked[0].response.get("channel", "") == emulator.workspace.dm_channel(SALES)
 
 
 @pytest.mark.parametrize("text", ["", "ACME", "ACME 5件", "车门异响 12 pcs"])

@@ -35,8 +35,8 @@ def at(day: int, hour: int = 9, minute: int = 30, month: int = 10) -> dt.datetim
 def dms(emulator: SlackEmulator) -> Counter[str]:
     """Direct messages per person (by DM channel)."""
     owners = {c["id"]: c.get("user") for c in emulator.workspace.channels.values() if c["is_im"]}
-    return Counter(owners[c.args["channel"]] for c in emulator.calls_to("chat.postMessage")
-                   if c.args["channel"] in owners)
+    return Counter(owners[c.response.get("channel", "")] for c in emulator.calls_to("chat.postMessage")
+                   if c.response.get("channel", "") in owners)
 
 
 def tick(ctx: AppContext, clock: FixedClock, when: dt.datetime) -> None:
@@ -71,7 +71,7 @@ def test_the_call_goes_out_once_on_the_opening_day(ctx: AppContext, people: None
     assert dms(emulator) == Counter()
     tick(ctx, clock, at(8))
     assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
-    calls = {c.args["channel"]: c for c in emulator.calls_to("chat.postMessage")}
+    calls = {c.response.get("channel", ""): c for c in emulator.calls_to("chat.postMessage")}
     li = calls[emulator.workspace.dm_channel(LI)]
     text = json.dumps(li.args["blocks"], ensure_ascii=False)
     assert "2026-10-13" in li.args["text"] and "销售经理" in text and "客服代表" in text and "填报数据" in text
@@ -92,7 +92,7 @@ def test_a_bot_down_on_the_opening_day_calls_when_it_returns(ctx: AppContext, pe
 
 def open_dialog(slack: SlackSender, emulator: SlackEmulator, user: str, count: int = 1) -> dict:  # type: ignore[type-arg]
     call_message = next(c for c in emulator.calls_to("chat.postMessage")
-                        if c.args["channel"] == emulator.workspace.dm_channel(user))
+                        if c.response.get("channel", "") == emulator.workspace.dm_channel(user))
     button = next(e for b in call_message.args["blocks"] for e in b.get("elements", [])
                   if e.get("action_id") == "figures.open")
     slack.block_action(user, "figures.open", button["value"], channel_id=emulator.workspace.dm_channel(user),
@@ -217,13 +217,13 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
     tick(ctx, clock, at(14))  # overdue: a DM, one channel post, a digest to each quality engineer
     tick(ctx, clock, at(15))
     assert dms(emulator)[LI] == 4 and dms(emulator)[HUANG] == 4
-    posts = [c for c in emulator.calls_to("chat.postMessage") if c.args["channel"] == "C0QUALITY"]
+    posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"]
     assert len(posts) == 1 and "李强" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
     updates = emulator.calls_to("chat.update")
     assert [u.args["ts"] for u in updates] == [posts[0].response["ts"]] * 2
     assert dms(emulator)[QE] == 2 and dms(emulator)[QE_EN] == 2
     english_digest = [c for c in emulator.calls_to("chat.postMessage")
-                      if c.args["channel"] == emulator.workspace.dm_channel(QE_EN)]
+                      if c.response.get("channel", "") == emulator.workspace.dm_channel(QE_EN)]
     assert "Daily digest" in english_digest[0].args["text"]
 
 
@@ -270,7 +270,7 @@ def test_two_schedulers_on_one_database_send_each_message_once(ctx: AppContext, 
         replica.engine.dispose()
     assert errors == []
     assert dms(emulator) == Counter({LI: 2, DAVID: 2, HUANG: 2, QE: 1, QE_EN: 1})
-    assert len([c for c in emulator.calls_to("chat.postMessage") if c.args["channel"] == "C0QUALITY"]) == 1
+    assert len([c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"]) == 1
 
 
 def test_a_429_storm_delivers_everything_once(ctx: AppContext, people: None, clock: FixedClock,

@@ -90,7 +90,7 @@ def test_share_posts_to_the_channel_without_costs(slack: SlackSender, scored: Ap
     answer = slack.command("/csat", "customer ACME 2026-09", FINANCE).json()
     share = buttons(answer["blocks"])["csat.share"]
     slack.block_action(FINANCE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
-    posts = emulator.wait_for("chat.postMessage", lambda c: c.args["channel"] == "C0GENERAL")
+    posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
     posted = text_of(posts[0].args["blocks"])
     assert "79" in posted and "索赔费用" not in posted and "由 黄蕾 分享" in posted
     assert "csat.share" not in posted
@@ -146,7 +146,7 @@ def test_event_dialog_validates_saves_and_corrects(slack: SlackSender, scored: A
     assert "整数" in rejected["errors"]["count"]
     accepted = slack.view_submission(SALES, view, values("2026-10-08", "1"))
     assert accepted.status == 200 and accepted.body == ""
-    confirmation = emulator.wait_for("chat.postMessage", lambda c: c.args["channel"].startswith("D"))
+    confirmation = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "").startswith("D"))
     assert "整车侯检、停止出货" in confirmation[0].args["text"]
     with ctx.session() as session:
         event = session.scalar(select(ScorecardEvent).where(ScorecardEvent.event_date.isnot(None),

@@ -87,7 +87,7 @@ class SlackBot:
     def deliver_pending(self) -> None:
         """Lazy listener: deliver what the request queued, after Slack has its answer."""
         try:
-            self.ctx.deliverer.deliver_due(self.ctx.now())
+            self.ctx.deliverer.deliver_newest(self.ctx.now())
         except Exception:  # the delivery job retries whatever is left
             log.exception("immediate delivery failed")
 

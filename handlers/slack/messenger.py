@@ -138,7 +138,9 @@ class SlackMessenger:
         return str(response["channel"]["id"])
 
     def direct_message(self, user: str, message: Message, thread_ts: str | None = None) -> Posted:
-        return self.post(self.open_dm(user), message, thread_ts)
+        """Posting to a user id reaches the bot's DM with them without conversations.open,
+        whose rate limit is far lower than chat.postMessage's."""
+        return self.post(user, message, thread_ts)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
         text, blocks = render_message(message)
