@@ -103,10 +103,19 @@ class Obligation:
     roles: dict[str, int] = field(default_factory=dict)  # role -> person whose role it is (self or delegator)
     items: dict[Item, int] = field(default_factory=dict)  # item -> on whose behalf (person id)
     submitted: set[Item] = field(default_factory=set)
+    optional: set[Item] = field(default_factory=set)  # in the dialog, but nobody is chased for them
 
     @property
     def outstanding(self) -> list[Item]:
-        return [i for i in self.items if i not in self.submitted]
+        return [i for i in self.items if i not in self.submitted and i not in self.optional]
+
+    @property
+    def required(self) -> int:
+        return len(self.items) - len(self.optional)
+
+    @property
+    def handed_in(self) -> int:
+        return len([i for i in self.submitted if i not in self.optional])
 
     @property
     def done(self) -> bool:
@@ -119,6 +128,7 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
     once; a role handed to a deputy on `on` is the deputy's to answer."""
     settings = data_call_settings(session)
     owner_roles = set(settings.get("customer_owner_roles", ["sales_manager"]))
+    optional_metrics = set(settings.get("optional_metrics", []))
     metrics_by_role: dict[str, list[Metric]] = defaultdict(list)
     for metric in session.scalars(select(Metric).where(Metric.active.is_(True), Metric.in_monthly_call.is_(True))
                                   .order_by(Metric.sort_order)):
@@ -155,7 +165,10 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
                     duty.items.setdefault(Item(metric.key, None), owner_id)
                     continue
                 for customer_id in owned[owner_id] if role in owner_roles else every_customer:
-                    duty.items.setdefault(Item(metric.key, customer_id), owner_id)
+                    item = Item(metric.key, customer_id)
+                    duty.items.setdefault(item, owner_id)
+                    if metric.key in optional_metrics:
+                        duty.optional.add(item)
     submitted = {key for key in session.scalars(select(FigureSubmission.series_key).where(
         FigureSubmission.period == period, FigureSubmission.is_current.is_(True)))}
     for duty in result.values():
@@ -467,7 +480,7 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
         people.append({
             "slack_user_id": duty.slack_user_id, "name": duty.name, "roles": sorted(duty.roles),
             "on_behalf_of": sorted({o for o in duty.roles.values() if o != duty.person_id}),
-            "items": len(duty.items), "submitted": len(duty.submitted), "status": state,
+            "items": duty.required, "submitted": duty.handed_in, "status": state,
             "missing": [{"metric": i.metric, "metric_name": metric_names.get(i.metric, i.metric),
                          "customer": codes.get(i.customer_id) if i.customer_id else None}
                         for i in duty.outstanding],

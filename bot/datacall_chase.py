@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot import outbox
@@ -21,6 +22,7 @@ from bot.calendar import WorkingCalendar
 from bot.calendar_watch import warn_unknown_years
 from bot.datacall import (
     CallContext,
+    CallDates,
     call_dates,
     call_message,
     current_period,
@@ -30,8 +32,10 @@ from bot.datacall import (
 )
 from bot.directory import people_with_role
 from bot.i18n import gettext_for
+from bot.scorecard import add_months
 from bot.settings_store import data_call_settings
 from bot.views import Card, Message, Paragraph, Table
+from storage.models import OutboxMessage
 
 
 @dataclass
@@ -42,34 +46,52 @@ class ChaseReport:
 
 
 def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, quality_channel: str) -> ChaseReport:
+    """The month being called for, and the month before it while anyone still owes it (a
+    month late does not stop being late when the next one opens)."""
     local = now.astimezone(tz)
     today = local.date()
     settings = data_call_settings(session)
     calendar = WorkingCalendar.load(session)
-    period = current_period(today)
-    dates = call_dates(calendar, period, settings)
-    report = ChaseReport(period, dates.phase(today))
     warn_unknown_years(session, calendar, quality_channel, company_locale, now)
-    if report.phase == "not_open" or local.hour < settings["send_from_hour"]:
+    period = current_period(today)
+    report = ChaseReport(period, call_dates(calendar, period, settings).phase(today))
+    if local.hour < settings["send_from_hour"]:
         return report
+    previous = add_months(period, -1)
+    for month in (previous, period):
+        dates = call_dates(calendar, month, settings)
+        if dates.phase(today) == "not_open":
+            continue
+        if month == previous and not outbox.exists_like(session, f"datacall:{month}:%:call"):
+            continue  # the bot did not call for that month (installed since): nothing to chase
+        report.queued += _chase_month(session, dates, today, now, calendar, company_locale, quality_channel)
+    return report
+
+
+def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.datetime, calendar: WorkingCalendar,
+                 company_locale: str, quality_channel: str) -> int:
+    period = dates.period
+    already = set(session.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.like(f"datacall:{period}:%"))))
     duties = obligations(session, period, min(today, dates.due))
     context = CallContext.load(session, dates, company_locale)
+    working_day = calendar.is_working_day(today)
     rows: list[outbox.Queued] = []
     for duty in duties.values():
         if duty.done:
             continue
         call_key = f"datacall:{period}:{duty.slack_user_id}:call"
-        rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id, call_message(context, duty)))
+        if call_key not in already:
+            rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id, call_message(context, duty)))
         stage = ("due-2" if dates.remind <= today < dates.due else "due" if today == dates.due
-                 else "overdue" if today > dates.due else None)
-        if stage is not None:
-            rows.append(outbox.Queued(f"datacall:{period}:{duty.slack_user_id}:{stage}", "dm", duty.slack_user_id,
-                                      call_message(context, duty, stage),
+                 else "overdue" if today > dates.due and working_day else None)
+        key = f"datacall:{period}:{duty.slack_user_id}:{stage}"
+        if stage is not None and key not in already:
+            rows.append(outbox.Queued(key, "dm", duty.slack_user_id, call_message(context, duty, stage),
                                       thread_of=call_key))
-    if today > dates.due and calendar.is_working_day(today):
+    if today > dates.due and working_day:
         rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel))
-    report.queued = outbox.enqueue_many(session, rows, now)
-    return report
+    return outbox.enqueue_many(session, rows, now)
 
 
 def _overdue_messages(session: Session, period: str, today: dt.date, calendar: WorkingCalendar,

@@ -118,7 +118,8 @@ def _value(rng: random.Random, metric: Metric, quality: float) -> Decimal:
         "customer_line_stops": lambda: 1 if rng.random() < 0.08 * (1.3 - quality) else 0,
         "customer_line_stop_minutes": lambda: 0,
         "complaints_received": lambda: max(0, int(rng.gauss(1.5 * (1.2 - quality), 1))),
-        "kpi_achievement_rate": lambda: round(min(100.0, rng.gauss(75 + 25 * quality, 6)), 1),
+        "kpi_achievement_rate": lambda: 100.0 if rng.random() < 0.4 + 0.5 * quality
+        else float(rng.choice([66.7, 75.0, 80.0, 83.3, 87.5])),
         "customer_scorecard_pct": lambda: round(min(100.0, rng.gauss(78 + 20 * quality, 5)), 1),
         "field_3mis_ppm": lambda: round(max(0.0, rng.gauss(260 * (1.2 - quality), 60)), 1),
         "outgoing_defect_rate": lambda: round(max(0.05, rng.gauss(0.45, 0.12)), 2),

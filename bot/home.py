@@ -31,7 +31,7 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
                  _("late") if today > dates.due else _("not open yet") if today < dates.opens else _("open"))
         parts: list = [FieldList([
             Field(_("Month"), period), Field(_("Due"), dates.due.isoformat()),
-            Field(_("Handed in"), f"{len(duty.submitted)}/{len(duty.items)}"), Field(_("Status"), state),
+            Field(_("Handed in"), f"{duty.handed_in}/{duty.required}"), Field(_("Status"), state),
         ])]
         if not duty.done:
             parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": period}),

@@ -105,6 +105,12 @@ def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk:
                for i in range(0, len(rows), chunk))
 
 
+def exists_like(session: Session, pattern: str) -> bool:
+    """Whether any key matches a LIKE pattern."""
+    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key.like(pattern)).limit(1)) \
+        is not None
+
+
 def exists(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
 

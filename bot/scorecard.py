@@ -8,7 +8,7 @@ behind it. Loading from the database is bot/scoring.py's job.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 CATEGORIES = ("quality", "delivery", "kpi", "customer_scorecard")
@@ -186,7 +186,7 @@ def score_month(
     return MonthlyScore(
         customer=customer, month=month, rule_set_version=rules.version, quality=_round(quality),
         delivery=_round(delivery), kpi=_round(kpi), customer_scorecard=_round(customer_scorecard),
-        total=_round(total), grade=rules.grade(total).key, deductions=deductions, kpi_figure=kpi_rate,
+        total=_round(total), grade=rules.grade(_round(total)).key, deductions=deductions, kpi_figure=kpi_rate,
         scorecard_figure=scorecard_pct, lost=lost,
     )
 
@@ -237,15 +237,19 @@ class ActionTrigger:
     detail: dict[str, object]
 
 
-def streak_triggers(customer: str, scores_by_month: dict[str, MonthlyScore], month: str,
-                    streak: int) -> list[ActionTrigger]:
-    """A category that lost points in `streak` consecutive months up to `month`. The key
-    names the month the run began, so a run that goes on opens one action, not one a month."""
+def lost_points(score: MonthlyScore, category: str) -> bool:
+    return score.lost.get(category, 0) > 0
+
+
+def streak_triggers(customer: str, scores_by_month: dict[str, MonthlyScore], month: str, streak: int,
+                    abnormal: Callable[[MonthlyScore, str], bool] = lost_points) -> list[ActionTrigger]:
+    """A category abnormal in `streak` consecutive months up to `month`. The key names the
+    month the run began, so a run that goes on opens one action, not one a month."""
     triggers = []
     for category in CATEGORIES:
         run = []
         current = month
-        while current in scores_by_month and scores_by_month[current].lost.get(category, 0) > 0:
+        while current in scores_by_month and abnormal(scores_by_month[current], category):
             run.append(current)
             current = add_months(current, -1)
         if len(run) >= streak:

@@ -39,6 +39,7 @@ from storage.models import (
     CorrectiveAction,
     Customer,
     FigureSubmission,
+    Metric,
     Person,
     ScorecardEvent,
     ScorecardRuleSet,
@@ -257,11 +258,29 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
     lookback = max(12, rules.abnormal_streak_months * 4)
     window = [add_months(month, -i) for i in range(lookback - 1, -1, -1)]
     scores = book.monthly(codes, window)
+    targets = dict(session.execute(select(Metric.key, Metric.target).where(
+        Metric.key.in_((KPI, CUSTOMER_SCORECARD)))).all())
+
+    def abnormal(score: MonthlyScore, category: str) -> bool:
+        """Quality and delivery: points lost. The two percentage categories: the figure below
+        its target in the catalogue (a customer scoring us 92 % every month is not a run of
+        failures when the target is 90)."""
+        if category in ("quality", "delivery"):
+            return score.lost.get(category, 0) > 0
+        figure = score.kpi_figure if category == "kpi" else score.scorecard_figure
+        target = targets.get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
+        return figure is not None and target is not None and figure.value < float(target)
+
+    running = session.execute(select(CorrectiveAction.customer_id, CorrectiveAction.trigger_detail).where(
+        CorrectiveAction.trigger_kind == "scorecard_streak",
+        CorrectiveAction.status.not_in(("verified", "closed")))).all()
+    open_streaks = {(cid, detail.get("category")) for cid, detail in running}
     triggers: list[tuple[ActionTrigger, Customer]] = []
     for cid, customer in customers.items():
         mine = {m: scores[(cid, m)] for m in window if (cid, m) in scores}
-        for trigger in streak_triggers(customer.code, mine, month, rules.abnormal_streak_months):
-            triggers.append((trigger, customer))
+        for trigger in streak_triggers(customer.code, mine, month, rules.abnormal_streak_months, abnormal):
+            if (cid, trigger.detail["category"]) not in open_streaks:  # one open action per running streak
+                triggers.append((trigger, customer))
         if month in mine:
             below = monthly_target_trigger(mine[month], rules.monthly_target)
             if below:

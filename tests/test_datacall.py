@@ -308,5 +308,20 @@ def test_app_home_shows_what_i_owe_and_the_matrix(slack: SlackSender, ctx: AppCo
     emulator.wait_for("views.publish", count=2)
     li = json.dumps(emulator.workspace.homes[LI], ensure_ascii=False)
     qe = json.dumps(emulator.workspace.homes[QE], ensure_ascii=False)
-    assert "我的数据" in li and "figures.open" in li and "0/12" in li
+    assert "我的数据" in li and "figures.open" in li and "0/10" in li  # KPI and customer scorecard are optional
     assert "2026-09 提交情况" in qe and "黄蕾" in qe
+
+
+def test_a_late_month_is_still_chased_after_the_next_one_opens(ctx: AppContext, people: None, clock: FixedClock,
+                                                                emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))  # the September call
+    tick(ctx, clock, at(17))  # Saturday after the due date: no overdue DM on a day off
+    assert dms(emulator)[LI] == 1
+    tick(ctx, clock, at(19))  # Monday: the overdue DM
+    assert dms(emulator)[LI] == 2
+    tick(ctx, clock, at(2, month=11))  # October's call opens; September is still owed
+    texts = [c.args["text"] for c in emulator.calls_to("chat.postMessage")
+             if c.response.get("channel", "") == emulator.workspace.dm_channel(QE)]
+    assert any("2026-09" in t for t in texts[-2:]) and dms(emulator)[LI] == 3  # the digest and October's call
+    posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"]
+    assert len(posts) == 1  # still the one September post, updated

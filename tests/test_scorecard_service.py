@@ -166,3 +166,13 @@ def test_score_cli_json(scored: AppContext, monkeypatch, capsys) -> None:  # typ
     assert main(["score", "--customer", "ACME", "--month", "2026-9"]) == 2
     assert main(["score", "--customer", "ACME", "--month", "2026-09"]) == 0
     assert "79" in capsys.readouterr().out
+
+
+def test_a_running_streak_keeps_one_action_and_targets_decide_percentages(scored: AppContext) -> None:
+    with scored.session() as session:
+        evaluate_actions(session, "2026-08", NOW)
+        evaluate_actions(session, "2026-09", NOW)
+        keys = [k for k in session.scalars(select(CorrectiveAction.trigger_key)) if "streak" in k]
+    # KPI 90 % < its 100 % target since January: one action for the run, however long it runs
+    assert [k for k in keys if ":kpi:" in k] == ["scorecard_streak:ACME:kpi:2026-01"]
+    assert not [k for k in keys if "customer_scorecard" in k]  # 80 % in one month is no run
