@@ -62,10 +62,10 @@ def parse_period(text: str | None, now: dt.datetime, tz: ZoneInfo) -> Period:
         return Period(last_complete_month(now, tz), None)
     cleaned = text.strip()
     match = re.fullmatch(r"(\d{4})[-/年.](\d{1,2})月?", cleaned)
-    if match and 1 <= int(match.group(2)) <= 12:
+    if match and 1 <= int(match.group(2)) <= 12 and 1900 <= int(match.group(1)) <= 2200:
         return Period(f"{int(match.group(1)):04d}-{int(match.group(2)):02d}", None)
     match = re.fullmatch(r"(\d{4})年?", cleaned)
-    if match:
+    if match and 1900 <= int(match.group(1)) <= 2200:
         return Period(None, int(match.group(1)))
     raise UserError(T("{value!r} is not a month (YYYY-MM) or a year (YYYY).", value=text))
 

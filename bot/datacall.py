@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.assistant import Caller
 from bot.calendar import WorkingCalendar
 from bot.figures import check_value, parse_number, record_figure, series_key
-from bot.i18n import Gettext, gettext_for, pick
+from bot.i18n import Gettext, gettext_for, pick, unit_name
 from bot.scorecard import add_months, month_start
 from bot.settings_store import data_call_settings
 from bot.texts import T, Text
@@ -232,7 +232,7 @@ def call_message(context: CallContext, duty: Obligation, reminder: str | None = 
     roles = [Field(names.get(role, role), _("for yourself") if owner == duty.person_id
                    else _("on behalf of {name}").format(name=people.get(owner, "?")))
              for role, owner in duty.roles.items()]
-    rows = [[pick(locale, metrics[k].name_zh, metrics[k].name_en), metrics[k].unit, str(n)]
+    rows = [[pick(locale, metrics[k].name_zh, metrics[k].name_en), unit_name(_, metrics[k].unit), str(n)]
             for k, n in per_metric.items()]
     parts: list = [Paragraph(text, strong=reminder is not None), FieldList(roles)]
     if rows:
@@ -318,7 +318,7 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
             f"{pick(locale, customers[item.customer_id].name_zh, customers[item.customer_id].name_en)} · {name}")
         key = series_key(item.metric, period, item.customer_id)
         last = previous.get(series_key(item.metric, add_months(period, -1), item.customer_id))
-        hint = _("{unit}, {low}–{high}").format(unit=metric.unit, low=_fmt(metric.min_value),
+        hint = _("{unit}, {low}–{high}").format(unit=unit_name(_, metric.unit), low=_fmt(metric.min_value),
                                                  high=_fmt(metric.max_value))
         if last is not None:
             hint += " · " + _("last month: {value}").format(value=_fmt(last))
@@ -327,7 +327,8 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
         initial = drafted.get(field_id(item))
         if initial is None and key in current:
             initial = _fmt(current[key])
-        fields.append(FormField(field_id(item), f"{label} ({metric.unit})"[:1900], "text", required=False,
+        fields.append(FormField(field_id(item), f"{label} ({unit_name(_, metric.unit)})"[:1900], "text",
+                                required=False,
                                 hint=hint, initial=initial, max_length=40))
     fields.append(FormField("note", _("Note (confirms an unusual value)"), "multiline", required=False,
                             initial=drafted.get("note"), max_length=1000))
@@ -457,7 +458,8 @@ def confirmation(session: Session, caller: Caller, period: str, saved: Saved) ->
         Customer.id.in_({i.customer_id for i, _v, _p in saved.recorded if i.customer_id is not None})))}
     rows = [[customers.get(i.customer_id, "—") if i.customer_id else _("company"),
              pick(locale, metrics[i.metric].name_zh, metrics[i.metric].name_en),
-             f"{_fmt(v)} {metrics[i.metric].unit}", _fmt(p) if p is not None else ""] for i, v, p in saved.recorded]
+             f"{_fmt(v)} {unit_name(_, metrics[i.metric].unit)}", _fmt(p) if p is not None else ""]
+            for i, v, p in saved.recorded]
     text = _("Recorded {n} figure(s) for {period}. Thank you.").format(n=len(saved.recorded), period=period)
     parts: list = [Paragraph(text)]
     if rows:
@@ -472,7 +474,8 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
     """Who owes what for a month, for `/csat status` and `csatbot figures status --json`."""
     dates = call_dates(calendar, period, data_call_settings(session))
     duties = obligations(session, period, min(today, dates.due))
-    metric_names = dict(session.execute(select(Metric.key, Metric.name_en)).all())
+    metric_names = {key: (zh, en) for key, zh, en in session.execute(select(Metric.key, Metric.name_zh,
+                                                                             Metric.name_en))}
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     people = []
     for duty in sorted(duties.values(), key=lambda d: (d.done, d.name)):
@@ -481,7 +484,8 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
             "slack_user_id": duty.slack_user_id, "name": duty.name, "roles": sorted(duty.roles),
             "on_behalf_of": sorted({o for o in duty.roles.values() if o != duty.person_id}),
             "items": duty.required, "submitted": duty.handed_in, "status": state,
-            "missing": [{"metric": i.metric, "metric_name": metric_names.get(i.metric, i.metric),
+            "missing": [{"metric": i.metric, "metric_name_zh": metric_names.get(i.metric, (i.metric,))[0],
+                         "metric_name_en": metric_names.get(i.metric, (i.metric, i.metric))[-1],
                          "customer": codes.get(i.customer_id) if i.customer_id else None}
                         for i in duty.outstanding],
         })
@@ -492,6 +496,10 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
                        "open": sum(p["status"] == "open" for p in people)}}
 
 
+def missing_name(missing: dict[str, Any], locale: str) -> str:
+    return str(pick(locale, missing["metric_name_zh"], missing["metric_name_en"]))
+
+
 def status_message(report: dict[str, Any], locale: str, limit: int = 25) -> Message:
     _ = gettext_for(locale)
     totals = report["totals"]
@@ -499,7 +507,7 @@ def status_message(report: dict[str, Any], locale: str, limit: int = 25) -> Mess
     text = _("{submitted} of {people} people have handed in everything; {late} late.").format(**totals)
     state_names = {"submitted": _("submitted"), "late": _("late"), "open": _("open")}
     rows = [[p["name"], state_names[p["status"]], f"{p['submitted']}/{p['items']}",
-             ", ".join(sorted({m["metric_name"] for m in p["missing"]}))[:60]]
+             ", ".join(sorted({missing_name(m, locale) for m in p["missing"]}))[:60]]
             for p in report["people"] if p["status"] != "submitted"][:limit]
     parts: list = [FieldList([Field(_("Opens"), report["opens"]), Field(_("Due"), report["due"]),
                               Field(_("Submitted"), f"{totals['submitted']}/{totals['people']}"),
@@ -523,7 +531,7 @@ def overdue_post(report: dict[str, Any], locale: str) -> Message:
         return Message(text=text, cards=[Card(title=title, parts=[Paragraph(text)])])
     text = _("{n} people still owe figures for {period}.").format(n=len(late), period=report["period"])
     rows = [[p["name"], f"{p['submitted']}/{p['items']}",
-             ", ".join(sorted({m["metric_name"] for m in p["missing"]}))[:60]] for p in late[:40]]
+             ", ".join(sorted({missing_name(m, locale) for m in p["missing"]}))[:60]] for p in late[:40]]
     return Message(text=text, cards=[Card(title=title, parts=[
         Paragraph(text), Table([_("Person"), _("Done"), _("Missing")], rows),
         Context(_("Updated {today}; this post is kept up to date rather than repeated.").format(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from bot.assistant import Caller
 from bot.figures import customer_lookup
 from bot.i18n import pick
-from bot.scorecard import month_of
+from bot.scorecard import RuleSet, month_of
 from bot.scoring import load_rule_sets, rule_set_for
 from bot.tables import RowError, read_table
 from bot.texts import T, Text
@@ -80,7 +80,7 @@ def customer_label(customer: Customer, locale: str) -> str:
 
 
 @dataclass
-class EventInput:
+class NewEvent:
     customer: Customer
     event_date: dt.date
     event_type: str
@@ -90,16 +90,29 @@ class EventInput:
     reason: str | None
 
 
+@dataclass
+class Lookups:
+    """Loaded once for a whole import rather than once per row."""
+
+    customers: dict[str, Customer]
+    rule_sets: list[RuleSet]
+
+    @classmethod
+    def load(cls, session: Session) -> Lookups:
+        return cls(customer_lookup(session), load_rule_sets(session))
+
+
 def validate_event(session: Session, values: dict[str, object], today: dt.date,
-                   correcting: bool) -> tuple[EventInput | None, dict[str, Text]]:
+                   correcting: bool, lookups: Lookups | None = None) -> tuple[NewEvent | None, dict[str, Text]]:
     """Field errors keyed like the form's fields, so the dialog shows each where it was typed."""
+    lookups = lookups or Lookups.load(session)
     errors: dict[str, Text] = {}
     customer = None
     code = str(values.get("customer") or "").strip()
     if not code:
         errors["customer"] = T("Choose a customer.")
     else:
-        customer = customer_lookup(session).get(code.lower())
+        customer = lookups.customers.get(code.lower())
         if customer is None:
             errors["customer"] = T("Unknown customer {value!r}.", value=code)
     event_date = None
@@ -111,7 +124,7 @@ def validate_event(session: Session, values: dict[str, object], today: dt.date,
         errors["date"] = T("Choose a date.")
     event_type = str(values.get("type") or "")
     if event_type:
-        rules = rule_set_for(load_rule_sets(session), month_of(event_date or today))
+        rules = rule_set_for(lookups.rule_sets, month_of(event_date or today))
         if event_type not in rules.events:
             errors["type"] = T("{value!r} is not an event type of the rules in force then.", value=event_type)
     else:
@@ -137,10 +150,10 @@ def validate_event(session: Session, values: dict[str, object], today: dt.date,
     if errors or customer is None or event_date is None or count is None:
         return None, errors
     note = str(values.get("note") or "").strip() or None
-    return EventInput(customer, event_date, event_type, count, note, complaint_id, reason), {}
+    return NewEvent(customer, event_date, event_type, count, note, complaint_id, reason), {}
 
 
-def record_event(session: Session, data: EventInput, by: int | None, now: dt.datetime, source: str,
+def record_event(session: Session, data: NewEvent, by: int | None, now: dt.datetime, source: str,
                  supersedes: ScorecardEvent | None = None) -> ScorecardEvent:
     if supersedes is not None:
         session.execute(update(ScorecardEvent).where(ScorecardEvent.id == supersedes.id).values(is_current=False))
@@ -175,16 +188,18 @@ class EventImport:
         return not self.errors
 
 
-def import_events(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> EventImport:
+def import_events(session: Session, path: Path, now: dt.datetime, by: int | None = None,
+                  today: dt.date | None = None) -> EventImport:
     """`customer,date,type,count,note`; all or nothing; an identical event already imported is skipped."""
     rows = read_table(path, ["customer", "date", "type", "count"], ["note"])
-    today = now.date()
+    today = today or now.date()
+    lookups = Lookups.load(session)
     records, errors = [], []
     for row in rows:
         values = {"customer": row.values.get("customer", ""), "date": row.values.get("date", "")[:10],
                   "type": row.values.get("type", "").strip(), "count": row.values.get("count", ""),
                   "note": row.values.get("note", "")}
-        data, field_errors = validate_event(session, values, today + dt.timedelta(days=1), correcting=False)
+        data, field_errors = validate_event(session, values, today, correcting=False, lookups=lookups)
         for field_name, message in field_errors.items():
             errors.append(RowError(row.number, T("Column {column}: {message}", column=field_name, message=message)))
         if data is not None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from bot.i18n import UNIT_NAMES
 from bot.tables import RowError, read_table
 from bot.texts import T, Text
 from storage.models import Customer, FigureSubmission, Metric
@@ -22,10 +23,18 @@ def series_key(metric: str, period: str, customer_id: int | None) -> str:
     return f"{metric}|{period}|{customer_id if customer_id is not None else '-'}"
 
 
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
 def parse_number(raw: str) -> Decimal | None:
-    """What people type: `1,234.5`, `１２３`, `95%`, ` 12 `."""
-    text = raw.strip().replace(",", "").replace("，", "").replace("％", "%").rstrip("%").strip()
+    """What people type: `1,234.5`, `１２３`, `95%`, ` 12 `. A comma is a thousands
+    separator only where it separates thousands: `1,5` is refused, not read as 15."""
+    text = raw.strip().replace("，", ",").replace("％", "%").rstrip("%").strip()
     text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
+    if "," in text:
+        if not THOUSANDS.match(text):
+            return None
+        text = text.replace(",", "")
     if not text:
         return None
     try:
@@ -38,7 +47,8 @@ def parse_number(raw: str) -> Decimal | None:
 def check_value(metric: Metric, value: Decimal) -> Text | None:
     if value < metric.min_value or value > metric.max_value:
         return T("{value} is outside the valid range {low}–{high} {unit}.", value=_plain(value),
-                 low=_plain(metric.min_value), high=_plain(metric.max_value), unit=metric.unit)
+                 low=_plain(metric.min_value), high=_plain(metric.max_value),
+                 unit=Text(UNIT_NAMES[metric.unit]) if metric.unit in UNIT_NAMES else metric.unit)
     if metric.unit in ("count", "minutes") and value != value.to_integral_value():
         return T("{value} must be a whole number.", value=_plain(value))
     return None
@@ -114,6 +124,8 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
         month = v["month"].strip()[:7]
         if not MONTH.match(month):
             row_errors.append(RowError(row.number, T("Month {value!r} is not YYYY-MM.", value=v["month"])))
+        elif month > f"{now.year:04d}-{now.month:02d}":
+            row_errors.append(RowError(row.number, T("{month} has not begun yet.", month=month)))
         customer_text = v["customer"].strip()
         customer = customers.get(customer_text.lower()) if customer_text else None
         if customer_text and customer is None:

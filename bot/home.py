@@ -6,14 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.assistant import Caller, help_message
 from bot.calendar import WorkingCalendar
 from bot.datacall import call_dates, current_period, obligations, status_report
+from bot.i18n import pick
 from bot.roles import Authorizer
 from bot.settings_store import data_call_settings
 from bot.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
+from storage.models import Role
 
 MATRIX_ROWS = 30
 
@@ -40,7 +43,9 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
     if authorizer.allows(caller.roles, "figures.status_matrix"):
         report = status_report(session, period, today, calendar)
         states = {"submitted": "✅", "late": "⏰", "open": "…"}
-        rows = [[p["name"], ", ".join(p["roles"]), f"{p['submitted']}/{p['items']}", states[p["status"]]]
+        roles = {r.key: pick(caller.locale or "zh-CN", r.name_zh, r.name_en) for r in session.scalars(select(Role))}
+        rows = [[p["name"], ", ".join(roles.get(r, r) for r in p["roles"]), f"{p['submitted']}/{p['items']}",
+                 states[p["status"]]]
                 for p in report["people"][:MATRIX_ROWS]]
         parts = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
                            .format(**report["totals"]))]

@@ -58,6 +58,15 @@ def N_(message: str) -> str:  # noqa: N802 - gettext convention
     return message
 
 
+UNIT_NAMES = {"count": N_("count"), "minutes": N_("minutes"), "CNY": N_("CNY"), "score": N_("points")}
+
+
+def unit_name(_: Gettext, unit: str) -> str:
+    """Units as a reader writes them (%, PPM stay as they are)."""
+    name = UNIT_NAMES.get(unit)
+    return _(name) if name else unit
+
+
 def pick(locale: str, zh: str, en: str) -> str:
     """Choose between the Chinese and English names kept in data rows."""
     return zh if normalize_locale(locale) == "zh-CN" else (en or zh)

@@ -145,7 +145,7 @@ class ScoreBook:
         return scores
 
     def survey_scores(self, year: int, customer_ids: list[int] | None) -> dict[int, float]:
-        """The year's survey score per customer (the latest month that has one)."""
+        """The year's survey score per customer: the mean of the year's surveys."""
         query = (
             select(FigureSubmission.customer_id, FigureSubmission.period, FigureSubmission.value)
             .where(FigureSubmission.metric_key == SURVEY, FigureSubmission.is_current.is_(True),
@@ -154,7 +154,11 @@ class ScoreBook:
         )
         if customer_ids is not None:
             query = query.where(FigureSubmission.customer_id.in_(customer_ids))
-        return {row[0]: float(row[2]) for row in self.session.execute(query) if row[0] is not None}
+        scores: dict[int, list[float]] = defaultdict(list)
+        for row in self.session.execute(query):
+            if row[0] is not None:
+                scores[row[0]].append(float(row[2]))
+        return {cid: round(sum(values) / len(values), 2) for cid, values in scores.items()}
 
     def annual(self, customers: dict[int, str], year: int) -> dict[int, AnnualScore]:
         months = months_of_year(year)
@@ -221,12 +225,18 @@ def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatc
 # --- corrective actions the rules open -------------------------------------------------------------
 
 
+CATEGORY_TITLES = {"quality": ("质量表现", "quality performance"), "delivery": ("交付表现", "delivery performance"),
+                   "kpi": ("顾客要求的绩效", "customer-required performance"),
+                   "customer_scorecard": ("顾客积分卡", "customer scorecard")}
+
+
 def action_title(trigger: ActionTrigger, customer: Customer) -> str:
     """Stored in both languages: the record outlives whoever reads it."""
     detail = trigger.detail
     if trigger.kind == "scorecard_streak":
-        return (f"{customer.name_zh}：{detail['category']} 连续 {detail['streak']} 个月失分，分析原因并整改 / "
-                f"{customer.name_en}: {detail['category']} lost points {detail['streak']} months in a row")
+        zh, en = CATEGORY_TITLES.get(str(detail["category"]), (str(detail["category"]),) * 2)
+        return (f"{customer.name_zh}：{zh}连续 {detail['streak']} 个月异常，分析原因并整改 / "
+                f"{customer.name_en}: {en} abnormal {detail['streak']} months in a row")
     if trigger.kind == "monthly_below_target":
         return (f"{customer.name_zh}：{detail['month']} 月度得分 {detail['total']} 低于目标 {detail['target']} / "
                 f"{customer.name_en}: {detail['month']} score {detail['total']} below target {detail['target']}")

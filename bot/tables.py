@@ -92,9 +92,18 @@ def _read_xlsx(path: Path) -> list[list[object]]:
         ) from error
     try:
         sheet = workbook.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
+        return [[_percent_as_shown(cell) for cell in row] for row in sheet.iter_rows()]
     finally:
         workbook.close()
+
+
+def _percent_as_shown(cell: object) -> object:
+    """A cell formatted as a percentage holds 0.95 and shows 95%: take what people see."""
+    value = getattr(cell, "value", None)
+    number_format = str(getattr(cell, "number_format", "") or "")
+    if isinstance(value, int | float) and not isinstance(value, bool) and "%" in number_format:
+        return round(value * 100, 10)
+    return value
 
 
 def format_errors(errors: list[RowError], _: Gettext) -> list[str]:

@@ -175,7 +175,7 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
             return 1
         last_month = None
         if args.until:
-            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.until):
+            if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", args.until):
                 err(_("Month {value!r} is not YYYY-MM.").format(value=args.until))
                 return 2
             last_month = dt.date(int(args.until[:4]), int(args.until[5:]), 1)
@@ -190,7 +190,7 @@ def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) 
 
     ctx = _context(settings, _)
     with ctx.session() as session:
-        result = import_events(session, Path(args.file), ctx.now())
+        result = import_events(session, Path(args.file), ctx.now(), today=ctx.local_today())
         if not result.ok:
             session.rollback()
     if not result.ok:
@@ -232,13 +232,16 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx = _context(settings, _)
     with ctx.session() as session:
         customer = find_customer(session, args.customer).found
+        if customer is not None and args.customer.lower() not in (
+                customer.code.lower(), customer.name_zh.lower(), customer.name_en.lower()):
+            customer = None  # for audits and scripts: the exact code or name, never a guess
         if customer is None:
             err(_("Unknown customer {value!r}.").format(value=args.customer))
             return 1
         book = ScoreBook(session)
         codes = {customer.id: customer.code}
         if args.month:
-            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+            if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", args.month):
                 err(_("Month {value!r} is not YYYY-MM.").format(value=args.month))
                 return 2
             score = book.monthly(codes, [args.month]).get((customer.id, args.month))
@@ -278,7 +281,7 @@ def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace)
 
     ctx = _context(settings, _)
     period = args.month or current_period(ctx.local_today())
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+    if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", period):
         err(_("Month {value!r} is not YYYY-MM.").format(value=period))
         return 2
     with ctx.session() as session:
@@ -372,7 +375,7 @@ def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespac
 
     ctx = _context(settings, _)
     month = args.month or last_complete_month(ctx.now(), ctx.tz)
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+    if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", month):
         err(_("Month {value!r} is not YYYY-MM.").format(value=month))
         return 2
     with ctx.session() as session:

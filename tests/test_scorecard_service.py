@@ -123,7 +123,7 @@ def test_rules_open_actions_once(scored: AppContext) -> None:
         "annual_below_target:ACME:2026",
     }
     assert opened == 4
-    assert "连续 3 个月失分" in actions["scorecard_streak:ACME:delivery:2026-07"].title
+    assert "交付表现连续 3 个月异常" in actions["scorecard_streak:ACME:delivery:2026-07"].title
 
 
 def test_the_action_job_waits_for_the_months_figures(scored: AppContext) -> None:
@@ -176,3 +176,23 @@ def test_a_running_streak_keeps_one_action_and_targets_decide_percentages(scored
     # KPI 90 % < its 100 % target since January: one action for the run, however long it runs
     assert [k for k in keys if ":kpi:" in k] == ["scorecard_streak:ACME:kpi:2026-01"]
     assert not [k for k in keys if "customer_scorecard" in k]  # 80 % in one month is no run
+
+
+def test_what_people_type_and_what_excel_shows(ctx: AppContext, people: None, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from bot.figures import parse_number
+
+    assert parse_number("1,234.5") == Decimal("1234.5") and parse_number("95%") == Decimal("95")
+    assert parse_number("１２３") == Decimal("123") and parse_number("1,5") is None and parse_number("abc") is None
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["metric", "month", "customer", "value"])
+    sheet.append(["kpi_achievement_rate", "2026-09", "ACME", 0.95])
+    sheet["D2"].number_format = "0%"
+    book.save(tmp_path / "figures.xlsx")
+    with ctx.session() as session:
+        result = import_figures(session, tmp_path / "figures.xlsx", NOW)
+        assert result.ok
+        value = session.scalar(select(FigureSubmission.value))
+    assert float(value) == 95.0  # the 95 % the sheet shows, not 0.95

@@ -91,6 +91,16 @@ class SlackBot:
         except Exception:  # the delivery job retries whatever is left
             log.exception("immediate delivery failed")
 
+    def tell(self, caller: Caller, body: dict[str, Any], respond: Any, message: Message, key: str) -> None:
+        """Answer a button press where it was made: through the response URL for a message,
+        by direct message for App Home (which has none)."""
+        if body.get("response_url"):
+            respond(**ephemeral(message), replace_original=False)
+            return
+        with self.ctx.session() as session:
+            outbox.enqueue(session, key, "dm", caller.user_id, message, self.ctx.now())
+        self.deliver_pending()
+
     def answer(self, caller: Caller, run: Callable[[], Message]) -> Message:
         """Run a use case; bad input comes back as a translated message, a crash as an apology."""
         try:

@@ -30,13 +30,15 @@ from bot.datacall import (
     validate_and_save,
 )
 from bot.delegation import add_delegation
+from bot.i18n import pick
+from bot.scorecard import add_months, month_start
 from bot.scoring import find_customer
 from bot.settings_store import data_call_settings
 from bot.texts import T, UserError
-from bot.views import Message
+from bot.views import Card, Mention, Message
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
-from storage.models import Person
+from storage.models import Person, Role
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$|^([UW][A-Z0-9]+)$")
 
@@ -57,6 +59,9 @@ def open_figures(ctx: AppContext, client: WebClient, caller: Caller, trigger_id:
     with ctx.session() as session:
         calendar = WorkingCalendar.load(session)
         dates = call_dates(calendar, period, data_call_settings(session))
+        if ctx.local_today() < month_start(add_months(period, 1)):
+            return Message(text=_("{period} is not over yet: its figures open on {opens}.").format(
+                period=period, opens=dates.opens.isoformat()))
         duty = obligations(session, period, min(ctx.local_today(), dates.due)).get(caller.person_id or -1)
         if duty is None:
             return Message(text=_("You owe no figures for {period}.").format(period=period))
@@ -111,10 +116,13 @@ def register(app: App, bot: SlackBot) -> None:
             person = session.scalar(select(Person).where(Person.slack_user_id == caller.user_id))
             deputy = session.scalar(select(Person).where(Person.slack_user_id == deputy_id))
             assert person is not None
-            add_delegation(session, person, deputy, words[1], start, end, person.id, ctx.now())
-        return Message(text=_("From {start} to {end}, {deputy} answers for your role {role}; the record shows it "
-                              "was on your behalf.").format(start=start, end=end, deputy=f"<@{deputy_id}>",
-                                                            role=words[1]))
+            delegation = add_delegation(session, person, deputy, words[1], start, end, person.id, ctx.now())
+            role = session.get(Role, delegation.role_key)
+            role_name = pick(caller.locale or ctx.locale, role.name_zh, role.name_en) if role else words[1]
+            deputy_name = deputy.name if deputy else deputy_id
+        text = _("From {start} to {end}, {deputy} answers for your role {role}; the record shows it was on your "
+                 "behalf.").format(start=start, end=end, deputy=deputy_name, role=role_name)
+        return Message(text=text, cards=[Card(title="", parts=[Mention(deputy_id, text)])])
 
     bot.add_subcommand(("figures", "数据", "f"), "figures.submit", figures_command)
     bot.add_subcommand(("status", "进度", "s"), "help", status_command)
@@ -131,7 +139,7 @@ def register(app: App, bot: SlackBot) -> None:
         problem = bot.answer(caller, lambda: open_figures(ctx, client, caller, body["trigger_id"], period)
                              or Message(text=""))
         if problem.text:
-            respond(**ephemeral(problem), replace_original=False)
+            bot.tell(caller, body, respond, problem, f"figures-open:{caller.user_id}:{action.get('action_ts')}")
 
     def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         caller = bot.caller(body["user"]["id"])
