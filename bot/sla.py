@@ -63,3 +63,37 @@ class SlaPolicyBook:
             if rule is not None:
                 result[milestone] = due_at(received_at, rule, calendar, tz)
         return result
+
+
+UNITS = ("hours", "days", "working_days")
+
+
+def set_rule(session: Session, customer_id: int | None, milestone: str, severity: str, amount: int,
+             unit: str) -> None:
+    """A company rule (customer_id None) or a customer's own (e.g. its 8D deadline)."""
+    from bot.texts import T, UserError
+
+    if milestone not in MILESTONES:
+        raise UserError(T("Unknown deadline {value!r}; use one of {known}.", value=milestone,
+                          known=", ".join(MILESTONES)))
+    if unit not in UNITS:
+        raise UserError(T("Unknown unit {value!r}; use one of {known}.", value=unit, known=", ".join(UNITS)))
+    if amount <= 0:
+        raise UserError(T("The amount must be positive."))
+    key = str(customer_id) if customer_id is not None else "*"
+    row = session.scalar(select(SlaPolicy).where(SlaPolicy.customer_key == key, SlaPolicy.milestone == milestone,
+                                                 SlaPolicy.severity == severity))
+    if row is None:
+        session.add(SlaPolicy(customer_id=customer_id, customer_key=key, milestone=milestone, severity=severity,
+                              amount=amount, unit=unit))
+    else:
+        row.amount, row.unit = amount, unit
+
+
+def list_rules(session: Session) -> list[dict[str, object]]:
+    from storage.models import Customer
+
+    codes = dict(session.execute(select(Customer.id, Customer.code)).all())
+    return [{"customer": codes.get(r.customer_id) if r.customer_id else None, "milestone": r.milestone,
+             "severity": r.severity, "amount": r.amount, "unit": r.unit}
+            for r in session.scalars(select(SlaPolicy).order_by(SlaPolicy.customer_key, SlaPolicy.milestone))]

@@ -383,6 +383,32 @@ def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespac
     return 0
 
 
+def cmd_sla_set(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.scoring import find_customer
+    from bot.sla import set_rule
+
+    ctx = _context(settings, _)
+    with ctx.session() as session:
+        customer_id = None
+        if args.customer:
+            customer = find_customer(session, args.customer).found
+            if customer is None or customer.code.lower() != args.customer.lower():
+                err(_("Unknown customer {value!r}.").format(value=args.customer))
+                return 1
+            customer_id = customer.id
+        set_rule(session, customer_id, args.milestone, args.severity, args.amount, args.unit)
+    out(_("Deadline rule saved; it applies to complaints received from now on."))
+    return 0
+
+
+def cmd_sla_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.sla import list_rules
+
+    with _context(settings, _).session() as session:
+        dump_json(list_rules(session))
+    return 0
+
+
 def cmd_calendar_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx = _context(settings, _)
     path = Path(args.file)
@@ -623,6 +649,17 @@ def build_parser() -> argparse.ArgumentParser:
     complaints_stats = complaints.add_parser("stats", help="monthly statistics as JSON")
     complaints_stats.add_argument("--month", help="YYYY-MM (default: the last complete month)")
     complaints_stats.set_defaults(run=cmd_complaints_stats)
+
+    sla = sub.add_parser("sla", help="complaint deadline rules").add_subparsers(dest="action", required=True)
+    sla_set = sla.add_parser("set", help="a company rule, or a customer's own with --customer")
+    sla_set.add_argument("--customer", help="customer code (omit for the company rule)")
+    sla_set.add_argument("--milestone", required=True,
+                         choices=["register", "first_response", "investigation", "eight_d", "close"])
+    sla_set.add_argument("--severity", default="*", choices=["*", "general", "serious", "urgent"])
+    sla_set.add_argument("--amount", type=int, required=True)
+    sla_set.add_argument("--unit", required=True, choices=["hours", "days", "working_days"])
+    sla_set.set_defaults(run=cmd_sla_set)
+    sla.add_parser("list", help="every rule, as JSON").set_defaults(run=cmd_sla_list)
 
     score = sub.add_parser("score", help="a customer's monthly or annual score")
     score.add_argument("--customer", required=True, help="code or name")

@@ -370,3 +370,16 @@ def test_prefill_parsing(ctx: AppContext, people: None, text: str) -> None:
         assert values["quantity"] == "5" and "symptom" not in values
     if text.startswith("车门"):
         assert values == {"quantity": "12", "symptom": "车门异响 pcs"} or values["symptom"].startswith("车门异响")
+
+
+def test_sla_rules_from_the_command_line(ctx: AppContext, people: None, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    assert main(["sla", "set", "--customer", "ACME", "--milestone", "eight_d", "--amount", "5",
+                 "--unit", "working_days"]) == 0
+    assert main(["sla", "set", "--customer", "NOPE", "--milestone", "eight_d", "--amount", "5",
+                 "--unit", "working_days"]) == 1
+    capsys.readouterr()
+    assert main(["sla", "list"]) == 0
+    rules = json.loads(capsys.readouterr().out)
+    assert {"customer": "ACME", "milestone": "eight_d", "severity": "*", "amount": 5, "unit": "working_days"} in rules
+    assert deadlines(ctx, log(ctx, at(9, 30, 16)))["eight_d"].date() == dt.date(2026, 10, 13)
