@@ -240,6 +240,10 @@ class Deliverer:
             kind, target, payload, image = row.kind, row.target, dict(row.payload), row.image
             attempts, created_at = row.attempts, row.created_at
             parent = self._parent(session, payload)
+            stale = kind == "update" and self._newer_update_sent(session, row)
+        if stale:  # a later version of the message is already showing: this one would undo it
+            self._finish(row_id, "superseded", now, None, None, attempts)
+            return "deferred"
         if parent is False:
             if now - created_at > PARENT_WAIT:
                 self._finish(row_id, "failed", now, None, "the message it belongs to was never sent")
@@ -262,6 +266,14 @@ class Deliverer:
             return self._release(row_id, now + dt.timedelta(seconds=delay), str(error), attempts)
         self._finish(row_id, "sent", now, posted, None, attempts + 1)
         return "sent"
+
+    @staticmethod
+    def _newer_update_sent(session: Session, row: OutboxMessage) -> bool:
+        parent = row.payload.get("update_of")
+        newer = session.scalar(select(OutboxMessage.id).where(
+            OutboxMessage.kind == "update", OutboxMessage.id > row.id, OutboxMessage.status == "sent",
+            OutboxMessage.target == row.target, OutboxMessage.idempotency_key.like(f"{parent}%")).limit(1))
+        return newer is not None
 
     def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool:
         """Where the parent of a thread reply or an update landed; False while it has not."""

@@ -21,7 +21,7 @@ from handlers.cli import main
 from handlers.slack.emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
 from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
-from tests.conftest import SHANGHAI
+from tests.conftest import SHANGHAI, eventually
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
 
@@ -191,11 +191,15 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     assert states == {"register": "met", "first_response": "met", "investigation": "open", "eight_d": "met",
                       "close": "met"}
     run_due(ctx, ctx.now())
-    history = quality_posts(emulator)
-    card = history[0]
-    assert card.get("edited") and "complaint.reopen" in json.dumps(card["blocks"])
-    lines = [m["text"] for m in history if m["thread_ts"] == card["ts"]]
-    assert any("已电话回复" in line for line in lines) and any("评分事件" in line for line in lines)
+
+    def card_is_closed_with_its_thread() -> None:
+        history = quality_posts(emulator)
+        card = history[0]
+        assert card.get("edited") and "complaint.reopen" in json.dumps(card["blocks"])
+        lines = [m["text"] for m in history if m["thread_ts"] == card["ts"]]
+        assert any("已电话回复" in line for line in lines) and any("评分事件" in line for line in lines)
+
+    eventually(card_is_closed_with_its_thread)
 
     clock.set(at(10, 5, 9))
     assert press(slack, emulator, QE, "reopen", number, {"reason": "顾客再次投诉同一批次"}, opened) == {}
@@ -329,6 +333,7 @@ def test_non_quality_return_needs_an_approver(slack: SlackSender, ctx: AppContex
     assert press(slack, emulator, SALES, "return", complaint.number,
                  {"kind": "non_quality", "quantity": "3", "reason": "客户订单取消"}, 1) == {}
     run_due(ctx, ctx.now())
+    emulator.wait_for("chat.postMessage", lambda call: "需要审批" in call.args["text"])
     approval = next(m for m in quality_posts(emulator) if "需要审批" in m["text"])
     button = next(e for b in approval["blocks"] for e in b.get("elements", [])
                   if e.get("action_id") == "complaint.return_approve")
