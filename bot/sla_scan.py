@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.complaints import MILESTONE_NAMES, card_key, complaint_settings, local_time
+from bot.complaints import MILESTONE_NAMES, complaint_settings, local_time
 from bot.directory import people_with_role
 from bot.i18n import gettext_for
 from bot.views import Card, Mention, Message, Paragraph
@@ -42,71 +42,88 @@ def escalation_people(session: Session, chain: list[str], owner: Person | None) 
     return result
 
 
+@dataclass(frozen=True)
+class Due:
+    deadline_id: int
+    milestone: str
+    due_at: dt.datetime
+    warned_at: dt.datetime | None
+    number: str
+    owner_id: int | None
+
+
 def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, channel: str,
          batch: int = 2000) -> ScanReport:
+    """One run: at most `batch` deadlines (a backlog drains over the next runs)."""
     settings = complaint_settings(session)
     chain = list(settings.get("escalation_chain", ["quality_engineer", "department_head"]))
     report = ScanReport()
-    rows = session.execute(
-        select(ComplaintDeadline, Complaint)
+    rows = [Due(*row) for row in session.execute(
+        select(ComplaintDeadline.id, ComplaintDeadline.milestone, ComplaintDeadline.due_at,
+               ComplaintDeadline.warned_at, Complaint.number, Complaint.owner_id)
         .join(Complaint, Complaint.id == ComplaintDeadline.complaint_id)
         .where(ComplaintDeadline.state == "open", Complaint.status != "waiting_customer",
                or_(and_(ComplaintDeadline.warned_at.is_(None), ComplaintDeadline.warn_at <= now),
                    and_(ComplaintDeadline.breached_at.is_(None), ComplaintDeadline.due_at <= now)))
         .order_by(ComplaintDeadline.due_at)
         .limit(batch)
-    ).all()
+    )]
     if not rows:
         return report
     owners = {p.id: p for p in session.scalars(select(Person).where(
-        Person.id.in_({c.owner_id for _d, c in rows if c.owner_id is not None})))}
+        Person.id.in_({r.owner_id for r in rows if r.owner_id is not None})))}
     escalation: dict[int | None, list[Person]] = {}
     queued: list[outbox.Queued] = []
-    for deadline, complaint in rows:
-        owner = owners.get(complaint.owner_id) if complaint.owner_id else None
-        breach = deadline.due_at <= now
+    changes: list[dict[str, object]] = []
+    for row in rows:
+        owner = owners.get(row.owner_id) if row.owner_id else None
+        breach = row.due_at <= now
         stage = "breach" if breach else "warn"
         if breach:
-            deadline.state = "breached"
-            deadline.breached_at = now
-            deadline.warned_at = deadline.warned_at or now
+            changes.append({"id": row.deadline_id, "state": "breached", "breached_at": now,
+                            "warned_at": row.warned_at or now})
             report.breached += 1
         else:
-            deadline.warned_at = now
+            changes.append({"id": row.deadline_id, "warned_at": now})
             report.warned += 1
-        base = f"sla:{complaint.number}:{deadline.milestone}:{stage}"
+        base = f"sla:{row.number}:{row.milestone}:{stage}"
         if channel:
             queued.append(outbox.Queued(f"{base}:thread", "post", channel,
-                                        _notice(complaint, deadline, stage, company_locale, tz, owner),
-                                        thread_of=card_key(complaint)))
+                                        _notice(row, stage, company_locale, tz, owner),
+                                        thread_of=f"complaint:{row.number}:card"))
         recipients = [owner] if owner is not None else []
         if breach:
-            if complaint.owner_id not in escalation:
-                escalation[complaint.owner_id] = escalation_people(session, chain, owner)
-            recipients += escalation[complaint.owner_id]
+            if row.owner_id not in escalation:
+                escalation[row.owner_id] = escalation_people(session, chain, owner)
+            recipients += escalation[row.owner_id]
         for order, person in enumerate(recipients):
             role = "owner" if person is owner else f"escalate{order}"
             queued.append(outbox.Queued(f"{base}:{role}:{person.slack_user_id}", "dm", person.slack_user_id,
-                                        _notice(complaint, deadline, stage, person.locale or company_locale, tz,
-                                                None, escalated=person is not owner)))
+                                        _notice(row, stage, person.locale or company_locale, tz, None,
+                                                escalated=person is not owner)))
+    warned = [c for c in changes if "state" not in c]
+    breached = [c for c in changes if "state" in c]
+    for group in (warned, breached):  # bulk UPDATE by primary key, one statement per shape
+        if group:
+            session.execute(update(ComplaintDeadline), group)
     report.queued = outbox.enqueue_many(session, queued, now)
     return report
 
 
-def _notice(complaint: Complaint, deadline: ComplaintDeadline, stage: str, locale: str, tz: ZoneInfo,
-            mention: Person | None, escalated: bool = False) -> Message:
+def _notice(row: Due, stage: str, locale: str, tz: ZoneInfo, mention: Person | None,
+            escalated: bool = False) -> Message:
     _ = gettext_for(locale)
-    milestone = _(MILESTONE_NAMES[deadline.milestone])
-    due = local_time(deadline.due_at, tz)
+    milestone = _(MILESTONE_NAMES[row.milestone])
+    due = local_time(row.due_at, tz)
     if stage == "warn":
         text = _("{number}: “{milestone}” is due at {due}; most of the time allowed has passed.").format(
-            number=complaint.number, milestone=milestone, due=due)
+            number=row.number, milestone=milestone, due=due)
     elif escalated:
         text = _("Escalation: {number} missed “{milestone}” (due {due}). Please make sure it is handled.").format(
-            number=complaint.number, milestone=milestone, due=due)
+            number=row.number, milestone=milestone, due=due)
     else:
         text = _("⚠️ {number}: “{milestone}” was due at {due} and is overdue.").format(
-            number=complaint.number, milestone=milestone, due=due)
+            number=row.number, milestone=milestone, due=due)
     part = Mention(mention.slack_user_id, text) if mention is not None else Paragraph(text)
     return Message(text=text, cards=[Card(title="", parts=[part])])
 
