@@ -274,6 +274,16 @@ def dialog_pages(items: list[Item]) -> list[list[Item]]:
     return pages
 
 
+def first_open_page(duty: Obligation, only_customer: int | None = None) -> int:
+    """Where to open the dialog: the first page with a figure still owed."""
+    items = [i for i in duty.items if only_customer is None or i.customer_id == only_customer]
+    missing = set(duty.outstanding)
+    for index, page in enumerate(dialog_pages(items)):
+        if missing.intersection(page):
+            return index
+    return 0
+
+
 def field_id(item: Item) -> str:
     return f"f|{item.metric}|{item.customer_id if item.customer_id is not None else '-'}"
 

@@ -23,6 +23,7 @@ from bot.datacall import (
     current_period,
     dialog_pages,
     figures_form,
+    first_open_page,
     obligations,
     save_draft,
     status_message,
@@ -73,7 +74,7 @@ def open_figures(ctx: AppContext, client: WebClient, caller: Caller, trigger_id:
             only = match.found.id
             if not any(i.customer_id == only for i in duty.items):
                 return Message(text=_("You owe no figures for that customer in {period}.").format(period=period))
-        form = figures_form(session, caller, duty, period, 0, only)
+        form = figures_form(session, caller, duty, period, first_open_page(duty, only), only)
     client.views_open(trigger_id=trigger_id, view=render_form(form))
     return None
 
