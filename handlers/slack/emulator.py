@@ -85,6 +85,9 @@ class Workspace:
         self.views: dict[str, dict[str, Any]] = {}
         self.homes: dict[str, dict[str, Any]] = {}
         self.files: dict[str, dict[str, Any]] = {}
+        self.triggers: dict[str, str] = {}  # trigger_id -> user who acted
+        self.modals: dict[str, list[str]] = {}  # user -> stack of open view ids
+        self.response_targets: dict[str, tuple[str | None, str]] = {}  # response_url token -> (channel, user)
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
 
@@ -115,6 +118,18 @@ class Workspace:
                                          "members": [user_id]}
             self.messages.setdefault(channel_id, [])
             return channel_id
+
+    def add_ephemeral(self, channel: str | None, user: str, payload: dict[str, Any], replace: bool = False,
+                      delete: bool = False) -> None:
+        """An ephemeral reply; replace/delete act on that person's latest one in the channel."""
+        with self.lock:
+            mine = [e for e in self.ephemeral if e["channel"] == channel and e["user"] == user]
+            if (replace or delete) and mine:
+                self.ephemeral.remove(mine[-1])
+            if delete:
+                return
+            self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(),
+                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or []})
 
     def history(self, channel: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -407,13 +422,20 @@ class SlackEmulator:
             self.workspace.views[view_id] = stored
         return {"ok": True, "view": stored}
 
-    def api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+    def api_views_open(self, args: dict[str, Any], push: bool = False) -> dict[str, Any]:
         if not args.get("trigger_id") and not args.get("interactivity_pointer"):
             return {"ok": False, "error": "invalid_trigger_id"}
-        return self._open_view("views.open", args)
+        result = self._open_view("views.push" if push else "views.open", args)
+        user = self.workspace.triggers.get(str(args.get("trigger_id")))
+        if result.get("ok") and user:
+            with self.workspace.lock:
+                stack = self.workspace.modals.setdefault(user, []) if push else []
+                stack.append(result["view"]["id"])
+                self.workspace.modals[user] = stack
+        return result
 
     def api_views_push(self, args: dict[str, Any]) -> dict[str, Any]:
-        return self.api_views_open(args)
+        return self.api_views_open(args, push=True)
 
     def api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
         view_id = args.get("view_id")
@@ -463,10 +485,9 @@ class SlackEmulator:
             with self._lock:
                 self.invalid.append(("response_url", problems))
         else:
-            with self.workspace.lock:
-                self.workspace.ephemeral.append({"channel": None, "user": None, "ts": self.workspace.next_ts(),
-                                                 "text": payload.get("text", ""), "blocks": payload.get("blocks") or [],
-                                                 "replace_original": payload.get("replace_original")})
+            channel, user = self.workspace.response_targets.get(token, (None, ""))
+            self.workspace.add_ephemeral(channel, user, payload, replace=bool(payload.get("replace_original")),
+                                         delete=bool(payload.get("delete_original")))
         self._record(call)
         return (400 if problems else 200), {}, b"invalid_blocks" if problems else b"ok"
 
@@ -530,11 +551,14 @@ class SlackSender:
         self._event = itertools.count(1)
         self._response = itertools.count(1)
 
-    def response_url(self) -> str:
-        """Where bolt's respond() goes: the emulator when there is one."""
+    def response_url(self, channel: str | None = None, user: str = "") -> str:
+        """Where bolt's respond() goes: the emulator when there is one, which then knows whose
+        ephemeral reply it is."""
         if self.emulator is None:
             return ""
-        return self.emulator.response_url(f"R{next(self._response):06d}")
+        token = f"R{next(self._response):06d}"
+        self.emulator.workspace.response_targets[token] = (channel, user)
+        return self.emulator.response_url(token)
 
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None,
              signed: bool = True, timestamp: int | None = None) -> BotResponse:
@@ -549,15 +573,18 @@ class SlackSender:
         except urllib.error.HTTPError as error:
             return BotResponse(error.code, error.read().decode())
 
-    def trigger_id(self) -> str:
-        return f"{next(self._trigger)}.{int(time.time())}.csatbot"
+    def trigger_id(self, user: str = "") -> str:
+        trigger = f"{next(self._trigger)}.{int(time.time())}.csatbot"
+        if self.emulator is not None and user:
+            self.emulator.workspace.triggers[trigger] = user
+        return trigger
 
     def command(self, command: str, text: str, user_id: str, channel_id: str = "C0GENERAL",
                 channel_name: str = "general", **extra: Any) -> BotResponse:
         form = {"token": "unused", "team_id": self.team_id, "team_domain": "csatbot", "channel_id": channel_id,
                 "channel_name": channel_name, "user_id": user_id, "user_name": user_id.lower(),
                 "command": command, "text": text, "api_app_id": "A0CSATBOT", "is_enterprise_install": "false",
-                "response_url": self.response_url(), "trigger_id": self.trigger_id()}
+                "response_url": self.response_url(channel_id, user_id), "trigger_id": self.trigger_id(user_id)}
         form.update(extra)
         return self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
 
@@ -569,11 +596,13 @@ class SlackSender:
                      channel_id: str | None = None, message_ts: str | None = None,
                      view: dict[str, Any] | None = None) -> BotResponse:
         payload: dict[str, Any] = {
-            "type": "block_actions", "user": {"id": user_id, "team_id": self.team_id}, "trigger_id": self.trigger_id(),
+            "type": "block_actions", "user": {"id": user_id, "team_id": self.team_id},
+            "trigger_id": self.trigger_id(user_id),
             "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
                          "action_ts": f"{time.time():.6f}"}],
-            "response_url": self.response_url(),
         }
+        if view is None:  # App Home and modals have no response_url
+            payload["response_url"] = self.response_url(channel_id, user_id)
         if channel_id:
             payload["channel"] = {"id": channel_id}
             payload["container"] = {"type": "message", "channel_id": channel_id, "message_ts": message_ts}
@@ -595,7 +624,7 @@ class SlackSender:
     def view_submission(self, user_id: str, view: dict[str, Any], values: dict[str, dict[str, Any]]) -> BotResponse:
         submitted = dict(view, state={"values": values})
         return self.interaction({"type": "view_submission", "user": {"id": user_id, "team_id": self.team_id},
-                                 "trigger_id": self.trigger_id(), "view": submitted})
+                                 "trigger_id": self.trigger_id(user_id), "view": submitted})
 
     def event(self, event: dict[str, Any], event_id: str | None = None, retry_num: int | None = None) -> BotResponse:
         envelope = {"token": "unused", "team_id": self.team_id, "api_app_id": "A0CSATBOT", "type": "event_callback",
