@@ -269,9 +269,10 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
     complaint_text = ", ".join(f"{n} ({_(status_name(s))})" for n, s in complaints[:5]) or _("none")
     if len(complaints) > 5:
         complaint_text += " …"
+    due = _("due")
     action_text = "; ".join(
         f"{a.title.split(' / ')[0 if caller.locale == 'zh-CN' else -1]}"
-        + (f" ({_('due')} {a.due_date.isoformat()})" if a.due_date else "") for a in actions[:3]) or _("none")
+        + (f" ({due} {a.due_date.isoformat()})" if a.due_date else "") for a in actions[:3]) or _("none")
     return [FieldList([
         Field(_("Open complaints ({n})").format(n=len(complaints)), complaint_text),
         Field(_("Open corrective actions ({n})").format(n=len(actions)), action_text),

@@ -72,7 +72,6 @@ MILESTONE_NAMES = {
     "investigation": N_("Investigation and measures"), "eight_d": N_("8D report to the customer"),
     "close": N_("Closed and replied"),
 }
-DEADLINE_STATES = {"open": N_("open"), "met": N_("met"), "breached": N_("breached")}
 EIGHT_D = [("d3_containment", N_("D3 Containment (first)")), ("d1_team", N_("D1 Team")),
            ("d2_problem", N_("D2 Problem description")), ("d4_root_cause", N_("D4 Root cause")),
            ("d5_corrective_actions", N_("D5 Corrective actions")), ("d6_implementation", N_("D6 Implementation")),
@@ -485,7 +484,7 @@ def deadline_rows(session: Session, complaint: Complaint, _: Gettext, tz: ZoneIn
         elif complaint.status == "waiting_customer":
             state = "⏸ " + _("paused")
         else:
-            state = "⏳ " + _("open")
+            state = "⏳ " + _("not yet due")
         rows.append([_(MILESTONE_NAMES[milestone]), local_time(deadline.due_at, tz), state])
     return rows
 

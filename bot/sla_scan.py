@@ -14,11 +14,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot import outbox
-from bot.complaints import MILESTONE_NAMES, complaint_settings, local_time
+from bot.complaints import MILESTONE_NAMES, complaint_settings, local_time, publish
 from bot.directory import people_with_role
 from bot.i18n import gettext_for
 from bot.views import Card, Mention, Message, Paragraph
-from storage.models import Complaint, ComplaintDeadline, Customer, Person
+from storage.models import Complaint, ComplaintDeadline, Customer, OutboxMessage, Person
 
 
 @dataclass
@@ -107,7 +107,19 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
         if group:
             session.execute(update(ComplaintDeadline), group)
     report.queued = outbox.enqueue_many(session, queued, now)
+    _refresh_cards(session, {r.number for r in rows if r.due_at <= now}, channel, company_locale, tz, now)
     return report
+
+
+def _refresh_cards(session: Session, numbers: set[str], channel: str, locale: str, tz: ZoneInfo,
+                   now: dt.datetime) -> None:
+    """A breach shows on the complaint's card too (for cards that were posted)."""
+    if not numbers or not channel:
+        return
+    posted = {key.split(":")[1] for key in session.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.in_([f"complaint:{n}:card" for n in numbers])))}
+    for complaint in session.scalars(select(Complaint).where(Complaint.number.in_(posted))):
+        publish(session, complaint, channel, locale, tz, now, line_key=f"sla-card:{now.isoformat()}")
 
 
 def _notice(row: Due, stage: str, locale: str, tz: ZoneInfo, mention: Person | None,

@@ -9,6 +9,7 @@ import logging
 import re
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -492,6 +493,22 @@ def cmd_jobs_run_due(settings: Settings, _: Gettext, args: argparse.Namespace) -
     return 0
 
 
+def cmd_demo(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from handlers.demo.server import Demo
+
+    demo = Demo(settings, host=args.host, port=args.port).start()
+    out(_("csatbot demo: open {url} in a browser (Ctrl-C stops it).").format(url=demo.url))
+    out(_("Its own database: {url}").format(url=demo.settings.database_url))
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
+    return 0
+
+
 def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from handlers.server import make_wsgi, serve_forever
     from handlers.slack.app import build_app
@@ -695,6 +712,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_due = jobs.add_parser("run-due", help="run every job once as of a moment and deliver the outbox")
     run_due.add_argument("--now", help="ISO-8601 time (default: now); without an offset the company time zone")
     run_due.set_defaults(run=cmd_jobs_run_due)
+
+    demo = sub.add_parser("demo", help="try the whole bot in a browser page that plays Slack (no workspace needed)")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000)
+    demo.set_defaults(run=cmd_demo)
 
     serve = sub.add_parser("serve", help="serve Slack over HTTP (or Socket Mode) and run the scheduler")
     serve.add_argument("--host", default="0.0.0.0")

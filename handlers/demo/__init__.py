@@ -1,0 +1,1 @@
+"""The local demo: the real bot, the Slack Web API emulator and a page that plays Slack."""

@@ -1,0 +1,154 @@
+"""The demo page in a real headless Chromium: the page sends signed requests to the real
+bot, whose Web API calls the emulator answers. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.calendar import WorkingCalendar
+from bot.datacall import call_dates, current_period
+from bot.demo_data import DemoSize
+from bot.settings import Settings
+from bot.settings_store import data_call_settings
+from handlers.demo.server import Demo
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+REQUIRED = os.environ.get("CSATBOT_REQUIRE_BROWSER") == "1"
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+playwright_api = pytest.importorskip("playwright.sync_api") if not REQUIRED else __import__(
+    "playwright.sync_api", fromlist=["sync_playwright"])
+if not Path(CHROMIUM).exists():
+    if REQUIRED:
+        raise RuntimeError("CSATBOT_REQUIRE_BROWSER=1 but Chromium is not installed")
+    pytest.skip("Chromium is not installed (CI installs Debian's chromium)", allow_module_level=True)
+
+QE, SALES, SERVICE = "U0DEMOQE1", "U0DEMOSM1", "U0DEMOCS1"
+
+
+@pytest.fixture
+def demo(database_url: str, tmp_path: Path) -> Iterator[Demo]:
+    settings = Settings(database_url=database_url, data_dir=str(tmp_path), locale="zh-CN",
+                        sources={"database_url": "test"})
+    running = Demo(settings, port=0, size=DemoSize(customers=30, months=6), scheduler=False).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def page(demo: Demo) -> Iterator[Any]:
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        yield page
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
+
+
+def open_as(page: Any, demo: Demo, user: str, channel: str | None = None) -> None:
+    page.goto(f"{demo.url}/?user={user}")
+    page.wait_for_selector("#now:not(:empty)")
+    if channel:
+        page.click(f"[data-channel='{channel}']")
+
+
+def send(page: Any, text: str) -> None:
+    page.fill("[data-testid=composer]", text)
+    page.press("[data-testid=composer]", "Enter")
+
+
+def next_opening(demo: Demo) -> dt.datetime:
+    """10:00 on the day next month's call opens."""
+    today = demo.clock.now().astimezone(demo.settings.tz).date()
+    first_of_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    with demo.ctx.session() as session:
+        dates = call_dates(WorkingCalendar.load(session), current_period(first_of_next), data_call_settings(session))
+    return dt.datetime.combine(dates.opens, dt.time(10), demo.settings.tz)
+
+
+def test_sales_manager_hands_in_figures_from_the_monthly_call(demo: Demo, page: Any) -> None:
+    open_as(page, demo, SALES)
+    page.fill("[data-testid=clock-to]", next_opening(demo).strftime("%Y-%m-%dT%H:%M"))
+    page.click("[data-testid=clock-go]")
+    page.click(f"[data-channel='{demo.emulator.workspace.dm_channel(SALES)}']")
+    page.wait_for_selector("[data-action='figures.open']", timeout=15000)
+    assert "月度数据填报" in page.inner_text("#messages")
+    page.click("[data-action='figures.open']")
+    modal = page.wait_for_selector("[data-testid=modal]", timeout=10000)
+    first = modal.query_selector(".input input[type=text]")
+    assert first is not None
+    first.fill("abc")
+    page.click("[data-testid=modal-submit]")
+    page.wait_for_selector(".input.has-error", timeout=10000)
+    assert "不是数字" in page.inner_text("[data-testid=modal]")
+    assert first.input_value() == "abc"  # nothing typed is lost
+    first.fill("42")
+    page.click("[data-testid=modal-submit]")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('已记录')", timeout=15000)
+    shot(page, "1-sales-manager-figures")
+
+
+def test_customer_service_logs_a_complaint_and_sees_its_thread(demo: Demo, page: Any) -> None:
+    open_as(page, demo, SERVICE, "C0QUALITY")
+    send(page, "/complaint C0001 车门异响，左前门 5件")
+    page.wait_for_selector("[data-testid=modal][data-callback='complaint.log']", timeout=10000)
+    assert page.input_value("#in-symptom") == "车门异响，左前门"
+    page.fill("#in-symptom", "")
+    page.click("[data-testid=modal-submit]")
+    page.wait_for_selector("[data-error=symptom]:not(:empty)", timeout=10000)
+    page.fill("#in-symptom", "车门异响，左前门 <!channel>")
+    page.click("[data-testid=modal-submit]")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('车门异响，左前门 <!channel>')",
+                           timeout=15000)
+    page.click("[data-channel='C0QUALITY']")
+    card = page.locator(".msg", has_text="车门异响，左前门").last
+    card.locator("[data-action='complaint.acknowledge']").click()
+    page.wait_for_selector("[data-testid=modal]", timeout=10000)
+    page.fill("#in-said", "已电话回复客户，明天到现场")
+    page.click("[data-testid=modal-submit]")
+    replies = card.locator("[data-testid=replies]")
+    replies.wait_for(timeout=15000)
+    replies.click()
+    page.wait_for_function("document.querySelector('#thread').innerText.includes('已电话回复客户')", timeout=15000)
+    shot(page, "2-customer-service-complaint")
+
+
+def test_quality_engineer_asks_for_a_customer_and_sees_the_chart(demo: Demo, page: Any) -> None:
+    open_as(page, demo, QE, demo.emulator.workspace.dm_channel(QE))
+    send(page, "/csat customer C0001")
+    page.wait_for_selector("img.chart", timeout=20000)
+    text = page.inner_text("#messages")
+    assert "顾客要求的绩效" in text and "总分" in text
+    assert page.eval_on_selector("img.chart", "img => img.complete && img.naturalWidth > 400")
+    shot(page, "3-quality-engineer-customer")
+
+
+def test_moving_the_clock_brings_an_sla_warning(demo: Demo, page: Any) -> None:
+    open_as(page, demo, SERVICE, "C0QUALITY")
+    send(page, "/complaint C0002 雨刮电机不工作 2件")
+    page.wait_for_selector("[data-testid=modal][data-callback='complaint.log']", timeout=10000)
+    page.click("[data-testid=modal-submit]")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('雨刮电机不工作')", timeout=15000)
+    page.click("[data-testid=clock-day]")  # 24 h later: first response breached, investigation at 50 %
+    page.wait_for_function("document.querySelector('#clock-note').innerText.length > 0", timeout=15000)
+    card = page.locator(".msg", has_text="雨刮电机不工作").last
+    replies = card.locator("[data-testid=replies]")
+    replies.wait_for(timeout=15000)
+    replies.click()
+    page.wait_for_function("document.querySelector('#thread').innerText.includes('超期')", timeout=15000)
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('已超期')", timeout=15000)
+    shot(page, "4-sla-warning")
