@@ -82,8 +82,10 @@ def next_opening(demo: Demo) -> dt.datetime:
 
 def test_sales_manager_hands_in_figures_from_the_monthly_call(demo: Demo, page: Any) -> None:
     open_as(page, demo, SALES)
-    page.fill("[data-testid=clock-to]", next_opening(demo).strftime("%Y-%m-%dT%H:%M"))
-    page.click("[data-testid=clock-go]")
+    opening = next_opening(demo)
+    page.click("[data-testid=clock-opening]")
+    page.wait_for_function(f"document.querySelector('#now').innerText.startsWith('{opening:%Y-%m-%d} 10')",
+                           timeout=15000)
     page.click(f"[data-channel='{demo.emulator.workspace.dm_channel(SALES)}']")
     page.wait_for_selector("[data-action='figures.open']", timeout=15000)
     assert "月度数据填报" in page.inner_text("#messages")

@@ -271,9 +271,24 @@ class Demo:
                                    "channel": self.emulator.workspace.dm_channel(body["user"])})
         return {"status": reply.status}
 
+    def next_opening(self) -> dt.datetime:
+        """10:00 on the day the next monthly call opens."""
+        from bot.calendar import WorkingCalendar
+        from bot.datacall import call_dates, current_period
+        from bot.settings_store import data_call_settings
+
+        today = self.clock.now().astimezone(self.settings.tz).date()
+        first_of_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        with self.ctx.session() as session:
+            dates = call_dates(WorkingCalendar.load(session), current_period(first_of_next),
+                               data_call_settings(session))
+        return dt.datetime.combine(dates.opens, dt.time(10), self.settings.tz)
+
     def api_clock(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Move the demo's time forward and run what is due then, as the scheduler would."""
-        if body.get("to"):
+        if body.get("to") == "next_opening":
+            self.clock.advance(self.next_opening() - self.clock.now())
+        elif body.get("to"):
             target = dt.datetime.fromisoformat(str(body["to"]))
             if target.tzinfo is None:
                 target = target.replace(tzinfo=self.settings.tz)

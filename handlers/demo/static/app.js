@@ -10,6 +10,7 @@ const TEXT = {
     only_you: "仅您可见", replies: "条回复", thread: "讨论串", close: "关闭", unknown_block: "不支持的块",
     unknown_command: "未知命令", moved: "时间已前进，已运行到期任务：", no_files: "演示中不能上传文件",
     choose: "请选择…", edited: "（已编辑）", loading: "加载中…", error: "出错了：",
+    next_opening: "下个月度填报开放日",
   },
   en: {
     workspace: "csatbot demo workspace", you_are: "I am", demo_time: "Demo time", go: "Go", send: "Send",
@@ -17,7 +18,7 @@ const TEXT = {
     only_you: "Only visible to you", replies: "replies", thread: "Thread", close: "Close",
     unknown_block: "Unsupported block", unknown_command: "Unknown command", moved: "Time moved; jobs run: ",
     no_files: "File upload is not available in the demo", choose: "Choose…", edited: "(edited)",
-    loading: "Loading…", error: "Error: ",
+    loading: "Loading…", error: "Error: ", next_opening: "Next monthly call opens",
   },
 };
 
@@ -430,6 +431,7 @@ async function start() {
   document.querySelectorAll("#clock [data-hours]").forEach((node) =>
     node.addEventListener("click", () => moveClock({ hours: Number(node.dataset.hours) })));
   $("#jump-go").addEventListener("click", () => { if ($("#jump").value) moveClock({ to: $("#jump").value }); });
+  $("#next-opening").addEventListener("click", () => moveClock({ to: "next_opening" }));
   await refresh();
   setInterval(refresh, 1500);
 }
