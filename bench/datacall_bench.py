@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import tempfile
 import time
@@ -23,7 +22,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import write_result  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from bot.clock import FixedClock  # noqa: E402
@@ -94,11 +95,7 @@ def main() -> None:
         "total_seconds": round(total, 2), "rate_limit_floor_seconds": round(floor, 2),
         "ratio_to_floor": round(total / floor, 3),
     }
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"datacall-{engine.dialect.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json").write_text(
-        json.dumps(result, indent=2))
+    write_result("datacall", engine.dialect.name, result)
     emulator.stop()
     ctx.engine.dispose()
     engine.dispose()

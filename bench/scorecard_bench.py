@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -29,7 +27,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import summary, write_result  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.clock import SystemClock  # noqa: E402
@@ -58,11 +58,6 @@ def timed(function: Callable[[], object], runs: int) -> list[float]:
     return samples
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1),
-            "runs": len(ordered)}
 
 
 def main() -> None:
@@ -170,11 +165,7 @@ def main() -> None:
         lambda: charts.trend_chart("华东汽车 满意度", months, [rng.uniform(60, 100) for _ in months], 80, bands,
                                    "目标", "月度得分"), args.runs * 3))
     print("chart_render", results["chart_render"], flush=True)
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    path = out / f"scorecard-{engine.dialect.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"
-    path.write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    print(json.dumps(results, indent=2, ensure_ascii=False))
+    write_result("scorecard", engine.dialect.name, results)
     ctx.engine.dispose()
     engine.dispose()
 

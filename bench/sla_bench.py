@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import random
 import statistics
 import sys
@@ -23,7 +22,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from common import summary, write_result  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
 from bot.defaults import seed_defaults  # noqa: E402
@@ -81,11 +82,6 @@ def build(factory, complaints: int, open_count: int) -> None:  # type: ignore[no
             session.execute(insert(ComplaintDeadline), batch)
 
 
-def summary(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-    return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1),
-            "runs": len(ordered)}
 
 
 def main() -> None:
@@ -137,11 +133,7 @@ def main() -> None:
         "ratio_later_scan_to_raw_sql": round(statistics.median(idle) / max(statistics.median(raw), 1e-6), 1),
         "outbox_rows": keys, "distinct_keys": distinct, "nothing_twice": keys == distinct and again == 0,
     }
-    print(json.dumps(result, indent=2))
-    out = Path(__file__).resolve().parent / "results"
-    out.mkdir(exist_ok=True)
-    (out / f"sla-{engine.dialect.name}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json").write_text(
-        json.dumps(result, indent=2))
+    write_result("sla", engine.dialect.name, result)
     engine.dispose()
 
 

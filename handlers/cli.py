@@ -10,6 +10,7 @@ import re
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -108,21 +109,24 @@ def _context(settings: Settings, _: Gettext, now: dt.datetime | None = None) -> 
     return ctx
 
 
-def _import(settings: Settings, _: Gettext, path: str, importer: Any, what: str) -> int:
+def _run_import(settings: Settings, _: Gettext, run: Callable[[Any, AppContext], Any],
+                summary: Callable[[Any], str]) -> int:
+    """All or nothing: a bad row rolls the whole file back and is reported by row number."""
     ctx = _context(settings, _)
-    try:
-        with ctx.session() as session:
-            result = importer(session, Path(path))
-            if not result.ok:
-                session.rollback()
-    except UserError as error:
-        err(error.text.render(_))
-        return 1
+    with ctx.session() as session:
+        result = run(session, ctx)
+        if not result.ok:
+            session.rollback()
     if not result.ok:
         return _report_row_errors(_, result.errors)
-    out(_("Imported {what}: {created} new, {updated} updated.").format(
-        what=_(what), created=result.created, updated=result.updated))
+    out(summary(result))
     return 0
+
+
+def _import(settings: Settings, _: Gettext, path: str, importer: Any, what: str) -> int:
+    return _run_import(settings, _, lambda session, ctx: importer(session, Path(path)),
+                       lambda r: _("Imported {what}: {created} new, {updated} updated.").format(
+                           what=_(what), created=r.created, updated=r.updated))
 
 
 def cmd_people_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -189,31 +193,18 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
 def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.events import import_events
 
-    ctx = _context(settings, _)
-    with ctx.session() as session:
-        result = import_events(session, Path(args.file), ctx.now(), today=ctx.local_today())
-        if not result.ok:
-            session.rollback()
-    if not result.ok:
-        return _report_row_errors(_, result.errors)
-    out(_("Imported scorecard events: {created} new, {skipped} already imported.").format(
-        created=result.created, skipped=result.skipped))
-    return 0
+    return _run_import(settings, _,
+                       lambda session, ctx: import_events(session, Path(args.file), ctx.now(), today=ctx.local_today()),
+                       lambda r: _("Imported scorecard events: {created} new, {skipped} already imported.").format(
+                           created=r.created, skipped=r.skipped))
 
 
 def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.figures import import_figures
 
-    ctx = _context(settings, _)
-    with ctx.session() as session:
-        result = import_figures(session, Path(args.file), ctx.now())
-        if not result.ok:
-            session.rollback()
-    if not result.ok:
-        return _report_row_errors(_, result.errors)
-    out(_("Imported figures: {created} new or changed, {unchanged} unchanged.").format(
-        created=result.created, unchanged=result.unchanged))
-    return 0
+    return _run_import(settings, _, lambda session, ctx: import_figures(session, Path(args.file), ctx.now()),
+                       lambda r: _("Imported figures: {created} new or changed, {unchanged} unchanged.").format(
+                           created=r.created, unchanged=r.unchanged))
 
 
 def _report_row_errors(_: Gettext, errors: list[Any]) -> int:
@@ -329,15 +320,8 @@ def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) ->
 def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.complaints import import_complaints
 
-    ctx = _context(settings, _)
-    with ctx.session() as session:
-        result = import_complaints(session, Path(args.file), ctx.now(), ctx.tz)
-        if not result.ok:
-            session.rollback()
-    if not result.ok:
-        return _report_row_errors(_, result.errors)
-    out(_("Imported complaints: {created}.").format(created=result.created))
-    return 0
+    return _run_import(settings, _, lambda session, ctx: import_complaints(session, Path(args.file), ctx.now(), ctx.tz),
+                       lambda r: _("Imported complaints: {created}.").format(created=r.created))
 
 
 def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -135,19 +134,6 @@ def settings(database_url: str, emulator: SlackEmulator, tmp_path: Path) -> Sett
     return Settings(database_url=database_url, slack_bot_token="xoxb-test-token", slack_signing_secret=SIGNING_SECRET,
                     slack_api_url=emulator.api_url, timezone="Asia/Shanghai", locale="zh-CN",
                     quality_channel="C0QUALITY", data_dir=str(tmp_path))
-
-
-def eventually(check: Callable[[], None], timeout: float = 5.0) -> None:
-    """Retry an assertion until deliveries running after a response (lazy listeners) land."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            check()
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.02)
 
 
 class SleepRecorder(list[float]):

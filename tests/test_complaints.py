@@ -18,10 +18,10 @@ from bot.context import AppContext
 from bot.sla_scan import scan
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
-from handlers.slack.emulator import SlackEmulator, SlackSender
+from handlers.slack.emulator import SlackEmulator, SlackSender, eventually
 from scheduled.jobs import run_due
 from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
-from tests.conftest import SHANGHAI, eventually
+from tests.conftest import SHANGHAI
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
 

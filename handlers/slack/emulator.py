@@ -519,6 +519,20 @@ class SlackEmulator:
         return {"ok": True, "file": {k: v for k, v in record.items() if k != "content"}}
 
 
+def eventually(check: Callable[[], None], timeout: float = 5.0) -> None:
+    """Retry an assertion until deliveries that run after a response (lazy listeners) land:
+    polling with a timeout, for tests and scripts that drive the bot through the emulator."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            check()
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 # --- the other direction: requests from Slack to the bot ----------------------------------------------
 
 

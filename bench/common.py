@@ -1,0 +1,26 @@
+"""What the benchmarks share: median and p95 of samples, and where results are written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+from pathlib import Path
+from typing import Any
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1),
+            "runs": len(ordered)}
+
+
+def write_result(name: str, database: str, result: dict[str, Any]) -> Path:
+    """Print the result and keep it as JSON under bench/results/ (not committed)."""
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    out = Path(__file__).resolve().parent / "results"
+    out.mkdir(exist_ok=True)
+    path = out / f"{name}-{database}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return path
