@@ -113,7 +113,7 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
         cost = parse_number(_text(values, "cost"))
         if cost is None or cost < 0:
             raise FieldError("cost", T("{value!r} is not an amount.", value=_text(values, "cost")))
-    c.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None)
+    c.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
     return T("{name} closed the complaint. Reply to the customer: {reply}. Did it cause scorecard events (line "
              "hold, production stop, repeat notice, return…)? Record them with the button on the card.",
              name=caller.name, reply=reply)
@@ -134,7 +134,7 @@ def _pause(session: Session, complaint: Complaint, values: dict[str, Any], calle
 
 def _resume(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
             tz: ZoneInfo) -> Text:
-    seconds = c.resume(session, complaint, caller.person_id, now)
+    seconds = c.resume(session, complaint, caller.person_id, now, tz)
     return T("{name}: the customer replied; the deadlines moved by {hours} h of waiting.", name=caller.name,
              hours=round(seconds / 3600, 1))
 

@@ -76,6 +76,7 @@ EIGHT_D = [("d3_containment", N_("D3 Containment (first)")), ("d1_team", N_("D1 
            ("d2_problem", N_("D2 Problem description")), ("d4_root_cause", N_("D4 Root cause")),
            ("d5_corrective_actions", N_("D5 Corrective actions")), ("d6_implementation", N_("D6 Implementation")),
            ("d7_prevention", N_("D7 Prevent recurrence")), ("d8_closure", N_("D8 Closure and recognition"))]
+COMPANY_TZ = ZoneInfo("Asia/Shanghai")  # the default company time zone, as in the settings
 PHONE = re.compile(r"^[0-9+()\-\s]{5,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 QUANTITY = re.compile(r"^(\d+)\s*(件|个|pcs?|PCS|台|套|只)?$")
@@ -314,7 +315,8 @@ def pause(session: Session, complaint: Complaint, by: int | None, now: dt.dateti
     set_status(session, complaint, "waiting_customer", by, now, reason)
 
 
-def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datetime) -> int:
+def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datetime,
+           tz: ZoneInfo = COMPANY_TZ) -> int:
     """End the pause; every open deadline moves by the time spent waiting. Returns seconds paused."""
     pause_row = session.scalar(select(ComplaintPause).where(ComplaintPause.complaint_id == complaint.id,
                                                             ComplaintPause.ended_at.is_(None)))
@@ -322,11 +324,21 @@ def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datet
         raise UserError(T("The complaint is not waiting for the customer."))
     pause_row.ended_at = now
     waited = now - pause_row.started_at
+    book = SlaPolicyBook.load(session)
+    calendar = WorkingCalendar.load(session)
     for deadline in session.scalars(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
                                                                     ComplaintDeadline.state == "open")):
-        deadline.due_at = deadline.due_at + waited
+        rule = book.rule(deadline.milestone, complaint.severity, complaint.customer_id)
+        if rule is not None and rule.unit == "working_days":
+            # counted in working days: the working days the wait took (a weekend costs none)
+            days = calendar.working_days_between(pause_row.started_at.astimezone(tz).date(), now.astimezone(tz).date())
+            if days > 0:
+                last = calendar.nth_working_day_after(deadline.due_at.astimezone(tz).date(), days)
+                deadline.due_at = dt.datetime.combine(last, dt.time(23, 59, 59), tz).astimezone(dt.UTC)
+        else:
+            deadline.due_at = deadline.due_at + waited
         if deadline.warn_at is not None:
-            deadline.warn_at = deadline.warn_at + waited
+            deadline.warn_at = min(deadline.warn_at + waited, deadline.due_at)
         deadline.paused_seconds += int(waited.total_seconds())
     previous = session.scalar(select(ComplaintStatusChange.from_status).where(
         ComplaintStatusChange.complaint_id == complaint.id, ComplaintStatusChange.to_status == "waiting_customer")
@@ -396,16 +408,19 @@ def record_eight_d(session: Session, complaint: Complaint, values: dict[str, str
 
 
 def close(session: Session, complaint: Complaint, reply: str, by: int | None, now: dt.datetime,
-          cost: Decimal | None = None) -> None:
+          cost: Decimal | None = None, tz: ZoneInfo = COMPANY_TZ) -> None:
     _require_open(complaint)
     if complaint.status == "waiting_customer":
-        resume(session, complaint, by, now)
+        resume(session, complaint, by, now, tz)
     complaint.reply_to_customer = reply
     complaint.closed_at = now
     if cost is not None:
         complaint.cost = cost
     for milestone in ("register", "first_response", "close"):
         meet(session, complaint, milestone, now)
+    # what closing made unnecessary (an 8D for a complaint that was the customer's) is no longer due
+    session.execute(update(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
+                                                    ComplaintDeadline.state == "open").values(state="not_needed"))
     set_status(session, complaint, "closed", by, now, reply)
 
 
@@ -481,6 +496,8 @@ def deadline_rows(session: Session, complaint: Complaint, _: Gettext, tz: ZoneIn
             state = "✅ " + _("met")
         elif deadline.state == "breached":
             state = "⚠️ " + (_("met late") if deadline.met_at else _("breached"))
+        elif deadline.state == "not_needed":
+            state = "— " + _("not needed")
         elif complaint.status == "waiting_customer":
             state = "⏸ " + _("paused")
         else:

@@ -62,7 +62,7 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
         select(ComplaintDeadline.id, ComplaintDeadline.milestone, ComplaintDeadline.due_at,
                ComplaintDeadline.warned_at, Complaint.number, Complaint.owner_id)
         .join(Complaint, Complaint.id == ComplaintDeadline.complaint_id)
-        .where(ComplaintDeadline.state == "open", Complaint.status != "waiting_customer",
+        .where(ComplaintDeadline.state == "open", Complaint.status.not_in(("waiting_customer", "closed")),
                or_(and_(ComplaintDeadline.warned_at.is_(None), ComplaintDeadline.warn_at <= now),
                    and_(ComplaintDeadline.breached_at.is_(None), ComplaintDeadline.due_at <= now)))
         .order_by(ComplaintDeadline.due_at)
@@ -75,6 +75,8 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
     escalation: dict[int | None, list[Person]] = {}
     queued: list[outbox.Queued] = []
     changes: list[dict[str, object]] = []
+    cards = {key.split(":")[1] for key in session.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.in_([f"complaint:{r.number}:card" for r in rows])))}
     for row in rows:
         owner = owners.get(row.owner_id) if row.owner_id else None
         breach = row.due_at <= now
@@ -86,11 +88,12 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
         else:
             changes.append({"id": row.deadline_id, "warned_at": now})
             report.warned += 1
-        base = f"sla:{row.number}:{row.milestone}:{stage}"
-        if channel:
+        # the due time is part of the key: a reopened complaint's new deadline warns again
+        base = f"sla:{row.number}:{row.milestone}:{row.due_at.astimezone(dt.UTC):%Y%m%d%H%M}:{stage}"
+        if channel:  # in the card's thread; in the channel itself for a complaint without a card (imported)
             queued.append(outbox.Queued(f"{base}:thread", "post", channel,
                                         _notice(row, stage, company_locale, tz, owner),
-                                        thread_of=f"complaint:{row.number}:card"))
+                                        thread_of=f"complaint:{row.number}:card" if row.number in cards else None))
         recipients = [owner] if owner is not None else []
         if breach:
             if row.owner_id not in escalation:

@@ -188,7 +188,7 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
         assert closed is not None and closed.status == "closed" and float(closed.cost or 0) == 1200
         states = {d.milestone: d.state for d in session.scalars(select(ComplaintDeadline).where(
             ComplaintDeadline.complaint_id == complaint.id))}
-    assert states == {"register": "met", "first_response": "met", "investigation": "open", "eight_d": "met",
+    assert states == {"register": "met", "first_response": "met", "investigation": "not_needed", "eight_d": "met",
                       "close": "met"}
     run_due(ctx, ctx.now())
 
@@ -388,3 +388,44 @@ def test_sla_rules_from_the_command_line(ctx: AppContext, people: None, monkeypa
     rules = json.loads(capsys.readouterr().out)
     assert {"customer": "ACME", "milestone": "eight_d", "severity": "*", "amount": 5, "unit": "working_days"} in rules
     assert deadlines(ctx, log(ctx, at(9, 30, 16)))["eight_d"].date() == dt.date(2026, 10, 13)
+
+
+def test_a_closed_complaint_no_longer_breaches_and_a_reopened_one_warns_again(
+        ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock) -> None:
+    complaint = log(ctx, at(10, 12, 9))
+    with ctx.session() as session:
+        row = session.get(Complaint, complaint.id)
+        assert row is not None
+        c.close(session, row, "客户确认为使用问题", None, at(10, 12, 11))
+    clock.set(at(10, 20, 9))
+    run_due(ctx, clock.now())
+    assert not [call for call in emulator.calls_to("chat.postMessage")
+                if complaint.number in call.args["text"] and "超期" in call.args["text"]]
+    for attempt, day in ((1, 20), (2, 26)):
+        with ctx.session() as session:
+            row = session.get(Complaint, complaint.id)
+            assert row is not None
+            if row.status == "closed":
+                c.reopen(session, row, f"第 {attempt} 次重开", None, at(10, day, 9), SHANGHAI)
+        clock.set(at(10, day + 4, 10))  # three days to close: breached
+        run_due(ctx, clock.now())
+        breaches = [call for call in emulator.calls_to("chat.postMessage")
+                    if complaint.number in call.args["text"] and ("超期" in call.args["text"] or "overdue" in
+                                                                  call.args["text"])]
+        assert len({call.args["text"] for call in breaches}) == attempt  # each new close deadline warns once
+        with ctx.session() as session:
+            row = session.get(Complaint, complaint.id)
+            assert row is not None
+            c.close(session, row, "已处理", None, at(10, day + 4, 11))
+
+
+def test_a_pause_over_a_weekend_costs_no_working_day(ctx: AppContext, people: None) -> None:
+    complaint = log(ctx, at(9, 25, 10))  # Friday: 8D due by the end of Tuesday 09-29
+    with ctx.session() as session:
+        row = session.get(Complaint, complaint.id)
+        assert row is not None
+        c.pause(session, row, None, at(9, 25, 17), "等客户寄回样品")
+        c.resume(session, row, None, at(9, 28, 9), SHANGHAI)  # Monday morning
+        due = session.scalar(select(ComplaintDeadline.due_at).where(
+            ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone == "eight_d"))
+    assert due is not None and due.astimezone(SHANGHAI).date() == dt.date(2026, 9, 30)  # one working day (Monday)
