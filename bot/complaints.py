@@ -45,12 +45,14 @@ from bot.views import (
     Paragraph,
     Table,
 )
+from storage.db import insert_ignoring_conflicts
 from storage.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintDeadline,
     ComplaintPause,
     ComplaintStatusChange,
+    Counter,
     Customer,
     EightDReport,
     OutboxMessage,
@@ -214,10 +216,17 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
 
 
 def next_number(session: Session, year: int, prefix: str) -> str:
+    """The year's next number from a counter row: the UPDATE takes the row's lock (on SQLite
+    the write lock), so a second person logging at once waits and gets the next one."""
     stem = f"{prefix}-{year}-"
-    last = session.scalar(select(func.max(Complaint.number)).where(Complaint.number.like(stem + "%")))
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{stem}{sequence:04d}"
+    key = f"complaint:{stem}"
+    if session.get(Counter, key) is None:  # the first of the year, or numbers imported before counters
+        last = session.scalar(select(func.max(Complaint.number)).where(Complaint.number.like(stem + "%")))
+        start = int(last.rsplit("-", 1)[1]) if last else 0
+        insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
+    value = session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1)
+                            .returning(Counter.value)).scalar_one()
+    return f"{stem}{value:04d}"
 
 
 def schedule_deadlines(session: Session, complaint: Complaint, calendar: WorkingCalendar, tz: ZoneInfo,
@@ -237,27 +246,16 @@ def log_complaint(session: Session, data: NewComplaint, logged_by: int | None, n
     settings = complaint_settings(session)
     calendar = WorkingCalendar.load(session)
     year = data.received_at.astimezone(tz).year
-    for _attempt in range(5):  # two people logging at once: the loser takes the next number
-        number = next_number(session, year, settings["number_prefix"])
-        try:
-            with session.begin_nested():
-                complaint = Complaint(
-                    number=number, customer_id=data.customer.id, contact_name=data.contact_name,
-                    contact_phone=data.contact_phone, contact_email=data.contact_email,
-                    product_model=data.product_model, specification=data.specification, quantity=data.quantity,
-                    batch=data.batch, symptom=data.symptom, severity=data.severity, received_via=data.received_via,
-                    received_at=data.received_at, registered_at=now, logged_by_id=logged_by,
-                    owner_id=_default_owner(session),
-                    status="new", source=source, updated_at=now,
-                )
-                session.add(complaint)
-                session.flush()
-            break
-        except Exception as error:  # an IntegrityError on the number
-            if "number" not in str(error).lower() and "unique" not in str(error).lower():
-                raise
-    else:  # pragma: no cover - five collisions in a row
-        raise UserError(T("Could not number the complaint; please try again."))
+    complaint = Complaint(
+        number=next_number(session, year, settings["number_prefix"]), customer_id=data.customer.id,
+        contact_name=data.contact_name, contact_phone=data.contact_phone, contact_email=data.contact_email,
+        product_model=data.product_model, specification=data.specification, quantity=data.quantity,
+        batch=data.batch, symptom=data.symptom, severity=data.severity, received_via=data.received_via,
+        received_at=data.received_at, registered_at=now, logged_by_id=logged_by, owner_id=_default_owner(session),
+        status="new", source=source, updated_at=now,
+    )
+    session.add(complaint)
+    session.flush()
     schedule_deadlines(session, complaint, calendar, tz, float(settings["warn_at_fraction"]))
     session.add(ComplaintStatusChange(complaint_id=complaint.id, from_status=None, to_status="new", changed_at=now,
                                       changed_by_id=logged_by, note=None))

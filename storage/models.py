@@ -576,3 +576,12 @@ class SettingValue(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Counter(Base):
+    """A named sequence (complaint numbers per year): one row locked per increment, so two
+    people logging at once never get the same number, on SQLite or PostgreSQL."""
+
+    __tablename__ = "counters"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

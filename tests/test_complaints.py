@@ -429,3 +429,29 @@ def test_a_pause_over_a_weekend_costs_no_working_day(ctx: AppContext, people: No
         due = session.scalar(select(ComplaintDeadline.due_at).where(
             ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone == "eight_d"))
     assert due is not None and due.astimezone(SHANGHAI).date() == dt.date(2026, 9, 30)  # one working day (Monday)
+
+
+def test_two_people_logging_at_once_get_different_numbers(ctx: AppContext, people: None, settings, clock,
+                                                          sleeps) -> None:  # type: ignore[no-untyped-def]
+    replicas = [bootstrap(settings, clock=clock, worker=f"w{i}", sleep=sleeps) for i in range(2)]
+    barrier = threading.Barrier(2)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def log_one(replica: AppContext) -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                numbers.append(log(replica, at(10, 12, 9)).number)
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=log_one, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for replica in replicas:
+        replica.engine.dispose()
+    assert errors == []
+    assert sorted(numbers) == [f"KS-2026-{i:04d}" for i in range(1, 11)]
