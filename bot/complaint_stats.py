@@ -15,11 +15,13 @@ from bot import charts
 from bot.answers import Answer
 from bot.complaint_actions import CAUSES
 from bot.complaints import MILESTONE_NAMES
-from bot.i18n import gettext_for
+from bot.i18n import N_, gettext_for
 from bot.scorecard import add_months, month_start
 from bot.sla import MILESTONES
 from bot.views import Card, Field, FieldList, Message, Paragraph, Table
 from storage.models import Complaint, ComplaintDeadline, Customer
+
+UNCLASSIFIED = N_("not classified")
 
 
 def _bounds(month: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
@@ -73,8 +75,8 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
     _ = gettext_for(locale)
     title = _("Complaint statistics · {month}").format(month=stats["month"])
     def cause(key: str) -> str:
-        label = CAUSES.get(key)
-        return _(label) if label else key
+        label = CAUSES.get(key) or UNCLASSIFIED
+        return _(label)
 
     causes = [[cause(r["key"]), str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_cause"][:10]]
     customers = [[r["key"], str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_customer"][:10]]

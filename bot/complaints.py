@@ -467,6 +467,8 @@ def log_return(session: Session, complaint: Complaint | None, customer_id: int, 
 def approve_return(session: Session, row: ProductReturn, by: int, now: dt.datetime, approve: bool) -> None:
     if row.status != "pending":
         raise UserError(T("This return was already decided."))
+    if row.requested_by_id == by:
+        raise UserError(T("Someone other than the person who asked for the return decides it."))
     row.status = "approved" if approve else "rejected"
     row.approved_by_id = by
     row.approved_at = now
@@ -560,6 +562,21 @@ def card_buttons(complaint: Complaint, _: Gettext) -> list[Button]:
     buttons += [Button(_("Log a return"), "complaint.return", number),
                 Button(_("Close"), "complaint.close", number, "primary")]
     return buttons
+
+
+def tell_owner(session: Session, complaint: Complaint, company_locale: str, tz: ZoneInfo, now: dt.datetime,
+               key: str) -> None:
+    """The owner hears of a complaint that became theirs, with its card (urgent: at once)."""
+    owner = session.get(Person, complaint.owner_id) if complaint.owner_id else None
+    if owner is None:
+        return
+    locale = owner.locale or company_locale
+    _ = gettext_for(locale)
+    text = _("You own complaint {number} ({severity}); its deadlines run from its receipt.").format(
+        number=complaint.number, severity=_(SEVERITIES[complaint.severity]))
+    card = complaint_card(session, complaint, locale, tz, now)
+    outbox.enqueue(session, key, "dm", owner.slack_user_id,
+                   Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card]), now)
 
 
 def card_key(complaint: Complaint) -> str:

@@ -16,6 +16,7 @@ from bot.assistant import help_message
 from bot.complaint_actions import ACTIONS, FieldError
 from bot.complaint_stats import monthly_stats, stats_message
 from bot.context import AppContext
+from bot.i18n import gettext_for
 from bot.texts import T, UserError
 from bot.views import Actions, Button, Card, Form, Message, Paragraph
 from handlers.slack.app import SlackBot, ephemeral
@@ -100,6 +101,8 @@ def register(app: App, bot: SlackBot) -> None:
             card = c.complaint_card(session, complaint, caller.locale or ctx.locale, ctx.tz, ctx.now(), buttons=False)
             outbox.enqueue(session, f"complaint:{complaint.number}:logged", "dm", caller.user_id,
                            Message(text=text, cards=[Card(title=text, parts=[]), card]), ctx.now())
+            if complaint.owner_id != caller.person_id:
+                c.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(), f"complaint:{complaint.number}:owner:1")
         ack()
 
     def card_button(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
@@ -159,6 +162,9 @@ def register(app: App, bot: SlackBot) -> None:
             stamp = ctx.now().isoformat()
             c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                       f"complaint:{complaint.number}:{metadata['action']}:{view.get('id')}:{stamp}")
+            if metadata["action"] == "assign":
+                c.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
+                             f"complaint:{complaint.number}:owner:{complaint.owner_id}:{stamp}")
             if metadata["action"] == "return":
                 _queue_return_approval(ctx, session, complaint, stamp)
         ack()
@@ -205,6 +211,11 @@ def register(app: App, bot: SlackBot) -> None:
                                               n=row.quantity))
                     c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                               f"complaint:{complaint.number}:return-decision:{row.id}")
+                    approval_key = f"complaint:{complaint.number}:return:{row.id}:approval"
+                    decided = line.render(gettext_for(ctx.locale))
+                    outbox.enqueue(session, f"{approval_key}:decided", "update", ctx.settings.quality_channel,
+                                   Message(text=decided, cards=[Card(title="", parts=[Paragraph(decided)])]),
+                                   ctx.now(), update_of=approval_key)
             return Message(text=_("Recorded."))
 
         respond(**ephemeral(bot.answer(caller, run)), replace_original=False)
@@ -222,8 +233,6 @@ def register(app: App, bot: SlackBot) -> None:
 def _queue_return_approval(ctx: AppContext, session: Any, complaint: Complaint, stamp: str) -> None:
     """A non-quality return waits for an approver's button in the complaint's thread."""
     from sqlalchemy import select
-
-    from bot.i18n import gettext_for
 
     row = session.scalar(select(ProductReturn).where(ProductReturn.complaint_id == complaint.id)
                          .order_by(ProductReturn.id.desc()).limit(1))
