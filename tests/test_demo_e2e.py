@@ -3,7 +3,6 @@ bot, whose Web API calls the emulator answers. Screenshots go to test-artifacts/
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import shutil
 from collections.abc import Iterator
@@ -12,11 +11,8 @@ from typing import Any
 
 import pytest
 
-from bot.calendar import WorkingCalendar
-from bot.datacall import call_dates, current_period
 from bot.demo_data import DemoSize
 from bot.settings import Settings
-from bot.settings_store import data_call_settings
 from handlers.demo.server import Demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -71,18 +67,9 @@ def send(page: Any, text: str) -> None:
     page.press("[data-testid=composer]", "Enter")
 
 
-def next_opening(demo: Demo) -> dt.datetime:
-    """10:00 on the day next month's call opens."""
-    today = demo.clock.now().astimezone(demo.settings.tz).date()
-    first_of_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    with demo.ctx.session() as session:
-        dates = call_dates(WorkingCalendar.load(session), current_period(first_of_next), data_call_settings(session))
-    return dt.datetime.combine(dates.opens, dt.time(10), demo.settings.tz)
-
-
 def test_sales_manager_hands_in_figures_from_the_monthly_call(demo: Demo, page: Any) -> None:
     open_as(page, demo, SALES)
-    opening = next_opening(demo)
+    opening = demo.next_opening()
     page.click("[data-testid=clock-opening]")
     page.wait_for_function(f"document.querySelector('#now').innerText.startsWith('{opening:%Y-%m-%d} 10')",
                            timeout=15000)

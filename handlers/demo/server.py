@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
+from bot.complaints import publish
 from bot.context import AppContext
 from bot.defaults import seed_defaults
 from bot.demo_data import DemoSize, generate
@@ -36,7 +37,7 @@ from handlers.slack.emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
 from scheduled.scheduler import build_scheduler
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema
-from storage.models import Role
+from storage.models import Complaint, Role
 
 STATIC = Path(__file__).parent / "static"
 QUALITY_CHANNEL = "C0QUALITY"
@@ -71,7 +72,8 @@ class Demo:
         upgrade_schema(engine)
         with transaction(make_session_factory(engine)) as session:
             seed_defaults(session)
-            if is_empty(session):
+            fresh = is_empty(session)
+            if fresh:
                 generate(session, size or DemoSize(), seed=1, now=dt.datetime.now(dt.UTC), tz=settings.tz)
             people = list_people(session)
         engine.dispose()
@@ -94,6 +96,12 @@ class Demo:
         self.sender = SlackSender(self.server.url + "/slack/events", self.secret, emulator=self.emulator)
         self.scheduler = build_scheduler(self.ctx) if scheduler else None
         self.jobs_lock = threading.Lock()
+        if fresh:  # the demo company's open complaints get their cards in #quality, as if logged here
+            with self.ctx.session() as session:
+                for complaint in session.scalars(select(Complaint).where(Complaint.status != "closed")
+                                                 .order_by(Complaint.received_at)):
+                    publish(session, complaint, QUALITY_CHANNEL, self.settings.locale, self.settings.tz,
+                            self.clock.now())
 
     @property
     def url(self) -> str:
@@ -102,6 +110,7 @@ class Demo:
     def start(self) -> Demo:
         self.server.start()
         self.sender.url = self.server.url + "/slack/events"
+        self.ctx.deliverer.deliver_due(self.clock.now())
         if self.scheduler is not None:
             self.scheduler.start()
         return self
@@ -137,6 +146,9 @@ class Demo:
                 return [record["content"]]
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             body: dict[str, Any] = {}
+            origin = environ.get("HTTP_ORIGIN")
+            if method == "POST" and origin and origin.split("://", 1)[-1].rstrip("/") != environ.get("HTTP_HOST"):
+                return self._send(start_response, 403, {"error": "requests from other sites are refused"})
             if method == "POST":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
                 body = json.loads(environ["wsgi.input"].read(length) or b"{}")
@@ -191,6 +203,7 @@ class Demo:
         local = self.clock.now().astimezone(self.settings.tz)
         return {
             "now": local.isoformat(timespec="minutes"), "channel": channel,
+            "utc_offset_minutes": int((local.utcoffset() or dt.timedelta(0)).total_seconds() // 60),
             "channels": [{"id": QUALITY_CHANNEL, "name": "quality", "kind": "channel"},
                          {"id": GENERAL_CHANNEL, "name": "general", "kind": "channel"},
                          {"id": dm, "name": "csatbot", "kind": "dm"}],
@@ -277,12 +290,16 @@ class Demo:
         from bot.datacall import call_dates, current_period
         from bot.settings_store import data_call_settings
 
-        today = self.clock.now().astimezone(self.settings.tz).date()
-        first_of_next = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        now = self.clock.now().astimezone(self.settings.tz)
+        first_of_next = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         with self.ctx.session() as session:
-            dates = call_dates(WorkingCalendar.load(session), current_period(first_of_next),
-                               data_call_settings(session))
-        return dt.datetime.combine(dates.opens, dt.time(10), self.settings.tz)
+            calendar, settings = WorkingCalendar.load(session), data_call_settings(session)
+            for day in (now.date(), first_of_next):  # this month's opening if it is still ahead
+                opening = dt.datetime.combine(call_dates(calendar, current_period(day), settings).opens,
+                                              dt.time(10), self.settings.tz)
+                if opening > now:
+                    return opening
+        return opening
 
     def api_clock(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Move the demo's time forward and run what is due then, as the scheduler would."""

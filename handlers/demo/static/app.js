@@ -8,7 +8,8 @@ const TEXT = {
     workspace: "csatbot 演示工作区", you_are: "我是", demo_time: "演示时间", go: "前往", send: "发送",
     composer: "输入 /csat help 或 /complaint …", channels: "频道", direct: "私信", home: "主页",
     only_you: "仅您可见", replies: "条回复", thread: "讨论串", close: "关闭", unknown_block: "不支持的块",
-    unknown_command: "未知命令", moved: "时间已前进，已运行到期任务：", no_files: "演示中不能上传文件",
+    unknown_command: "未知命令", moved: "时间已前进；到期的提醒和预警已发出。", no_files: "演示中不能上传文件",
+    optional: "（选填）",
     choose: "请选择…", edited: "（已编辑）", loading: "加载中…", error: "出错了：",
     next_opening: "下个月度填报开放日",
   },
@@ -16,7 +17,8 @@ const TEXT = {
     workspace: "csatbot demo workspace", you_are: "I am", demo_time: "Demo time", go: "Go", send: "Send",
     composer: "Type /csat help or /complaint …", channels: "Channels", direct: "Direct messages", home: "Home",
     only_you: "Only visible to you", replies: "replies", thread: "Thread", close: "Close",
-    unknown_block: "Unsupported block", unknown_command: "Unknown command", moved: "Time moved; jobs run: ",
+    unknown_block: "Unsupported block", unknown_command: "Unknown command",
+    moved: "Time moved; what was due then has been sent.", optional: "(optional)",
     no_files: "File upload is not available in the demo", choose: "Choose…", edited: "(edited)",
     loading: "Loading…", error: "Error: ", next_opening: "Next monthly call opens",
   },
@@ -104,6 +106,8 @@ function renderBlocks(blocks, context) {
           node.appendChild(grid);
         }
         if (block.accessory && block.accessory.type === "button") node.appendChild(button(block.accessory, context));
+        else if (block.accessory && block.accessory.type === "image") node.appendChild(el("img", { src: block.accessory.image_url, alt: block.accessory.alt_text || "", height: "64" }));
+        else if (block.accessory) node.appendChild(el("span", { class: "unknown" }, `${t("unknown_block")}: ${escapeHtml(block.accessory.type)}`));
         break;
       case "context":
         node.className += " context";
@@ -138,7 +142,7 @@ function renderInput(block, context) {
   const wrap = el("div", { class: "input", "data-input": block.block_id });
   const element = block.element;
   wrap.appendChild(el("label", { for: `in-${block.block_id}` },
-    textObject(block.label) + (block.optional ? ` <span class="optional">(optional)</span>` : "")));
+    textObject(block.label) + (block.optional ? ` <span class="optional">${escapeHtml(t("optional"))}</span>` : "")));
   let control;
   const id = `in-${block.block_id}`;
   switch (element.type) {
@@ -181,7 +185,8 @@ function renderInput(block, context) {
     case "datetimepicker": {
       control = el("input", { id, type: "datetime-local" });
       if (element.initial_date_time) {
-        const local = new Date(element.initial_date_time * 1000 - new Date().getTimezoneOffset() * 60000);
+        // shown in the company's time zone, as every time in the workspace
+        const local = new Date((element.initial_date_time + offsetMinutes() * 60) * 1000);
         control.value = local.toISOString().slice(0, 16);
       }
       break;
@@ -245,7 +250,7 @@ function formValues(form) {
     else if (kind === "external_select") entry = { type: kind, selected_option: control.dataset.value ? { value: control.dataset.value } : null };
     else if (kind === "users_select") entry = { type: kind, selected_user: control.value || null };
     else if (kind === "datepicker") entry = { type: kind, selected_date: control.value || null };
-    else if (kind === "datetimepicker") entry = { type: kind, selected_date_time: control.value ? Math.floor(new Date(control.value).getTime() / 1000) : null };
+    else if (kind === "datetimepicker") entry = { type: kind, selected_date_time: control.value ? Math.floor(Date.parse(`${control.value}:00Z`) / 1000) - offsetMinutes() * 60 : null };
     else if (kind === "file_input") entry = { type: kind, files: [] };
     else return;
     values[block] = { [action]: entry };
@@ -269,6 +274,10 @@ async function command(text) {
   if (result.unknown_command !== undefined) alert(`${t("unknown_command")}: ${text}`);
   await refresh();
   setTimeout(refresh, 500);
+}
+
+function offsetMinutes() {
+  return state.data ? state.data.utc_offset_minutes : 480;
 }
 
 function currentChannel() {
@@ -405,7 +414,7 @@ async function refresh() {
 
 async function moveClock(body) {
   const result = await api("/api/clock", body);
-  $("#clock-note").textContent = t("moved") + result.ran.join(", ");
+  $("#clock-note").textContent = t("moved");
   await refresh();
   setTimeout(refresh, 600);
 }
@@ -419,7 +428,8 @@ async function start() {
     select.appendChild(el("option", { value: person.slack_user_id }, escapeHtml(`${person.name} · ${(person.role_names || person.roles).join("、")}`)));
   }
   const wanted = new URLSearchParams(location.search).get("user");
-  state.user = wanted && state.people.some((p) => p.slack_user_id === wanted) ? wanted : state.people[0].slack_user_id;
+  const first = state.people.find((p) => p.roles.includes("quality_engineer") && p.locale !== "en") || state.people[0];
+  state.user = wanted && state.people.some((p) => p.slack_user_id === wanted) ? wanted : first.slack_user_id;
   select.value = state.user;
   select.addEventListener("change", () => { state.user = select.value; state.modalId = null; state.thread = null; refresh(); });
   $("#composer").addEventListener("submit", (event) => {
