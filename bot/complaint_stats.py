@@ -84,7 +84,8 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
                  f"{v['compliance_pct']}%" if v["compliance_pct"] is not None else "—"]
                 for m, v in stats["sla"].items()]
     parts: list = [FieldList([Field(_("Complaints"), str(stats["count"])),
-                              Field(_("Last 12 months"), "  ".join(f"{t['month'][2:]}: {t['count']}" for t in stats["trend"]))])]
+                              Field(_("Last 12 months"),
+                                    "  ".join(f"{t['month'][2:]}: {t['count']}" for t in stats["trend"]))])]
     if stats["count"]:
         parts += [Table([_("Cause"), _("Count"), _("Cumulative")], causes),
                   Table([_("Customer"), _("Count"), _("Cumulative")], customers)]
