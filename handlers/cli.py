@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import re
 import signal
 import sys
@@ -579,141 +580,143 @@ def year_number(text: str) -> int:
     return int(text)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="csatbot", description="Customer-satisfaction bot for Slack.")
-    parser.add_argument("--config", help="TOML configuration file (default: $CSATBOT_CONFIG or ./csatbot.toml)")
+def build_parser(_: Gettext) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csatbot", description=_("Customer-satisfaction bot for Slack."))
+    parser.add_argument("--config", help=_("TOML configuration file (default: $CSATBOT_CONFIG or ./csatbot.toml)"))
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    config = sub.add_parser("config", help="configuration").add_subparsers(dest="action", required=True)
-    config.add_parser("check", help="show the effective configuration and what is missing").set_defaults(
+    config = sub.add_parser("config", help=_("configuration")).add_subparsers(dest="action", required=True)
+    config.add_parser("check", help=_("show the effective configuration and what is missing")).set_defaults(
         run=cmd_config_check)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="action", required=True)
-    db.add_parser("upgrade", help="create or migrate the schema and seed the defaults").set_defaults(run=cmd_db_upgrade)
-    db.add_parser("status", help="is the schema current?").set_defaults(run=cmd_db_status)
+    db = sub.add_parser("db", help=_("database schema")).add_subparsers(dest="action", required=True)
+    db.add_parser("upgrade", help=_("create or migrate the schema and seed the defaults")).set_defaults(
+        run=cmd_db_upgrade)
+    db.add_parser("status", help=_("is the schema current?")).set_defaults(run=cmd_db_status)
 
-    for name, importer, lister in (("people", cmd_people_import, cmd_people_list),
-                                   ("customers", cmd_customers_import, cmd_customers_list)):
-        group = sub.add_parser(name, help=f"{name} (CSV or XLSX import, listing)").add_subparsers(
-            dest="action", required=True)
-        imp = group.add_parser("import", help=f"import {name} from a CSV or XLSX file (all or nothing)")
+    for name, title, importer, lister in (("people", N_("people"), cmd_people_import, cmd_people_list),
+                                          ("customers", N_("customers"), cmd_customers_import, cmd_customers_list)):
+        group = sub.add_parser(name, help=_(title)).add_subparsers(dest="action", required=True)
+        imp = group.add_parser("import", help=_("import from a CSV or XLSX file (all or nothing)"))
         imp.add_argument("file")
         imp.set_defaults(run=importer)
-        lst = group.add_parser("list", help=f"list {name}")
+        lst = group.add_parser("list", help=_("list them; --json for scripts"))
         lst.add_argument("--json", action="store_true")
         lst.set_defaults(run=lister)
 
-    imports = sub.add_parser("import", help="scorecard events and figures from CSV or XLSX").add_subparsers(
+    imports = sub.add_parser("import", help=_("scorecard events and figures from CSV or XLSX")).add_subparsers(
         dest="action", required=True)
-    events = imports.add_parser("events", help="columns customer,date,type,count,note (all or nothing)")
+    events = imports.add_parser("events", help=_("columns customer,date,type,count,note (all or nothing)"))
     events.add_argument("file")
     events.set_defaults(run=cmd_import_events)
-    figures = imports.add_parser("figures", help="columns metric,month,customer,value (all or nothing)")
+    figures = imports.add_parser("figures", help=_("columns metric,month,customer,value (all or nothing)"))
     figures.add_argument("file")
     figures.set_defaults(run=cmd_import_figures)
 
-    figures_group = sub.add_parser("figures", help="the monthly data call").add_subparsers(dest="action",
+    figures_group = sub.add_parser("figures", help=_("the monthly data call")).add_subparsers(dest="action",
                                                                                           required=True)
-    status = figures_group.add_parser("status", help="who has handed in a month's figures, who is late")
-    status.add_argument("--month", help="YYYY-MM (default: the month being called for)")
+    status = figures_group.add_parser("status", help=_("who has handed in a month's figures, who is late"))
+    status.add_argument("--month", help=_("YYYY-MM (default: the month being called for)"))
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=cmd_figures_status)
 
-    deputy = sub.add_parser("deputy", help="hand a role to a deputy for a period").add_subparsers(dest="action",
+    deputy = sub.add_parser("deputy", help=_("hand a role to a deputy for a period")).add_subparsers(dest="action",
                                                                                                  required=True)
-    deputy_add = deputy.add_parser("add", help="--person U… --deputy U… --role KEY --from DATE --to DATE")
+    deputy_add = deputy.add_parser("add", help=_("--person U… --deputy U… --role KEY --from DATE --to DATE"))
     deputy_add.add_argument("--person", required=True)
     deputy_add.add_argument("--deputy", required=True)
     deputy_add.add_argument("--role", required=True)
     deputy_add.add_argument("--from", dest="start", required=True)
     deputy_add.add_argument("--to", dest="end", required=True)
     deputy_add.set_defaults(run=cmd_deputy_add)
-    deputy.add_parser("list", help="every hand-over, as JSON").set_defaults(run=cmd_deputy_list)
+    deputy.add_parser("list", help=_("every hand-over, as JSON")).set_defaults(run=cmd_deputy_list)
 
     import_complaints = imports.add_parser(
-        "complaints", help="a complaint ledger: customer,received_at,severity,product_model,quantity,batch,symptom,"
-                           "contact_name,contact_phone (optional status,closed_at,reply)")
+        "complaints", help=_("a complaint ledger: customer,received_at,severity,product_model,quantity,batch,symptom,"
+                           "contact_name,contact_phone (optional status,closed_at,reply)"))
     import_complaints.add_argument("file")
     import_complaints.set_defaults(run=cmd_import_complaints)
 
-    complaints = sub.add_parser("complaints", help="complaints").add_subparsers(dest="action", required=True)
-    complaints_list = complaints.add_parser("list", help="complaints, newest first")
+    complaints = sub.add_parser("complaints", help=_("complaints")).add_subparsers(dest="action", required=True)
+    complaints_list = complaints.add_parser("list", help=_("complaints, newest first"))
     complaints_list.add_argument("--status", choices=["open", "overdue", "all"], default="all")
     complaints_list.add_argument("--limit", type=int, default=1000)
     complaints_list.add_argument("--json", action="store_true")
     complaints_list.set_defaults(run=cmd_complaints_list)
-    complaints_show = complaints.add_parser("show", help="facts, status history, deadlines")
+    complaints_show = complaints.add_parser("show", help=_("facts, status history, deadlines"))
     complaints_show.add_argument("number")
     complaints_show.add_argument("--json", action="store_true")
     complaints_show.set_defaults(run=cmd_complaints_show)
-    complaints_stats = complaints.add_parser("stats", help="monthly statistics as JSON")
-    complaints_stats.add_argument("--month", help="YYYY-MM (default: the last complete month)")
+    complaints_stats = complaints.add_parser("stats", help=_("monthly statistics as JSON"))
+    complaints_stats.add_argument("--month", help=_("YYYY-MM (default: the last complete month)"))
     complaints_stats.set_defaults(run=cmd_complaints_stats)
 
-    sla = sub.add_parser("sla", help="complaint deadline rules").add_subparsers(dest="action", required=True)
-    sla_set = sla.add_parser("set", help="a company rule, or a customer's own with --customer")
-    sla_set.add_argument("--customer", help="customer code (omit for the company rule)")
+    sla = sub.add_parser("sla", help=_("complaint deadline rules")).add_subparsers(dest="action", required=True)
+    sla_set = sla.add_parser("set", help=_("a company rule, or a customer's own with --customer"))
+    sla_set.add_argument("--customer", help=_("customer code (omit for the company rule)"))
     sla_set.add_argument("--milestone", required=True,
                          choices=["register", "first_response", "investigation", "eight_d", "close"])
     sla_set.add_argument("--severity", default="*", choices=["*", "general", "serious", "urgent"])
     sla_set.add_argument("--amount", type=int, required=True)
     sla_set.add_argument("--unit", required=True, choices=["hours", "days", "working_days"])
     sla_set.set_defaults(run=cmd_sla_set)
-    sla.add_parser("list", help="every rule, as JSON").set_defaults(run=cmd_sla_list)
+    sla.add_parser("list", help=_("every rule, as JSON")).set_defaults(run=cmd_sla_list)
 
-    score = sub.add_parser("score", help="a customer's monthly or annual score")
-    score.add_argument("--customer", required=True, help="code or name")
-    score.add_argument("--month", help="YYYY-MM")
-    score.add_argument("--year", type=year_number, help="YYYY")
+    score = sub.add_parser("score", help=_("a customer's monthly or annual score"))
+    score.add_argument("--customer", required=True, help=_("code or name"))
+    score.add_argument("--month", help=_("YYYY-MM"))
+    score.add_argument("--year", type=year_number, help=_("YYYY"))
     score.add_argument("--json", action="store_true")
     score.set_defaults(run=cmd_score)
 
-    demo = sub.add_parser("demo-data", help="fill an empty database with a deterministic demo company")
+    demo = sub.add_parser("demo-data", help=_("fill an empty database with a deterministic demo company"))
     demo.add_argument("--seed", type=int, default=1)
     demo.add_argument("--customers", type=int, default=36)
     demo.add_argument("--months", type=int, default=24)
-    demo.add_argument("--until", help="last month of figures, YYYY-MM (default: the last complete month); "
-                                      "the same seed and --until give the same company")
+    demo.add_argument("--until", help=_("last month of figures, YYYY-MM (default: the last complete month); "
+                                      "the same seed and --until give the same company"))
     demo.set_defaults(run=cmd_demo_data)
 
-    cal = sub.add_parser("calendar", help="the working calendar").add_subparsers(dest="action", required=True)
-    cal_import = cal.add_parser("import", help="load an official arrangement: CSV date,kind,note")
+    cal = sub.add_parser("calendar", help=_("the working calendar")).add_subparsers(dest="action", required=True)
+    cal_import = cal.add_parser("import", help=_("load an official arrangement: CSV date,kind,note"))
     cal_import.add_argument("file")
-    cal_import.add_argument("--year", type=year_number, help="the year the file covers (if it lists no day of it)")
+    cal_import.add_argument("--year", type=year_number, help=_("the year the file covers (if it lists no day of it)"))
     cal_import.set_defaults(run=cmd_calendar_import)
-    cal_show = cal.add_parser("show", help="holidays and make-up working days of a year")
+    cal_show = cal.add_parser("show", help=_("holidays and make-up working days of a year"))
     cal_show.add_argument("year", type=year_number)
     cal_show.add_argument("--json", action="store_true")
     cal_show.set_defaults(run=cmd_calendar_show)
-    cal_set = cal.add_parser("set", help="a company override for one day")
+    cal_set = cal.add_parser("set", help=_("a company override for one day"))
     cal_set.add_argument("date")
     cal_set.add_argument("kind", choices=["working", "off", "clear"])
     cal_set.add_argument("--note", default="")
     cal_set.set_defaults(run=cmd_calendar_set)
 
-    jobs = sub.add_parser("jobs", help="scheduled jobs").add_subparsers(dest="action", required=True)
-    run_due = jobs.add_parser("run-due", help="run every job once as of a moment and deliver the outbox")
-    run_due.add_argument("--now", help="ISO-8601 time (default: now); without an offset the company time zone")
+    jobs = sub.add_parser("jobs", help=_("scheduled jobs")).add_subparsers(dest="action", required=True)
+    run_due = jobs.add_parser("run-due", help=_("run every job once as of a moment and deliver the outbox"))
+    run_due.add_argument("--now", help=_("ISO-8601 time (default: now); without an offset the company time zone"))
     run_due.set_defaults(run=cmd_jobs_run_due)
 
-    demo = sub.add_parser("demo", help="try the whole bot in a browser page that plays Slack (no workspace needed)")
+    demo = sub.add_parser("demo", help=_("try the whole bot in a browser page that plays Slack (no workspace needed)"))
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
     demo.set_defaults(run=cmd_demo)
 
-    serve = sub.add_parser("serve", help="serve Slack over HTTP (or Socket Mode) and run the scheduler")
+    serve = sub.add_parser("serve", help=_("serve Slack over HTTP (or Socket Mode) and run the scheduler"))
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--socket-mode", action="store_true", help="connect with SLACK_APP_TOKEN instead of HTTP")
+    serve.add_argument("--socket-mode", action="store_true", help=_("connect with SLACK_APP_TOKEN instead of HTTP"))
     serve.add_argument("--local", action="store_true",
-                       help="no Slack workspace: use the bundled Slack Web API emulator (trying csatbot, smoke tests)")
+                       help=_("no Slack workspace: use the bundled Slack Web API emulator (trying csatbot, smoke "
+                              "tests)"))
     serve.set_defaults(run=cmd_serve)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    # --help is read before any configuration file: its language comes from the environment
+    args = build_parser(gettext_for(os.environ.get("CSATBOT_LOCALE"))).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
