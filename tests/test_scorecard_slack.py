@@ -185,3 +185,16 @@ def test_charts_render_chinese_without_missing_glyphs() -> None:
         xmr = charts.xmr_chart("直通率", ["2026-01", "2026-02", "2026-03"], [97.0, 98.0, 96.5], 97.2, 99.0, 95.4, 98,
                                [], {"value": "直通率", "mean": "均值", "limits": "控制限", "target": "目标"})
     assert all(p.startswith(b"\x89PNG") for p in (png, heat, xmr))
+
+
+def test_overview_and_metric_answers_can_be_shared(slack: SlackSender, scored: AppContext,
+                                                  emulator: SlackEmulator) -> None:
+    overview = slack.command("/csat", "overview 2026-09", QE, channel_id="C0GENERAL").json()
+    share = buttons(overview["blocks"])["csat.share"]
+    slack.block_action(QE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
+    posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
+    assert "顾客满意度总览" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
+    metric = slack.command("/csat", "metric line_fpy 2026", QE, channel_id="C0GENERAL").json()
+    assert "csat.share" in buttons(metric["blocks"])
+    costs = slack.command("/csat", "metric claim_cost 2026", QE, channel_id="C0GENERAL").json()
+    assert "csat.share" not in buttons(costs["blocks"])  # costs stay with the roles entitled to them

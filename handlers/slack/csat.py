@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from bot import outbox
 from bot.answers import (
@@ -26,10 +27,10 @@ from bot.context import AppContext
 from bot.events import customer_label, event_form, event_type_label, record_event, validate_event
 from bot.scoring import find_customer
 from bot.texts import T, UserError
-from bot.views import Card, Message, Paragraph
+from bot.views import Actions, Button, Card, Message, Paragraph
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
-from storage.models import Customer, ScorecardEvent
+from storage.models import Customer, Metric, ScorecardEvent
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,20 @@ def customer_command(ctx: AppContext, caller: Caller, words: list[str], body: di
     return with_chart_note(caller, answer, channel_id)
 
 
+def offer_share(caller: Caller, answer: Answer, channel_id: str | None, value: dict[str, Any]) -> None:
+    """Asked in a channel, an answer is ephemeral: a button posts it for everyone."""
+    if channel_id and not channel_id.startswith("D"):
+        answer.message.cards[-1].parts.append(
+            Actions([Button(caller._("Share to channel"), "csat.share", json.dumps(value), "primary")]))
+
+
 def overview_command(ctx: AppContext, caller: Caller, words: list[str], body: dict[str, Any]) -> Message:
     period = parse_period(words[0] if words else None, ctx.now(), ctx.tz)
     if period.month is None:
         raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
     with ctx.session() as session:
         answer = overview_answer(session, caller, period.month)
+    offer_share(caller, answer, body.get("channel_id"), {"kind": "overview", "period": period.month})
     queue_chart(ctx, answer, caller.user_id, body.get("channel_id"), f"chart:{caller.user_id}:{body.get('trigger_id')}")
     return with_chart_note(caller, answer, body.get("channel_id"))
 
@@ -96,6 +105,10 @@ def metric_command(ctx: AppContext, caller: Caller, words: list[str], body: dict
                 return found
             customer = found
         answer = metric_answer(session, caller, ctx.authorizer, key, year, customer)
+        shareable = session.scalar(select(Metric.visibility).where(Metric.key == key)) != "costs"
+    if shareable:
+        offer_share(caller, answer, body.get("channel_id"),
+                    {"kind": "metric", "key": key, "year": year, "customer": customer.code if customer else None})
     queue_chart(ctx, answer, caller.user_id, body.get("channel_id"), f"chart:{caller.user_id}:{body.get('trigger_id')}")
     return with_chart_note(caller, answer, body.get("channel_id"))
 
@@ -113,6 +126,24 @@ def open_event_form(ctx: AppContext, client: WebClient, caller: Caller, trigger_
         form = event_form(session, caller, ctx.local_today(), customer, event, complaint_number)
     client.views_open(trigger_id=trigger_id, view=render_form(form))
     return None
+
+
+def shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: dict[str, Any]) -> Answer:
+    """The answer again, for everyone in the channel: in the company language, without costs."""
+    kind = choice.get("kind", "customer")
+    if kind == "overview":
+        return overview_answer(session, audience, choice["period"])
+    if kind == "metric":
+        customer = find_customer(session, choice["customer"]).found if choice.get("customer") else None
+        metric = session.get(Metric, choice["key"])
+        if metric is None or metric.visibility == "costs":
+            raise UserError(T("Cost figures are not shared to channels."))
+        return metric_answer(session, audience, ctx.authorizer, choice["key"], int(choice["year"]), customer)
+    customer = find_customer(session, choice["code"]).found
+    if customer is None:
+        raise UserError(T("Unknown customer {value!r}.", value=choice["code"]))
+    period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
+    return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True)
 
 
 def register(app: App, bot: SlackBot) -> None:
@@ -172,12 +203,8 @@ def register(app: App, bot: SlackBot) -> None:
             if not channel_id:
                 raise UserError(T("There is no channel to share to here."))
             audience = Caller(caller.user_id, ctx.locale, caller.person_id, caller.name, caller.roles)
-            period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
             with ctx.session() as session:
-                customer = find_customer(session, choice["code"]).found
-                if customer is None:
-                    raise UserError(T("Unknown customer {value!r}.", value=choice["code"]))
-                answer = customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True)
+                answer = shared_answer(ctx, session, audience, choice)
                 shared_by = audience._("Shared by {name}").format(name=caller.name)
                 answer.message.cards[-1].parts.append(Paragraph(shared_by))
                 key = f"share:{channel_id}:{caller.user_id}:{action['action_ts']}"
