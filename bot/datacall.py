@@ -494,6 +494,7 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
             "slack_user_id": duty.slack_user_id, "name": duty.name, "roles": sorted(duty.roles),
             "on_behalf_of": sorted({o for o in duty.roles.values() if o != duty.person_id}),
             "items": duty.required, "submitted": duty.handed_in, "status": state,
+            "figures": _per_figure(duty),
             "missing": [{"metric": i.metric, "metric_name_zh": metric_names.get(i.metric, (i.metric,))[0],
                          "metric_name_en": metric_names.get(i.metric, (i.metric, i.metric))[-1],
                          "customer": codes.get(i.customer_id) if i.customer_id else None}
@@ -504,6 +505,18 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
             "totals": {"people": len(people), "submitted": sum(p["status"] == "submitted" for p in people),
                        "late": sum(p["status"] == "late" for p in people),
                        "open": sum(p["status"] == "open" for p in people)}}
+
+
+def _per_figure(duty: Obligation) -> dict[str, dict[str, int]]:
+    """Per figure: how many values are owed (customers, or 1 company-wide) and handed in."""
+    counts: dict[str, dict[str, int]] = {}
+    for item in duty.items:
+        if item in duty.optional:
+            continue
+        entry = counts.setdefault(item.metric, {"owed": 0, "submitted": 0})
+        entry["owed"] += 1
+        entry["submitted"] += item in duty.submitted
+    return counts
 
 
 def missing_name(missing: dict[str, Any], locale: str) -> str:

@@ -16,9 +16,17 @@ from bot.i18n import pick
 from bot.roles import Authorizer
 from bot.settings_store import data_call_settings
 from bot.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
-from storage.models import Role
+from storage.models import Metric
 
 MATRIX_ROWS = 30
+
+
+def _cell(counts: dict[str, int] | None) -> str:
+    if not counts:
+        return "·"
+    if counts["submitted"] >= counts["owed"]:
+        return "✅"
+    return "◐" if counts["submitted"] else "✗"
 
 
 def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date) -> Home:
@@ -43,14 +51,18 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
     if authorizer.allows(caller.roles, "figures.status_matrix"):
         report = status_report(session, period, today, calendar)
         states = {"submitted": "✅", "late": "⏰", "open": "…"}
-        roles = {r.key: pick(caller.locale or "zh-CN", r.name_zh, r.name_en) for r in session.scalars(select(Role))}
-        rows = [[p["name"], ", ".join(roles.get(r, r) for r in p["roles"]), f"{p['submitted']}/{p['items']}",
-                 states[p["status"]]]
-                for p in report["people"][:MATRIX_ROWS]]
+        shown = report["people"][:MATRIX_ROWS]
+        metrics = [m for m in session.scalars(select(Metric).order_by(Metric.sort_order))
+                   if any(m.key in p["figures"] for p in shown)]
+        rows = [[p["name"], *[_cell(p["figures"].get(m.key)) for m in metrics], states[p["status"]]] for p in shown]
         parts = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
                            .format(**report["totals"]))]
         if rows:
-            parts.append(Table([_("Person"), _("Roles"), _("Done"), _("Status")], rows))
+            parts.append(Table([_("Person"), *[str(i + 1) for i in range(len(metrics))], _("Status")], rows))
+            legend = " · ".join(f"{i + 1} {pick(caller.locale or 'zh-CN', m.name_zh, m.name_en)}"
+                                for i, m in enumerate(metrics))
+            parts.append(Context(legend + "  ✅ " + _("all handed in") + "  ◐ " + _("some") + "  ✗ " + _("none")
+                                 + "  · " + _("not owed")))
         if len(report["people"]) > MATRIX_ROWS:
             parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
                                    "everyone.").format(n=MATRIX_ROWS)))

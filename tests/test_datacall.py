@@ -309,7 +309,7 @@ def test_app_home_shows_what_i_owe_and_the_matrix(slack: SlackSender, ctx: AppCo
     li = json.dumps(emulator.workspace.homes[LI], ensure_ascii=False)
     qe = json.dumps(emulator.workspace.homes[QE], ensure_ascii=False)
     assert "我的数据" in li and "figures.open" in li and "0/10" in li  # KPI and customer scorecard are optional
-    assert "2026-09 提交情况" in qe and "黄蕾" in qe
+    assert "2026-09 提交情况" in qe and "黄蕾" in qe and "✗" in qe and "按期交货批次" in qe
 
 
 def test_a_late_month_is_still_chased_after_the_next_one_opens(ctx: AppContext, people: None, clock: FixedClock,
