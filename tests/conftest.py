@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -134,6 +136,28 @@ def settings(database_url: str, emulator: SlackEmulator, tmp_path: Path) -> Sett
     return Settings(database_url=database_url, slack_bot_token="xoxb-test-token", slack_signing_secret=SIGNING_SECRET,
                     slack_api_url=emulator.api_url, timezone="Asia/Shanghai", locale="zh-CN",
                     quality_channel="C0QUALITY", data_dir=str(tmp_path))
+
+
+def at_once(work: Callable[[Any], object], targets: Iterable[Any], timeout: float = 60) -> list[BaseException]:
+    """Run `work` on each target in its own thread, all released together (two replicas,
+    two people); returns what went wrong."""
+    targets = list(targets)
+    barrier = threading.Barrier(len(targets))
+    errors: list[BaseException] = []
+
+    def run(target: Any) -> None:
+        try:
+            barrier.wait()
+            work(target)
+        except BaseException as error:  # reported to the test
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(t,)) for t in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    return errors
 
 
 class SleepRecorder(list[float]):

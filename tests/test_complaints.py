@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from handlers.cli import main
 from handlers.slack.emulator import SlackEmulator, SlackSender, eventually
 from scheduled.jobs import run_due
 from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
-from tests.conftest import SHANGHAI
+from tests.conftest import SHANGHAI, at_once
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
 
@@ -253,17 +252,7 @@ def test_two_schedulers_warn_once(ctx: AppContext, people: None, emulator: Slack
         log(ctx, at(10, 12, hour))
     clock.set(at(10, 14, 9))  # every first response and investigation deadline breached
     replicas = [bootstrap(settings, clock=clock, worker=f"r{i}", sleep=sleeps) for i in range(2)]
-    barrier = threading.Barrier(2)
-
-    def run(replica: AppContext) -> None:
-        barrier.wait()
-        run_due(replica, clock.now())
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    assert at_once(lambda replica: run_due(replica, clock.now()), replicas) == []
     for replica in replicas:
         replica.engine.dispose()
     sent = [call.response.get("channel", "") + call.args["text"] for call in emulator.calls_to("chat.postMessage")
@@ -434,23 +423,13 @@ def test_a_pause_over_a_weekend_costs_no_working_day(ctx: AppContext, people: No
 def test_two_people_logging_at_once_get_different_numbers(ctx: AppContext, people: None, settings, clock,
                                                           sleeps) -> None:  # type: ignore[no-untyped-def]
     replicas = [bootstrap(settings, clock=clock, worker=f"w{i}", sleep=sleeps) for i in range(2)]
-    barrier = threading.Barrier(2)
     numbers: list[str] = []
-    errors: list[BaseException] = []
 
-    def log_one(replica: AppContext) -> None:
-        try:
-            barrier.wait()
-            for _ in range(5):
-                numbers.append(log(replica, at(10, 12, 9)).number)
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
+    def log_five(replica: AppContext) -> None:
+        for _ in range(5):
+            numbers.append(log(replica, at(10, 12, 9)).number)
 
-    threads = [threading.Thread(target=log_one, args=(r,)) for r in replicas]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(log_five, replicas)
     for replica in replicas:
         replica.engine.dispose()
     assert errors == []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections import Counter
 
 import pytest
@@ -23,7 +22,7 @@ from handlers.cli import main
 from handlers.slack.emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
 from storage.models import FigureDraft, FigureSubmission, Person, RoleDelegation
-from tests.conftest import SHANGHAI
+from tests.conftest import SHANGHAI, at_once
 
 LI, DAVID, HUANG, MA, QE, QE_EN = "U0SM00001", "U0SM00002", "U0FI00001", "U0DH00001", "U0QE00001", "U0QE00002"
 
@@ -250,21 +249,7 @@ def test_two_schedulers_on_one_database_send_each_message_once(ctx: AppContext, 
                                                                emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(14))  # after the due date: calls, overdue DMs, channel post and digests all at once
     replicas = [bootstrap(settings, clock=clock, worker=f"replica-{i}", sleep=sleeps) for i in range(2)]
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run(replica: AppContext) -> None:
-        try:
-            barrier.wait()
-            run_due(replica, clock.now())
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(r,)) for r in replicas]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(lambda replica: run_due(replica, clock.now()), replicas)
     run_due(replicas[0], clock.now() + dt.timedelta(seconds=30))  # what a deferred thread reply waited for
     for replica in replicas:
         replica.engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -15,6 +14,7 @@ from handlers.bootstrap import bootstrap
 from handlers.slack.emulator import SlackEmulator
 from scheduled.jobs import run_due
 from storage.models import OutboxMessage
+from tests.conftest import at_once
 
 
 def note(text: str) -> Message:
@@ -51,21 +51,7 @@ def test_two_replicas_send_each_message_once(settings, clock, emulator: SlackEmu
         with replica.session() as session:
             for index in range(40):
                 outbox.enqueue(session, f"k:replica:{index}", "post", "C0QUALITY", note(f"message {index}"), now)
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def deliver(replica: AppContext) -> None:
-        try:
-            barrier.wait()
-            replica.deliverer.deliver_due(now)
-        except BaseException as error:  # pragma: no cover - reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=deliver, args=(r,)) for r in (first, second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    errors = at_once(lambda replica: replica.deliverer.deliver_due(now), (first, second))
     assert errors == []
     texts = [c.args["text"] for c in emulator.calls_to("chat.postMessage")]
     assert sorted(texts) == sorted(f"message {i}" for i in range(40))
