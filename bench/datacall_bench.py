@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import write_result  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
-from bot.clock import FixedClock  # noqa: E402
-from bot.defaults import seed_defaults  # noqa: E402
-from bot.outbox import pending_count  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.clock import FixedClock  # noqa: E402
+from bot.core.defaults import seed_defaults  # noqa: E402
+from bot.core.outbox import pending_count  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 from handlers.bootstrap import bootstrap  # noqa: E402
 from handlers.slack.emulator import SlackEmulator  # noqa: E402
 from scheduled.jobs import data_call  # noqa: E402

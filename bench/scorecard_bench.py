@@ -32,12 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import summary, write_result  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
-from bot.clock import SystemClock  # noqa: E402
-from bot.defaults import seed_defaults  # noqa: E402
-from bot.demo_data import DemoSize, generate  # noqa: E402
-from bot.scorecard import months_of_year  # noqa: E402
-from bot.scoring import ScoreBook, all_customers  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.core.clock import SystemClock  # noqa: E402
+from bot.core.defaults import seed_defaults  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
+from bot.demo.company import DemoSize, generate  # noqa: E402
+from bot.scorecard.book import ScoreBook, all_customers  # noqa: E402
+from bot.scorecard.engine import months_of_year  # noqa: E402
 from handlers.bootstrap import bootstrap  # noqa: E402
 from handlers.server import BackgroundServer, make_wsgi  # noqa: E402
 from handlers.slack.app import build_app  # noqa: E402
@@ -155,7 +155,7 @@ def main() -> None:
     executor.shutdown(wait=True)
     emulator.stop()
 
-    from bot import charts
+    from bot.core import charts
 
     bands = [charts.Band("very_satisfied", "非常满意", 90, 100), charts.Band("satisfied", "满意", 80, 90),
              charts.Band("average", "一般", 60, 80), charts.Band("unsatisfied", "不满意", 0, 60)]

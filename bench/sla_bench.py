@@ -27,8 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import summary, write_result  # noqa: E402
 from sqlalchemy import func, insert, select, text  # noqa: E402
 
-from bot.defaults import seed_defaults  # noqa: E402
-from bot.sla_scan import scan  # noqa: E402
+from bot.complaints.scan import scan  # noqa: E402
+from bot.core.defaults import seed_defaults  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
 from storage.models import Complaint, ComplaintDeadline, Customer, OutboxMessage, Person, PersonRole  # noqa: E402
 

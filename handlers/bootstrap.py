@@ -7,12 +7,12 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from bot.clock import Clock, SystemClock
-from bot.context import AppContext
-from bot.outbox import Deliverer, Pacer
-from bot.ports import Messenger
-from bot.roles import Authorizer
-from bot.settings import Settings
+from bot.core.clock import Clock, SystemClock
+from bot.core.context import AppContext
+from bot.core.outbox import Deliverer, Pacer
+from bot.core.ports import Messenger
+from bot.core.roles import Authorizer
+from bot.core.settings import Settings
 from handlers.slack.messenger import SlackMessenger, make_client
 from storage.db import make_engine, make_session_factory, schema_state
 
@@ -43,7 +43,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
 
 def require_current_schema(engine: Engine, gettext: object = None) -> None:
     """Refuse to run on a database whose schema is missing or older than this code."""
-    from bot.i18n import gettext_for
+    from bot.core.i18n import gettext_for
 
     _ = gettext if callable(gettext) else gettext_for("en")
     state = schema_state(engine)

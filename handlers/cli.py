@@ -17,16 +17,16 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from bot import calendar as working_calendar
-from bot import directory
-from bot.clock import FixedClock
-from bot.context import AppContext
-from bot.defaults import seed_defaults
-from bot.i18n import N_, Gettext, gettext_for
-from bot.outbox import DeliveryReport
-from bot.settings import Settings, check, effective
-from bot.tables import format_errors
-from bot.texts import UserError, display_width, pad
+from bot.calendar import working_days as working_calendar
+from bot.core.clock import FixedClock
+from bot.core.context import AppContext
+from bot.core.defaults import seed_defaults
+from bot.core.i18n import N_, Gettext, gettext_for
+from bot.core.outbox import DeliveryReport
+from bot.core.settings import Settings, check, effective
+from bot.core.spreadsheets import format_errors
+from bot.core.texts import UserError, display_width, pad
+from bot.people import directory
 from handlers.bootstrap import SchemaOutOfDate, bootstrap, require_current_schema
 from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
 
@@ -172,7 +172,7 @@ def cmd_customers_list(settings: Settings, _: Gettext, args: argparse.Namespace)
 
 
 def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.demo_data import DemoSize, generate
+    from bot.demo.company import DemoSize, generate
 
     ctx = _context(settings, _)
     with ctx.session() as session:
@@ -192,7 +192,7 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
 
 
 def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.events import import_events
+    from bot.scorecard.events import import_events
 
     return _run_import(settings, _,
                        lambda session, ctx: import_events(session, Path(args.file), ctx.now(), today=ctx.local_today()),
@@ -201,7 +201,7 @@ def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) 
 
 
 def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.figures import import_figures
+    from bot.datacall.figures import import_figures
 
     return _run_import(settings, _, lambda session, ctx: import_figures(session, Path(args.file), ctx.now()),
                        lambda r: _("Imported figures: {created} new or changed, {unchanged} unchanged.").format(
@@ -216,8 +216,8 @@ def _report_row_errors(_: Gettext, errors: list[Any]) -> int:
 
 
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.answers import fmt, grade_name
-    from bot.scoring import ScoreBook, find_customer
+    from bot.scorecard.answers import fmt, grade_name
+    from bot.scorecard.book import ScoreBook, find_customer
 
     if bool(args.month) == bool(args.year):
         err(_("Give either --month YYYY-MM or --year YYYY."))
@@ -270,7 +270,7 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
 
 
 def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.datacall import current_period, status_message, status_report
+    from bot.datacall.call import current_period, status_message, status_report
 
     ctx = _context(settings, _)
     period = args.month or current_period(ctx.local_today())
@@ -291,7 +291,7 @@ def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace)
 
 
 def cmd_deputy_add(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.delegation import add_delegation
+    from bot.people.deputies import add_delegation
 
     ctx = _context(settings, _)
     try:
@@ -311,7 +311,7 @@ def cmd_deputy_add(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
 
 
 def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.delegation import list_delegations
+    from bot.people.deputies import list_delegations
 
     with _context(settings, _).session() as session:
         dump_json(list_delegations(session))
@@ -319,14 +319,14 @@ def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) ->
 
 
 def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.complaints import import_complaints
+    from bot.complaints.ledger import import_complaints
 
     return _run_import(settings, _, lambda session, ctx: import_complaints(session, Path(args.file), ctx.now(), ctx.tz),
                        lambda r: _("Imported complaints: {created}.").format(created=r.created))
 
 
 def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.complaints import complaint_json, list_complaints
+    from bot.complaints.ledger import complaint_json, list_complaints
 
     ctx = _context(settings, _)
     with ctx.session() as session:
@@ -342,7 +342,7 @@ def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace
 
 
 def cmd_complaints_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.complaints import complaint_json, find
+    from bot.complaints.ledger import complaint_json, find
 
     ctx = _context(settings, _)
     with ctx.session() as session:
@@ -356,8 +356,8 @@ def cmd_complaints_show(settings: Settings, _: Gettext, args: argparse.Namespace
 
 
 def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.answers import last_complete_month
-    from bot.complaint_stats import monthly_stats
+    from bot.complaints.statistics import monthly_stats
+    from bot.scorecard.answers import last_complete_month
 
     ctx = _context(settings, _)
     month = args.month or last_complete_month(ctx.now(), ctx.tz)
@@ -370,8 +370,8 @@ def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespac
 
 
 def cmd_sla_set(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.scoring import find_customer
-    from bot.sla import set_rule
+    from bot.complaints.deadlines import set_rule
+    from bot.scorecard.book import find_customer
 
     ctx = _context(settings, _)
     with ctx.session() as session:
@@ -388,7 +388,7 @@ def cmd_sla_set(settings: Settings, _: Gettext, args: argparse.Namespace) -> int
 
 
 def cmd_sla_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.sla import list_rules
+    from bot.complaints.deadlines import list_rules
 
     with _context(settings, _).session() as session:
         dump_json(list_rules(session))
@@ -541,7 +541,7 @@ def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -
     import secrets
     from dataclasses import replace
 
-    from bot.demo_data import DemoSize, generate
+    from bot.demo.company import DemoSize, generate
     from handlers.slack.emulator import SlackEmulator
 
     if settings.sources.get("database_url") == "default":

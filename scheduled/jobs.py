@@ -9,15 +9,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.calendar import WorkingCalendar
-from bot.calendar_watch import warn_unknown_years
-from bot.context import AppContext
-from bot.datacall_chase import ChaseReport, chase
-from bot.outbox import DeliveryReport
-from bot.scorecard import add_months, month_of
-from bot.scoring import evaluate_actions
-from bot.settings_store import data_call_settings
-from bot.sla_scan import ScanReport, opinion_reminders, scan
+from bot.calendar.unknown_years import warn_unknown_years
+from bot.calendar.working_days import WorkingCalendar
+from bot.complaints.scan import ScanReport, opinion_reminders, scan
+from bot.core.context import AppContext
+from bot.core.outbox import DeliveryReport
+from bot.core.stored_settings import data_call_settings
+from bot.datacall.chase import ChaseReport, chase
+from bot.scorecard.book import evaluate_actions
+from bot.scorecard.engine import add_months, month_of
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import datetime as dt
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.context import AppContext
+from bot.core.context import AppContext
 from scheduled.jobs import DELIVERY_JOB, DERIVE_JOBS, run_job
 
 

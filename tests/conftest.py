@@ -19,14 +19,14 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from bot.clock import FixedClock
-from bot.context import AppContext
-from bot.defaults import seed_defaults
-from bot.events import import_events
-from bot.figures import import_figures
-from bot.i18n import gettext_for
-from bot.settings import Settings
-from bot.tables import format_errors
+from bot.core.clock import FixedClock
+from bot.core.context import AppContext
+from bot.core.defaults import seed_defaults
+from bot.core.i18n import gettext_for
+from bot.core.settings import Settings
+from bot.core.spreadsheets import format_errors
+from bot.datacall.figures import import_figures
+from bot.scorecard.events import import_events
 from handlers.bootstrap import bootstrap
 from handlers.server import BackgroundServer, make_wsgi
 from handlers.slack.app import build_app
@@ -181,7 +181,7 @@ def ctx(settings: Settings, clock: FixedClock, sleeps: SleepRecorder) -> Iterato
 
 @pytest.fixture
 def people(ctx: AppContext, tmp_path: Path) -> None:
-    from bot.directory import import_customers, import_people
+    from bot.people.directory import import_customers, import_people
 
     (tmp_path / "people.csv").write_text(PEOPLE_CSV, encoding="utf-8")
     (tmp_path / "customers.csv").write_text(CUSTOMERS_CSV, encoding="utf-8")

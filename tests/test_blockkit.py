@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from bot.views import (
+from bot.core.views import (
     Actions,
     Button,
     Card,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.calendar import WorkingCalendar, parse_calendar_file, set_company_day, store_official_year
-from bot.calendar_watch import warn_unknown_years
-from bot.context import AppContext
+from bot.calendar.unknown_years import warn_unknown_years
+from bot.calendar.working_days import WorkingCalendar, parse_calendar_file, set_company_day, store_official_year
+from bot.core.context import AppContext
 from handlers.cli import main
 from scheduled.jobs import check_calendar, run_due
 from storage.models import OutboxMessage

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import complaints as c
-from bot.clock import FixedClock
-from bot.context import AppContext
-from bot.sla_scan import scan
+from bot.complaints import ledger as c
+from bot.complaints.scan import scan
+from bot.core.clock import FixedClock
+from bot.core.context import AppContext
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.slack.emulator import SlackEmulator, SlackSender, eventually

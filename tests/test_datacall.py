@@ -11,12 +11,12 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-import bot.datacall
-from bot.calendar import WorkingCalendar
-from bot.clock import FixedClock
-from bot.context import AppContext
-from bot.datacall import call_dates, obligations
-from bot.settings_store import data_call_settings
+import bot.datacall.call
+from bot.calendar.working_days import WorkingCalendar
+from bot.core.clock import FixedClock
+from bot.core.context import AppContext
+from bot.core.stored_settings import data_call_settings
+from bot.datacall.call import call_dates, obligations
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.slack.emulator import SlackEmulator, SlackSender
@@ -161,12 +161,12 @@ def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppConte
                                                 clock: FixedClock, emulator: SlackEmulator) -> None:
     from decimal import Decimal
 
-    from bot.figures import record_figure
+    from bot.datacall.figures import record_figure
 
     with ctx.session() as session:
         acme = session.scalar(select(Person.id).where(Person.slack_user_id == LI))
-        customer_id = session.execute(select(bot.datacall.Customer.id).where(
-            bot.datacall.Customer.owner_id == acme)).scalar_one()
+        customer_id = session.execute(select(bot.datacall.call.Customer.id).where(
+            bot.datacall.call.Customer.owner_id == acme)).scalar_one()
         for month, value in (("2026-04", 100), ("2026-05", 110), ("2026-06", 95), ("2026-07", 105),
                              ("2026-08", 100)):
             record_figure(session, "line_defect_ppm", month, customer_id, Decimal(value), ctx.now(), by=None,
@@ -182,7 +182,7 @@ def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppConte
 
 def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
                                             emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.datacall, "PAGE_BLOCKS", 4)
+    monkeypatch.setattr(bot.datacall.call, "PAGE_BLOCKS", 4)
     tick(ctx, clock, at(8))
     view = open_dialog(slack, emulator, HUANG)  # 3 costs × 2 customers: one customer per page
     assert view["submit"]["text"] == "保存并下一页"
@@ -201,7 +201,7 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
                     if d.slack_user_id == DAVID)
         from decimal import Decimal
 
-        from bot.figures import record_figure
+        from bot.datacall.figures import record_figure
 
         for item in duty.items:
             record_figure(session, item.metric, "2026-09", item.customer_id, Decimal(1), ctx.now(), by=duty.person_id,

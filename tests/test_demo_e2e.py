@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from playwright import sync_api as playwright_api
 
-from bot.demo_data import DemoSize
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.demo.company import DemoSize
 from handlers.demo.server import Demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from bot.context import AppContext
-from bot.directory import import_customers, import_people, list_customers, list_people
-from bot.i18n import gettext_for
-from bot.tables import format_errors
-from bot.texts import UserError
+from bot.core.context import AppContext
+from bot.core.i18n import gettext_for
+from bot.core.spreadsheets import format_errors
+from bot.core.texts import UserError
+from bot.people.directory import import_customers, import_people, list_customers, list_people
 from handlers.cli import main
 from tests.conftest import CUSTOMERS_CSV, PEOPLE_CSV
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import catalog_path, gettext_for, normalize_locale
-from bot.locale_tool import extract
+from bot.core.i18n import catalog_path, gettext_for, normalize_locale
+from bot.core.locale_tool import extract
 
 
 def catalog(locale: str) -> dict[str, str]:
@@ -19,7 +19,7 @@ def test_every_marked_string_is_in_both_catalogs() -> None:
     for locale in ("zh-CN", "en"):
         entries = catalog(locale)
         missing = sorted(source - set(entries))
-        assert missing == [], f"{locale} lacks {missing[:5]} (run python -m bot.locale_tool)"
+        assert missing == [], f"{locale} lacks {missing[:5]} (run python -m bot.core.locale_tool)"
         untranslated = sorted(m for m in source if not entries.get(m))
         assert untranslated == [], f"{locale} has no translation for {untranslated[:5]}"
 

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bot import outbox
-from bot.context import AppContext
-from bot.views import Card, Message, Paragraph
+from bot.core import outbox
+from bot.core.context import AppContext
+from bot.core.views import Card, Message, Paragraph
 from handlers.bootstrap import bootstrap
 from handlers.slack.emulator import SlackEmulator
 from scheduled.jobs import run_due

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.scorecard import (
+from bot.scorecard.engine import (
     EventInput,
     EventRule,
     FigureInput,
@@ -24,7 +24,7 @@ from bot.scorecard import (
     xmr_limits,
 )
 
-DEFAULTS = tomllib.loads((Path(__file__).resolve().parent.parent / "bot" / "defaults.toml").read_text("utf-8"))
+DEFAULTS = tomllib.loads((Path(__file__).resolve().parent.parent / "bot" / "core" / "defaults.toml").read_text("utf-8"))
 
 
 def rules(version: int = 1, valid_from: dt.date = dt.date(2000, 1, 1), overrides: dict | None = None) -> RuleSet:  # type: ignore[type-arg]

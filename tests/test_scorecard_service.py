@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.context import AppContext
-from bot.events import event_history, import_events, record_event, validate_event
-from bot.figures import import_figures, record_figure
-from bot.i18n import gettext_for
-from bot.scoring import ScoreBook, all_customers, evaluate_actions, find_customer
-from bot.tables import format_errors
+from bot.core.context import AppContext
+from bot.core.i18n import gettext_for
+from bot.core.spreadsheets import format_errors
+from bot.datacall.figures import import_figures, record_figure
+from bot.scorecard.book import ScoreBook, all_customers, evaluate_actions, find_customer
+from bot.scorecard.events import event_history, import_events, record_event, validate_event
 from handlers.cli import main
 from scheduled.jobs import evaluate_scorecard_actions
 from storage.models import CorrectiveAction, Customer, FigureSubmission, ScorecardEvent
@@ -181,7 +181,7 @@ def test_a_running_streak_keeps_one_action_and_targets_decide_percentages(scored
 def test_what_people_type_and_what_excel_shows(ctx: AppContext, people: None, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
-    from bot.figures import parse_number
+    from bot.datacall.figures import parse_number
 
     assert parse_number("1,234.5") == Decimal("1234.5") and parse_number("95%") == Decimal("95")
     assert parse_number("１２３") == Decimal("123") and parse_number("1,5") is None and parse_number("abc") is None

@@ -8,7 +8,7 @@ import warnings
 
 from sqlalchemy import select
 
-from bot.context import AppContext
+from bot.core.context import AppContext
 from handlers.slack.emulator import SlackEmulator, SlackSender, validate_blocks
 from storage.models import ScorecardEvent
 
@@ -174,7 +174,7 @@ def test_roles_guard_event_entry(slack: SlackSender, scored: AppContext) -> None
 
 
 def test_charts_render_chinese_without_missing_glyphs() -> None:
-    from bot import charts
+    from bot.core import charts
 
     bands = [charts.Band("very_satisfied", "非常满意", 90, 100), charts.Band("unsatisfied", "不满意", 0, 90)]
     with warnings.catch_warnings():

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.context import AppContext
-from bot.defaults import seed_defaults
-from bot.settings import Settings, check, effective
+from bot.core.context import AppContext
+from bot.core.defaults import seed_defaults
+from bot.core.settings import Settings, check, effective
 from handlers.cli import main
 from storage.db import make_engine, make_session_factory, schema_state, transaction
 from storage.models import (
@@ -138,8 +138,8 @@ def test_jobs_run_due_as_of_any_time(settings: Settings, monkeypatch, capsys, em
 
 
 def test_demo_data_is_deterministic_and_complete(tmp_path: Path, template_database: str, database_url: str) -> None:
-    from bot.demo_data import DemoSize, generate
-    from bot.directory import is_empty
+    from bot.demo.company import DemoSize, generate
+    from bot.people.directory import is_empty
 
     now = dt.datetime(2026, 11, 21, 8, tzinfo=dt.UTC)
     tz = Settings().tz
@@ -193,7 +193,7 @@ def test_demo_data_refuses_a_filled_database(settings: Settings, monkeypatch, ca
 
 @pytest.mark.parametrize("locale", ["zh-CN", "en"])
 def test_unknown_year_warning_reads_well(locale: str) -> None:
-    from bot.calendar_watch import unknown_year_warning
+    from bot.calendar.unknown_years import unknown_year_warning
 
     message = unknown_year_warning(locale, 2027)
     assert "2027" in message.text and message.cards

@@ -10,7 +10,7 @@ import urllib.request
 
 from slack_sdk.socket_mode.request import SocketModeRequest
 
-from bot.context import AppContext
+from bot.core.context import AppContext
 from handlers.slack.app import build_app
 from handlers.slack.emulator import SlackEmulator, SlackSender, sign, validate_blocks
 

@@ -23,13 +23,13 @@ from urllib.parse import parse_qs
 
 from sqlalchemy import select
 
-from bot.complaints import publish
-from bot.context import AppContext
-from bot.defaults import seed_defaults
-from bot.demo_data import DemoSize, generate
-from bot.directory import is_empty, list_people
-from bot.i18n import pick
-from bot.settings import Settings
+from bot.complaints.ledger import publish
+from bot.core.context import AppContext
+from bot.core.defaults import seed_defaults
+from bot.core.i18n import pick
+from bot.core.settings import Settings
+from bot.demo.company import DemoSize, generate
+from bot.people.directory import is_empty, list_people
 from handlers.bootstrap import bootstrap
 from handlers.server import BackgroundServer, make_wsgi
 from handlers.slack.app import build_app
@@ -286,9 +286,9 @@ class Demo:
 
     def next_opening(self) -> dt.datetime:
         """10:00 on the day the next monthly call opens."""
-        from bot.calendar import WorkingCalendar
-        from bot.datacall import call_dates, current_period
-        from bot.settings_store import data_call_settings
+        from bot.calendar.working_days import WorkingCalendar
+        from bot.core.stored_settings import data_call_settings
+        from bot.datacall.call import call_dates, current_period
 
         now = self.clock.now().astimezone(self.settings.tz)
         first_of_next = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=1)

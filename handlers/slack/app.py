@@ -18,14 +18,14 @@ from slack_bolt import Ack, App
 from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.answers import render_error
-from bot.assistant import Caller, help_message, identify, refusal, unknown_command_message
-from bot.context import AppContext
-from bot.home import home_for
-from bot.i18n import gettext_for, normalize_locale
-from bot.texts import UserError
-from bot.views import Home, Message
+from bot.core import outbox
+from bot.core.context import AppContext
+from bot.core.i18n import gettext_for, normalize_locale
+from bot.core.texts import UserError
+from bot.core.views import Home, Message
+from bot.datacall.home import home_for
+from bot.people.callers import Caller, help_message, identify, refusal, unknown_command_message
+from bot.scorecard.answers import render_error
 from handlers.slack.blockkit import render_message
 from handlers.slack.messenger import make_client
 from storage.db import insert_ignoring_conflicts

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.texts import display_width, pad
-from bot.views import (
+from bot.core.texts import display_width, pad
+from bot.core.views import (
     Actions,
     Card,
     Context,

@@ -12,8 +12,12 @@ from slack_sdk import WebClient
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
-from bot.answers import (
+from bot.core import outbox
+from bot.core.context import AppContext
+from bot.core.texts import T, UserError
+from bot.core.views import Actions, Button, Card, Message, Paragraph
+from bot.people.callers import Caller
+from bot.scorecard.answers import (
     Answer,
     customer_answer,
     metric_answer,
@@ -22,12 +26,8 @@ from bot.answers import (
     resolve_customer,
     split_period,
 )
-from bot.assistant import Caller
-from bot.context import AppContext
-from bot.events import customer_label, event_form, event_type_label, record_event, validate_event
-from bot.scoring import find_customer
-from bot.texts import T, UserError
-from bot.views import Actions, Button, Card, Message, Paragraph
+from bot.scorecard.book import find_customer
+from bot.scorecard.events import customer_label, event_form, event_type_label, record_event, validate_event
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
 from storage.models import Customer, Metric, ScorecardEvent

@@ -12,12 +12,14 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot import outbox
-from bot.answers import parse_period
-from bot.assistant import Caller
-from bot.calendar import WorkingCalendar
-from bot.context import AppContext
-from bot.datacall import (
+from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
+from bot.core.context import AppContext
+from bot.core.i18n import pick
+from bot.core.stored_settings import data_call_settings
+from bot.core.texts import T, UserError
+from bot.core.views import Card, Mention, Message
+from bot.datacall.call import (
     call_dates,
     confirmation,
     current_period,
@@ -30,13 +32,11 @@ from bot.datacall import (
     status_report,
     validate_and_save,
 )
-from bot.delegation import add_delegation
-from bot.i18n import pick
-from bot.scorecard import add_months, month_start
-from bot.scoring import find_customer
-from bot.settings_store import data_call_settings
-from bot.texts import T, UserError
-from bot.views import Card, Mention, Message
+from bot.people.callers import Caller
+from bot.people.deputies import add_delegation
+from bot.scorecard.answers import parse_period
+from bot.scorecard.book import find_customer
+from bot.scorecard.engine import add_months, month_start
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
 from storage.models import Person, Role

@@ -14,8 +14,8 @@ from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
-from bot.ports import DeliveryError, Posted
-from bot.views import Home, Message
+from bot.core.ports import DeliveryError, Posted
+from bot.core.views import Home, Message
 from handlers.slack.blockkit import render_home, render_message
 
 # Errors that no retry will mend.

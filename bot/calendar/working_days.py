@@ -1,0 +1,182 @@
+"""The working calendar: Chinese statutory holidays and make-up working days (调休),
+an admin-loaded official arrangement for years the library does not know yet, and company
+overrides on top.
+
+A year nobody knows falls back to Monday-Friday and is reported (never a crash, never a
+silent guess): `unknown_years_used` collects them and the caller posts one warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import chinese_calendar
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.core.i18n import N_
+from bot.core.spreadsheets import RowError, read_table
+from bot.core.texts import T
+from storage.db import insert_ignoring_conflicts
+from storage.models import CalendarDay, CalendarYear
+
+# chinesecalendar names holidays in English; these msgids let readers see them translated.
+HOLIDAY_NAMES = [N_("New Year's Day"), N_("Spring Festival"), N_("Tomb-sweeping Day"), N_("Labour Day"),
+                 N_("Dragon Boat Festival"), N_("National Day"), N_("Mid-autumn Festival"),
+                 N_("Anti-Fascist 70th Day")]
+
+
+@functools.cache
+def library_years() -> frozenset[int]:
+    """The years chinesecalendar ships data for (it raises for any other)."""
+    years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    return frozenset(range(min(years), max(years) + 1))
+
+
+@dataclass(frozen=True)
+class DayInfo:
+    day: dt.date
+    is_working: bool
+    source: str  # company | official | library | weekday | fallback
+    note: str = ""
+
+
+@dataclass
+class WorkingCalendar:
+    official: dict[dt.date, tuple[bool, str]] = field(default_factory=dict)
+    company: dict[dt.date, tuple[bool, str]] = field(default_factory=dict)
+    loaded_years: frozenset[int] = frozenset()
+    on_unknown_year: Callable[[int], None] | None = None
+    unknown_years_used: set[int] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, session: Session, on_unknown_year: Callable[[int], None] | None = None) -> WorkingCalendar:
+        official: dict[dt.date, tuple[bool, str]] = {}
+        company: dict[dt.date, tuple[bool, str]] = {}
+        for row in session.scalars(select(CalendarDay)):
+            target = company if row.source == "company" else official
+            target[row.day] = (row.is_working, row.note)
+        years = frozenset(session.scalars(select(CalendarYear.year)))
+        return cls(official=official, company=company, loaded_years=years, on_unknown_year=on_unknown_year)
+
+    def knows_year(self, year: int) -> bool:
+        return year in self.loaded_years or year in library_years()
+
+    def info(self, day: dt.date) -> DayInfo:
+        if day in self.company:
+            working, note = self.company[day]
+            return DayInfo(day, working, "company", note)
+        if day.year in self.loaded_years:
+            if day in self.official:
+                working, note = self.official[day]
+                return DayInfo(day, working, "official", note)
+            return DayInfo(day, day.weekday() < 5, "weekday")
+        if day.year in library_years():
+            working = chinese_calendar.is_workday(day)
+            on_holiday, name = chinese_calendar.get_holiday_detail(day)
+            if working and day.weekday() >= 5:
+                return DayInfo(day, True, "library", str(name or ""))
+            if not working and day.weekday() < 5:
+                return DayInfo(day, False, "library", str(name or ""))
+            return DayInfo(day, working, "weekday")
+        if day.year not in self.unknown_years_used:
+            self.unknown_years_used.add(day.year)
+            if self.on_unknown_year is not None:
+                self.on_unknown_year(day.year)
+        return DayInfo(day, day.weekday() < 5, "fallback")
+
+    def is_working_day(self, day: dt.date) -> bool:
+        return self.info(day).is_working
+
+    def nth_working_day_after(self, day: dt.date, n: int) -> dt.date:
+        """The Nth working day strictly after `day` (n >= 1)."""
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        current = day
+        while n:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                n -= 1
+        return current
+
+    def nth_working_day_of_month(self, year: int, month: int, n: int) -> dt.date:
+        return self.nth_working_day_after(dt.date(year, month, 1) - dt.timedelta(days=1), n)
+
+    def working_days_between(self, start: dt.date, end: dt.date) -> int:
+        """Working days d with start < d <= end (negative when end is before start)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        return sum(
+            1 for offset in range(1, (end - start).days + 1) if self.is_working_day(start + dt.timedelta(days=offset))
+        )
+
+    def special_days(self, year: int) -> list[DayInfo]:
+        """Every day of the year that differs from plain Monday-Friday, for `calendar show`."""
+        result = []
+        day = dt.date(year, 1, 1)
+        while day.year == year:
+            info = self.info(day)
+            if info.source not in ("weekday", "fallback") or info.is_working != (day.weekday() < 5):
+                result.append(info)
+            day += dt.timedelta(days=1)
+        return result
+
+
+# --- the admin's files ------------------------------------------------------------------------------
+
+
+WORKING_WORDS = {"workday", "working", "work", "班", "上班", "工作日", "调休上班"}
+OFF_WORDS = {"holiday", "off", "rest", "休", "休息", "假", "节假日", "放假"}
+
+
+def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], list[RowError]]:
+    """`date,kind,note` (CSV or XLSX, as any import); kind is workday/holiday (or 班/休)."""
+    rows: list[tuple[dt.date, bool, str]] = []
+    errors: list[RowError] = []
+    for row in read_table(path, ["date", "kind"], ["note"]):
+        record = row.values
+        try:
+            day = dt.date.fromisoformat(record["date"][:10])
+        except ValueError:
+            errors.append(RowError(row.number, T("Date {value!r} is not YYYY-MM-DD.", value=record["date"])))
+            continue
+        kind = record["kind"].lower()
+        if kind in WORKING_WORDS:
+            rows.append((day, True, record.get("note", "")))
+        elif kind in OFF_WORDS:
+            rows.append((day, False, record.get("note", "")))
+        else:
+            errors.append(RowError(row.number, T("Kind {value!r} must be workday or holiday.", value=record["kind"])))
+    return rows, errors
+
+
+def store_official_year(session: Session, year: int, days: Iterable[tuple[dt.date, bool, str]], source: str,
+                        now: dt.datetime) -> int:
+    """Replace the official arrangement of one year."""
+    days = [d for d in days if d[0].year == year]
+    session.execute(
+        delete(CalendarDay).where(CalendarDay.source == "official", CalendarDay.day >= dt.date(year, 1, 1),
+                                  CalendarDay.day <= dt.date(year, 12, 31))
+    )
+    session.add_all(CalendarDay(day=d, source="official", is_working=w, note=n, created_at=now) for d, w, n in days)
+    existing = session.get(CalendarYear, year)
+    if existing is None:
+        session.add(CalendarYear(year=year, source_file=source, loaded_at=now))
+    else:
+        existing.source_file = source
+        existing.loaded_at = now
+    return len(days)
+
+
+def set_company_day(session: Session, day: dt.date, is_working: bool | None, note: str, now: dt.datetime) -> None:
+    """A company override (shutdown week, Saturday shift); None removes it."""
+    session.execute(delete(CalendarDay).where(CalendarDay.source == "company", CalendarDay.day == day))
+    if is_working is not None:
+        insert_ignoring_conflicts(
+            session, CalendarDay,
+            [{"day": day, "source": "company", "is_working": is_working, "note": note, "created_at": now}],
+        )

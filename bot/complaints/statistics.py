@@ -1,0 +1,101 @@
+"""Monthly complaint statistics for the reports (004 §5.3 e, 003): count by customer, by
+cause and by cost (Pareto with cumulative %), the 12-month trend, SLA compliance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.complaints.card_actions import CAUSES
+from bot.complaints.deadlines import MILESTONES
+from bot.complaints.ledger import MILESTONE_NAMES
+from bot.core import charts
+from bot.core.i18n import N_, gettext_for
+from bot.core.views import Card, Field, FieldList, Message, Paragraph, Table
+from bot.scorecard.answers import Answer
+from bot.scorecard.engine import add_months, month_start
+from storage.models import Complaint, ComplaintDeadline, Customer
+
+UNCLASSIFIED = N_("not classified")
+
+
+def _bounds(month: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(month_start(month), dt.time(0), tz)
+    end = dt.datetime.combine(month_start(add_months(month, 1)), dt.time(0), tz)
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def pareto(counts: dict[str, float]) -> list[dict[str, Any]]:
+    total = sum(counts.values()) or 1
+    running = 0.0
+    rows = []
+    for key, value in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        running += value
+        rows.append({"key": key, "value": round(value, 2), "cumulative_pct": round(100 * running / total, 1)})
+    return rows
+
+
+def monthly_stats(session: Session, month: str, tz: ZoneInfo) -> dict[str, Any]:
+    start, end = _bounds(month, tz)
+    codes = dict(session.execute(select(Customer.id, Customer.code)).all())
+    rows = list(session.execute(select(Complaint.id, Complaint.customer_id, Complaint.cause_category, Complaint.cost)
+                                .where(Complaint.received_at >= start, Complaint.received_at < end)))
+    by_customer: Counter[str] = Counter(codes.get(r[1], "?") for r in rows)
+    by_cause: Counter[str] = Counter(r[2] or "unknown" for r in rows)
+    cost: dict[str, float] = defaultdict(float)
+    for row in rows:
+        if row[3] is not None:
+            cost[codes.get(row[1], "?")] += float(row[3])
+    trend = []
+    for offset in range(11, -1, -1):
+        m = add_months(month, -offset)
+        a, b = _bounds(m, tz)
+        trend.append({"month": m, "count": len(session.execute(select(Complaint.id).where(
+            Complaint.received_at >= a, Complaint.received_at < b)).all())})
+    sla: dict[str, dict[str, Any]] = {}
+    deadlines = session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.state, ComplaintDeadline.met_at)
+                                .where(ComplaintDeadline.due_at >= start, ComplaintDeadline.due_at < end)).all()
+    for milestone in MILESTONES:
+        mine = [d for d in deadlines if d[0] == milestone]
+        met = sum(1 for d in mine if d[1] == "met")
+        breached = sum(1 for d in mine if d[1] == "breached")
+        decided = met + breached
+        sla[milestone] = {"met": met, "breached": breached, "open": len(mine) - decided,
+                          "compliance_pct": round(100 * met / decided, 1) if decided else None}
+    return {"month": month, "count": len(rows), "by_customer": pareto(dict(by_customer)),
+            "by_cause": pareto(dict(by_cause)), "by_cost": pareto(dict(cost)), "trend": trend, "sla": sla}
+
+
+def stats_message(stats: dict[str, Any], locale: str) -> Answer:
+    _ = gettext_for(locale)
+    title = _("Complaint statistics · {month}").format(month=stats["month"])
+    def cause(key: str) -> str:
+        label = CAUSES.get(key) or UNCLASSIFIED
+        return _(label)
+
+    causes = [[cause(r["key"]), str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_cause"][:10]]
+    customers = [[r["key"], str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_customer"][:10]]
+    sla_rows = [[_(MILESTONE_NAMES[m]), str(v["met"]), str(v["breached"]),
+                 f"{v['compliance_pct']}%" if v["compliance_pct"] is not None else "—"]
+                for m, v in stats["sla"].items()]
+    parts: list = [FieldList([Field(_("Complaints"), str(stats["count"])),
+                              Field(_("Last 12 months"),
+                                    "  ".join(f"{t['month'][2:]}: {t['count']}" for t in stats["trend"]))])]
+    if stats["count"]:
+        parts += [Table([_("Cause"), _("Count"), _("Cumulative")], causes),
+                  Table([_("Customer"), _("Count"), _("Cumulative")], customers)]
+    else:
+        parts.append(Paragraph(_("No complaint was received in {month}.").format(month=stats["month"])))
+    parts.append(Table([_("Deadline"), _("Met"), _("Breached"), _("Compliance")], sla_rows))
+    png = None
+    if stats["by_cause"]:
+        labels = [cause(r["key"]) for r in stats["by_cause"]]
+        png = charts.pareto_chart(title, labels, [r["value"] for r in stats["by_cause"]],
+                                  [r["cumulative_pct"] for r in stats["by_cause"]], _("Count"), _("Cumulative %"))
+    text = _("{n} complaint(s) in {month}").format(n=stats["count"], month=stats["month"])
+    return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, title)

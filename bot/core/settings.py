@@ -1,0 +1,178 @@
+"""Settings from environment variables, optionally a TOML file, and the check that explains them."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.texts import T, Text
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+SUPPORTED_LOCALES = ("zh-CN", "en")
+
+# environment variable -> (settings attribute, TOML key, secret?)
+ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
+    "CSATBOT_DATABASE_URL": ("database_url", "database_url", False),
+    "SLACK_BOT_TOKEN": ("slack_bot_token", "slack_bot_token", True),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", "slack_signing_secret", True),
+    "SLACK_APP_TOKEN": ("slack_app_token", "slack_app_token", True),
+    "SLACK_API_URL": ("slack_api_url", "slack_api_url", False),
+    "CSATBOT_TIMEZONE": ("timezone", "timezone", False),
+    "CSATBOT_LOCALE": ("locale", "locale", False),
+    "CSATBOT_QUALITY_CHANNEL": ("quality_channel", "quality_channel", False),
+    "CSATBOT_DATA_DIR": ("data_dir", "data_dir", False),
+    "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
+}
+
+
+def default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path(env.get("HOME", "~")).expanduser() / ".local" / "share")
+    return Path(base) / "csatbot"
+
+
+@dataclass
+class Settings:
+    database_url: str = ""
+    slack_bot_token: str = ""
+    slack_signing_secret: str = ""
+    slack_app_token: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    timezone: str = "Asia/Shanghai"
+    locale: str = "zh-CN"
+    quality_channel: str = ""
+    data_dir: str = ""
+    messages_per_second: str = "10"
+    config_file: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def api_url(self) -> str:
+        return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    @classmethod
+    def load(cls, env: Mapping[str, str] | None = None, config_file: str | None = None) -> Settings:
+        """Environment wins over the TOML file (CSATBOT_CONFIG or ./csatbot.toml), which
+        wins over the defaults."""
+        env = os.environ if env is None else env
+        settings = cls()
+        path = config_file or env.get("CSATBOT_CONFIG") or ("csatbot.toml" if Path("csatbot.toml").is_file() else "")
+        if path:
+            settings.config_file = path
+            with open(path, "rb") as handle:
+                data = tomllib.load(handle)
+            for _, (attr, key, _secret) in ENVIRONMENT.items():
+                if key in data:
+                    setattr(settings, attr, str(data[key]))
+                    settings.sources[attr] = path
+            settings.extra = {k: v for k, v in data.items() if k not in {v[1] for v in ENVIRONMENT.values()}}
+        for name, (attr, _key, _secret) in ENVIRONMENT.items():
+            if env.get(name):
+                setattr(settings, attr, env[name])
+                settings.sources[attr] = name
+        if not settings.data_dir:
+            settings.data_dir = str(default_data_dir(env))
+        if not settings.database_url:
+            settings.database_url = "sqlite:///" + str(Path(settings.data_dir) / "csatbot.sqlite3")
+            settings.sources.setdefault("database_url", "default")
+        return settings
+
+
+def mask(value: str) -> str:
+    if not value:
+        return ""
+    if len(value) <= 8:
+        return "****"
+    return value[:5] + "…" + value[-4:]
+
+
+def mask_url(url: str) -> str:
+    return re.sub(r"(://[^:/@]+:)([^@]+)@", r"\1****@", url)
+
+
+@dataclass
+class Problem:
+    name: str
+    message: Text
+    fix: Text
+    needed_for: tuple[str, ...] = ("serve", "socket")  # empty: recommended only
+
+
+def effective(settings: Settings) -> list[tuple[str, str, str]]:
+    """(variable, shown value, where it came from), secrets masked."""
+    rows = []
+    for name, (attr, _key, secret) in ENVIRONMENT.items():
+        value = getattr(settings, attr)
+        shown = mask(value) if secret else (mask_url(value) if attr == "database_url" else value)
+        rows.append((name, shown, settings.sources.get(attr, "default")))
+    return rows
+
+
+def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
+    """Every missing or invalid value, with how to fix it."""
+    problems: list[Problem] = []
+    if not settings.slack_bot_token:
+        problems.append(Problem("SLACK_BOT_TOKEN", T("missing"), T(
+            "Create the Slack app from slack/manifest.yml, install it to the workspace and copy the Bot User "
+            "OAuth Token (xoxb-…).")))
+    elif not settings.slack_bot_token.startswith("xoxb-"):
+        problems.append(Problem("SLACK_BOT_TOKEN", T("is not a bot token (it should start with xoxb-)"),
+                                T("Copy the Bot User OAuth Token from the app's OAuth & Permissions page.")))
+    if not settings.slack_signing_secret:
+        if not socket_mode:
+            problems.append(Problem("SLACK_SIGNING_SECRET", T("missing"),
+                                    T("Copy the Signing Secret from the app's Basic Information page."),
+                                    ("serve",)))
+    elif not re.fullmatch(r"[0-9a-fA-F]{16,}", settings.slack_signing_secret):
+        problems.append(Problem("SLACK_SIGNING_SECRET", T("does not look like a signing secret (hex digits)"),
+                                T("Copy the Signing Secret from the app's Basic Information page."), ("serve",)))
+    app_token_fix = T("Generate an app-level token with the connections:write scope (Basic Information → "
+                      "App-Level Tokens).")
+    if settings.slack_app_token and not settings.slack_app_token.startswith("xapp-"):
+        problems.append(Problem("SLACK_APP_TOKEN", T("is not an app-level token (it should start with xapp-)"),
+                                app_token_fix, ("socket",)))
+    elif socket_mode and not settings.slack_app_token:
+        problems.append(Problem("SLACK_APP_TOKEN", T("missing"), app_token_fix, ("socket",)))
+    if not re.match(r"^https?://", settings.slack_api_url):
+        problems.append(Problem("SLACK_API_URL", T("is not an http(s) URL"),
+                                T("Leave it unset to use {url}.", url=DEFAULT_SLACK_API_URL)))
+    try:
+        ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem("CSATBOT_TIMEZONE", T("unknown time zone {value!r}", value=settings.timezone),
+                                T("Use an IANA name such as Asia/Shanghai."), ("serve", "socket", "any")))
+    if settings.locale not in SUPPORTED_LOCALES:
+        problems.append(Problem("CSATBOT_LOCALE", T("unsupported locale {value!r}", value=settings.locale),
+                                T("Use zh-CN or en."), ("serve", "socket", "any")))
+    if not settings.quality_channel:
+        problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("missing"), T(
+            "Set the ID of the quality channel (C0123ABCD, shown at the bottom of the channel details) and "
+            "invite the bot to it. Complaint threads, warnings and reports go there."), ()))
+    elif not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.quality_channel):
+        problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("is not a channel ID"),
+                                T("Use the channel ID (C…), not its name."), ()))
+    try:
+        if float(settings.messages_per_second) <= 0:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("CSATBOT_MESSAGES_PER_SECOND", T("is not a positive number"),
+                                T("Use the rate your Slack plan allows, e.g. 10."), ("serve", "socket", "any")))
+    if not settings.database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
+        problems.append(Problem("CSATBOT_DATABASE_URL", T("only sqlite:/// and postgresql+psycopg:// are supported"),
+                                T("For example postgresql+psycopg://csatbot:secret@db.example.com/csatbot."),
+                                ("serve", "socket", "any")))
+    return problems
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Settings)]

@@ -1,0 +1,40 @@
+"""A message to a person, kept untranslated until we know who reads it."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.core.i18n import Gettext
+
+
+@dataclass(frozen=True)
+class Text:
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, _: Gettext) -> str:
+        params = {k: v.render(_) if isinstance(v, Text) else v for k, v in self.params.items()}
+        return _(self.template).format(**params)
+
+
+def T(template: str, **params: Any) -> Text:  # noqa: N802 - extraction keyword
+    return Text(template, params)
+
+
+class UserError(Exception):
+    """Bad input or a refused request, explained in the reader's language."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(text.template.format(**text.params))
+        self.text = text
+
+
+def display_width(text: str) -> int:
+    """Columns a string takes in a monospace font: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(0, width - display_width(text))

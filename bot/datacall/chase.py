@@ -1,0 +1,126 @@
+"""The monthly call's messages, derived from the database as of any moment.
+
+For the current period: the call on the opening day (or whenever the bot first runs after
+it), reminders in the call's thread two working days before and on the due date, after it
+one overdue DM, one quality-channel post kept up to date, and a daily digest for quality
+engineers. Each message has an idempotency key, so running this any number of times, on
+any number of replicas, queues each message once; a person who has handed in everything
+is never chased.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.calendar.unknown_years import warn_unknown_years
+from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
+from bot.core.i18n import gettext_for
+from bot.core.stored_settings import data_call_settings
+from bot.core.views import Card, Message, Paragraph, Table
+from bot.datacall.call import (
+    CallContext,
+    CallDates,
+    call_dates,
+    call_message,
+    current_period,
+    obligations,
+    overdue_post,
+    status_report,
+)
+from bot.people.directory import people_with_role
+from bot.scorecard.engine import add_months
+from storage.models import OutboxMessage
+
+
+@dataclass
+class ChaseReport:
+    period: str
+    phase: str
+    queued: int = 0
+
+
+def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, quality_channel: str) -> ChaseReport:
+    """The month being called for, and the month before it while anyone still owes it (a
+    month late does not stop being late when the next one opens)."""
+    local = now.astimezone(tz)
+    today = local.date()
+    settings = data_call_settings(session)
+    calendar = WorkingCalendar.load(session)
+    warn_unknown_years(session, calendar, quality_channel, company_locale, now)
+    period = current_period(today)
+    report = ChaseReport(period, call_dates(calendar, period, settings).phase(today))
+    if local.hour < settings["send_from_hour"]:
+        return report
+    previous = add_months(period, -1)
+    for month in (previous, period):
+        dates = call_dates(calendar, month, settings)
+        if dates.phase(today) == "not_open":
+            continue
+        if month == previous and not outbox.exists_like(session, f"datacall:{month}:%:call"):
+            continue  # the bot did not call for that month (installed since): nothing to chase
+        report.queued += _chase_month(session, dates, today, now, calendar, company_locale, quality_channel)
+    return report
+
+
+def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.datetime, calendar: WorkingCalendar,
+                 company_locale: str, quality_channel: str) -> int:
+    period = dates.period
+    already = set(session.scalars(select(OutboxMessage.idempotency_key).where(
+        OutboxMessage.idempotency_key.like(f"datacall:{period}:%"))))
+    duties = obligations(session, period, min(today, dates.due))
+    context = CallContext.load(session, dates, company_locale)
+    working_day = calendar.is_working_day(today)
+    rows: list[outbox.Queued] = []
+    for duty in duties.values():
+        if duty.done:
+            continue
+        call_key = f"datacall:{period}:{duty.slack_user_id}:call"
+        if call_key not in already:
+            rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id, call_message(context, duty)))
+        stage = ("due-2" if dates.remind <= today < dates.due else "due" if today == dates.due
+                 else "overdue" if today > dates.due and working_day else None)
+        key = f"datacall:{period}:{duty.slack_user_id}:{stage}"
+        if stage is not None and key not in already:
+            rows.append(outbox.Queued(key, "dm", duty.slack_user_id, call_message(context, duty, stage),
+                                      thread_of=call_key))
+    if today > dates.due and working_day:
+        rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel))
+    return outbox.enqueue_many(session, rows, now)
+
+
+def _overdue_messages(session: Session, period: str, today: dt.date, calendar: WorkingCalendar,
+                      company_locale: str, quality_channel: str) -> list[outbox.Queued]:
+    status = status_report(session, period, today, calendar)
+    status["as_of"] = today.isoformat()
+    late = [p for p in status["people"] if p["status"] == "late"]
+    rows: list[outbox.Queued] = []
+    post_key = f"datacall:{period}:overdue-post"
+    if quality_channel:
+        if late:
+            rows.append(outbox.Queued(post_key, "post", quality_channel, overdue_post(status, company_locale)))
+        # the post is updated in place each working day (and once more when everyone is in)
+        update_key = f"{post_key}:update:{today.isoformat()}" if late else f"{post_key}:update:done"
+        if late or outbox.exists(session, post_key):
+            rows.append(outbox.Queued(update_key, "update", quality_channel, overdue_post(status, company_locale),
+                                      update_of=post_key))
+    if late:
+        for engineer in people_with_role(session, "quality_engineer"):
+            locale = engineer.locale or company_locale
+            rows.append(outbox.Queued(f"datacall:{period}:digest:{engineer.slack_user_id}:{today.isoformat()}", "dm",
+                                      engineer.slack_user_id, _digest(status, late, locale)))
+    return rows
+
+
+def _digest(status: dict[str, object], late: list[dict[str, object]], locale: str) -> Message:
+    _ = gettext_for(locale)
+    text = _("Daily digest: {n} people still owe figures for {period} (due {due}).").format(
+        n=len(late), period=status["period"], due=status["due"])
+    rows = [[str(p["name"]), f"{p['submitted']}/{p['items']}"] for p in late[:40]]
+    return Message(text=text, cards=[Card(title=_("Overdue figures digest"), parts=[
+        Paragraph(text), Table([_("Person"), _("Done")], rows)])])

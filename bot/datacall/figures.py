@@ -1,0 +1,162 @@
+"""Monthly figures: every submission is a new version; the earlier ones stay."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.core.i18n import UNIT_NAMES
+from bot.core.spreadsheets import RowError, read_table
+from bot.core.texts import T, Text
+from storage.models import Customer, FigureSubmission, Metric
+
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def series_key(metric: str, period: str, customer_id: int | None) -> str:
+    return f"{metric}|{period}|{customer_id if customer_id is not None else '-'}"
+
+
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def parse_number(raw: str) -> Decimal | None:
+    """What people type: `1,234.5`, `１２３`, `95%`, ` 12 `. A comma is a thousands
+    separator only where it separates thousands: `1,5` is refused, not read as 15."""
+    text = raw.strip().replace("，", ",").replace("％", "%").rstrip("%").strip()
+    text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
+    if "," in text:
+        if not THOUSANDS.match(text):
+            return None
+        text = text.replace(",", "")
+    if not text:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def check_value(metric: Metric, value: Decimal) -> Text | None:
+    if value < metric.min_value or value > metric.max_value:
+        return T("{value} is outside the valid range {low}–{high} {unit}.", value=_plain(value),
+                 low=_plain(metric.min_value), high=_plain(metric.max_value),
+                 unit=Text(UNIT_NAMES[metric.unit]) if metric.unit in UNIT_NAMES else metric.unit)
+    if metric.unit in ("count", "minutes") and value != value.to_integral_value():
+        return T("{value} must be a whole number.", value=_plain(value))
+    return None
+
+
+def _plain(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+@dataclass
+class Recorded:
+    changed: bool
+    version: int
+    previous: Decimal | None
+
+
+def record_figure(session: Session, metric: str, period: str, customer_id: int | None, value: Decimal,
+                  now: dt.datetime, *, by: int | None, source: str, reason: str | None = None,
+                  on_behalf_of: int | None = None, note: str | None = None) -> Recorded:
+    """Add a version unless the value is unchanged; the previous version stays, marked not current."""
+    key = series_key(metric, period, customer_id)
+    current = session.scalar(select(FigureSubmission).where(FigureSubmission.series_key == key,
+                                                            FigureSubmission.is_current.is_(True)))
+    if current is not None and current.value == value:
+        return Recorded(False, current.version, current.value)
+    version = (session.scalar(select(func.max(FigureSubmission.version)).where(FigureSubmission.series_key == key))
+               or 0) + 1
+    if current is not None:
+        session.execute(update(FigureSubmission).where(FigureSubmission.id == current.id).values(is_current=False))
+    session.add(FigureSubmission(
+        series_key=key, metric_key=metric, period=period, customer_id=customer_id, value=value, version=version,
+        is_current=True, submitted_by_id=by, on_behalf_of_id=on_behalf_of, submitted_at=now, source=source,
+        reason=reason, note=note,
+    ))
+    session.flush()
+    return Recorded(True, version, current.value if current is not None else None)
+
+
+def customer_lookup(session: Session) -> dict[str, Customer]:
+    """Code, Chinese and English names (lower-cased) → customer, for imports."""
+    lookup: dict[str, Customer] = {}
+    for customer in session.scalars(select(Customer)):
+        for name in (customer.name_en, customer.name_zh, customer.code):
+            lookup[name.strip().lower()] = customer
+    return lookup
+
+
+@dataclass
+class FigureImport:
+    created: int
+    unchanged: int
+    errors: list[RowError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> FigureImport:
+    """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing."""
+    rows = read_table(path, ["metric", "month", "customer", "value"])
+    metrics = {m.key: m for m in session.scalars(select(Metric))}
+    customers = customer_lookup(session)
+    records, errors = [], []
+    seen: dict[str, int] = {}
+    for row in rows:
+        v = row.values
+        row_errors: list[RowError] = []
+        metric = metrics.get(v["metric"].strip())
+        if metric is None:
+            row_errors.append(RowError(row.number, T("Unknown metric {value!r}.", value=v["metric"])))
+        month = v["month"].strip()[:7]
+        if not MONTH.match(month):
+            row_errors.append(RowError(row.number, T("Month {value!r} is not YYYY-MM.", value=v["month"])))
+        elif month > f"{now.year:04d}-{now.month:02d}":
+            row_errors.append(RowError(row.number, T("{month} has not begun yet.", month=month)))
+        customer_text = v["customer"].strip()
+        customer = customers.get(customer_text.lower()) if customer_text else None
+        if customer_text and customer is None:
+            row_errors.append(RowError(row.number, T("Unknown customer {value!r}.", value=customer_text)))
+        if metric is not None:
+            if metric.scope == "customer" and not customer_text:
+                row_errors.append(RowError(row.number, T("{metric} is a per-customer figure: the customer is empty.",
+                                                         metric=metric.key)))
+            if metric.scope == "company" and customer_text:
+                row_errors.append(RowError(row.number, T("{metric} is a company-wide figure: leave customer empty.",
+                                                         metric=metric.key)))
+        value = parse_number(v["value"])
+        if value is None:
+            row_errors.append(RowError(row.number, T("Value {value!r} is not a number.", value=v["value"])))
+        elif metric is not None:
+            problem = check_value(metric, value)
+            if problem:
+                row_errors.append(RowError(row.number, problem))
+        if not row_errors and metric is not None and value is not None:
+            key = series_key(metric.key, month, customer.id if customer else None)
+            if key in seen:
+                row_errors.append(RowError(row.number, T("The same figure is already in row {row}.", row=seen[key])))
+            seen[key] = row.number
+            records.append((metric.key, month, customer.id if customer else None, value))
+        errors.extend(row_errors)
+    if errors:
+        return FigureImport(0, 0, errors)
+    created = unchanged = 0
+    for metric_key, month, customer_id, value in records:
+        result = record_figure(session, metric_key, month, customer_id, value, now, by=by, source="import",
+                               reason=f"import {path.name}")
+        created += result.changed
+        unchanged += not result.changed
+    return FigureImport(created, unchanged, [])

@@ -1,0 +1,71 @@
+"""App Home: what I owe this month and its status; for quality engineers the submission
+matrix; then the commands."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.calendar.working_days import WorkingCalendar
+from bot.core.i18n import pick
+from bot.core.roles import Authorizer
+from bot.core.stored_settings import data_call_settings
+from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
+from bot.datacall.call import call_dates, current_period, obligations, status_report
+from bot.people.callers import Caller, help_message
+from storage.models import Metric
+
+MATRIX_ROWS = 30
+
+
+def _cell(counts: dict[str, int] | None) -> str:
+    if not counts:
+        return "·"
+    if counts["submitted"] >= counts["owed"]:
+        return "✅"
+    return "◐" if counts["submitted"] else "✗"
+
+
+def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date) -> Home:
+    _ = caller._
+    greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
+    cards = [Card(title=_("csatbot"), parts=[Paragraph(greeting)])]
+    period = current_period(today)
+    calendar = WorkingCalendar.load(session)
+    dates = call_dates(calendar, period, data_call_settings(session))
+    duty = obligations(session, period, min(today, dates.due)).get(caller.person_id or -1)
+    if duty is not None:
+        state = (_("all handed in") if duty.done else
+                 _("late") if today > dates.due else _("not open yet") if today < dates.opens else _("open"))
+        parts: list = [FieldList([
+            Field(_("Month"), period), Field(_("Due"), dates.due.isoformat()),
+            Field(_("Handed in"), f"{duty.handed_in}/{duty.required}"), Field(_("Status"), state),
+        ])]
+        if not duty.done:
+            parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": period}),
+                                         "primary")]))
+        cards.append(Card(title=_("My figures"), parts=parts))
+    if authorizer.allows(caller.roles, "figures.status_matrix"):
+        report = status_report(session, period, today, calendar)
+        states = {"submitted": "✅", "late": "⏰", "open": "…"}
+        shown = report["people"][:MATRIX_ROWS]
+        metrics = [m for m in session.scalars(select(Metric).order_by(Metric.sort_order))
+                   if any(m.key in p["figures"] for p in shown)]
+        rows = [[p["name"], *[_cell(p["figures"].get(m.key)) for m in metrics], states[p["status"]]] for p in shown]
+        parts = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
+                           .format(**report["totals"]))]
+        if rows:
+            parts.append(Table([_("Person"), *[str(i + 1) for i in range(len(metrics))], _("Status")], rows))
+            legend = " · ".join(f"{i + 1} {pick(caller.locale or 'zh-CN', m.name_zh, m.name_en)}"
+                                for i, m in enumerate(metrics))
+            parts.append(Context(legend + "  ✅ " + _("all handed in") + "  ◐ " + _("some") + "  ✗ " + _("none")
+                                 + "  · " + _("not owed")))
+        if len(report["people"]) > MATRIX_ROWS:
+            parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
+                                   "everyone.").format(n=MATRIX_ROWS)))
+        cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
+    cards.extend(help_message(caller, authorizer).cards)
+    return Home(cards=cards)

@@ -1,0 +1,1 @@
+"""A deterministic demo company for trying csatbot and for benchmarks."""

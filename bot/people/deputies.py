@@ -1,0 +1,45 @@
+"""Handing a role to a deputy for a period (leave, vacancy): the deputy is called instead,
+and what they hand in is recorded as on behalf of the person."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.texts import T, UserError
+from storage.models import Person, Role, RoleDelegation
+
+
+def add_delegation(session: Session, person: Person, deputy: Person | None, role: str, start: dt.date,
+                   end: dt.date, created_by: int | None, now: dt.datetime) -> RoleDelegation:
+    if deputy is None:
+        raise UserError(T("The deputy is not in the people list."))
+    if deputy.id == person.id:
+        raise UserError(T("A deputy must be someone else."))
+    known = {r.key: r for r in session.scalars(select(Role))}
+    key = next((k for k, r in known.items() if role.lower() in (k, r.name_zh.lower(), r.name_en.lower())), None)
+    if key is None or key not in person.role_keys:
+        raise UserError(T("{value!r} is not one of your roles ({roles}).", value=role,
+                          roles=", ".join(person.role_keys) or "—"))
+    if end < start:
+        raise UserError(T("The period ends before it starts."))
+    overlapping = session.scalar(select(RoleDelegation).where(
+        RoleDelegation.person_id == person.id, RoleDelegation.role_key == key,
+        RoleDelegation.start_date <= end, RoleDelegation.end_date >= start))
+    if overlapping is not None:
+        raise UserError(T("That role is already handed over from {start} to {end}.",
+                          start=overlapping.start_date.isoformat(), end=overlapping.end_date.isoformat()))
+    delegation = RoleDelegation(person_id=person.id, deputy_id=deputy.id, role_key=key, start_date=start,
+                                end_date=end, created_by_id=created_by, created_at=now)
+    session.add(delegation)
+    session.flush()
+    return delegation
+
+
+def list_delegations(session: Session) -> list[dict[str, object]]:
+    people = {p.id: p for p in session.scalars(select(Person))}
+    return [{"person": people[d.person_id].slack_user_id, "deputy": people[d.deputy_id].slack_user_id,
+             "role": d.role_key, "from": d.start_date.isoformat(), "to": d.end_date.isoformat()}
+            for d in session.scalars(select(RoleDelegation).order_by(RoleDelegation.start_date))]

@@ -1,0 +1,202 @@
+"""People and customers: imports from the company's spreadsheets, listings, look-ups."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.i18n import normalize_locale
+from bot.core.spreadsheets import Row, RowError, read_table
+from bot.core.texts import T
+from storage.models import Customer, Person, PersonRole, Role
+
+PEOPLE_COLUMNS = ["slack_user_id", "name", "roles", "department", "locale", "email"]
+CUSTOMER_COLUMNS = ["code", "name_zh", "name_en", "segment", "owner_slack_user_id"]
+SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass
+class ImportResult:
+    created: int
+    updated: int
+    errors: list[RowError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _role_lookup(session: Session) -> dict[str, str]:
+    """Role keys, Chinese and English names (lower-cased) → key, so a sheet may use any."""
+    lookup: dict[str, str] = {}
+    for role in session.scalars(select(Role)):
+        for name in (role.key, role.name_zh, role.name_en):
+            lookup[name.strip().lower()] = role.key
+    return lookup
+
+
+def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
+    v = row.values
+    errors: list[RowError] = []
+    user_id = v.get("slack_user_id", "").strip().upper()
+    if not user_id:
+        errors.append(RowError(row.number, T("slack_user_id is empty.")))
+    elif not SLACK_USER_ID.match(user_id):
+        errors.append(RowError(row.number, T("slack_user_id {value!r} is not a Slack member ID (U…).", value=user_id)))
+    elif user_id in seen:
+        errors.append(RowError(row.number, T("slack_user_id {value} appears twice in the file.", value=user_id)))
+    seen.add(user_id)
+    name = v.get("name", "").strip()
+    if not name:
+        errors.append(RowError(row.number, T("name is empty.")))
+    role_keys: list[str] = []
+    for raw in re.split(r"[;；,，]", v.get("roles", "")):
+        raw = raw.strip()
+        if not raw:
+            continue
+        key = roles.get(raw.lower())
+        if key is None:
+            errors.append(RowError(row.number, T("Unknown role {value!r}; known roles: {known}.", value=raw,
+                                                 known=", ".join(sorted(set(roles.values()))))))
+        elif key not in role_keys:
+            role_keys.append(key)
+    locale_raw = v.get("locale", "").strip()
+    locale = None
+    if locale_raw:
+        locale = normalize_locale(locale_raw, default="")
+        if not locale:
+            errors.append(RowError(row.number, T("locale {value!r} must be zh-CN or en.", value=locale_raw)))
+    email = v.get("email", "").strip()
+    if email and not EMAIL.match(email):
+        errors.append(RowError(row.number, T("email {value!r} is not an e-mail address.", value=email)))
+    if errors:
+        return None, errors
+    return {"slack_user_id": user_id, "name": name, "roles": role_keys, "department": v.get("department", "").strip(),
+            "locale": locale, "email": email or None}, []
+
+
+def import_people(session: Session, path: Path) -> ImportResult:
+    """All-or-nothing: a single bad row imports nothing. Re-importing updates by Slack ID."""
+    rows = read_table(path, ["slack_user_id", "name", "roles"], ["department", "locale", "email"])
+    roles = _role_lookup(session)
+    seen: set[str] = set()
+    records, errors = [], []
+    for row in rows:
+        record, row_errors = _validate_person(row, roles, seen)
+        errors.extend(row_errors)
+        if record:
+            records.append(record)
+    if errors:
+        return ImportResult(0, 0, errors)
+    created = updated = 0
+    existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
+    for record in records:
+        person = existing.get(record["slack_user_id"])
+        if person is None:
+            person = Person(slack_user_id=record["slack_user_id"], name=record["name"])
+            session.add(person)
+            created += 1
+        else:
+            updated += 1
+        person.name = record["name"]
+        person.department = record["department"]
+        person.locale = record["locale"]
+        person.email = record["email"]
+        person.active = True
+        wanted = set(record["roles"])
+        person.roles = [r for r in person.roles if r.role_key in wanted] + [
+            PersonRole(role_key=k) for k in record["roles"] if k not in {r.role_key for r in person.roles}
+        ]
+    session.flush()
+    return ImportResult(created, updated, [])
+
+
+def import_customers(session: Session, path: Path) -> ImportResult:
+    rows = read_table(path, ["code", "name_zh", "name_en"], ["segment", "owner_slack_user_id"])
+    people = {p.slack_user_id: p.id for p in session.scalars(select(Person))}
+    seen: set[str] = set()
+    records, errors = [], []
+    for row in rows:
+        v = row.values
+        row_errors: list[RowError] = []
+        code = v.get("code", "").strip()
+        if not code:
+            row_errors.append(RowError(row.number, T("code is empty.")))
+        elif len(code) > 64:
+            row_errors.append(RowError(row.number, T("code is longer than 64 characters.")))
+        elif code.lower() in seen:
+            row_errors.append(RowError(row.number, T("code {value} appears twice in the file.", value=code)))
+        seen.add(code.lower())
+        name_zh, name_en = v.get("name_zh", "").strip(), v.get("name_en", "").strip()
+        if not name_zh and not name_en:
+            row_errors.append(RowError(row.number, T("name_zh and name_en are both empty.")))
+        owner_raw = v.get("owner_slack_user_id", "").strip().upper()
+        owner_id = None
+        if owner_raw:
+            owner_id = people.get(owner_raw)
+            if owner_id is None:
+                row_errors.append(RowError(row.number, T(
+                    "owner_slack_user_id {value} is not in the people table; import people first.", value=owner_raw)))
+        errors.extend(row_errors)
+        if not row_errors:
+            records.append({"code": code, "name_zh": name_zh or name_en, "name_en": name_en or name_zh,
+                            "segment": v.get("segment", "").strip(), "owner_id": owner_id})
+    if errors:
+        return ImportResult(0, 0, errors)
+    existing = {c.code.lower(): c for c in session.scalars(select(Customer))}
+    created = updated = 0
+    for record in records:
+        customer = existing.get(record["code"].lower())
+        if customer is None:
+            customer = Customer(code=record["code"])
+            session.add(customer)
+            created += 1
+        else:
+            updated += 1
+        customer.name_zh = record["name_zh"]
+        customer.name_en = record["name_en"]
+        customer.segment = record["segment"]
+        customer.owner_id = record["owner_id"]
+        customer.active = True
+    session.flush()
+    return ImportResult(created, updated, [])
+
+
+def person_by_slack_id(session: Session, user_id: str) -> Person | None:
+    return session.scalar(select(Person).where(Person.slack_user_id == user_id, Person.active.is_(True)))
+
+
+def people_with_role(session: Session, role: str) -> list[Person]:
+    return list(session.scalars(
+        select(Person).join(PersonRole).where(PersonRole.role_key == role, Person.active.is_(True))
+        .order_by(Person.name)
+    ))
+
+
+def list_people(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"slack_user_id": p.slack_user_id, "name": p.name, "roles": p.role_keys, "department": p.department,
+         "locale": p.locale, "email": p.email, "active": p.active}
+        for p in session.scalars(select(Person).order_by(Person.name, Person.slack_user_id))
+    ]
+
+
+def list_customers(session: Session) -> list[dict[str, Any]]:
+    return [
+        {"code": c.code, "name_zh": c.name_zh, "name_en": c.name_en, "segment": c.segment,
+         "owner_slack_user_id": c.owner.slack_user_id if c.owner else None,
+         "owner_name": c.owner.name if c.owner else None, "active": c.active}
+        for c in session.scalars(select(Customer).order_by(Customer.code))
+    ]
+
+
+def is_empty(session: Session) -> bool:
+    people = session.scalar(select(func.count()).select_from(Person)) or 0
+    customers = session.scalar(select(func.count()).select_from(Customer)) or 0
+    return people == 0 and customers == 0

@@ -1,0 +1,469 @@
+"""Answers to `/csat customer`, `/csat overview` and `/csat metric`: neutral cards, the
+charts that go with them, and the JSON the command line prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import charts
+from bot.core.i18n import N_, Gettext, gettext_for, pick
+from bot.core.roles import Authorizer
+from bot.core.texts import T, Text, UserError
+from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
+from bot.people.callers import Caller
+from bot.scorecard.book import ScoreBook, all_customers, find_customer
+from bot.scorecard.engine import (
+    AnnualScore,
+    MonthlyScore,
+    RuleSet,
+    add_months,
+    months_of_year,
+    xmr_limits,
+)
+from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric
+
+CATEGORY_NAMES = {
+    "quality": N_("Quality performance"),
+    "delivery": N_("Delivery performance"),
+    "kpi": N_("Customer-required performance"),
+    "customer_scorecard": N_("Customer scorecard"),
+}
+COST_METRICS = ("claim_cost", "return_cost", "after_sales_cost")
+CLOSED_ACTION_STATES = ("verified", "closed")
+
+
+@dataclass(frozen=True)
+class Period:
+    month: str | None
+    year: int | None
+
+    @property
+    def label(self) -> str:
+        return self.month or str(self.year)
+
+
+def last_complete_month(now: dt.datetime, tz: ZoneInfo) -> str:
+    local = now.astimezone(tz).date()
+    first = local.replace(day=1) - dt.timedelta(days=1)
+    return f"{first.year:04d}-{first.month:02d}"
+
+
+def parse_period(text: str | None, now: dt.datetime, tz: ZoneInfo) -> Period:
+    """`YYYY-MM`, `YYYY` (also `YYYY/MM`, `YYYY年M月`); nothing means the last complete month."""
+    if not text:
+        return Period(last_complete_month(now, tz), None)
+    cleaned = text.strip()
+    match = re.fullmatch(r"(\d{4})[-/年.](\d{1,2})月?", cleaned)
+    if match and 1 <= int(match.group(2)) <= 12 and 1900 <= int(match.group(1)) <= 2200:
+        return Period(f"{int(match.group(1)):04d}-{int(match.group(2)):02d}", None)
+    match = re.fullmatch(r"(\d{4})年?", cleaned)
+    if match and 1900 <= int(match.group(1)) <= 2200:
+        return Period(None, int(match.group(1)))
+    raise UserError(T("{value!r} is not a month (YYYY-MM) or a year (YYYY).", value=text))
+
+
+def split_period(words: list[str]) -> tuple[str, str | None]:
+    """`/csat customer 华东 汽车 2026-09` → ("华东 汽车", "2026-09")."""
+    if words and re.fullmatch(r"\d{4}([-/年.]\d{1,2}月?)?年?", words[-1]):
+        return " ".join(words[:-1]), words[-1]
+    return " ".join(words), None
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.{digits}f}".rstrip("0").rstrip(".") if digits else f"{value:.0f}"
+
+
+def signed(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.1f}".replace("-", "−")
+
+
+def grade_name(rules: RuleSet, key: str | None, locale: str) -> str:
+    if key is None:
+        return "—"
+    band = next((g for g in rules.grades if g.key == key), None)
+    return pick(locale, band.name_zh, band.name_en) if band else key
+
+
+def grade_bands(rules: RuleSet, locale: str) -> list[charts.Band]:
+    ordered = sorted(rules.grades, key=lambda g: g.min_score)
+    bands = []
+    for index, grade in enumerate(ordered):
+        high = ordered[index + 1].min_score if index + 1 < len(ordered) else 100.0
+        bands.append(charts.Band(grade.key, pick(locale, grade.name_zh, grade.name_en), grade.min_score, high))
+    return bands
+
+
+@dataclass
+class Answer:
+    """A card and, when there is one, its chart."""
+
+    message: Message
+    chart: bytes | None = None
+    chart_title: str = ""
+
+
+# --- /csat customer ------------------------------------------------------------------------------------
+
+
+def customer_picker(caller: Caller, query: str, customers: list[Customer], period: str | None,
+                    suggestions: bool) -> Message:
+    _ = caller._
+    if suggestions:
+        text = _("No customer matches {query!r}. Did you mean:").format(query=query)
+    else:
+        text = _("Several customers match {query!r}. Pick one:").format(query=query)
+    buttons = [Button(f"{c.code} · {pick(caller.locale, c.name_zh, c.name_en)}"[:75], "csat.pick_customer",
+                      json.dumps({"code": c.code, "period": period})) for c in customers[:10]]
+    parts: list = [Paragraph(text)]
+    if buttons:
+        parts.append(Actions(buttons))
+    else:
+        parts.append(Paragraph(_("Check the spelling, or ask a quality engineer whether the customer is registered.")))
+    return Message(text=text, cards=[Card(title=_("Which customer?"), parts=parts)])
+
+
+def resolve_customer(session: Session, caller: Caller, query: str, period: str | None) -> Customer | Message:
+    if not query.strip():
+        raise UserError(T("Name a customer: /csat customer <code or name> [YYYY-MM | YYYY]"))
+    match = find_customer(session, query)
+    if match.found is not None:
+        return match.found
+    if match.candidates:
+        return customer_picker(caller, query, match.candidates, period, suggestions=False)
+    return customer_picker(caller, query, match.suggestions, period, suggestions=True)
+
+
+def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, customer: Customer, period: Period,
+                    *, for_channel: bool = False, asked_in_channel: bool = False) -> Answer:
+    """The customer card for a month or a year. `for_channel` leaves out what not every
+    reader may see (costs) and the buttons only the asker can use."""
+    if period.year is not None:
+        return _customer_year(session, caller, customer, period.year, for_channel, asked_in_channel)
+    assert period.month is not None
+    _ = caller._
+    book = ScoreBook(session)
+    month = period.month
+    months = [add_months(month, -i) for i in range(12, -1, -1)]
+    scores = book.monthly({customer.id: customer.code}, months)
+    rules = book.rules_for(month)
+    score = scores.get((customer.id, month))
+    name = pick(caller.locale, customer.name_zh, customer.name_en)
+    title = _("{name} ({code}) · {month}").format(name=name, code=customer.code, month=month)
+    parts: list = []
+    if score is None:
+        parts.append(Paragraph(_("No deliveries and no scorecard input in {month}: the month is not scored.")
+                               .format(month=month)))
+    else:
+        previous = scores.get((customer.id, add_months(month, -1)))
+        last_year = scores.get((customer.id, add_months(month, -12)))
+        parts.append(FieldList([
+            Field(_("Total"), f"{fmt(score.total)} / 100"),
+            Field(_("Grade"), grade_name(rules, score.grade, caller.locale)),
+            Field(_("Change against last month"), signed(score.total - previous.total) if previous else "—"),
+            Field(_("Change against last year"), signed(score.total - last_year.total) if last_year else "—"),
+        ]))
+        parts.append(Table([_("Category"), _("Score"), _("Points lost"), _("Why")],
+                           _category_rows(_, rules, score)))
+        if score.deductions:
+            parts.append(Paragraph(_("Events behind the lost points"), strong=True))
+            parts.append(Table([_("Date"), _("Event"), _("Count"), _("Points"), _("Entered by")], [
+                [d.event.event_date.isoformat(),
+                 pick(caller.locale, rules.events[d.event_type].name_zh, rules.events[d.event_type].name_en)
+                 + (f" ({d.event.complaint_number})" if d.event.complaint_number else ""),
+                 str(d.count), f"−{fmt(d.points)}", d.event.entered_by or d.event.source]
+                for d in score.deductions[:15]
+            ]))
+        if score.total < rules.monthly_target:
+            parts.append(Paragraph(_("Below the target of {target:g}: the responsible department analyses and "
+                                     "improves (a corrective action is opened).").format(target=rules.monthly_target)))
+    if not for_channel and authorizer.may_see_costs(caller.roles):
+        costs = _costs(session, customer, month, caller.locale)
+        if costs:
+            parts.append(FieldList(costs))
+    parts.extend(_open_items(session, caller, customer))
+    buttons = []
+    if not for_channel:
+        if asked_in_channel:
+            buttons.append(Button(_("Share to channel"), "csat.share",
+                                  json.dumps({"code": customer.code, "period": month}), "primary"))
+        if authorizer.allows(caller.roles, "scorecard.record_event"):
+            buttons.append(Button(_("Record event"), "csat.record_event", customer.code))
+            for deduction in (score.deductions if score else [])[:3]:
+                buttons.append(Button(_("Correct {date} {type}").format(
+                    date=deduction.event.event_date.strftime("%m-%d"),
+                    type=pick(caller.locale, rules.events[deduction.event_type].name_zh,
+                              rules.events[deduction.event_type].name_en))[:75],
+                    "csat.correct_event", str(deduction.event.id)))
+    if buttons:
+        parts.append(Actions(buttons))
+    parts.append(Context(_("Rules: version {version} · target {target:g} · 13-month trend in the chart below")
+                         .format(version=rules.version, target=rules.monthly_target)))
+    text = (_("{name}: {total} ({grade}) in {month}").format(
+        name=name, total=fmt(score.total), grade=grade_name(rules, score.grade, caller.locale), month=month)
+        if score else title)
+    chart_title = _("{name} ({code}) · customer satisfaction, 13 months").format(name=name, code=customer.code)
+    png = charts.trend_chart(
+        chart_title, months, [scores[(customer.id, m)].total if (customer.id, m) in scores else None for m in months],
+        rules.monthly_target, grade_bands(rules, caller.locale), _("Target"), _("Monthly score"))
+    return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, chart_title)
+
+
+def _category_rows(_: Gettext, rules: RuleSet, score: MonthlyScore) -> list[list[str]]:
+    full = rules.category_points
+    why_kpi = (_("achievement {rate}%").format(rate=fmt(score.kpi_figure.value)) if score.kpi_figure
+               else _("no KPI figure: full marks"))
+    why_card = (_("customer's score {pct}%").format(pct=fmt(score.scorecard_figure.value)) if score.scorecard_figure
+                else _("no score given: full marks"))
+    counts = Counter(d.category for d in score.deductions)
+
+    def events_note(category: str) -> str:
+        return _("{n} event(s)").format(n=counts[category]) if counts[category] else ""
+
+    rows = []
+    for category, value, why in (("quality", score.quality, events_note("quality")),
+                                 ("delivery", score.delivery, events_note("delivery")),
+                                 ("kpi", score.kpi, why_kpi),
+                                 ("customer_scorecard", score.customer_scorecard, why_card)):
+        label = CATEGORY_NAMES[category]
+        rows.append([_(label), f"{fmt(value)}/{full[category]:g}", _lost(score.lost[category]), why])
+    return rows
+
+
+def _lost(points: float) -> str:
+    return f"−{fmt(points)}" if points else "0"
+
+
+def _costs(session: Session, customer: Customer, month: str, locale: str) -> list[Field]:
+    rows = session.execute(
+        select(Metric.name_zh, Metric.name_en, FigureSubmission.value)
+        .join(Metric, Metric.key == FigureSubmission.metric_key)
+        .where(FigureSubmission.customer_id == customer.id, FigureSubmission.period == month,
+               FigureSubmission.is_current.is_(True), FigureSubmission.metric_key.in_(COST_METRICS))
+        .order_by(Metric.sort_order)
+    ).all()
+    return [Field(pick(locale, zh, en), f"¥{float(value):,.2f}") for zh, en, value in rows]
+
+
+def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
+    _ = caller._
+    complaints = list(session.execute(
+        select(Complaint.number, Complaint.status).where(Complaint.customer_id == customer.id,
+                                                         Complaint.status != "closed")
+        .order_by(Complaint.received_at.desc())).all())
+    actions = list(session.scalars(
+        select(CorrectiveAction).where(CorrectiveAction.customer_id == customer.id,
+                                       CorrectiveAction.status.not_in(CLOSED_ACTION_STATES))
+        .order_by(CorrectiveAction.opened_at.desc())))
+    complaint_text = ", ".join(f"{n} ({_(status_name(s))})" for n, s in complaints[:5]) or _("none")
+    if len(complaints) > 5:
+        complaint_text += " …"
+    due = _("due")
+    action_text = "; ".join(
+        f"{a.title.split(' / ')[0 if caller.locale == 'zh-CN' else -1]}"
+        + (f" ({due} {a.due_date.isoformat()})" if a.due_date else "") for a in actions[:3]) or _("none")
+    return [FieldList([
+        Field(_("Open complaints ({n})").format(n=len(complaints)), complaint_text),
+        Field(_("Open corrective actions ({n})").format(n=len(actions)), action_text),
+    ])]
+
+
+STATUS_NAMES = {
+    "new": N_("new"), "acknowledged": N_("acknowledged"), "investigating": N_("investigating"),
+    "eight_d": N_("8D in progress"), "waiting_customer": N_("waiting for the customer"), "closed": N_("closed"),
+    "reopened": N_("reopened"),
+}
+
+
+def status_name(status: str) -> str:
+    return STATUS_NAMES.get(status, status)
+
+
+def _customer_year(session: Session, caller: Caller, customer: Customer, year: int, for_channel: bool,
+                   asked_in_channel: bool) -> Answer:
+    _ = caller._
+    book = ScoreBook(session)
+    rules = book.rules_for(f"{year}-12")
+    annual = book.annual({customer.id: customer.code}, year)[customer.id]
+    monthly = book.monthly({customer.id: customer.code}, months_of_year(year))
+    name = pick(caller.locale, customer.name_zh, customer.name_en)
+    title = _("{name} ({code}) · {year}").format(name=name, code=customer.code, year=year)
+    parts: list = [FieldList(_annual_fields(_, rules, annual, caller.locale))]
+    rows = [[m, fmt(monthly[(customer.id, m)].total), grade_name(rules, monthly[(customer.id, m)].grade, caller.locale)]
+            for m in months_of_year(year) if (customer.id, m) in monthly]
+    if rows:
+        parts.append(Table([_("Month"), _("Score"), _("Grade")], rows))
+    else:
+        parts.append(Paragraph(_("No month of {year} is scored.").format(year=year)))
+    if annual.annual is not None and annual.annual < rules.annual_target:
+        parts.append(Paragraph(_("Below the annual target of {target:g}: goes to management review with "
+                                 "improvement measures.").format(target=rules.annual_target)))
+    if asked_in_channel and not for_channel:
+        parts.append(Actions([Button(_("Share to channel"), "csat.share",
+                                     json.dumps({"code": customer.code, "period": str(year)}), "primary")]))
+    text = _("{name}: {year} annual score {annual} ({grade})").format(
+        name=name, year=year, annual=fmt(annual.annual), grade=grade_name(rules, annual.grade, caller.locale))
+    months = months_of_year(year)
+    chart_title = _("{name} ({code}) · customer satisfaction {year}").format(name=name, code=customer.code, year=year)
+    png = charts.trend_chart(chart_title, months,
+                             [monthly[(customer.id, m)].total if (customer.id, m) in monthly else None for m in months],
+                             rules.monthly_target, grade_bands(rules, caller.locale), _("Target"), _("Monthly score"))
+    return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, chart_title)
+
+
+def _annual_fields(_: Gettext, rules: RuleSet, annual: AnnualScore, locale: str) -> list[Field]:
+    fields = [
+        Field(_("Annual score"), fmt(annual.annual)),
+        Field(_("Grade"), grade_name(rules, annual.grade, locale)),
+        Field(_("Monthly mean"), _("{mean} over {n} month(s) evaluated").format(mean=fmt(annual.monthly_mean),
+                                                                                n=len(annual.months))),
+    ]
+    if annual.survey_score is not None:
+        fields.append(Field(_("Survey score"), _("{score} (weight {weight:g}%)").format(
+            score=fmt(annual.survey_score), weight=annual.survey_weight * 100)))
+    else:
+        fields.append(Field(_("Survey score"), _("no survey this year")))
+    return fields
+
+
+# --- /csat overview ---------------------------------------------------------------------------------------
+
+
+HEATMAP_ROWS = 40
+
+
+def overview_answer(session: Session, caller: Caller, month: str) -> Answer:
+    _ = caller._
+    book = ScoreBook(session)
+    customers = all_customers(session)
+    names = {c.id: pick(caller.locale, c.name_zh, c.name_en) for c in session.scalars(select(Customer))}
+    months = [add_months(month, -i) for i in range(11, -1, -1)]
+    scores = book.monthly(customers, months)
+    rules = book.rules_for(month)
+    current = sorted(((cid, scores[(cid, month)]) for cid in customers if (cid, month) in scores),
+                     key=lambda item: (-item[1].total, customers[item[0]]))
+    grades = Counter(s.grade for _cid, s in current)
+    below = [(cid, s) for cid, s in current if s.total < rules.monthly_target]
+    title = _("Customer satisfaction overview · {month}").format(month=month)
+    parts: list = [FieldList(
+        [Field(grade_name(rules, g.key, caller.locale), str(grades.get(g.key, 0))) for g in rules.grades]
+        + [Field(_("Customers scored"), f"{len(current)} / {len(customers)}"),
+           Field(_("Below target ({target:g})").format(target=rules.monthly_target), str(len(below)))]
+    )]
+    if current:
+        mean = sum(s.total for _c, s in current) / len(current)
+        parts.append(Paragraph(_("Mean score {mean}").format(mean=fmt(mean))))
+        ranked = current if len(current) <= 20 else current[:10] + current[-10:]
+        rows = [[str(current.index(item) + 1), customers[item[0]], names[item[0]], fmt(item[1].total),
+                 grade_name(rules, item[1].grade, caller.locale)] for item in ranked]
+        parts.append(Table(["#", _("Code"), _("Customer"), _("Score"), _("Grade")], rows))
+        if len(current) > 20:
+            parts.append(Context(_("Top 10 and bottom 10 of {n} customers.").format(n=len(current))))
+    else:
+        parts.append(Paragraph(_("No customer is scored in {month}.").format(month=month)))
+    if below:
+        parts.append(Paragraph(_("Below target: {list}").format(
+            list=", ".join(f"{customers[cid]} {fmt(s.total)}" for cid, s in below[::-1][:20])
+            + (" …" if len(below) > 20 else ""))))
+    chart_ids = [cid for cid, _s in current][-HEATMAP_ROWS:] if current else []
+    chart_title = _("Customers × months by grade · {first} to {last}").format(first=months[0], last=months[-1])
+    png = None
+    if chart_ids:
+        grid = [[scores[(cid, m)].total if (cid, m) in scores else None for m in months] for cid in chart_ids]
+        labels = [f"{customers[cid]} {names[cid]}"[:24] for cid in chart_ids]
+        png = charts.heatmap_chart(chart_title, labels, months, grid, grade_bands(rules, caller.locale))
+        if len(current) > HEATMAP_ROWS:
+            parts.append(Context(_("The heat map shows the {n} lowest-scoring customers.").format(n=HEATMAP_ROWS)))
+    text = _("{month}: {n} customers scored, {below} below target").format(month=month, n=len(current),
+                                                                          below=len(below))
+    return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, chart_title)
+
+
+# --- /csat metric ------------------------------------------------------------------------------------------
+
+SUMMED_UNITS = ("count", "minutes", "CNY")
+
+
+def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key: str, year: int,
+                  customer: Customer | None = None) -> Answer:
+    _ = caller._
+    metric = session.get(Metric, key)
+    if metric is None:
+        known = ", ".join(session.scalars(select(Metric.key).order_by(Metric.sort_order)))
+        raise UserError(T("Unknown figure {value!r}. Known figures: {known}", value=key, known=known))
+    if metric.visibility == "costs" and not authorizer.may_see_costs(caller.roles):
+        raise UserError(T("Cost figures are shown to finance, quality and management only."))
+    months = months_of_year(year)
+    query = select(FigureSubmission.period, FigureSubmission.value).where(
+        FigureSubmission.metric_key == key, FigureSubmission.is_current.is_(True),
+        FigureSubmission.period >= months[0], FigureSubmission.period <= months[-1])
+    if customer is not None:
+        query = query.where(FigureSubmission.customer_id == customer.id)
+    per_month: dict[str, list[float]] = {}
+    for period, value in session.execute(query):
+        per_month.setdefault(period, []).append(float(value))
+    summed = metric.unit in SUMMED_UNITS
+    series = [(m, sum(per_month[m]) if summed else sum(per_month[m]) / len(per_month[m]))
+              for m in months if m in per_month]
+    name = pick(caller.locale, metric.name_zh, metric.name_en)
+    scope = pick(caller.locale, customer.name_zh, customer.name_en) if customer else (
+        _("all customers") if metric.scope == "customer" else _("company"))
+    title = _("{name} ({unit}) · {scope} · {year}").format(name=name, unit=metric.unit, scope=scope, year=year)
+    target = float(metric.target) if metric.target is not None else None
+    values = [v for _m, v in series]
+    limits = xmr_limits(values, floor=float(metric.min_value))
+    parts: list = []
+    if not series:
+        parts.append(Paragraph(_("No {name} figures in {year}.").format(name=name, year=year)))
+        return Answer(Message(text=title, cards=[Card(title=title, parts=parts)]))
+    aggregation = _("sum over customers") if summed else _("mean over customers")
+    fields = [Field(_("Months with figures"), str(len(series))),
+              Field(_("Target"), fmt(target, 2) if target is not None else "—")]
+    if limits:
+        fields += [Field(_("Mean (x̄)"), fmt(limits.mean, 2)), Field(_("Mean moving range (mR̄)"),
+                                                                     fmt(limits.moving_range_mean, 2)),
+                   Field(_("Natural process limits"), f"{fmt(limits.lower, 2)} – {fmt(limits.upper, 2)}")]
+    parts.append(FieldList(fields))
+    signal_months = [series[i][0] for i in (limits.signals if limits else ())]
+    parts.append(Table([_("Month"), _("Value"), _("Against target"), _("Signal")], [
+        [m, fmt(v, 2), _target_mark(_, v, target, metric.higher_is_better),
+         _("outside the limits") if m in signal_months else ""] for m, v in series]))
+    if limits:
+        parts.append(Paragraph(
+            _("{n} month(s) outside the limits: look for a cause.").format(n=len(signal_months)) if signal_months
+            else _("Every month is inside the limits: the variation is routine, not a signal.")))
+    if metric.scope == "customer" and customer is None:
+        parts.append(Context(aggregation))
+    chart_labels = {"value": name, "mean": "x̄", "limits": _("limits"), "target": _("Target")}
+    png = charts.xmr_chart(title, [m for m, _v in series], values, limits.mean if limits else values[0],
+                           limits.upper if limits else values[0], limits.lower if limits else values[0],
+                           target, limits.signals if limits else (), chart_labels)
+    return Answer(Message(text=title, cards=[Card(title=title, parts=parts)]), png, title)
+
+
+def _target_mark(_: Gettext, value: float, target: float | None, higher_is_better: bool) -> str:
+    if target is None:
+        return ""
+    met = value >= target if higher_is_better else value <= target
+    return _("met") if met else _("missed")
+
+
+def render_error(error: UserError, locale: str) -> Message:
+    _ = gettext_for(locale)
+    text = error.text.render(_)
+    return Message(text=text, cards=[Card(title=_("csatbot"), parts=[Paragraph(text)])])
+
+
+def error_text(text: Text, locale: str) -> str:
+    return text.render(gettext_for(locale))

@@ -1,0 +1,304 @@
+"""Loading what the scorecard engine needs, in a few set-based queries, and the use cases
+built on it: monthly and annual scores for one or all customers, and the corrective
+actions the rules open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from bot.scorecard.engine import (
+    ActionTrigger,
+    AnnualScore,
+    EventInput,
+    EventRule,
+    FigureInput,
+    GradeRule,
+    MonthlyScore,
+    RuleSet,
+    add_months,
+    annual_target_trigger,
+    month_of,
+    month_start,
+    monthly_target_trigger,
+    months_of_year,
+    rule_set_for,
+    score_month,
+    score_year,
+    streak_triggers,
+)
+from storage.db import as_utc, insert_ignoring_conflicts
+from storage.models import (
+    Complaint,
+    CorrectiveAction,
+    Customer,
+    FigureSubmission,
+    Metric,
+    Person,
+    ScorecardEvent,
+    ScorecardRuleSet,
+)
+
+KPI = "kpi_achievement_rate"
+CUSTOMER_SCORECARD = "customer_scorecard_pct"
+DELIVERIES = ("on_time_deliveries", "late_deliveries")
+SURVEY = "survey_score"
+
+
+def load_rule_sets(session: Session) -> list[RuleSet]:
+    result = []
+    for row in session.scalars(select(ScorecardRuleSet).order_by(ScorecardRuleSet.valid_from)):
+        result.append(RuleSet(
+            version=row.version, valid_from=row.valid_from,
+            category_points={k: float(v) for k, v in row.category_points.items()},
+            events={r.event_type: EventRule(r.event_type, r.category, float(r.points), r.name_zh, r.name_en)
+                    for r in row.rules},
+            grades=tuple(GradeRule(g.key, float(g.min_score), g.name_zh, g.name_en)
+                         for g in sorted(row.grades, key=lambda g: -g.min_score)),
+            monthly_target=float(row.monthly_target), annual_target=float(row.annual_target),
+            survey_weight=float(row.survey_weight), abnormal_streak_months=row.abnormal_streak_months,
+        ))
+    if not result:
+        raise RuntimeError("no scorecard rule set: run `csatbot db upgrade`")
+    return result
+
+
+def month_end(month: str) -> dt.date:
+    return month_start(add_months(month, 1)) - dt.timedelta(days=1)
+
+
+@dataclass
+class ScoreInputs:
+    events: dict[tuple[int, str], list[EventInput]]
+    figures: dict[tuple[int, str, str], FigureInput]  # (customer id, month, metric)
+
+
+class ScoreBook:
+    """Scores for a set of customers over a set of months, from one load."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.rule_sets = load_rule_sets(session)
+
+    def rules_for(self, month: str) -> RuleSet:
+        return rule_set_for(self.rule_sets, month)
+
+    def load(self, months: list[str], customer_ids: list[int] | None) -> ScoreInputs:
+        first, last = min(months), max(months)
+        entered_by = aliased(Person)
+        event_query = (
+            select(ScorecardEvent.id, ScorecardEvent.customer_id, ScorecardEvent.event_type, ScorecardEvent.event_date,
+                   ScorecardEvent.count, ScorecardEvent.note, Complaint.number, entered_by.name,
+                   ScorecardEvent.entered_at, ScorecardEvent.source)
+            .outerjoin(Complaint, Complaint.id == ScorecardEvent.complaint_id)
+            .outerjoin(entered_by, entered_by.id == ScorecardEvent.entered_by_id)
+            .where(ScorecardEvent.is_current.is_(True), ScorecardEvent.event_date >= month_start(first),
+                   ScorecardEvent.event_date <= month_end(last))
+        )
+        if customer_ids is not None:
+            event_query = event_query.where(ScorecardEvent.customer_id.in_(customer_ids))
+        events: dict[tuple[int, str], list[EventInput]] = defaultdict(list)
+        for row in self.session.execute(event_query):
+            events[(row[1], month_of(row[3]))].append(EventInput(
+                id=row[0], event_type=row[2], event_date=row[3], count=row[4], note=row[5], complaint_number=row[6],
+                entered_by=row[7], entered_at=as_utc(row[8]), source=row[9]))
+        submitter = aliased(Person)
+        figure_query = (
+            select(FigureSubmission.customer_id, FigureSubmission.period, FigureSubmission.metric_key,
+                   FigureSubmission.value, submitter.name, FigureSubmission.submitted_at, FigureSubmission.source)
+            .outerjoin(submitter, submitter.id == FigureSubmission.submitted_by_id)
+            .where(FigureSubmission.is_current.is_(True), FigureSubmission.period >= first,
+                   FigureSubmission.period <= last, FigureSubmission.customer_id.is_not(None),
+                   FigureSubmission.metric_key.in_((KPI, CUSTOMER_SCORECARD, *DELIVERIES)))
+        )
+        if customer_ids is not None:
+            figure_query = figure_query.where(FigureSubmission.customer_id.in_(customer_ids))
+        figures = {
+            (row[0], row[1], row[2]): FigureInput(float(row[3]), row[4], as_utc(row[5]), row[6])
+            for row in self.session.execute(figure_query)
+        }
+        return ScoreInputs(events, figures)
+
+    def monthly(self, customers: dict[int, str], months: list[str],
+                inputs: ScoreInputs | None = None) -> dict[tuple[int, str], MonthlyScore]:
+        """Scores of the months that are evaluated: a month with deliveries or any scorecard
+        input. An idle month is not scored at all."""
+        inputs = inputs or self.load(months, list(customers))
+        scores = {}
+        for month in months:
+            rules = self.rules_for(month)
+            for customer_id, code in customers.items():
+                events = inputs.events.get((customer_id, month), [])
+                kpi = inputs.figures.get((customer_id, month, KPI))
+                card = inputs.figures.get((customer_id, month, CUSTOMER_SCORECARD))
+                deliveries = sum(inputs.figures[(customer_id, month, k)].value
+                                 for k in DELIVERIES if (customer_id, month, k) in inputs.figures)
+                if not events and kpi is None and card is None and deliveries <= 0:
+                    continue
+                scores[(customer_id, month)] = score_month(rules, code, month, events, kpi, card)
+        return scores
+
+    def survey_scores(self, year: int, customer_ids: list[int] | None) -> dict[int, float]:
+        """The year's survey score per customer: the mean of the year's surveys."""
+        query = (
+            select(FigureSubmission.customer_id, FigureSubmission.period, FigureSubmission.value)
+            .where(FigureSubmission.metric_key == SURVEY, FigureSubmission.is_current.is_(True),
+                   FigureSubmission.period >= f"{year}-01", FigureSubmission.period <= f"{year}-12")
+            .order_by(FigureSubmission.period)
+        )
+        if customer_ids is not None:
+            query = query.where(FigureSubmission.customer_id.in_(customer_ids))
+        scores: dict[int, list[float]] = defaultdict(list)
+        for row in self.session.execute(query):
+            if row[0] is not None:
+                scores[row[0]].append(float(row[2]))
+        return {cid: round(sum(values) / len(values), 2) for cid, values in scores.items()}
+
+    def annual(self, customers: dict[int, str], year: int) -> dict[int, AnnualScore]:
+        months = months_of_year(year)
+        monthly = self.monthly(customers, months)
+        surveys = self.survey_scores(year, list(customers))
+        rules = self.rules_for(f"{year}-12")
+        by_customer: dict[int, list[MonthlyScore]] = defaultdict(list)
+        for (customer_id, _month), score in monthly.items():
+            by_customer[customer_id].append(score)
+        return {cid: score_year(rules, code, year, by_customer.get(cid, []), surveys.get(cid))
+                for cid, code in customers.items()}
+
+
+def all_customers(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Customer.id, Customer.code).where(Customer.active.is_(True))
+                                .order_by(Customer.code)).all())
+
+
+# --- finding a customer by what a person types --------------------------------------------------------
+
+
+@dataclass
+class CustomerMatch:
+    found: Customer | None
+    candidates: list[Customer]
+    suggestions: list[Customer]
+
+
+def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatch:
+    """Exact code first; then code, Chinese or English name containing the text; nothing
+    found suggests the closest names."""
+    text = query.strip()
+    if not text:
+        return CustomerMatch(None, [], [])
+    exact = session.scalar(select(Customer).where(func.lower(Customer.code) == text.lower(),
+                                                  Customer.active.is_(True)))
+    if exact is not None:
+        return CustomerMatch(exact, [exact], [])
+    pattern = f"%{text.lower()}%"
+    candidates = list(session.scalars(
+        select(Customer).where(Customer.active.is_(True), or_(
+            func.lower(Customer.code).like(pattern), func.lower(Customer.name_zh).like(pattern),
+            func.lower(Customer.name_en).like(pattern))).order_by(Customer.code).limit(limit + 1)))
+    exact_names = [c for c in candidates if text.lower() in (c.name_zh.lower(), c.name_en.lower())]
+    if len(exact_names) == 1:
+        return CustomerMatch(exact_names[0], exact_names, [])
+    if len(candidates) == 1:
+        return CustomerMatch(candidates[0], candidates, [])
+    if candidates:
+        return CustomerMatch(None, candidates[:limit], [])
+    everyone = list(session.scalars(select(Customer).where(Customer.active.is_(True))))
+    names: dict[str, Customer] = {}
+    for customer in everyone:
+        for name in (customer.code, customer.name_zh, customer.name_en):
+            names[name.lower()] = customer
+    close = difflib.get_close_matches(text.lower(), list(names), n=5, cutoff=0.3)
+    suggestions: list[Customer] = []
+    for name in close:
+        if names[name] not in suggestions:
+            suggestions.append(names[name])
+    return CustomerMatch(None, [], suggestions[:3])
+
+
+# --- corrective actions the rules open -------------------------------------------------------------
+
+
+CATEGORY_TITLES = {"quality": ("质量表现", "quality performance"), "delivery": ("交付表现", "delivery performance"),
+                   "kpi": ("顾客要求的绩效", "customer-required performance"),
+                   "customer_scorecard": ("顾客积分卡", "customer scorecard")}
+
+
+def action_title(trigger: ActionTrigger, customer: Customer) -> str:
+    """Stored in both languages: the record outlives whoever reads it."""
+    detail = trigger.detail
+    if trigger.kind == "scorecard_streak":
+        zh, en = CATEGORY_TITLES.get(str(detail["category"]), (str(detail["category"]),) * 2)
+        return (f"{customer.name_zh}：{zh}连续 {detail['streak']} 个月异常，分析原因并整改 / "
+                f"{customer.name_en}: {en} abnormal {detail['streak']} months in a row")
+    if trigger.kind == "monthly_below_target":
+        return (f"{customer.name_zh}：{detail['month']} 月度得分 {detail['total']} 低于目标 {detail['target']} / "
+                f"{customer.name_en}: {detail['month']} score {detail['total']} below target {detail['target']}")
+    return (f"{customer.name_zh}：{detail['year']} 年度得分 {detail['annual']} 低于目标 {detail['target']}，"
+            f"提交管理评审 / {customer.name_en}: {detail['year']} annual score {detail['annual']} below target "
+            f"{detail['target']}, to management review")
+
+
+def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Customer]], now: dt.datetime,
+                 due_days: int = 30) -> int:
+    """Insert one action per trigger key; an existing key is left alone."""
+    rows = [{
+        "trigger_key": trigger.key, "trigger_kind": trigger.kind, "trigger_detail": trigger.detail,
+        "customer_id": customer.id, "complaint_id": None, "title": action_title(trigger, customer),
+        "owner_department": None, "owner_id": customer.owner_id,
+        "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now,
+    } for trigger, customer in triggers]
+    return insert_ignoring_conflicts(session, CorrectiveAction, rows)
+
+
+def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None) -> int:
+    """Apply the three rules for a completed month (and a completed year): streaks,
+    monthly below target, annual below target."""
+    book = ScoreBook(session)
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.active.is_(True)))}
+    codes = {cid: c.code for cid, c in customers.items()}
+    rules = book.rules_for(month)
+    # look back far enough to find where a running streak began (its start names the action)
+    lookback = max(12, rules.abnormal_streak_months * 4)
+    window = [add_months(month, -i) for i in range(lookback - 1, -1, -1)]
+    scores = book.monthly(codes, window)
+    targets = dict(session.execute(select(Metric.key, Metric.target).where(
+        Metric.key.in_((KPI, CUSTOMER_SCORECARD)))).all())
+
+    def abnormal(score: MonthlyScore, category: str) -> bool:
+        """Quality and delivery: points lost. The two percentage categories: the figure below
+        its target in the catalogue (a customer scoring us 92 % every month is not a run of
+        failures when the target is 90)."""
+        if category in ("quality", "delivery"):
+            return score.lost.get(category, 0) > 0
+        figure = score.kpi_figure if category == "kpi" else score.scorecard_figure
+        target = targets.get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
+        return figure is not None and target is not None and figure.value < float(target)
+
+    running = session.execute(select(CorrectiveAction.customer_id, CorrectiveAction.trigger_detail).where(
+        CorrectiveAction.trigger_kind == "scorecard_streak",
+        CorrectiveAction.status.not_in(("verified", "closed")))).all()
+    open_streaks = {(cid, detail.get("category")) for cid, detail in running}
+    triggers: list[tuple[ActionTrigger, Customer]] = []
+    for cid, customer in customers.items():
+        mine = {m: scores[(cid, m)] for m in window if (cid, m) in scores}
+        for trigger in streak_triggers(customer.code, mine, month, rules.abnormal_streak_months, abnormal):
+            if (cid, trigger.detail["category"]) not in open_streaks:  # one open action per running streak
+                triggers.append((trigger, customer))
+        if month in mine:
+            below = monthly_target_trigger(mine[month], rules.monthly_target)
+            if below:
+                triggers.append((below, customer))
+    if annual_year is not None:
+        year_rules = book.rules_for(f"{annual_year}-12")
+        for cid, annual in book.annual(codes, annual_year).items():
+            below_year = annual_target_trigger(annual, year_rules.annual_target)
+            if below_year:
+                triggers.append((below_year, customers[cid]))
+    return open_actions(session, triggers, now)

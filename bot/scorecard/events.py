@@ -1,0 +1,222 @@
+"""Scorecard events: recording, correcting (the earlier version stays), importing, and the
+form a customer owner or quality engineer fills in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.i18n import pick
+from bot.core.spreadsheets import RowError, read_table
+from bot.core.texts import T, Text
+from bot.core.views import Form, FormField, Option
+from bot.datacall.figures import customer_lookup
+from bot.people.callers import Caller
+from bot.scorecard.book import load_rule_sets, rule_set_for
+from bot.scorecard.engine import RuleSet, month_of
+from storage.models import Complaint, Customer, ScorecardEvent
+
+MAX_COUNT = 99
+
+
+def event_type_options(session: Session, locale: str, on: dt.date) -> list[Option]:
+    """Event types of the rule set in force, grouped quality/delivery, labelled in the reader's language."""
+    _ = Caller("", locale)._
+    rules = rule_set_for(load_rule_sets(session), month_of(on))
+    groups = {"quality": _("Quality performance"), "delivery": _("Delivery performance")}
+    return [Option(rule.event_type, f"{pick(locale, rule.name_zh, rule.name_en)} (−{rule.points:g})",
+                   group=groups[rule.category])
+            for rule in sorted(rules.events.values(), key=lambda r: (r.category != "quality", r.points))]
+
+
+def event_form(session: Session, caller: Caller, today: dt.date, customer: Customer | None = None,
+               event: ScorecardEvent | None = None, complaint_number: str | None = None) -> Form:
+    """New event, or a correction of `event` (then a reason is required)."""
+    _ = caller._
+    initial_customer = customer or (session.get(Customer, event.customer_id) if event else None)
+    fields = [
+        FormField("customer", _("Customer"), "customer", initial=initial_customer.code if initial_customer else None,
+                  options=[Option(initial_customer.code, customer_label(initial_customer, caller.locale))]
+                  if initial_customer else [], placeholder=_("Type a code or a name")),
+        FormField("date", _("Date"), "date", initial=(event.event_date if event else today).isoformat()),
+        FormField("type", _("Event"), "select", options=event_type_options(session, caller.locale, today),
+                  initial=event.event_type if event else None),
+        FormField("count", _("Count"), "number", initial=str(event.count) if event else "1", min_value=0,
+                  max_value=MAX_COUNT, hint=_("How many times it happened; 0 withdraws a recorded event.")),
+        FormField("note", _("Note"), "multiline", required=False, initial=event.note if event else None,
+                  max_length=2000),
+        FormField("complaint", _("Complaint number"), "text", required=False, placeholder="KS-2026-0042",
+                  initial=complaint_number or _complaint_number(session, event)),
+    ]
+    if event is not None:
+        fields.append(FormField("reason", _("Reason for the correction"), "multiline", max_length=1000))
+    return Form(
+        callback_id="scorecard.event", title=_("Correct event") if event else _("Record event"),
+        submit=_("Save"), close=_("Cancel"), fields=fields,
+        intro=_("Events cost the customer's monthly score the points of the rule set in force."),
+        private_metadata=json.dumps({"event_id": event.id if event else None}),
+    )
+
+
+def _complaint_number(session: Session, event: ScorecardEvent | None) -> str | None:
+    if event is None or event.complaint_id is None:
+        return None
+    complaint = session.get(Complaint, event.complaint_id)
+    return complaint.number if complaint else None
+
+
+def event_type_label(session: Session, event_type: str, on: dt.date, locale: str) -> str:
+    rule = rule_set_for(load_rule_sets(session), month_of(on)).events.get(event_type)
+    return pick(locale, rule.name_zh, rule.name_en) if rule else event_type
+
+
+def customer_label(customer: Customer, locale: str) -> str:
+    return f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"
+
+
+@dataclass
+class NewEvent:
+    customer: Customer
+    event_date: dt.date
+    event_type: str
+    count: int
+    note: str | None
+    complaint_id: int | None
+    reason: str | None
+
+
+@dataclass
+class Lookups:
+    """Loaded once for a whole import rather than once per row."""
+
+    customers: dict[str, Customer]
+    rule_sets: list[RuleSet]
+
+    @classmethod
+    def load(cls, session: Session) -> Lookups:
+        return cls(customer_lookup(session), load_rule_sets(session))
+
+
+def validate_event(session: Session, values: dict[str, object], today: dt.date,
+                   correcting: bool, lookups: Lookups | None = None) -> tuple[NewEvent | None, dict[str, Text]]:
+    """Field errors keyed like the form's fields, so the dialog shows each where it was typed."""
+    lookups = lookups or Lookups.load(session)
+    errors: dict[str, Text] = {}
+    customer = None
+    code = str(values.get("customer") or "").strip()
+    if not code:
+        errors["customer"] = T("Choose a customer.")
+    else:
+        customer = lookups.customers.get(code.lower())
+        if customer is None:
+            errors["customer"] = T("Unknown customer {value!r}.", value=code)
+    event_date = None
+    try:
+        event_date = dt.date.fromisoformat(str(values.get("date") or ""))
+        if event_date > today:
+            errors["date"] = T("The date is in the future.")
+    except ValueError:
+        errors["date"] = T("Choose a date.")
+    event_type = str(values.get("type") or "")
+    if event_type:
+        rules = rule_set_for(lookups.rule_sets, month_of(event_date or today))
+        if event_type not in rules.events:
+            errors["type"] = T("{value!r} is not an event type of the rules in force then.", value=event_type)
+    else:
+        errors["type"] = T("Choose an event type.")
+    count = None
+    raw_count = str(values.get("count") or "").strip()
+    try:
+        count = int(raw_count)
+        if not 0 <= count <= MAX_COUNT or (count == 0 and not correcting):
+            errors["count"] = T("Enter a whole number from {low} to {high}.", low=0 if correcting else 1,
+                                high=MAX_COUNT)
+    except ValueError:
+        errors["count"] = T("Enter a whole number from {low} to {high}.", low=0 if correcting else 1, high=MAX_COUNT)
+    complaint_id = None
+    number = str(values.get("complaint") or "").strip()
+    if number:
+        complaint_id = session.scalar(select(Complaint.id).where(Complaint.number == number.upper()))
+        if complaint_id is None:
+            errors["complaint"] = T("No complaint {value} exists.", value=number)
+    reason = str(values.get("reason") or "").strip() or None
+    if correcting and not reason:
+        errors["reason"] = T("Say why the event is corrected; the earlier version is kept.")
+    if errors or customer is None or event_date is None or count is None:
+        return None, errors
+    note = str(values.get("note") or "").strip() or None
+    return NewEvent(customer, event_date, event_type, count, note, complaint_id, reason), {}
+
+
+def record_event(session: Session, data: NewEvent, by: int | None, now: dt.datetime, source: str,
+                 supersedes: ScorecardEvent | None = None) -> ScorecardEvent:
+    if supersedes is not None:
+        session.execute(update(ScorecardEvent).where(ScorecardEvent.id == supersedes.id).values(is_current=False))
+    event = ScorecardEvent(
+        customer_id=data.customer.id, event_date=data.event_date, event_type=data.event_type, count=data.count,
+        note=data.note, complaint_id=data.complaint_id, source=source, entered_by_id=by, entered_at=now,
+        supersedes_id=supersedes.id if supersedes else None, is_current=True, reason=data.reason,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def event_history(session: Session, event_id: int) -> list[ScorecardEvent]:
+    """An event and every version before it, newest first."""
+    chain = []
+    current = session.get(ScorecardEvent, event_id)
+    while current is not None:
+        chain.append(current)
+        current = session.get(ScorecardEvent, current.supersedes_id) if current.supersedes_id else None
+    return chain
+
+
+@dataclass
+class EventImport:
+    created: int
+    skipped: int
+    errors: list[RowError]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def import_events(session: Session, path: Path, now: dt.datetime, by: int | None = None,
+                  today: dt.date | None = None) -> EventImport:
+    """`customer,date,type,count,note`; all or nothing; an identical event already imported is skipped."""
+    rows = read_table(path, ["customer", "date", "type", "count"], ["note"])
+    today = today or now.date()
+    lookups = Lookups.load(session)
+    records, errors = [], []
+    for row in rows:
+        values = {"customer": row.values.get("customer", ""), "date": row.values.get("date", "")[:10],
+                  "type": row.values.get("type", "").strip(), "count": row.values.get("count", ""),
+                  "note": row.values.get("note", "")}
+        data, field_errors = validate_event(session, values, today, correcting=False, lookups=lookups)
+        for field_name, message in field_errors.items():
+            errors.append(RowError(row.number, T("Column {column}: {message}", column=field_name, message=message)))
+        if data is not None:
+            records.append(data)
+    if errors:
+        return EventImport(0, 0, errors)
+    created = skipped = 0
+    for data in records:
+        duplicate = session.scalar(select(ScorecardEvent.id).where(
+            ScorecardEvent.customer_id == data.customer.id, ScorecardEvent.event_date == data.event_date,
+            ScorecardEvent.event_type == data.event_type, ScorecardEvent.count == data.count,
+            ScorecardEvent.is_current.is_(True), ScorecardEvent.source == "import",
+            (ScorecardEvent.note == data.note) if data.note is not None else ScorecardEvent.note.is_(None)))
+        if duplicate is not None:
+            skipped += 1
+            continue
+        record_event(session, data, by, now, "import")
+        created += 1
+    return EventImport(created, skipped, [])
+
