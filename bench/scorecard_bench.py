@@ -34,10 +34,11 @@ from sqlalchemy import text  # noqa: E402
 
 from bot.core.clock import SystemClock  # noqa: E402
 from bot.core.defaults import seed_defaults  # noqa: E402
+from bot.core.periods import months_of_year
 from bot.core.settings import Settings  # noqa: E402
 from bot.demo.company import DemoSize, generate  # noqa: E402
-from bot.scorecard.book import ScoreBook, all_customers  # noqa: E402
-from bot.scorecard.engine import months_of_year  # noqa: E402
+from bot.people.customers import all_customers
+from bot.scorecard.book import ScoreBook
 from handlers.bootstrap import bootstrap  # noqa: E402
 from handlers.server import BackgroundServer, make_wsgi  # noqa: E402
 from handlers.slack.app import build_app  # noqa: E402

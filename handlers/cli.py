@@ -7,7 +7,6 @@ import datetime as dt
 import json
 import logging
 import os
-import re
 import signal
 import sys
 import threading
@@ -23,6 +22,7 @@ from bot.core.context import AppContext
 from bot.core.defaults import seed_defaults
 from bot.core.i18n import N_, Gettext, gettext_for
 from bot.core.outbox import DeliveryReport
+from bot.core.periods import is_month
 from bot.core.settings import Settings, check, effective
 from bot.core.spreadsheets import format_errors
 from bot.core.texts import UserError, display_width, pad
@@ -181,7 +181,7 @@ def cmd_demo_data(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
             return 1
         last_month = None
         if args.until:
-            if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", args.until):
+            if not is_month(args.until):
                 err(_("Month {value!r} is not YYYY-MM.").format(value=args.until))
                 return 2
             last_month = dt.date(int(args.until[:4]), int(args.until[5:]), 1)
@@ -216,8 +216,9 @@ def _report_row_errors(_: Gettext, errors: list[Any]) -> int:
 
 
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.people.customers import find_customer
     from bot.scorecard.answers import fmt, grade_name
-    from bot.scorecard.book import ScoreBook, find_customer
+    from bot.scorecard.book import ScoreBook
 
     if bool(args.month) == bool(args.year):
         err(_("Give either --month YYYY-MM or --year YYYY."))
@@ -234,7 +235,7 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         book = ScoreBook(session)
         codes = {customer.id: customer.code}
         if args.month:
-            if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", args.month):
+            if not is_month(args.month):
                 err(_("Month {value!r} is not YYYY-MM.").format(value=args.month))
                 return 2
             score = book.monthly(codes, [args.month]).get((customer.id, args.month))
@@ -270,11 +271,12 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
 
 
 def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.datacall.call import current_period, status_message, status_report
+    from bot.core.periods import current_period
+    from bot.datacall.call import status_message, status_report
 
     ctx = _context(settings, _)
     period = args.month or current_period(ctx.local_today())
-    if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", period):
+    if not is_month(period):
         err(_("Month {value!r} is not YYYY-MM.").format(value=period))
         return 2
     with ctx.session() as session:
@@ -357,11 +359,11 @@ def cmd_complaints_show(settings: Settings, _: Gettext, args: argparse.Namespace
 
 def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.complaints.statistics import monthly_stats
-    from bot.scorecard.answers import last_complete_month
+    from bot.core.periods import last_complete_month
 
     ctx = _context(settings, _)
     month = args.month or last_complete_month(ctx.now(), ctx.tz)
-    if not re.fullmatch(r"(19|20|21)\d{2}-(0[1-9]|1[0-2])", month):
+    if not is_month(month):
         err(_("Month {value!r} is not YYYY-MM.").format(value=month))
         return 2
     with ctx.session() as session:
@@ -371,7 +373,7 @@ def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespac
 
 def cmd_sla_set(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.complaints.deadlines import set_rule
-    from bot.scorecard.book import find_customer
+    from bot.people.customers import find_customer
 
     ctx = _context(settings, _)
     with ctx.session() as session:

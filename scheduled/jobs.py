@@ -14,10 +14,10 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.scan import ScanReport, opinion_reminders, scan
 from bot.core.context import AppContext
 from bot.core.outbox import DeliveryReport
+from bot.core.periods import add_months, month_of
 from bot.core.stored_settings import data_call_settings
 from bot.datacall.chase import ChaseReport, chase
 from bot.scorecard.book import evaluate_actions
-from bot.scorecard.engine import add_months, month_of
 
 log = logging.getLogger(__name__)
 

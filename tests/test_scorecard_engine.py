@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.periods import add_months
 from bot.scorecard.engine import (
     EventInput,
     EventRule,
     FigureInput,
     GradeRule,
     RuleSet,
-    add_months,
     annual_target_trigger,
     monthly_target_trigger,
     rule_set_for,

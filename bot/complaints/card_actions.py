@@ -15,15 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.complaints import ledger as c
+from bot.complaints.terms import CAUSES
+from bot.core.caller import Caller
 from bot.core.i18n import N_, Gettext
 from bot.core.texts import T, Text, UserError
 from bot.core.views import FormField, Option
 from bot.datacall.figures import parse_number
-from bot.people.callers import Caller
 from storage.models import Complaint, EightDReport, Person
-
-CAUSES = {"design": N_("design"), "process": N_("manufacturing process"), "material": N_("purchased material"),
-          "transport": N_("transport and packaging"), "handling": N_("customer handling"), "other": N_("other")}
 
 
 @dataclass(frozen=True)

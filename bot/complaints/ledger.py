@@ -22,9 +22,10 @@ from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
+from bot.complaints.terms import EIGHT_D, MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
 from bot.core import outbox
-from bot.core.i18n import N_, Gettext, gettext_for, pick
-from bot.core.spreadsheets import RowError, read_table
+from bot.core.i18n import Gettext, gettext_for, pick
+from bot.core.spreadsheets import ImportResult, RowError, read_table
 from bot.core.stored_settings import setting
 from bot.core.texts import T, Text, UserError
 from bot.core.views import (
@@ -42,9 +43,8 @@ from bot.core.views import (
     Paragraph,
     Table,
 )
-from bot.datacall.figures import customer_lookup
+from bot.people.customers import customer_label, customer_lookup
 from bot.people.directory import person_by_slack_id
-from bot.scorecard.events import customer_label
 from storage.db import insert_ignoring_conflicts
 from storage.models import (
     Complaint,
@@ -60,24 +60,6 @@ from storage.models import (
     ProductReturn,
 )
 
-SEVERITIES = {"general": N_("general"), "serious": N_("serious"), "urgent": N_("urgent")}
-RECEIVED_VIA = {"phone": N_("phone"), "email": N_("e-mail"), "visit": N_("visit"), "portal": N_("customer portal"),
-                "other": N_("other")}
-RESPONSIBILITY = {"ours": N_("ours"), "customer": N_("customer's"), "supplier": N_("supplier's")}
-STATUS_NAMES = {
-    "new": N_("new"), "acknowledged": N_("acknowledged"), "investigating": N_("investigating"),
-    "eight_d": N_("8D in progress"), "waiting_customer": N_("waiting for the customer"), "closed": N_("closed"),
-    "reopened": N_("reopened"),
-}
-MILESTONE_NAMES = {
-    "register": N_("Registered in the ledger"), "first_response": N_("First response to the customer"),
-    "investigation": N_("Investigation and measures"), "eight_d": N_("8D report to the customer"),
-    "close": N_("Closed and replied"),
-}
-EIGHT_D = [("d3_containment", N_("D3 Containment (first)")), ("d1_team", N_("D1 Team")),
-           ("d2_problem", N_("D2 Problem description")), ("d4_root_cause", N_("D4 Root cause")),
-           ("d5_corrective_actions", N_("D5 Corrective actions")), ("d6_implementation", N_("D6 Implementation")),
-           ("d7_prevention", N_("D7 Prevent recurrence")), ("d8_closure", N_("D8 Closure and recognition"))]
 COMPANY_TZ = ZoneInfo("Asia/Shanghai")  # the default company time zone, as in the settings
 PHONE = re.compile(r"^[0-9+()\-\s]{5,30}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -680,17 +662,7 @@ IMPORT_COLUMNS = ["customer", "received_at", "severity", "product_model", "quant
                   "contact_name", "contact_phone", "status", "closed_at", "reply"]
 
 
-@dataclass
-class ComplaintImport:
-    created: int
-    errors: list[RowError]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneInfo) -> ComplaintImport:
+def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneInfo) -> ImportResult:
     """Backfill an existing complaint ledger; all or nothing, row-numbered errors. Optional
     `status` (open/closed), `closed_at` and `reply` columns carry a ledger's closed cases.
     Deadlines already past are recorded as they stand without warning anyone: a backfill
@@ -736,7 +708,7 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
         if data is not None and received is not None and severity is not None:
             records.append((data, closed_at, (v.get("reply") or "").strip() or None))
     if errors:
-        return ComplaintImport(0, errors)
+        return ImportResult(errors=errors)
     for data, closed_at, reply in records:
         complaint = log_complaint(session, data, None, now, tz, source="import")
         complaint.registered_at = data.received_at  # the ledger had it; registering late is not this import's fault
@@ -758,7 +730,7 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
             complaint.closed_at = closed_at
             complaint.reply_to_customer = reply
             set_status(session, complaint, "closed", None, closed_at, reply)
-    return ComplaintImport(len(records), [])
+    return ImportResult(created=len(records))
 
 
 def person_id_of(session: Session, slack_user_id: str) -> int | None:

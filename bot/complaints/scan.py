@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.complaints.ledger import MILESTONE_NAMES, complaint_settings, local_time, publish
+from bot.complaints.ledger import complaint_settings, local_time, publish
+from bot.complaints.terms import MILESTONE_NAMES
 from bot.core import outbox
 from bot.core.i18n import gettext_for
 from bot.core.views import Card, Mention, Message, Paragraph

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.complaints.card_actions import CAUSES
 from bot.complaints.deadlines import MILESTONES
-from bot.complaints.ledger import MILESTONE_NAMES
+from bot.complaints.terms import CAUSES, MILESTONE_NAMES
 from bot.core import charts
 from bot.core.i18n import N_, gettext_for
+from bot.core.periods import add_months, month_start
 from bot.core.views import Card, Field, FieldList, Message, Paragraph, Table
 from bot.scorecard.answers import Answer
-from bot.scorecard.engine import add_months, month_start
 from storage.models import Complaint, ComplaintDeadline, Customer
 
 UNCLASSIFIED = N_("not classified")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.i18n import Gettext
@@ -27,6 +27,22 @@ class Row:
 class RowError:
     row: int
     message: Text
+
+
+@dataclass
+class ImportResult:
+    """What an all-or-nothing import did: rows created, updated, unchanged or skipped as
+    already imported, or the row errors that stopped it (and nothing was written)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
 
 
 def _cell(value: object) -> str:

@@ -6,7 +6,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.core.i18n import Gettext
+from bot.core.i18n import Gettext, gettext_for
+from bot.core.views import Card, Message, Paragraph
 
 
 @dataclass(frozen=True)
@@ -38,3 +39,13 @@ def display_width(text: str) -> int:
 
 def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
+
+
+def render_error(error: UserError, locale: str) -> Message:
+    _ = gettext_for(locale)
+    text = error.text.render(_)
+    return Message(text=text, cards=[Card(title=_("csatbot"), parts=[Paragraph(text)])])
+
+
+def error_text(text: Text, locale: str) -> str:
+    return text.render(gettext_for(locale))

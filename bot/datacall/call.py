@@ -20,13 +20,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
+from bot.core.caller import Caller
 from bot.core.i18n import Gettext, gettext_for, pick, unit_name
+from bot.core.periods import add_months, month_start
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Form, FormField, Message, Paragraph, Table
 from bot.datacall.figures import check_value, parse_number, record_figure, series_key
-from bot.people.callers import Caller
-from bot.scorecard.engine import add_months, month_start
 from storage.models import (
     Customer,
     FigureDraft,
@@ -72,11 +72,6 @@ def call_dates(calendar: WorkingCalendar, period: str, settings: dict[str, Any])
         while not calendar.is_working_day(remind):
             remind -= dt.timedelta(days=1)
     return CallDates(period, opens, max(remind, opens), due)
-
-
-def current_period(today: dt.date) -> str:
-    """The month whose figures are called for during `today`'s month: the previous one."""
-    return add_months(f"{today.year:04d}-{today.month:02d}", -1)
 
 
 # --- who owes what ----------------------------------------------------------------------------------------

@@ -21,20 +21,11 @@ from bot.calendar.unknown_years import warn_unknown_years
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.i18n import gettext_for
+from bot.core.periods import add_months, current_period
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Message, Paragraph, Table
-from bot.datacall.call import (
-    CallContext,
-    CallDates,
-    call_dates,
-    call_message,
-    current_period,
-    obligations,
-    overdue_post,
-    status_report,
-)
+from bot.datacall.call import CallContext, CallDates, call_dates, call_message, obligations, overdue_post, status_report
 from bot.people.directory import people_with_role
-from bot.scorecard.engine import add_months
 from storage.models import OutboxMessage
 
 

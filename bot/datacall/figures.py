@@ -12,11 +12,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import UNIT_NAMES
-from bot.core.spreadsheets import RowError, read_table
+from bot.core.periods import MONTH
+from bot.core.spreadsheets import ImportResult, RowError, read_table
 from bot.core.texts import T, Text
-from storage.models import Customer, FigureSubmission, Metric
-
-MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+from bot.people.customers import customer_lookup
+from storage.models import FigureSubmission, Metric
 
 
 def series_key(metric: str, period: str, customer_id: int | None) -> str:
@@ -88,27 +88,9 @@ def record_figure(session: Session, metric: str, period: str, customer_id: int |
     return Recorded(True, version, current.value if current is not None else None)
 
 
-def customer_lookup(session: Session) -> dict[str, Customer]:
-    """Code, Chinese and English names (lower-cased) → customer, for imports."""
-    lookup: dict[str, Customer] = {}
-    for customer in session.scalars(select(Customer)):
-        for name in (customer.name_en, customer.name_zh, customer.code):
-            lookup[name.strip().lower()] = customer
-    return lookup
 
 
-@dataclass
-class FigureImport:
-    created: int
-    unchanged: int
-    errors: list[RowError]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> FigureImport:
+def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> ImportResult:
     """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing."""
     rows = read_table(path, ["metric", "month", "customer", "value"])
     metrics = {m.key: m for m in session.scalars(select(Metric))}
@@ -152,11 +134,11 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
             records.append((metric.key, month, customer.id if customer else None, value))
         errors.extend(row_errors)
     if errors:
-        return FigureImport(0, 0, errors)
+        return ImportResult(errors=errors)
     created = unchanged = 0
     for metric_key, month, customer_id, value in records:
         result = record_figure(session, metric_key, month, customer_id, value, now, by=by, source="import",
                                reason=f"import {path.name}")
         created += result.changed
         unchanged += not result.changed
-    return FigureImport(created, unchanged, [])
+    return ImportResult(created=created, unchanged=unchanged)

@@ -10,12 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
+from bot.core.caller import Caller
+from bot.core.commands import help_message
 from bot.core.i18n import pick
+from bot.core.periods import current_period
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
-from bot.datacall.call import call_dates, current_period, obligations, status_report
-from bot.people.callers import Caller, help_message
+from bot.datacall.call import call_dates, obligations, status_report
 from storage.models import Metric
 
 MATRIX_ROWS = 30

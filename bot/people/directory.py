@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import normalize_locale
-from bot.core.spreadsheets import Row, RowError, read_table
+from bot.core.spreadsheets import ImportResult, Row, RowError, read_table
 from bot.core.texts import T
 from storage.models import Customer, Person, PersonRole, Role
 
@@ -21,15 +20,6 @@ SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-@dataclass
-class ImportResult:
-    created: int
-    updated: int
-    errors: list[RowError]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def _role_lookup(session: Session) -> dict[str, str]:
@@ -93,7 +83,7 @@ def import_people(session: Session, path: Path) -> ImportResult:
         if record:
             records.append(record)
     if errors:
-        return ImportResult(0, 0, errors)
+        return ImportResult(errors=errors)
     created = updated = 0
     existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
     for record in records:
@@ -114,7 +104,7 @@ def import_people(session: Session, path: Path) -> ImportResult:
             PersonRole(role_key=k) for k in record["roles"] if k not in {r.role_key for r in person.roles}
         ]
     session.flush()
-    return ImportResult(created, updated, [])
+    return ImportResult(created=created, updated=updated)
 
 
 def import_customers(session: Session, path: Path) -> ImportResult:
@@ -148,7 +138,7 @@ def import_customers(session: Session, path: Path) -> ImportResult:
             records.append({"code": code, "name_zh": name_zh or name_en, "name_en": name_en or name_zh,
                             "segment": v.get("segment", "").strip(), "owner_id": owner_id})
     if errors:
-        return ImportResult(0, 0, errors)
+        return ImportResult(errors=errors)
     existing = {c.code.lower(): c for c in session.scalars(select(Customer))}
     created = updated = 0
     for record in records:
@@ -165,7 +155,7 @@ def import_customers(session: Session, path: Path) -> ImportResult:
         customer.owner_id = record["owner_id"]
         customer.active = True
     session.flush()
-    return ImportResult(created, updated, [])
+    return ImportResult(created=created, updated=updated)
 
 
 def person_by_slack_id(session: Session, user_id: str) -> Person | None:

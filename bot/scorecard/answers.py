@@ -3,31 +3,24 @@ charts that go with them, and the JSON the command line prints."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.complaints.terms import STATUS_NAMES
 from bot.core import charts
-from bot.core.i18n import N_, Gettext, gettext_for, pick
+from bot.core.caller import Caller
+from bot.core.i18n import N_, Gettext, pick
+from bot.core.periods import Period, add_months, months_of_year
 from bot.core.roles import Authorizer
-from bot.core.texts import T, Text, UserError
+from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
-from bot.people.callers import Caller
-from bot.scorecard.book import ScoreBook, all_customers, find_customer
-from bot.scorecard.engine import (
-    AnnualScore,
-    MonthlyScore,
-    RuleSet,
-    add_months,
-    months_of_year,
-    xmr_limits,
-)
+from bot.people.customers import all_customers, find_customer
+from bot.scorecard.book import ScoreBook
+from bot.scorecard.engine import AnnualScore, MonthlyScore, RuleSet, xmr_limits
 from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric
 
 CATEGORY_NAMES = {
@@ -38,43 +31,6 @@ CATEGORY_NAMES = {
 }
 COST_METRICS = ("claim_cost", "return_cost", "after_sales_cost")
 CLOSED_ACTION_STATES = ("verified", "closed")
-
-
-@dataclass(frozen=True)
-class Period:
-    month: str | None
-    year: int | None
-
-    @property
-    def label(self) -> str:
-        return self.month or str(self.year)
-
-
-def last_complete_month(now: dt.datetime, tz: ZoneInfo) -> str:
-    local = now.astimezone(tz).date()
-    first = local.replace(day=1) - dt.timedelta(days=1)
-    return f"{first.year:04d}-{first.month:02d}"
-
-
-def parse_period(text: str | None, now: dt.datetime, tz: ZoneInfo) -> Period:
-    """`YYYY-MM`, `YYYY` (also `YYYY/MM`, `YYYY年M月`); nothing means the last complete month."""
-    if not text:
-        return Period(last_complete_month(now, tz), None)
-    cleaned = text.strip()
-    match = re.fullmatch(r"(\d{4})[-/年.](\d{1,2})月?", cleaned)
-    if match and 1 <= int(match.group(2)) <= 12 and 1900 <= int(match.group(1)) <= 2200:
-        return Period(f"{int(match.group(1)):04d}-{int(match.group(2)):02d}", None)
-    match = re.fullmatch(r"(\d{4})年?", cleaned)
-    if match and 1900 <= int(match.group(1)) <= 2200:
-        return Period(None, int(match.group(1)))
-    raise UserError(T("{value!r} is not a month (YYYY-MM) or a year (YYYY).", value=text))
-
-
-def split_period(words: list[str]) -> tuple[str, str | None]:
-    """`/csat customer 华东 汽车 2026-09` → ("华东 汽车", "2026-09")."""
-    if words and re.fullmatch(r"\d{4}([-/年.]\d{1,2}月?)?年?", words[-1]):
-        return " ".join(words[:-1]), words[-1]
-    return " ".join(words), None
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -266,7 +222,7 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
         select(CorrectiveAction).where(CorrectiveAction.customer_id == customer.id,
                                        CorrectiveAction.status.not_in(CLOSED_ACTION_STATES))
         .order_by(CorrectiveAction.opened_at.desc())))
-    complaint_text = ", ".join(f"{n} ({_(status_name(s))})" for n, s in complaints[:5]) or _("none")
+    complaint_text = ", ".join(f"{n} ({_(STATUS_NAMES.get(s, s))})" for n, s in complaints[:5]) or _("none")
     if len(complaints) > 5:
         complaint_text += " …"
     due = _("due")
@@ -277,17 +233,6 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
         Field(_("Open complaints ({n})").format(n=len(complaints)), complaint_text),
         Field(_("Open corrective actions ({n})").format(n=len(actions)), action_text),
     ])]
-
-
-STATUS_NAMES = {
-    "new": N_("new"), "acknowledged": N_("acknowledged"), "investigating": N_("investigating"),
-    "eight_d": N_("8D in progress"), "waiting_customer": N_("waiting for the customer"), "closed": N_("closed"),
-    "reopened": N_("reopened"),
-}
-
-
-def status_name(status: str) -> str:
-    return STATUS_NAMES.get(status, status)
 
 
 def _customer_year(session: Session, caller: Caller, customer: Customer, year: int, for_channel: bool,
@@ -459,11 +404,3 @@ def _target_mark(_: Gettext, value: float, target: float | None, higher_is_bette
     return _("met") if met else _("missed")
 
 
-def render_error(error: UserError, locale: str) -> Message:
-    _ = gettext_for(locale)
-    text = error.text.render(_)
-    return Message(text=text, cards=[Card(title=_("csatbot"), parts=[Paragraph(text)])])
-
-
-def error_text(text: Text, locale: str) -> str:
-    return text.render(gettext_for(locale))

@@ -5,14 +5,14 @@ actions the rules open."""
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from bot.core.periods import add_months, month_end, month_of, month_start, months_of_year
 from bot.scorecard.engine import (
     ActionTrigger,
     AnnualScore,
@@ -22,12 +22,8 @@ from bot.scorecard.engine import (
     GradeRule,
     MonthlyScore,
     RuleSet,
-    add_months,
     annual_target_trigger,
-    month_of,
-    month_start,
     monthly_target_trigger,
-    months_of_year,
     rule_set_for,
     score_month,
     score_year,
@@ -67,10 +63,6 @@ def load_rule_sets(session: Session) -> list[RuleSet]:
     if not result:
         raise RuntimeError("no scorecard rule set: run `csatbot db upgrade`")
     return result
-
-
-def month_end(month: str) -> dt.date:
-    return month_start(add_months(month, 1)) - dt.timedelta(days=1)
 
 
 @dataclass
@@ -172,54 +164,7 @@ class ScoreBook:
                 for cid, code in customers.items()}
 
 
-def all_customers(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Customer.id, Customer.code).where(Customer.active.is_(True))
-                                .order_by(Customer.code)).all())
-
-
 # --- finding a customer by what a person types --------------------------------------------------------
-
-
-@dataclass
-class CustomerMatch:
-    found: Customer | None
-    candidates: list[Customer]
-    suggestions: list[Customer]
-
-
-def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatch:
-    """Exact code first; then code, Chinese or English name containing the text; nothing
-    found suggests the closest names."""
-    text = query.strip()
-    if not text:
-        return CustomerMatch(None, [], [])
-    exact = session.scalar(select(Customer).where(func.lower(Customer.code) == text.lower(),
-                                                  Customer.active.is_(True)))
-    if exact is not None:
-        return CustomerMatch(exact, [exact], [])
-    pattern = f"%{text.lower()}%"
-    candidates = list(session.scalars(
-        select(Customer).where(Customer.active.is_(True), or_(
-            func.lower(Customer.code).like(pattern), func.lower(Customer.name_zh).like(pattern),
-            func.lower(Customer.name_en).like(pattern))).order_by(Customer.code).limit(limit + 1)))
-    exact_names = [c for c in candidates if text.lower() in (c.name_zh.lower(), c.name_en.lower())]
-    if len(exact_names) == 1:
-        return CustomerMatch(exact_names[0], exact_names, [])
-    if len(candidates) == 1:
-        return CustomerMatch(candidates[0], candidates, [])
-    if candidates:
-        return CustomerMatch(None, candidates[:limit], [])
-    everyone = list(session.scalars(select(Customer).where(Customer.active.is_(True))))
-    names: dict[str, Customer] = {}
-    for customer in everyone:
-        for name in (customer.code, customer.name_zh, customer.name_en):
-            names[name.lower()] = customer
-    close = difflib.get_close_matches(text.lower(), list(names), n=5, cutoff=0.3)
-    suggestions: list[Customer] = []
-    for name in close:
-        if names[name] not in suggestions:
-            suggestions.append(names[name])
-    return CustomerMatch(None, [], suggestions[:3])
 
 
 # --- corrective actions the rules open -------------------------------------------------------------

@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from bot.core.periods import add_months, month_start
+
 CATEGORIES = ("quality", "delivery", "kpi", "customer_scorecard")
 EVENT_CATEGORIES = ("quality", "delivery")
 
@@ -128,23 +130,6 @@ class MonthlyScore:
             "kpi_achievement_rate": self.kpi_figure.value if self.kpi_figure else None,
             "customer_scorecard_pct": self.scorecard_figure.value if self.scorecard_figure else None,
         }
-
-
-def month_start(month: str) -> dt.date:
-    return dt.date(int(month[:4]), int(month[5:7]), 1)
-
-
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def add_months(month: str, delta: int) -> str:
-    index = int(month[:4]) * 12 + int(month[5:7]) - 1 + delta
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def months_of_year(year: int) -> list[str]:
-    return [f"{year:04d}-{m:02d}" for m in range(1, 13)]
 
 
 def _round(value: float) -> float:

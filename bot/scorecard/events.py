@@ -11,14 +11,15 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.core.caller import Caller
 from bot.core.i18n import pick
-from bot.core.spreadsheets import RowError, read_table
+from bot.core.periods import month_of
+from bot.core.spreadsheets import ImportResult, RowError, read_table
 from bot.core.texts import T, Text
 from bot.core.views import Form, FormField, Option
-from bot.datacall.figures import customer_lookup
-from bot.people.callers import Caller
+from bot.people.customers import customer_label, customer_lookup
 from bot.scorecard.book import load_rule_sets, rule_set_for
-from bot.scorecard.engine import RuleSet, month_of
+from bot.scorecard.engine import RuleSet
 from storage.models import Complaint, Customer, ScorecardEvent
 
 MAX_COUNT = 99
@@ -73,10 +74,6 @@ def _complaint_number(session: Session, event: ScorecardEvent | None) -> str | N
 def event_type_label(session: Session, event_type: str, on: dt.date, locale: str) -> str:
     rule = rule_set_for(load_rule_sets(session), month_of(on)).events.get(event_type)
     return pick(locale, rule.name_zh, rule.name_en) if rule else event_type
-
-
-def customer_label(customer: Customer, locale: str) -> str:
-    return f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"
 
 
 @dataclass
@@ -177,19 +174,10 @@ def event_history(session: Session, event_id: int) -> list[ScorecardEvent]:
     return chain
 
 
-@dataclass
-class EventImport:
-    created: int
-    skipped: int
-    errors: list[RowError]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def import_events(session: Session, path: Path, now: dt.datetime, by: int | None = None,
-                  today: dt.date | None = None) -> EventImport:
+                  today: dt.date | None = None) -> ImportResult:
     """`customer,date,type,count,note`; all or nothing; an identical event already imported is skipped."""
     rows = read_table(path, ["customer", "date", "type", "count"], ["note"])
     today = today or now.date()
@@ -205,7 +193,7 @@ def import_events(session: Session, path: Path, now: dt.datetime, by: int | None
         if data is not None:
             records.append(data)
     if errors:
-        return EventImport(0, 0, errors)
+        return ImportResult(errors=errors)
     created = skipped = 0
     for data in records:
         duplicate = session.scalar(select(ScorecardEvent.id).where(
@@ -218,5 +206,5 @@ def import_events(session: Session, path: Path, now: dt.datetime, by: int | None
             continue
         record_event(session, data, by, now, "import")
         created += 1
-    return EventImport(created, skipped, [])
+    return ImportResult(created=created, skipped=skipped)
 

@@ -287,8 +287,9 @@ class Demo:
     def next_opening(self) -> dt.datetime:
         """10:00 on the day the next monthly call opens."""
         from bot.calendar.working_days import WorkingCalendar
+        from bot.core.periods import current_period
         from bot.core.stored_settings import data_call_settings
-        from bot.datacall.call import call_dates, current_period
+        from bot.datacall.call import call_dates
 
         now = self.clock.now().astimezone(self.settings.tz)
         first_of_next = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=1)

@@ -19,13 +19,14 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.caller import Caller
+from bot.core.commands import help_message, unknown_command_message
 from bot.core.context import AppContext
 from bot.core.i18n import gettext_for, normalize_locale
-from bot.core.texts import UserError
+from bot.core.texts import UserError, render_error
 from bot.core.views import Home, Message
 from bot.datacall.home import home_for
-from bot.people.callers import Caller, help_message, identify, refusal, unknown_command_message
-from bot.scorecard.answers import render_error
+from bot.people.callers import identify, refusal
 from handlers.slack.blockkit import render_message
 from handlers.slack.messenger import make_client
 from storage.db import insert_ignoring_conflicts

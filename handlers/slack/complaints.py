@@ -13,12 +13,12 @@ from bot.complaints import ledger as c
 from bot.complaints.card_actions import ACTIONS, FieldError
 from bot.complaints.statistics import monthly_stats, stats_message
 from bot.core import outbox
+from bot.core.commands import help_message
 from bot.core.context import AppContext
 from bot.core.i18n import gettext_for
+from bot.core.periods import parse_period
 from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Form, Message, Paragraph
-from bot.people.callers import help_message
-from bot.scorecard.answers import parse_period
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
 from handlers.slack.csat import open_event_form, queue_chart

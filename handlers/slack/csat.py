@@ -13,21 +13,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
+from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.periods import parse_period, split_period
 from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Message, Paragraph
-from bot.people.callers import Caller
-from bot.scorecard.answers import (
-    Answer,
-    customer_answer,
-    metric_answer,
-    overview_answer,
-    parse_period,
-    resolve_customer,
-    split_period,
-)
-from bot.scorecard.book import find_customer
-from bot.scorecard.events import customer_label, event_form, event_type_label, record_event, validate_event
+from bot.people.customers import customer_label, find_customer
+from bot.scorecard.answers import Answer, customer_answer, metric_answer, overview_answer, resolve_customer
+from bot.scorecard.events import event_form, event_type_label, record_event, validate_event
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
 from storage.models import Customer, Metric, ScorecardEvent

@@ -14,15 +14,16 @@ from sqlalchemy import select
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
+from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.i18n import pick
+from bot.core.periods import add_months, current_period, month_start, parse_period
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, UserError
 from bot.core.views import Card, Mention, Message
 from bot.datacall.call import (
     call_dates,
     confirmation,
-    current_period,
     dialog_pages,
     figures_form,
     first_open_page,
@@ -32,11 +33,8 @@ from bot.datacall.call import (
     status_report,
     validate_and_save,
 )
-from bot.people.callers import Caller
+from bot.people.customers import find_customer
 from bot.people.deputies import add_delegation
-from bot.scorecard.answers import parse_period
-from bot.scorecard.book import find_customer
-from bot.scorecard.engine import add_months, month_start
 from handlers.slack.app import SlackBot, ephemeral
 from handlers.slack.blockkit import form_values, render_form
 from storage.models import Person, Role

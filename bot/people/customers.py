@@ -1,0 +1,73 @@
+"""Customers and how people find them: by code, by a Chinese or English name, or by a
+part of one, with suggestions when nothing matches."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from bot.core.i18n import pick
+from storage.models import Customer
+
+
+def all_customers(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Customer.id, Customer.code).where(Customer.active.is_(True))
+                                .order_by(Customer.code)).all())
+
+
+@dataclass
+class CustomerMatch:
+    found: Customer | None
+    candidates: list[Customer]
+    suggestions: list[Customer]
+
+
+def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatch:
+    """Exact code first; then code, Chinese or English name containing the text; nothing
+    found suggests the closest names."""
+    text = query.strip()
+    if not text:
+        return CustomerMatch(None, [], [])
+    exact = session.scalar(select(Customer).where(func.lower(Customer.code) == text.lower(),
+                                                  Customer.active.is_(True)))
+    if exact is not None:
+        return CustomerMatch(exact, [exact], [])
+    pattern = f"%{text.lower()}%"
+    candidates = list(session.scalars(
+        select(Customer).where(Customer.active.is_(True), or_(
+            func.lower(Customer.code).like(pattern), func.lower(Customer.name_zh).like(pattern),
+            func.lower(Customer.name_en).like(pattern))).order_by(Customer.code).limit(limit + 1)))
+    exact_names = [c for c in candidates if text.lower() in (c.name_zh.lower(), c.name_en.lower())]
+    if len(exact_names) == 1:
+        return CustomerMatch(exact_names[0], exact_names, [])
+    if len(candidates) == 1:
+        return CustomerMatch(candidates[0], candidates, [])
+    if candidates:
+        return CustomerMatch(None, candidates[:limit], [])
+    everyone = list(session.scalars(select(Customer).where(Customer.active.is_(True))))
+    names: dict[str, Customer] = {}
+    for customer in everyone:
+        for name in (customer.code, customer.name_zh, customer.name_en):
+            names[name.lower()] = customer
+    close = difflib.get_close_matches(text.lower(), list(names), n=5, cutoff=0.3)
+    suggestions: list[Customer] = []
+    for name in close:
+        if names[name] not in suggestions:
+            suggestions.append(names[name])
+    return CustomerMatch(None, [], suggestions[:3])
+
+
+def customer_lookup(session: Session) -> dict[str, Customer]:
+    """Code, Chinese and English names (lower-cased) → customer, for imports."""
+    lookup: dict[str, Customer] = {}
+    for customer in session.scalars(select(Customer)):
+        for name in (customer.name_en, customer.name_zh, customer.code):
+            lookup[name.strip().lower()] = customer
+    return lookup
+
+
+def customer_label(customer: Customer, locale: str) -> str:
+    return f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"
