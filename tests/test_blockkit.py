@@ -73,7 +73,7 @@ def test_many_cards_stay_within_the_block_limit() -> None:
 
 def test_home_and_forms_are_valid_views() -> None:
     assert validate_view(render_home(Home(cards=[sample_card()]))) == []
-    form = Form(callback_id="figures.submit", title="提交 2026年9月 月度数据（很长的标题会被截断）", submit="提交",
+    form = Form(kind="figures.submit", title="提交 2026年9月 月度数据（很长的标题会被截断）", submit="提交",
                 close="取消",
                 intro="请填写 " + INJECTION, fields=[
                     FormField("line_defect_ppm", "车厂上线不良率", "number", hint="PPM，0–1000000", min_value=0,

@@ -103,7 +103,7 @@ def complaint_form(session: Session, locale: str, now: dt.datetime, prefill: dic
     if prefill.get("customer"):
         customer = customer_lookup(session).get(prefill["customer"].lower())
     return Form(
-        callback_id="complaint.log", title=_("Log a complaint"), submit=_("Log it"), close=_("Cancel"),
+        kind="complaint.log", title=_("Log a complaint"), submit=_("Log it"), close=_("Cancel"),
         intro=_("Anyone who receives a complaint logs it; nobody holds one back."),
         fields=[
             FormField("customer", _("Customer"), "customer", initial=customer.code if customer else None,

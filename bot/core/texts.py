@@ -27,9 +27,10 @@ def T(template: str, **params: Any) -> Text:  # noqa: N802 - extraction keyword
 class UserError(Exception):
     """Bad input or a refused request, explained in the reader's language."""
 
-    def __init__(self, text: Text) -> None:
+    def __init__(self, text: Text, message: Message | None = None) -> None:
         super().__init__(text.template.format(**text.params))
         self.text = text
+        self.message = message  # a whole answer to show instead of the text (a refusal card)
 
 
 def display_width(text: str) -> int:
@@ -42,6 +43,8 @@ def pad(text: str, width: int) -> str:
 
 
 def render_error(error: UserError, locale: str) -> Message:
+    if error.message is not None:
+        return error.message
     _ = gettext_for(locale)
     text = error.text.render(_)
     return Message(text=text, cards=[Card(title=_("csatbot"), parts=[Paragraph(text)])])

@@ -130,13 +130,16 @@ class FormField:
 
 @dataclass
 class Form:
-    callback_id: str
+    """A dialog. `kind` names the use case its submission goes to; `state` is what that use
+    case needs back (small, JSON-serialisable), which each adapter round-trips in its own way."""
+
+    kind: str
     title: str
     submit: str
     close: str
     fields: list[FormField]
     intro: str = ""
-    private_metadata: str = ""
+    state: dict[str, Any] = field(default_factory=dict)
     notify_on_close: bool = False  # the adapter reports a closed dialog (to keep a draft)
 
 

@@ -344,9 +344,9 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
               "type is kept as a draft if you close this dialog.").format(period=period, page=page_index + 1,
                                                                          pages=max(1, len(pages)))
     return Form(
-        callback_id="figures.submit", title=_("Figures {period}").format(period=period),
+        kind="figures.submit", title=_("Figures {period}").format(period=period),
         submit=_("Save") if last_page else _("Save and next"), close=_("Close"), fields=fields, intro=intro,
-        private_metadata=json.dumps({"period": period, "page": page_index, "customer": only_customer}),
+        state={"period": period, "page": page_index, "customer": only_customer},
         notify_on_close=True,
     )
 

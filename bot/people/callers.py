@@ -7,7 +7,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.caller import Caller
+from bot.core.context import AppContext
 from bot.core.i18n import normalize_locale, pick
+from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Paragraph
 from bot.people.directory import people_with_role, person_by_slack_id
 from storage.models import Role
@@ -40,3 +42,24 @@ def refusal(session: Session, caller: Caller) -> Message:
     return Message(text=text, cards=[Card(title=_("You are not registered"), parts=[Paragraph(text), Paragraph(who)])])
 
 
+
+
+def who_is_calling(ctx: AppContext, user_id: str) -> Caller:
+    """The caller behind a messenger user id; the messenger is asked for a locale outside any
+    transaction when the people table has none."""
+    with ctx.session() as session:
+        caller = identify(session, user_id, ctx.locale)
+    if caller.locale is None:
+        caller.locale = normalize_locale(ctx.messenger.user_locale(user_id), ctx.locale)
+    return caller
+
+
+def require(ctx: AppContext, caller: Caller, permission: str | None = None, refused: Text | None = None) -> None:
+    """The gate of every use case: someone csatbot does not know gets the refusal card, a
+    person whose roles lack `permission` gets `refused`."""
+    if not caller.known:
+        with ctx.session() as session:
+            message = refusal(session, caller)
+        raise UserError(T("Sorry, csatbot does not know you yet, so it cannot act for you."), message)
+    if permission is not None and not ctx.authorizer.allows(caller.roles, permission):
+        raise UserError(refused or T("Your roles do not allow this."))

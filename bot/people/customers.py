@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import pick
+from bot.core.views import Option
 from storage.models import Customer
 
 
@@ -71,3 +72,17 @@ def customer_lookup(session: Session) -> dict[str, Customer]:
 
 def customer_label(customer: Customer, locale: str) -> str:
     return f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"
+
+
+OPTION_LIMIT = 100
+
+
+def customer_options(session: Session, locale: str, text: str) -> list[Option]:
+    """The customer search of every dialog: code, Chinese or English name containing the text."""
+    query = select(Customer).where(Customer.active.is_(True)).order_by(Customer.code).limit(OPTION_LIMIT)
+    typed = text.strip().lower()
+    if typed:
+        pattern = f"%{typed}%"
+        query = query.where(or_(func.lower(Customer.code).like(pattern), func.lower(Customer.name_zh).like(pattern),
+                                func.lower(Customer.name_en).like(pattern)))
+    return [Option(c.code, customer_label(c, locale)) for c in session.scalars(query)]

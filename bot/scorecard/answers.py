@@ -80,7 +80,7 @@ def customer_picker(caller: Caller, query: str, customers: list[Customer], perio
         text = _("No customer matches {query!r}. Did you mean:").format(query=query)
     else:
         text = _("Several customers match {query!r}. Pick one:").format(query=query)
-    buttons = [Button(f"{c.code} · {pick(caller.locale, c.name_zh, c.name_en)}"[:75], "csat.pick_customer",
+    buttons = [Button(f"{c.code} · {pick(caller.locale, c.name_zh, c.name_en)}", "csat.pick_customer",
                       json.dumps({"code": c.code, "period": period})) for c in customers[:10]]
     parts: list = [Paragraph(text)]
     if buttons:
@@ -160,7 +160,7 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
                 buttons.append(Button(_("Correct {date} {type}").format(
                     date=deduction.event.event_date.strftime("%m-%d"),
                     type=pick(caller.locale, rules.events[deduction.event_type].name_zh,
-                              rules.events[deduction.event_type].name_en))[:75],
+                              rules.events[deduction.event_type].name_en)),
                     "csat.correct_event", str(deduction.event.id)))
     if buttons:
         parts.append(Actions(buttons))

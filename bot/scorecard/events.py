@@ -4,7 +4,6 @@ form a customer owner or quality engineer fills in."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,10 +56,10 @@ def event_form(session: Session, caller: Caller, today: dt.date, customer: Custo
     if event is not None:
         fields.append(FormField("reason", _("Reason for the correction"), "multiline", max_length=1000))
     return Form(
-        callback_id="scorecard.event", title=_("Correct event") if event else _("Record event"),
+        kind="scorecard.event", title=_("Correct event") if event else _("Record event"),
         submit=_("Save"), close=_("Cancel"), fields=fields,
         intro=_("Events cost the customer's monthly score the points of the rule set in force."),
-        private_metadata=json.dumps({"event_id": event.id if event else None}),
+        state={"event_id": event.id if event else None},
     )
 
 

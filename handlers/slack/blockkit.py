@@ -3,6 +3,7 @@ becomes a mention, a channel-wide ping or a link."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -213,7 +214,8 @@ def option_value(value: str) -> str:
 
 
 def render_form(form: Form) -> dict[str, Any]:
-    if len(form.private_metadata) > 3000:
+    metadata = json.dumps(form.state, separators=(",", ":"), ensure_ascii=False) if form.state else ""
+    if len(metadata) > 3000:
         raise ValueError("private_metadata is limited to 3000 characters; keep state in the database")
     blocks: list[dict[str, Any]] = []
     if form.intro:
@@ -226,14 +228,24 @@ def render_form(form: Form) -> dict[str, Any]:
         blocks.append(block)
     return {
         "type": "modal",
-        "callback_id": form.callback_id,
+        "callback_id": form.kind,
         "title": plain(form.title, 24),
         "submit": plain(form.submit, 24),
         "close": plain(form.close, 24),
-        "private_metadata": form.private_metadata,
+        "private_metadata": metadata,
         "notify_on_close": form.notify_on_close,
         "blocks": blocks[:VIEW_BLOCK_LIMIT],
     }
+
+
+def form_state(view: dict[str, Any]) -> dict[str, Any]:
+    """The state a rendered form carried (its private_metadata); {} when it is missing or
+    not what this bot wrote."""
+    try:
+        state = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return state if isinstance(state, dict) else {}
 
 
 def form_values(state: dict[str, Any]) -> dict[str, Any]:

@@ -10,14 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.commands import help_message
+from bot.core.context import AppContext
+from bot.core.deduplication import first_time
 from bot.core.i18n import pick
 from bot.core.periods import current_period
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
 from bot.datacall.call import call_dates, obligations, status_report
+from bot.people.callers import refusal
 from storage.models import Metric
 
 MATRIX_ROWS = 30
@@ -71,3 +75,14 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
         cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
     cards.extend(help_message(caller, authorizer).cards)
     return Home(cards=cards)
+
+
+def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
+    """Someone opened App Home: publish theirs (a refusal for someone csatbot does not know),
+    once per event however often the messenger delivers it."""
+    with ctx.session() as session:
+        if not first_time(session, event_id, ctx.now()):
+            return
+        home = (home_for(session, caller, ctx.authorizer, ctx.local_today()) if caller.known
+                else Home(cards=refusal(session, caller).cards))
+        outbox.enqueue(session, f"home:{caller.user_id}:{event_id}", "home", caller.user_id, home, ctx.now())

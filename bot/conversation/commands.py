@@ -1,0 +1,55 @@
+"""The words of `/csat` and `/complaint`, routed to the use case that answers them. A
+messenger without slash commands (WeCom's text messages and menu) routes the same text here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.complaints.use_cases import complaint_command
+from bot.core.commands import help_message, unknown_command_message
+from bot.core.context import AppContext
+from bot.core.replies import Reply, Request
+from bot.core.texts import T, UserError
+from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
+from bot.people.callers import require
+from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command
+
+UseCase = Callable[[AppContext, Request, list[str]], Reply]
+
+HELP_WORDS = {"", "help", "帮助", "?", "？"}
+
+# `/csat WORD …`: the words (English, Chinese, short), the permission, the use case
+CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
+    (("customer", "客户", "c"), "scorecard.view", answer_customer),
+    (("overview", "总览", "o"), "scorecard.view", answer_overview),
+    (("metric", "指标", "m"), "scorecard.view", answer_metric),
+    (("event", "事件", "e"), "scorecard.record_event", event_command),
+    (("figures", "数据", "f"), "figures.submit", figures_command),
+    (("status", "进度", "s"), "help", figures_status),
+    (("deputy", "代理"), "figures.submit", hand_over_role),
+]
+CSAT_WORDS: dict[str, tuple[str, UseCase]] = {
+    word: (permission, use_case) for words, permission, use_case in CSAT_COMMANDS for word in words
+}
+
+
+def csat(ctx: AppContext, request: Request, text: str) -> Reply:
+    """`/csat …`: help, the subcommand's use case, or what went wrong in the caller's language."""
+    caller = request.caller
+    require(ctx, caller)
+    words = text.split()
+    word = words[0].lower() if words else ""
+    if word in HELP_WORDS:
+        return Reply(message=help_message(caller, ctx.authorizer))
+    found = CSAT_WORDS.get(word)
+    if found is None:
+        return Reply(message=unknown_command_message(caller, ctx.authorizer, " ".join(words)))
+    permission, use_case = found
+    if not ctx.authorizer.allows(caller.roles, permission):
+        raise UserError(T("Your roles do not allow `/csat {word}`.", word=word))
+    return use_case(ctx, request, words[1:])
+
+
+def complaint(ctx: AppContext, request: Request, text: str) -> Reply:
+    """`/complaint …`."""
+    return complaint_command(ctx, request, text.split())

@@ -1,0 +1,181 @@
+"""The monthly data call's use cases: open the figures dialog (`/csat figures`, the call's
+button), save a page of it, keep a draft when it is closed, `/csat status` and
+`/csat deputy`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
+from bot.core.caller import Caller
+from bot.core.context import AppContext
+from bot.core.i18n import pick
+from bot.core.periods import add_months, current_period, is_month, month_start, parse_period
+from bot.core.replies import Reply, Request, Submitted
+from bot.core.stored_settings import data_call_settings
+from bot.core.texts import T, UserError
+from bot.core.views import Card, Mention, Message
+from bot.datacall.call import (
+    CallDates,
+    Obligation,
+    call_dates,
+    confirmation,
+    dialog_pages,
+    figures_form,
+    first_open_page,
+    obligations,
+    save_draft,
+    status_message,
+    status_report,
+    validate_and_save,
+)
+from bot.people.callers import require
+from bot.people.customers import find_customer
+from bot.people.deputies import add_delegation
+from bot.people.directory import person_by_slack_id
+from storage.models import Role
+
+MONTH_WORD = re.compile(r"^\d{4}")
+
+
+def _period_or_current(ctx: AppContext, text: str | None) -> str:
+    if not text:
+        return current_period(ctx.local_today())
+    period = parse_period(text, ctx.now(), ctx.tz)
+    if period.month is None:
+        raise UserError(T("Give a month as YYYY-MM."))
+    return period.month
+
+
+def _duty(ctx: AppContext, session: Session, caller: Caller, period: str) -> tuple[CallDates, Obligation | None]:
+    """The month's call dates and what the caller owes for it (as of today, or the due date
+    once it has passed: a figure owed then stays owed)."""
+    dates = call_dates(WorkingCalendar.load(session), period, data_call_settings(session))
+    duty = obligations(session, period, min(ctx.local_today(), dates.due)).get(caller.person_id or -1)
+    return dates, duty
+
+
+def open_figures(ctx: AppContext, caller: Caller, period: str, customer_query: str | None = None) -> Reply:
+    """The dialog for the caller's figures of `period`; a message instead when there is
+    nothing to open."""
+    require(ctx, caller)
+    _ = caller._
+    with ctx.session() as session:
+        dates, duty = _duty(ctx, session, caller, period)
+        if ctx.local_today() < month_start(add_months(period, 1)):
+            return Reply.text(_("{period} is not over yet: its figures open on {opens}.").format(
+                period=period, opens=dates.opens.isoformat()))
+        if duty is None:
+            return Reply.text(_("You owe no figures for {period}.").format(period=period))
+        only = None
+        if customer_query:
+            match = find_customer(session, customer_query)
+            if match.found is None:
+                raise UserError(T("Unknown customer {value!r}.", value=customer_query))
+            only = match.found.id
+            if not any(i.customer_id == only for i in duty.items):
+                return Reply.text(_("You owe no figures for that customer in {period}.").format(period=period))
+        form = figures_form(session, caller, duty, period, first_open_page(duty, only), only)
+    return Reply(form=form)
+
+
+def figures_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat figures [YYYY-MM] [customer]`."""
+    require(ctx, request.caller, "figures.submit")
+    period_text = words[0] if words and MONTH_WORD.match(words[0]) else None
+    rest = words[1:] if period_text else words
+    period = _period_or_current(ctx, period_text)
+    reply = open_figures(ctx, request.caller, period, " ".join(rest) or None)
+    if reply.form is not None:
+        reply.message = Message(text=request.caller._("Opening your figures for {period}…").format(period=period))
+    return reply
+
+
+def open_called_figures(ctx: AppContext, caller: Caller, choice: dict[str, Any]) -> Reply:
+    """The button in the monthly call (or App Home): the month it names, else the current one."""
+    period = str(choice.get("period") or "") or current_period(ctx.local_today())
+    return open_figures(ctx, caller, _period_or_current(ctx, period))
+
+
+def submit_figures(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                   dialog: str) -> Submitted:
+    """Validate and save one page of the figures dialog; confirm by DM; the next page if
+    there is one. `dialog` identifies the dialog as the messenger knows it."""
+    _ = caller._
+    period, page = str(state.get("period") or ""), int(state.get("page") or 0)
+    only = state.get("customer")
+    if not is_month(period):
+        return Submitted(problem=T("Give a month as YYYY-MM."))
+    with ctx.session() as session:
+        dates, duty = _duty(ctx, session, caller, period)
+        if duty is None:
+            return Submitted(errors={"note": T("You owe no figures for {period}.", period=period)})
+        saved, errors = validate_and_save(session, caller, duty, period, values, ctx.now())
+        if errors:
+            return Submitted(errors=errors)
+        assert saved is not None
+        if saved.recorded:
+            key = f"figures-saved:{period}:{caller.user_id}:{dialog}:{page}:{ctx.now().isoformat()}"
+            outbox.enqueue(session, key, "dm", caller.user_id, confirmation(session, caller, period, saved),
+                           ctx.now())
+        pages = dialog_pages([i for i in duty.items if only in (None, i.customer_id)])
+        if page + 1 < len(pages):
+            _dates, duty = _duty(ctx, session, caller, period)
+            assert duty is not None
+            return Submitted(next_form=figures_form(session, caller, duty, period, page + 1, only))
+    return Submitted()
+
+
+def keep_draft(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any]) -> None:
+    """Closing the dialog keeps what was typed as a draft for next time."""
+    if caller.person_id is None or not state.get("period"):
+        return
+    with ctx.session() as session:
+        save_draft(session, caller.person_id, str(state["period"]), values, ctx.now())
+
+
+def figures_status(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat status [YYYY-MM]`: everyone for those who may see the matrix, else one's own line."""
+    caller = request.caller
+    require(ctx, caller, "help")
+    period = _period_or_current(ctx, words[0] if words else None)
+    with ctx.session() as session:
+        report = status_report(session, period, ctx.local_today(), WorkingCalendar.load(session))
+    if not ctx.authorizer.allows(caller.roles, "figures.status_matrix"):
+        report["people"] = [p for p in report["people"] if p["slack_user_id"] == caller.user_id]
+        report["totals"] = {"people": len(report["people"]),
+                            **{s: sum(p["status"] == s for p in report["people"])
+                               for s in ("submitted", "late", "open")}}
+    return Reply(message=status_message(report, caller.locale or ctx.locale))
+
+
+def hand_over_role(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat deputy <person> <role> <from> <to>`; the person as the messenger's user id."""
+    caller = request.caller
+    require(ctx, caller, "figures.submit")
+    _ = caller._
+    usage = T("Usage: /csat deputy @person <role> <from YYYY-MM-DD> <to YYYY-MM-DD>")
+    if len(words) != 4:
+        raise UserError(usage)
+    deputy_id = words[0]
+    try:
+        start, end = dt.date.fromisoformat(words[2]), dt.date.fromisoformat(words[3])
+    except ValueError:
+        raise UserError(usage) from None
+    with ctx.session() as session:
+        person = person_by_slack_id(session, caller.user_id)
+        if person is None:
+            raise UserError(T("{value} is not in the people list.", value=caller.user_id))
+        deputy = person_by_slack_id(session, deputy_id)
+        delegation = add_delegation(session, person, deputy, words[1], start, end, person.id, ctx.now())
+        role = session.get(Role, delegation.role_key)
+        role_name = pick(caller.locale or ctx.locale, role.name_zh, role.name_en) if role else words[1]
+        deputy_name = deputy.name if deputy else deputy_id
+    text = _("From {start} to {end}, {deputy} answers for your role {role}; the record shows it was on your "
+             "behalf.").format(start=start, end=end, deputy=deputy_name, role=role_name)
+    return Reply(message=Message(text=text, cards=[Card(title="", parts=[Mention(deputy_id, text)])]))

@@ -1,0 +1,235 @@
+"""The scorecard's use cases: `/csat customer|overview|metric|event`, the buttons on those
+answers (pick a customer, share to the channel, record or correct an event) and the event
+dialog's submission. Each takes the request and returns a neutral reply; who may do what,
+where a chart goes and what may be shared are decided here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.caller import Caller
+from bot.core.context import AppContext
+from bot.core.periods import parse_period, split_period
+from bot.core.replies import Reply, Request, Submitted
+from bot.core.texts import T, UserError
+from bot.core.views import Actions, Button, Card, Message, Paragraph
+from bot.people.callers import require
+from bot.people.customers import customer_label, find_customer
+from bot.scorecard.answers import Answer, customer_answer, metric_answer, overview_answer, resolve_customer
+from bot.scorecard.events import event_form, event_type_label, record_event, validate_event
+from storage.models import Customer, Metric, ScorecardEvent
+
+EVENT_REFUSED = T("Your roles do not allow recording scorecard events.")
+
+
+# --- where the chart goes, what may be shared ---------------------------------------------------------
+
+
+def _queue_chart(ctx: AppContext, request: Request, answer: Answer) -> None:
+    """The chart goes to the asker's direct messages with the bot (or the DM they asked in):
+    an ephemeral answer cannot carry an uploaded image, and the asker's view stays private."""
+    if answer.chart is None:
+        return
+    target = request.place if request.direct and request.place else request.caller.user_id
+    with ctx.session() as session:
+        outbox.enqueue(session, f"chart:{request.caller.user_id}:{request.key}", "image", target, None, ctx.now(),
+                       image=answer.chart, image_title=answer.chart_title)
+
+
+def _delivered(ctx: AppContext, request: Request, answer: Answer) -> Message:
+    """Queue the chart and say where it went when that is not where the answer is shown."""
+    _queue_chart(ctx, request, answer)
+    if answer.chart is not None and not request.direct:
+        _ = request.caller._
+        answer.message.cards[-1].parts.append(Paragraph(_("📈 The chart is in your direct messages with csatbot.")))
+    return answer.message
+
+
+def _offer_share(request: Request, answer: Answer, value: dict[str, Any]) -> None:
+    """Asked in a channel, an answer is ephemeral: a button posts it for everyone."""
+    if request.place and not request.direct:
+        answer.message.cards[-1].parts.append(
+            Actions([Button(request.caller._("Share to channel"), "csat.share", json.dumps(value), "primary")]))
+
+
+def shareable_metric(session: Session, key: str) -> bool:
+    """Cost figures never go to a channel, whoever asks."""
+    metric = session.get(Metric, key)
+    return metric is not None and metric.visibility != "costs"
+
+
+# --- the answers ------------------------------------------------------------------------------------------
+
+
+def answer_customer(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat customer <code or name> [YYYY-MM | YYYY]`."""
+    require(ctx, request.caller, "scorecard.view")
+    query, period_text = split_period(words)
+    period = parse_period(period_text, ctx.now(), ctx.tz)
+    with ctx.session() as session:
+        found = resolve_customer(session, request.caller, query, period.label)
+        if isinstance(found, Message):
+            return Reply(message=found)
+        answer = customer_answer(session, request.caller, ctx.authorizer, found, period,
+                                 asked_in_channel=not request.direct)
+    return Reply(message=_delivered(ctx, request, answer))
+
+
+def answer_picked_customer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:
+    """A customer picked from the list of candidates: the answer replaces the list."""
+    require(ctx, request.caller, "scorecard.view")
+    period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
+    with ctx.session() as session:
+        customer = find_customer(session, str(choice.get("code") or "")).found
+        if customer is None:
+            raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
+        answer = customer_answer(session, request.caller, ctx.authorizer, customer, period,
+                                 asked_in_channel=not request.direct)
+    return Reply(message=_delivered(ctx, request, answer), replace=True)
+
+
+def answer_overview(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat overview [YYYY-MM]`."""
+    require(ctx, request.caller, "scorecard.view")
+    period = parse_period(words[0] if words else None, ctx.now(), ctx.tz)
+    if period.month is None:
+        raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
+    with ctx.session() as session:
+        answer = overview_answer(session, request.caller, period.month)
+    _offer_share(request, answer, {"kind": "overview", "period": period.month})
+    return Reply(message=_delivered(ctx, request, answer))
+
+
+def answer_metric(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat metric <key> [YYYY] [customer]`."""
+    require(ctx, request.caller, "scorecard.view")
+    if not words:
+        raise UserError(T("Name a figure: /csat metric <key> [YYYY] [customer]"))
+    key, rest = words[0], words[1:]
+    year = None
+    if rest and rest[0].rstrip("年").isdigit() and len(rest[0].rstrip("年")) == 4:
+        year = int(rest[0].rstrip("年"))
+        rest = rest[1:]
+    if year is None:
+        year = ctx.now().astimezone(ctx.tz).year
+    with ctx.session() as session:
+        customer = None
+        if rest:
+            found = resolve_customer(session, request.caller, " ".join(rest), None)
+            if isinstance(found, Message):
+                return Reply(message=found)
+            customer = found
+        answer = metric_answer(session, request.caller, ctx.authorizer, key, year, customer)
+        shareable = shareable_metric(session, key)
+    if shareable:
+        _offer_share(request, answer, {"kind": "metric", "key": key, "year": year,
+                                       "customer": customer.code if customer else None})
+    return Reply(message=_delivered(ctx, request, answer))
+
+
+def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: dict[str, Any]) -> Answer:
+    """The answer again, for everyone in the channel: in the company language, without costs."""
+    kind = choice.get("kind", "customer")
+    if kind == "overview":
+        return overview_answer(session, audience, str(choice.get("period")))
+    if kind == "metric":
+        customer = find_customer(session, choice["customer"]).found if choice.get("customer") else None
+        if not shareable_metric(session, str(choice.get("key"))):
+            raise UserError(T("Cost figures are not shared to channels."))
+        return metric_answer(session, audience, ctx.authorizer, choice["key"], int(choice["year"]), customer)
+    customer = find_customer(session, str(choice.get("code") or "")).found
+    if customer is None:
+        raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
+    period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
+    return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True)
+
+
+def share_answer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:
+    """Post an answer to the channel it was asked in, for everyone."""
+    caller = request.caller
+    require(ctx, caller, "scorecard.view")
+    _ = caller._
+    channel = request.place
+    if not channel:
+        raise UserError(T("There is no channel to share to here."))
+    audience = Caller(caller.user_id, ctx.locale, caller.person_id, caller.name, caller.roles)
+    with ctx.session() as session:
+        answer = _shared_answer(ctx, session, audience, choice)
+        answer.message.cards[-1].parts.append(Paragraph(audience._("Shared by {name}").format(name=caller.name)))
+        key = f"share:{channel}:{caller.user_id}:{request.key}"
+        outbox.enqueue(session, key, "post", channel, answer.message, ctx.now())
+        if answer.chart:
+            outbox.enqueue(session, key + ":chart", "image", channel, None, ctx.now(), thread_of=key,
+                           image=answer.chart, image_title=answer.chart_title)
+    return Reply.text(_("Shared to the channel."))
+
+
+# --- scorecard events ----------------------------------------------------------------------------------
+
+
+def open_event_form(ctx: AppContext, caller: Caller, customer_code: str | None = None,
+                    event_id: int | None = None, complaint_number: str | None = None) -> Reply:
+    """The event dialog: new (for a customer, or linked to a complaint) or correcting an event."""
+    require(ctx, caller, "scorecard.record_event", EVENT_REFUSED)
+    _ = caller._
+    with ctx.session() as session:
+        customer = find_customer(session, customer_code).found if customer_code else None
+        event = session.get(ScorecardEvent, event_id) if event_id else None
+        if event is not None and not event.is_current:
+            return Reply.text(_("That event has been corrected since; open the customer again."))
+        form = event_form(session, caller, ctx.local_today(), customer, event, complaint_number)
+    return Reply(form=form)
+
+
+def event_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat event [customer]`."""
+    reply = open_event_form(ctx, request.caller, " ".join(words) or None)
+    if reply.form is not None:
+        reply.message = Message(text=request.caller._("Opening the event dialog…"))
+    return reply
+
+
+def press_event_button(ctx: AppContext, request: Request, value: str, correcting: bool) -> Reply:
+    """*Record event* (value: the customer's code) or *Correct …* (value: the event's id)."""
+    if correcting:
+        if not value.isdigit():
+            raise UserError(T("That event has been corrected since; open the customer again."))
+        return open_event_form(ctx, request.caller, event_id=int(value))
+    return open_event_form(ctx, request.caller, value)
+
+
+def submit_event(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any]) -> Submitted:
+    """Record the event (or its correction, keeping the earlier version) and confirm by DM."""
+    if not caller.known or not ctx.authorizer.allows(caller.roles, "scorecard.record_event"):
+        return Submitted(errors={"customer": EVENT_REFUSED})
+    event_id = state.get("event_id")
+    with ctx.session() as session:
+        previous = session.get(ScorecardEvent, event_id) if isinstance(event_id, int) else None
+        data, errors = validate_event(session, values, ctx.local_today(), correcting=previous is not None)
+        if not errors and previous is not None and not previous.is_current:
+            errors = {"reason": T("Someone corrected this event meanwhile; close and open it again.")}
+        if errors:
+            return Submitted(errors=errors)
+        assert data is not None
+        event = record_event(session, data, caller.person_id, ctx.now(), "dialog", supersedes=previous)
+        label = event_type_label(session, event.event_type, event.event_date, caller.locale)
+        confirmation = _event_confirmation(caller, data.customer, event, label, previous is not None)
+        outbox.enqueue(session, f"event-saved:{event.id}", "dm", caller.user_id, confirmation, ctx.now())
+    return Submitted()
+
+
+def _event_confirmation(caller: Caller, customer: Customer, event: ScorecardEvent, label: str,
+                        corrected: bool) -> Message:
+    _ = caller._
+    what = _("Correction saved") if corrected else _("Event recorded")
+    text = _("{what}: {customer}, {date}, {type} × {count}.").format(
+        what=what, customer=customer_label(customer, caller.locale), date=event.event_date.isoformat(),
+        type=label, count=event.count)
+    parts: list = [Paragraph(text)]
+    if corrected:
+        parts.append(Paragraph(_("The earlier version is kept in the history.")))
+    return Message(text=text, cards=[Card(title=what, parts=parts)])

@@ -1,0 +1,135 @@
+"""What every Slack listener does around its one use case: who is asking, the request in
+neutral terms, the reply rendered as Block Kit (an ephemeral message, a dialog opened, field
+errors in the ack), and failures turned into a translated message instead of an error."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.core.caller import Caller
+from bot.core.context import AppContext
+from bot.core.delivery import tell_directly
+from bot.core.i18n import gettext_for
+from bot.core.replies import Reply, Request, Submitted
+from bot.core.texts import UserError, render_error
+from bot.core.views import Form, Message
+from bot.people.callers import who_is_calling
+from handlers.slack.blockkit import render_form, render_message
+
+log = logging.getLogger(__name__)
+
+MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def ephemeral(message: Message) -> dict[str, Any]:
+    text, blocks = render_message(message)
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+
+
+def failure_message(locale: str | None) -> Message:
+    _ = gettext_for(locale)
+    text = _("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
+             "and tell a quality engineer if it keeps happening.")
+    return Message(text=text)
+
+
+def plain_mentions(text: str) -> str:
+    """`<@U123|wang>` → `U123`: use cases take people by their messenger user id."""
+    return MENTION.sub(lambda m: m.group(1), text)
+
+
+def action_key(body: dict[str, Any]) -> str:
+    """What Slack sends once per button press: the action's time stamp."""
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("action_ts") or body.get("trigger_id") or "")
+
+
+def is_direct(channel_id: str | None) -> bool:
+    """Slack's direct-message conversations have ids starting with D."""
+    return str(channel_id or "").startswith("D")
+
+
+class Listening:
+    """The context, and the steps every listener shares."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    def caller(self, user_id: str) -> Caller:
+        return who_is_calling(self.ctx, user_id)
+
+    def command_request(self, command: dict[str, Any]) -> Request:
+        channel = command.get("channel_id")
+        return Request(self.caller(command["user_id"]), str(command.get("trigger_id") or ""), channel,
+                       is_direct(channel))
+
+    def action_request(self, body: dict[str, Any], action: dict[str, Any]) -> Request:
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        return Request(self.caller(body["user"]["id"]), str(action.get("action_ts") or ""), channel,
+                       is_direct(channel))
+
+    def deliver_pending(self) -> None:
+        """Lazy listener: deliver what the request queued, after Slack has its answer."""
+        try:
+            self.ctx.deliverer.deliver_newest(self.ctx.now())
+        except Exception:  # the delivery job retries whatever is left
+            log.exception("immediate delivery failed")
+
+    def run(self, caller: Caller, use_case: Callable[[], Reply]) -> Reply:
+        """Run a use case; bad input comes back as a translated message, a crash as an apology."""
+        try:
+            return use_case()
+        except UserError as error:
+            return Reply(message=render_error(error, caller.locale or self.ctx.locale))
+        except Exception:
+            log.exception("listener failed")
+            return Reply(message=failure_message(caller.locale))
+
+    def show(self, client: WebClient, trigger_id: str | None, caller: Caller, reply: Reply) -> Message | None:
+        """Open the reply's dialog; what to tell the person (its message, or why the dialog
+        could not open)."""
+        if reply.form is not None:
+            try:
+                self.open_form(client, trigger_id, reply.form)
+            except Exception:
+                log.exception("could not open a dialog")
+                return failure_message(caller.locale)
+        return reply.message
+
+    @staticmethod
+    def open_form(client: WebClient, trigger_id: str | None, form: Form) -> None:
+        client.views_open(trigger_id=trigger_id, view=render_form(form))
+
+    def respond(self, respond: Respond, body: dict[str, Any], client: WebClient, caller: Caller,
+                reply: Reply) -> None:
+        """A button's reply: its dialog opened, its message as an ephemeral answer where the
+        button was (replacing the button's message if the reply says so)."""
+        message = self.show(client, body.get("trigger_id"), caller, reply)
+        if message is not None and (message.text or message.cards):
+            if body.get("response_url"):
+                respond(**ephemeral(message), replace_original=reply.replace)
+            else:  # App Home has no response URL: tell the person in their direct messages
+                tell_directly(self.ctx, caller, message, f"told:{caller.user_id}:{action_key(body)}")
+                self.deliver_pending()
+
+    @staticmethod
+    def ack_submission(ack: Ack, caller: Caller, view: dict[str, Any], submitted: Submitted) -> None:
+        """A dialog's submission is answered in the ack: field errors, the next page, or done."""
+        _ = caller._
+        if submitted.accepted and submitted.next_form is None:
+            ack()
+        elif submitted.accepted:
+            ack(response_action="update", view=render_form(submitted.next_form))  # type: ignore[arg-type]
+        else:
+            errors = {key: text.render(_) for key, text in submitted.errors.items()}
+            if submitted.problem is not None:
+                first = next((b.get("block_id") for b in view.get("blocks") or [] if b.get("type") == "input"),
+                             None) or "x"
+                errors.setdefault(first, submitted.problem.render(_))
+            ack(response_action="errors", errors=errors)
