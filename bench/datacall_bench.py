@@ -32,7 +32,7 @@ from bot.core.defaults import seed_defaults  # noqa: E402
 from bot.core.outbox import pending_count  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
 from handlers.bootstrap import bootstrap  # noqa: E402
-from handlers.slack.emulator import SlackEmulator  # noqa: E402
+from handlers.testing.slack_emulator import SlackEmulator  # noqa: E402
 from scheduled.jobs import data_call  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
 from storage.models import Person, PersonRole  # noqa: E402

@@ -42,7 +42,7 @@ from bot.scorecard.book import ScoreBook
 from handlers.bootstrap import bootstrap  # noqa: E402
 from handlers.server import BackgroundServer, make_wsgi  # noqa: E402
 from handlers.slack.app import build_app  # noqa: E402
-from handlers.slack.emulator import SlackEmulator, SlackSender  # noqa: E402
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd0099aa85a5ff"

@@ -544,7 +544,7 @@ def _local_workspace(settings: Settings, _: Gettext, args: argparse.Namespace) -
     from dataclasses import replace
 
     from bot.demo.company import DemoSize, generate
-    from handlers.slack.emulator import SlackEmulator
+    from handlers.testing.slack_emulator import SlackEmulator
 
     if settings.sources.get("database_url") == "default":
         # a sandbox of its own: what the emulator "delivers" never counts as sent for real

@@ -30,7 +30,7 @@ from bot.scorecard.events import import_events
 from handlers.bootstrap import bootstrap
 from handlers.server import BackgroundServer, make_wsgi
 from handlers.slack.app import build_app
-from handlers.slack.emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema
 from storage.models import Person
 

@@ -25,7 +25,7 @@ from bot.core.views import (
     message_to_dict,
 )
 from handlers.slack.blockkit import escape, form_values, render_form, render_home, render_message, render_table
-from handlers.slack.emulator import validate_blocks, validate_view
+from handlers.testing.slack_emulator import validate_blocks, validate_view
 
 INJECTION = "<!channel> <@U0BOSS001> <https://evil.example|点我> & co"
 

@@ -17,7 +17,7 @@ from bot.core.clock import FixedClock
 from bot.core.context import AppContext
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
-from handlers.slack.emulator import SlackEmulator, SlackSender, eventually
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, eventually
 from scheduled.jobs import run_due
 from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
 from tests.conftest import SHANGHAI, at_once

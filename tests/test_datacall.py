@@ -19,7 +19,7 @@ from bot.core.stored_settings import data_call_settings
 from bot.datacall.call import call_dates, obligations
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
-from handlers.slack.emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
 from storage.models import FigureDraft, FigureSubmission, Person, RoleDelegation
 from tests.conftest import SHANGHAI, at_once

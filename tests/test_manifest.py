@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from handlers.slack.emulator import SlackSender
+from handlers.testing.slack_emulator import SlackSender
 
 MANIFEST = Path(__file__).resolve().parent.parent / "slack" / "manifest.yml"
 

@@ -11,7 +11,7 @@ from bot.core import outbox
 from bot.core.context import AppContext
 from bot.core.views import Card, Message, Paragraph
 from handlers.bootstrap import bootstrap
-from handlers.slack.emulator import SlackEmulator
+from handlers.testing.slack_emulator import SlackEmulator
 from scheduled.jobs import run_due
 from storage.models import OutboxMessage
 from tests.conftest import at_once

@@ -9,7 +9,7 @@ import warnings
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from handlers.slack.emulator import SlackEmulator, SlackSender, validate_blocks
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, validate_blocks
 from storage.models import ScorecardEvent
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"

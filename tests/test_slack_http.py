@@ -12,7 +12,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.core.context import AppContext
 from handlers.slack.app import build_app
-from handlers.slack.emulator import SlackEmulator, SlackSender, sign, validate_blocks
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, sign, validate_blocks
 
 
 def blocks_text(blocks: list[dict]) -> str:  # type: ignore[type-arg]

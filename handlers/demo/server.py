@@ -33,7 +33,7 @@ from bot.people.directory import is_empty, list_people
 from handlers.bootstrap import bootstrap
 from handlers.server import BackgroundServer, make_wsgi
 from handlers.slack.app import build_app
-from handlers.slack.emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
 from scheduled.scheduler import build_scheduler
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema

@@ -652,7 +652,7 @@ class SlackSender:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m handlers.slack.emulator`: a local Slack Web API for trying the bot and for smoke tests."""
+    """`python -m handlers.testing.slack_emulator`: a local Slack Web API for trying the bot and for smoke tests."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Slack Web API emulator")
