@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -39,9 +38,7 @@ from bot.core.settings import Settings  # noqa: E402
 from bot.demo.company import DemoSize, generate  # noqa: E402
 from bot.people.customers import all_customers
 from bot.scorecard.book import ScoreBook
-from handlers.bootstrap import bootstrap  # noqa: E402
-from handlers.server import BackgroundServer, make_wsgi  # noqa: E402
-from handlers.slack.app import build_app  # noqa: E402
+from handlers.bootstrap import RunningBot, bootstrap  # noqa: E402
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
 
@@ -129,8 +126,8 @@ def main() -> None:
     settings = Settings(database_url=url, slack_bot_token="xoxb-bench", slack_signing_secret=SECRET,
                         slack_api_url=emulator.api_url, quality_channel="C0QUALITY")
     ctx = bootstrap(settings, clock=SystemClock())
-    executor = ThreadPoolExecutor(max_workers=4)
-    server = BackgroundServer(make_wsgi(ctx, build_app(ctx, executor)), threads=4).start()
+    running = RunningBot(ctx, scheduler=False, lazy_workers=4)
+    server = running.serve_in_background(threads=4)
     sender = SlackSender(server.url + "/slack/events", SECRET, emulator=emulator)
     emulator.workspace.add_user("U0DEMOQE1", "王静", "zh-CN")
     rng = random.Random(3)
@@ -152,8 +149,7 @@ def main() -> None:
     results["c_csat_customer_http_response"] = summary(response_samples)
     print("c_csat_customer_to_last_web_api_call", results["c_csat_customer_to_last_web_api_call"], flush=True)
     print("c_csat_customer_http_response", results["c_csat_customer_http_response"], flush=True)
-    server.stop()
-    executor.shutdown(wait=True)
+    running.stop()
     emulator.stop()
 
     from bot.core import charts

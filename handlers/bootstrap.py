@@ -1,20 +1,34 @@
-"""The composition root: the one place that wires settings, storage, clock and messenger."""
+"""The composition root: the one place that wires settings, storage, clock, messenger, the
+bolt app, the HTTP server and the scheduler, real or fake. `serve`, `serve --local`, the
+demo, the tests and the benchmarks all build the running system here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import AppContext
+from bot.core.defaults import seed_defaults
 from bot.core.outbox import Deliverer, Pacer
 from bot.core.ports import Messenger
 from bot.core.roles import Authorizer
 from bot.core.settings import Settings
+from bot.demo.company import DemoSize, generate
+from bot.people.directory import is_empty, list_people
+from handlers.server import BackgroundServer, WSGIApp, make_wsgi
+from handlers.slack.app import build_app
 from handlers.slack.messenger import SlackMessenger, make_client
-from storage.db import make_engine, make_session_factory, schema_state
+from handlers.testing.slack_emulator import SlackEmulator
+from scheduled.scheduler import build_scheduler
+from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
 
 
 class SchemaOutOfDate(SystemExit):
@@ -52,3 +66,76 @@ def require_current_schema(engine: Engine, gettext: object = None) -> None:
             _("The database schema is out of date (database: {current}, this version: {head}). "
               "Run `csatbot db upgrade` first.").format(current=state.current or _("empty"), head=state.head)
         )
+
+
+class RunningBot:
+    """The bot as it runs: the context, the bolt app over WSGI (Slack's events and the health
+    check) and, if asked, the scheduler. `executor` runs the deliveries after each response;
+    stop() waits for them."""
+
+    def __init__(self, ctx: AppContext, *, scheduler: bool = True, lazy_workers: int = 8) -> None:
+        self.ctx = ctx
+        self.executor = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="csatbot-lazy")
+        self.app = build_app(ctx, self.executor)
+        self.wsgi: WSGIApp = make_wsgi(ctx, self.app)
+        self.scheduler = build_scheduler(ctx) if scheduler else None
+        self.server: BackgroundServer | None = None
+
+    def start(self) -> RunningBot:
+        if self.scheduler is not None:
+            self.scheduler.start()
+        return self
+
+    def serve_in_background(self, wsgi: WSGIApp | None = None, host: str = "127.0.0.1", port: int = 0,
+                            threads: int = 8) -> BackgroundServer:
+        self.server = BackgroundServer(wsgi or self.wsgi, host=host, port=port, threads=threads).start()
+        return self.server
+
+    def stop(self) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        if self.server is not None:
+            self.server.stop()
+        self.executor.shutdown(wait=True)  # deliveries after the response finish before the database goes
+
+
+# --- a machine without a Slack workspace: serve --local and the demo ----------------------------------
+
+
+def sandbox_settings(settings: Settings, filename: str) -> Settings:
+    """The embedded default database is replaced by a sandbox of its own, so that what an
+    emulator "delivers" never counts as sent for real; a database the operator named is kept."""
+    if settings.sources.get("database_url", "default") == "default":
+        return replace(settings, database_url="sqlite:///" + str(Path(settings.data_dir) / filename))
+    return settings
+
+
+def prepare_demo_database(settings: Settings, size: DemoSize | None = None) -> tuple[bool, list[dict[str, Any]]]:
+    """Migrate, seed, and fill an empty database with the demo company; (whether it was
+    filled now, the people)."""
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade_schema(engine)
+        with transaction(make_session_factory(engine)) as session:
+            seed_defaults(session)
+            fresh = is_empty(session)
+            if fresh:
+                generate(session, size or DemoSize(), seed=1, now=dt.datetime.now(dt.UTC), tz=settings.tz)
+            return fresh, list_people(session)
+    finally:
+        engine.dispose()
+
+
+def emulated_workspace(settings: Settings, people: list[dict[str, Any]], channels: dict[str, str],
+                       secret: str, **overrides: Any) -> tuple[SlackEmulator, Settings]:
+    """The Slack Web API emulator with the people as its users and the channels (id → name)
+    with everyone in them; the settings that point the bot at it, signing with `secret`."""
+    emulator = SlackEmulator().start()
+    for person in people:
+        emulator.workspace.add_user(person["slack_user_id"], person["name"], person["locale"] or settings.locale)
+    members = [p["slack_user_id"] for p in people]
+    for channel_id, name in channels.items():
+        emulator.workspace.add_channel(channel_id, name, members)
+    local = replace(settings, slack_api_url=emulator.api_url, slack_signing_secret=secret, slack_app_token="",
+                    **overrides)
+    return emulator, local

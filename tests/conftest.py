@@ -10,7 +10,6 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,9 +26,8 @@ from bot.core.settings import Settings
 from bot.core.spreadsheets import format_errors
 from bot.datacall.figures import import_figures
 from bot.scorecard.events import import_events
-from handlers.bootstrap import bootstrap
-from handlers.server import BackgroundServer, make_wsgi
-from handlers.slack.app import build_app
+from handlers.bootstrap import RunningBot, bootstrap
+from handlers.server import BackgroundServer
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema
 from storage.models import Person
@@ -220,11 +218,9 @@ def scored(ctx: AppContext, people: None, tmp_path: Path) -> AppContext:
 
 @pytest.fixture
 def bot_server(ctx: AppContext) -> Iterator[BackgroundServer]:
-    executor = ThreadPoolExecutor(max_workers=4)
-    server = BackgroundServer(make_wsgi(ctx, build_app(ctx, executor)), threads=4).start()
-    yield server
-    server.stop()
-    executor.shutdown(wait=True)  # deliveries after the response finish before the database goes
+    running = RunningBot(ctx, scheduler=False, lazy_workers=4)
+    yield running.serve_in_background(threads=4)
+    running.stop()  # deliveries after the response finish before the database goes
 
 
 @pytest.fixture

@@ -216,3 +216,14 @@ def _queue_return_approval(ctx: AppContext, session: Session, complaint: Complai
                                   Button(_("Reject"), "complaint.return_reject", value, "danger")])])])
     outbox.enqueue(session, _approval_key(complaint, row), "post", ctx.settings.quality_channel, message, ctx.now(),
                    thread_of=c.card_key(complaint))
+
+
+def publish_open_complaints(ctx: AppContext) -> int:
+    """A card in the quality channel for every open complaint, oldest first (a ledger that
+    was imported or generated rather than logged here); a card already posted is updated."""
+    with ctx.session() as session:
+        found = list(session.scalars(select(Complaint).where(Complaint.status != "closed")
+                                     .order_by(Complaint.received_at)))
+        for complaint in found:
+            c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
+    return len(found)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.caller import Caller
 from bot.core.i18n import Gettext, gettext_for, pick, unit_name
-from bot.core.periods import add_months, month_start
+from bot.core.periods import add_months, current_period, month_start
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Form, FormField, Message, Paragraph, Table
@@ -72,6 +72,18 @@ def call_dates(calendar: WorkingCalendar, period: str, settings: dict[str, Any])
         while not calendar.is_working_day(remind):
             remind -= dt.timedelta(days=1)
     return CallDates(period, opens, max(remind, opens), due)
+
+
+def next_call_opening(session: Session, now: dt.datetime, at: dt.time) -> dt.datetime:
+    """`at` on the day the next monthly call opens (`now` in the company time zone): this
+    month's opening if it is still ahead, else next month's."""
+    calendar, settings = WorkingCalendar.load(session), data_call_settings(session)
+    first_of_next = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    for day in (now.date(), first_of_next):
+        opening = dt.datetime.combine(call_dates(calendar, current_period(day), settings).opens, at, now.tzinfo)
+        if opening > now:
+            break
+    return opening
 
 
 # --- who owes what ----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import normalize_locale
+from bot.core.i18n import normalize_locale, pick
 from bot.core.spreadsheets import ImportResult, Row, RowError, read_table
 from bot.core.texts import T
 from storage.models import Customer, Person, PersonRole, Role
@@ -169,12 +169,21 @@ def people_with_role(session: Session, role: str) -> list[Person]:
     ))
 
 
-def list_people(session: Session) -> list[dict[str, Any]]:
-    return [
+def list_people(session: Session, with_role_names_in: str | None = None) -> list[dict[str, Any]]:
+    """Everyone, by name; with `with_role_names_in` (the company locale) also each person's
+    role names in their own language, falling back to it."""
+    people = [
         {"slack_user_id": p.slack_user_id, "name": p.name, "roles": p.role_keys, "department": p.department,
          "locale": p.locale, "email": p.email, "active": p.active}
         for p in session.scalars(select(Person).order_by(Person.name, Person.slack_user_id))
     ]
+    if with_role_names_in is not None:
+        roles = {r.key: r for r in session.scalars(select(Role))}
+        for person in people:
+            locale = person["locale"] or with_role_names_in
+            person["role_names"] = [pick(locale, roles[k].name_zh, roles[k].name_en) for k in person["roles"]
+                                    if k in roles]
+    return people
 
 
 def list_customers(session: Session) -> list[dict[str, Any]]:

@@ -15,29 +15,20 @@ import json
 import mimetypes
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from sqlalchemy import select
-
-from bot.complaints.ledger import publish
+from bot.complaints.use_cases import publish_open_complaints
 from bot.core.context import AppContext
-from bot.core.defaults import seed_defaults
-from bot.core.i18n import pick
 from bot.core.settings import Settings
-from bot.demo.company import DemoSize, generate
-from bot.people.directory import is_empty, list_people
-from handlers.bootstrap import bootstrap
-from handlers.server import BackgroundServer, make_wsgi
-from handlers.slack.app import build_app
+from bot.datacall.call import next_call_opening
+from bot.demo.company import DemoSize
+from bot.people.directory import list_people
+from handlers.bootstrap import RunningBot, bootstrap, emulated_workspace, prepare_demo_database, sandbox_settings
+from handlers.server import BackgroundServer
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
-from scheduled.scheduler import build_scheduler
-from storage.db import make_engine, make_session_factory, transaction, upgrade_schema
-from storage.models import Complaint, Role
 
 STATIC = Path(__file__).parent / "static"
 QUALITY_CHANNEL = "C0QUALITY"
@@ -66,60 +57,36 @@ class Demo:
 
     def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 8000,
                  size: DemoSize | None = None, scheduler: bool = True) -> None:
-        if settings.sources.get("database_url", "default") == "default":
-            settings = replace(settings, database_url="sqlite:///" + str(Path(settings.data_dir) / "demo.sqlite3"))
-        engine = make_engine(settings.database_url)
-        upgrade_schema(engine)
-        with transaction(make_session_factory(engine)) as session:
-            seed_defaults(session)
-            fresh = is_empty(session)
-            if fresh:
-                generate(session, size or DemoSize(), seed=1, now=dt.datetime.now(dt.UTC), tz=settings.tz)
-            people = list_people(session)
-        engine.dispose()
-        self.emulator = SlackEmulator().start()
-        for person in people:
-            self.emulator.workspace.add_user(person["slack_user_id"], person["name"],
-                                             person["locale"] or settings.locale)
-        members = [p["slack_user_id"] for p in people]
-        self.emulator.workspace.add_channel(QUALITY_CHANNEL, "quality", members)
-        self.emulator.workspace.add_channel(GENERAL_CHANNEL, "general", members)
-        self.clock = OffsetClock()
+        settings = sandbox_settings(settings, "demo.sqlite3")
+        fresh, people = prepare_demo_database(settings, size)
         self.secret = secrets.token_hex(16)
-        self.settings = replace(settings, slack_api_url=self.emulator.api_url, slack_bot_token="xoxb-demo",
-                                slack_signing_secret=self.secret, slack_app_token="",
-                                quality_channel=QUALITY_CHANNEL, messages_per_second="50")
+        self.emulator, self.settings = emulated_workspace(
+            settings, people, {QUALITY_CHANNEL: "quality", GENERAL_CHANNEL: "general"}, self.secret,
+            slack_bot_token="xoxb-demo", quality_channel=QUALITY_CHANNEL, messages_per_second="50")
+        self.clock = OffsetClock()
         self.ctx: AppContext = bootstrap(self.settings, clock=self.clock)
-        self.executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="csatbot-lazy")
-        self.bot_wsgi = make_wsgi(self.ctx, build_app(self.ctx, self.executor))
-        self.server = BackgroundServer(self.wsgi, host=host, port=port, threads=12)
-        self.sender = SlackSender(self.server.url + "/slack/events", self.secret, emulator=self.emulator)
-        self.scheduler = build_scheduler(self.ctx) if scheduler else None
+        self.bot = RunningBot(self.ctx, scheduler=scheduler, lazy_workers=4)
+        self.host, self.port = host, port
+        self.server: BackgroundServer | None = None
+        self.sender = SlackSender("", self.secret, emulator=self.emulator)
         self.jobs_lock = threading.Lock()
         if fresh:  # the demo company's open complaints get their cards in #quality, as if logged here
-            with self.ctx.session() as session:
-                for complaint in session.scalars(select(Complaint).where(Complaint.status != "closed")
-                                                 .order_by(Complaint.received_at)):
-                    publish(session, complaint, QUALITY_CHANNEL, self.settings.locale, self.settings.tz,
-                            self.clock.now())
+            publish_open_complaints(self.ctx)
 
     @property
     def url(self) -> str:
+        assert self.server is not None, "start() the demo first"
         return self.server.url
 
     def start(self) -> Demo:
-        self.server.start()
+        self.server = self.bot.serve_in_background(self.wsgi, host=self.host, port=self.port, threads=12)
         self.sender.url = self.server.url + "/slack/events"
         self.ctx.deliverer.deliver_due(self.clock.now())
-        if self.scheduler is not None:
-            self.scheduler.start()
+        self.bot.start()
         return self
 
     def stop(self) -> None:
-        if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
-        self.server.stop()
-        self.executor.shutdown(wait=True)
+        self.bot.stop()
         self.emulator.stop()
         self.ctx.engine.dispose()
 
@@ -129,7 +96,7 @@ class Demo:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path.startswith("/slack/") or path == "/healthz":
-            return list(self.bot_wsgi(environ, start_response))
+            return list(self.bot.wsgi(environ, start_response))
         try:
             if method == "GET" and path in ("/", "/index.html"):
                 return self._file(start_response, STATIC / "index.html")
@@ -175,12 +142,7 @@ class Demo:
 
     def api_people(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         with self.ctx.session() as session:
-            people = list_people(session)
-            roles = {r.key: r for r in session.scalars(select(Role))}
-        for person in people:
-            locale = person["locale"] or self.settings.locale
-            person["role_names"] = [pick(locale, roles[k].name_zh, roles[k].name_en) for k in person["roles"]
-                                    if k in roles]
+            people = list_people(session, with_role_names_in=self.settings.locale)
         return {"people": people, "bot": SlackEmulator.BOT_USER}
 
     def api_state(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -286,21 +248,8 @@ class Demo:
 
     def next_opening(self) -> dt.datetime:
         """10:00 on the day the next monthly call opens."""
-        from bot.calendar.working_days import WorkingCalendar
-        from bot.core.periods import current_period
-        from bot.core.stored_settings import data_call_settings
-        from bot.datacall.call import call_dates
-
-        now = self.clock.now().astimezone(self.settings.tz)
-        first_of_next = (now.date().replace(day=1) + dt.timedelta(days=32)).replace(day=1)
         with self.ctx.session() as session:
-            calendar, settings = WorkingCalendar.load(session), data_call_settings(session)
-            for day in (now.date(), first_of_next):  # this month's opening if it is still ahead
-                opening = dt.datetime.combine(call_dates(calendar, current_period(day), settings).opens,
-                                              dt.time(10), self.settings.tz)
-                if opening > now:
-                    return opening
-        return opening
+            return next_call_opening(session, self.clock.now().astimezone(self.settings.tz), dt.time(10))
 
     def api_clock(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         """Move the demo's time forward and run what is due then, as the scheduler would."""
