@@ -55,7 +55,6 @@ from storage.models import (
     Counter,
     Customer,
     EightDReport,
-    OutboxMessage,
     Person,
     ProductReturn,
 )
@@ -561,8 +560,13 @@ def tell_owner(session: Session, complaint: Complaint, company_locale: str, tz: 
                    Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card]), now)
 
 
+def card_key_of(number: str) -> str:
+    """The outbox key of a complaint's card: its thread and its updates hang off it."""
+    return f"complaint:{number}:card"
+
+
 def card_key(complaint: Complaint) -> str:
-    return f"complaint:{complaint.number}:card"
+    return card_key_of(complaint.number)
 
 
 def publish(session: Session, complaint: Complaint, channel: str, locale: str, tz: ZoneInfo, now: dt.datetime,
@@ -578,11 +582,7 @@ def publish(session: Session, complaint: Complaint, channel: str, locale: str, t
     if not outbox.exists(session, key):
         outbox.enqueue(session, key, "post", channel, message, now)
     else:
-        session.execute(update(OutboxMessage).where(
-            OutboxMessage.idempotency_key.like(f"{key}:v%"), OutboxMessage.status == "pending",
-            OutboxMessage.claimed_by.is_(None)).values(status="superseded"))
-        outbox.enqueue(session, f"{key}:v{now.isoformat()}:{line_key or ''}", "update", channel, message, now,
-                       update_of=key)
+        outbox.update_in_place(session, key, f"{now.isoformat()}:{line_key or ''}", channel, message, now)
     if line is not None:
         text = line.render(_)
         parts: list = [Mention(mention, text)] if mention else [Paragraph(text)]

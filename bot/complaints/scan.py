@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.complaints.ledger import complaint_settings, local_time, publish
+from bot.complaints.ledger import card_key_of, complaint_settings, local_time, publish
 from bot.complaints.terms import MILESTONE_NAMES
 from bot.core import outbox
 from bot.core.i18n import gettext_for
 from bot.core.views import Card, Mention, Message, Paragraph
 from bot.people.directory import people_with_role
-from storage.models import Complaint, ComplaintDeadline, Customer, OutboxMessage, Person
+from storage.models import Complaint, ComplaintDeadline, Customer, Person
 
 
 @dataclass
@@ -76,8 +76,8 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
     escalation: dict[int | None, list[Person]] = {}
     queued: list[outbox.Queued] = []
     changes: list[dict[str, object]] = []
-    cards = {key.split(":")[1] for key in session.scalars(select(OutboxMessage.idempotency_key).where(
-        OutboxMessage.idempotency_key.in_([f"complaint:{r.number}:card" for r in rows])))}
+    posted = outbox.queued(session, [card_key_of(r.number) for r in rows])
+    cards = {r.number for r in rows if card_key_of(r.number) in posted}
     for row in rows:
         owner = owners.get(row.owner_id) if row.owner_id else None
         breach = row.due_at <= now
@@ -94,7 +94,7 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
         if channel:  # in the card's thread; in the channel itself for a complaint without a card (imported)
             queued.append(outbox.Queued(f"{base}:thread", "post", channel,
                                         _notice(row, stage, company_locale, tz, owner),
-                                        thread_of=f"complaint:{row.number}:card" if row.number in cards else None))
+                                        thread_of=card_key_of(row.number) if row.number in cards else None))
         recipients = [owner] if owner is not None else []
         if breach:
             if row.owner_id not in escalation:
@@ -120,8 +120,8 @@ def _refresh_cards(session: Session, numbers: set[str], channel: str, locale: st
     """A breach shows on the complaint's card too (for cards that were posted)."""
     if not numbers or not channel:
         return
-    posted = {key.split(":")[1] for key in session.scalars(select(OutboxMessage.idempotency_key).where(
-        OutboxMessage.idempotency_key.in_([f"complaint:{n}:card" for n in numbers])))}
+    keys = outbox.queued(session, [card_key_of(n) for n in numbers])
+    posted = [n for n in numbers if card_key_of(n) in keys]
     for complaint in session.scalars(select(Complaint).where(Complaint.number.in_(posted))):
         publish(session, complaint, channel, locale, tz, now, line_key=f"sla-card:{now.isoformat()}")
 

@@ -14,7 +14,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,14 +105,52 @@ def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk:
                for i in range(0, len(rows), chunk))
 
 
-def exists_like(session: Session, pattern: str) -> bool:
-    """Whether any key matches a LIKE pattern."""
-    return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key.like(pattern)).limit(1)) \
-        is not None
+# --- what is queued: the only place that knows how keys are matched -------------------------------------
+
+
+def _under(subject: str) -> Any:
+    """Keys that start with `subject` (LIKE with its wildcards escaped)."""
+    escaped = subject.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return OutboxMessage.idempotency_key.like(escaped + "%", escape="\\")
 
 
 def exists(session: Session, key: str) -> bool:
+    """Whether a message with this key was ever queued (whatever became of it)."""
     return session.scalar(select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key)) is not None
+
+
+def queued(session: Session, keys: Iterable[str]) -> set[str]:
+    """Which of these keys were ever queued."""
+    wanted = list(set(keys))
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(session.scalars(select(OutboxMessage.idempotency_key).where(
+            OutboxMessage.idempotency_key.in_(wanted[start : start + 500]))))
+    return found
+
+
+def queued_for(session: Session, subject: str) -> set[str]:
+    """Every key queued for a subject: the keys that start with `subject`
+    (e.g. `datacall:2026-09:` for everything the month's call sent)."""
+    return set(session.scalars(select(OutboxMessage.idempotency_key).where(_under(subject))))
+
+
+def any_queued_for(session: Session, subject: str, ending: str = "") -> bool:
+    """Whether anything was queued for a subject, optionally only keys ending with `ending`."""
+    condition = _under(subject)
+    if ending:
+        condition = and_(condition, OutboxMessage.idempotency_key.endswith(ending, autoescape=True))
+    return session.scalar(select(OutboxMessage.id).where(condition).limit(1)) is not None
+
+
+def update_in_place(session: Session, of_key: str, version: str, target: str, message: Message,
+                    now: dt.datetime) -> bool:
+    """Replace the message queued as `of_key` with a newer version: updates of it still
+    waiting and unclaimed are superseded (only the newest is worth sending)."""
+    session.execute(update(OutboxMessage).where(
+        _under(f"{of_key}:v"), OutboxMessage.status == "pending", OutboxMessage.claimed_by.is_(None))
+        .values(status="superseded"))
+    return enqueue(session, f"{of_key}:v{version}", "update", target, message, now, update_of=of_key)
 
 
 class Pacer:

@@ -14,7 +14,6 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.unknown_years import warn_unknown_years
@@ -26,7 +25,6 @@ from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Message, Paragraph, Table
 from bot.datacall.call import CallContext, CallDates, call_dates, call_message, obligations, overdue_post, status_report
 from bot.people.directory import people_with_role
-from storage.models import OutboxMessage
 
 
 @dataclass
@@ -53,7 +51,7 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
         dates = call_dates(calendar, month, settings)
         if dates.phase(today) == "not_open":
             continue
-        if month == previous and not outbox.exists_like(session, f"datacall:{month}:%:call"):
+        if month == previous and not outbox.any_queued_for(session, f"datacall:{month}:", ending=":call"):
             continue  # the bot did not call for that month (installed since): nothing to chase
         report.queued += _chase_month(session, dates, today, now, calendar, company_locale, quality_channel)
     return report
@@ -62,8 +60,7 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
 def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.datetime, calendar: WorkingCalendar,
                  company_locale: str, quality_channel: str) -> int:
     period = dates.period
-    already = set(session.scalars(select(OutboxMessage.idempotency_key).where(
-        OutboxMessage.idempotency_key.like(f"datacall:{period}:%"))))
+    already = outbox.queued_for(session, f"datacall:{period}:")
     duties = obligations(session, period, min(today, dates.due))
     context = CallContext.load(session, dates, company_locale)
     working_day = calendar.is_working_day(today)
