@@ -35,7 +35,7 @@ from handlers.bootstrap import bootstrap  # noqa: E402
 from handlers.testing.slack_emulator import SlackEmulator  # noqa: E402
 from scheduled.jobs import data_call  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
-from storage.models import Person, PersonRole  # noqa: E402
+from storage.models import Person, PersonIdentity, PersonRole  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 OPENING = dt.datetime(2026, 10, 8, 9, 30, tzinfo=TZ)  # September 2026's figures open after National Day
@@ -58,10 +58,12 @@ def main() -> None:
         seed_defaults(session)
         now = dt.datetime.now(dt.UTC)
         session.execute(insert(Person), [
-            {"slack_user_id": f"U{index:08d}", "name": f"IPQC {index}", "department": "质量部",
+            {"name": f"IPQC {index}", "department": "质量部",
              "locale": "zh-CN" if index % 3 else "en", "email": None, "active": True, "created_at": now,
              "updated_at": now} for index in range(args.people)])
-        ids = list(session.scalars(select(Person.id)))
+        ids = list(session.scalars(select(Person.id).order_by(Person.id)))
+        session.execute(insert(PersonIdentity), [{"person_id": i, "messenger": "slack", "user_id": f"U{index:08d}"}
+                                                 for index, i in enumerate(ids)])
         session.execute(insert(PersonRole), [{"person_id": i, "role_key": "ipqc_engineer"} for i in ids])
     for index in range(args.people):
         emulator.workspace.add_user(f"U{index:08d}", f"IPQC {index}")

@@ -26,7 +26,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
@@ -91,7 +93,6 @@ class Role(Base):
 class Person(Base):
     __tablename__ = "people"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    slack_user_id: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     department: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str | None] = mapped_column(String(16))
@@ -103,9 +104,59 @@ class Person(Base):
         back_populates="person", cascade="all, delete-orphan", lazy="selectin"
     )
 
+    identities: Mapped[list[PersonIdentity]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", lazy="selectin"
+    )
+
     @property
     def role_keys(self) -> list[str]:
         return sorted(r.role_key for r in self.roles)
+
+    def identity(self, messenger: str) -> str | None:
+        return next((i.user_id for i in self.identities if i.messenger == messenger), None)
+
+    def set_identity(self, messenger: str, user_id: str | None) -> None:
+        for identity in list(self.identities):
+            if identity.messenger == messenger:
+                if user_id:
+                    identity.user_id = user_id
+                else:
+                    self.identities.remove(identity)
+                return
+        if user_id:
+            self.identities.append(PersonIdentity(messenger=messenger, user_id=user_id))
+
+    @hybrid_property
+    def slack_user_id(self) -> str | None:  # type: ignore[override]
+        """The person's Slack identity (the messenger most companies start with)."""
+        return self.identity("slack")
+
+    @slack_user_id.inplace.setter
+    def _slack_user_id_setter(self, value: str | None) -> None:
+        self.set_identity("slack", value)
+
+    @slack_user_id.inplace.expression
+    @classmethod
+    def _slack_user_id_expression(cls) -> Any:
+        return (select(PersonIdentity.user_id)
+                .where(PersonIdentity.person_id == cls.id, PersonIdentity.messenger == "slack")
+                .correlate_except(PersonIdentity).scalar_subquery())
+
+
+class PersonIdentity(Base):
+    """How a messenger knows a person: a Slack member id, a WeCom userid. One per messenger
+    and person; an id belongs to one person."""
+
+    __tablename__ = "person_identities"
+    __table_args__ = (
+        UniqueConstraint("messenger", "user_id", name="uq_person_identities_messenger_user_id"),
+        UniqueConstraint("person_id", "messenger", name="uq_person_identities_person_id_messenger"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    messenger: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(64))
+    person: Mapped[Person] = relationship(back_populates="identities")
 
 
 class PersonRole(Base):

@@ -21,6 +21,7 @@ from bot.core.i18n import N_, Gettext
 from bot.core.texts import T, Text, UserError
 from bot.core.views import FormField, Option
 from bot.datacall.figures import parse_number
+from bot.people.directory import person_by_slack_id
 from storage.models import Complaint, EightDReport, Person
 
 
@@ -62,7 +63,7 @@ def _acknowledge(session: Session, complaint: Complaint, values: dict[str, Any],
 def _assign(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
             tz: ZoneInfo) -> Text:
     user = _required(values, "owner", T("Choose the new owner."))
-    owner = session.scalar(select(Person).where(Person.slack_user_id == user, Person.active.is_(True)))
+    owner = person_by_slack_id(session, user)
     if owner is None:
         raise FieldError("owner", T("That person is not in the people list."))
     c.assign(session, complaint, owner, caller.person_id, now)

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from bot.core.i18n import normalize_locale, pick
 from bot.core.spreadsheets import ImportResult, Row, RowError, read_table
 from bot.core.texts import T
+from bot.people.identities import is_valid_id, person_by_identity
 from storage.models import Customer, Person, PersonRole, Role
 
 PEOPLE_COLUMNS = ["slack_user_id", "name", "roles", "department", "locale", "email"]
 CUSTOMER_COLUMNS = ["code", "name_zh", "name_en", "segment", "owner_slack_user_id"]
-SLACK_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -37,7 +37,7 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
     user_id = v.get("slack_user_id", "").strip().upper()
     if not user_id:
         errors.append(RowError(row.number, T("slack_user_id is empty.")))
-    elif not SLACK_USER_ID.match(user_id):
+    elif not is_valid_id("slack", user_id):
         errors.append(RowError(row.number, T("slack_user_id {value!r} is not a Slack member ID (U…).", value=user_id)))
     elif user_id in seen:
         errors.append(RowError(row.number, T("slack_user_id {value} appears twice in the file.", value=user_id)))
@@ -159,7 +159,7 @@ def import_customers(session: Session, path: Path) -> ImportResult:
 
 
 def person_by_slack_id(session: Session, user_id: str) -> Person | None:
-    return session.scalar(select(Person).where(Person.slack_user_id == user_id, Person.active.is_(True)))
+    return person_by_identity(session, "slack", user_id)
 
 
 def people_with_role(session: Session, role: str) -> list[Person]:

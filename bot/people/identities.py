@@ -1,0 +1,29 @@
+"""Messenger identities: how each messenger names a person, and what such a name looks like,
+so that an import can refuse a typo before anyone is called by it."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Person, PersonIdentity
+
+# messenger → the shape of its user ids (Slack member ids; WeCom userids are set by the company)
+ID_FORMATS: dict[str, re.Pattern[str]] = {
+    "slack": re.compile(r"^[UW][A-Z0-9]{2,}$"),
+    "wecom": re.compile(r"^[A-Za-z0-9_.@\-]{1,64}$"),
+}
+
+
+def is_valid_id(messenger: str, user_id: str) -> bool:
+    return bool(ID_FORMATS[messenger].match(user_id))
+
+
+def person_by_identity(session: Session, messenger: str, user_id: str, active_only: bool = True) -> Person | None:
+    query = (select(Person).join(PersonIdentity)
+             .where(PersonIdentity.messenger == messenger, PersonIdentity.user_id == user_id))
+    if active_only:
+        query = query.where(Person.active.is_(True))
+    return session.scalar(query)
