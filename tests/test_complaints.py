@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.complaints import ledger as c
+from bot.complaints import card, intake, ledger_import, terms, workflow
 from bot.complaints.scan import scan
 from bot.core.clock import FixedClock
 from bot.core.context import AppContext
@@ -31,11 +31,12 @@ def at(month: int, day: int, hour: int = 9, minute: int = 0) -> dt.datetime:
 
 def log(ctx: AppContext, received: dt.datetime, severity: str = "general", customer: str = "ACME") -> Complaint:
     with ctx.session() as session:
-        data, errors = c.validate_complaint(session, {"customer": customer, "severity": severity, "symptom": "车门异响",
-                                                      "received_at": str(int(received.timestamp()))},
+        data, errors = intake.validate_complaint(session, {"customer": customer, "severity": severity,
+                                                           "symptom": "车门异响",
+                                                           "received_at": str(int(received.timestamp()))},
                                             received + dt.timedelta(minutes=10))
         assert errors == {} and data is not None
-        return c.log_complaint(session, data, None, received + dt.timedelta(minutes=10), SHANGHAI)
+        return intake.log_complaint(session, data, None, received + dt.timedelta(minutes=10), SHANGHAI)
 
 
 def deadlines(ctx: AppContext, complaint: Complaint) -> dict[str, dt.datetime]:
@@ -151,7 +152,7 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     clock.set(at(9, 30, 16, 30))
     complaint = log(ctx, at(9, 30, 16))
     with ctx.session() as session:
-        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
+        card.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
     run_due(ctx, ctx.now())
     number = complaint.number
     opened = 0
@@ -174,7 +175,7 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     no_containment = press(slack, emulator, QE, "eight_d", number, {"d1_team": "质量部"}, opened)
     opened += 1
     assert "d3_containment" in no_containment["errors"]
-    assert press(slack, emulator, QE, "eight_d", number, {key: "已完成" for key, _l in c.EIGHT_D}, opened) == {}
+    assert press(slack, emulator, QE, "eight_d", number, {key: "已完成" for key, _l in terms.EIGHT_D}, opened) == {}
     opened += 1
     without_reply = press(slack, emulator, QE, "close", number, {"reply": ""}, opened)
     opened += 1
@@ -215,7 +216,7 @@ def test_warnings_and_escalation_are_sent_once(ctx: AppContext, people: None, em
                                                clock: FixedClock, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
     complaint = log(ctx, at(10, 12, 9))  # a Monday
     with ctx.session() as session:
-        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, at(10, 12, 9, 10))
+        card.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, at(10, 12, 9, 10))
         owner = session.get(Complaint, complaint.id).owner_id  # type: ignore[union-attr]
     clock.set(at(10, 12, 10, 40))  # register is met; 75 % of the 24 h first response is 18 h away
     run_due(ctx, clock.now())
@@ -299,7 +300,7 @@ def test_import_a_ledger(ctx: AppContext, people: None, tmp_path: Path, emulator
         "HDQC,2026-10-07 09:00,serious,WS-310,2,,雨刮不工作,,,,,\n",
         encoding="utf-8")
     with ctx.session() as session:
-        result = c.import_complaints(session, sheet, ctx.now(), SHANGHAI)
+        result = ledger_import.import_complaints(session, sheet, ctx.now(), SHANGHAI)
     assert result.ok and result.created == 2
     run_due(ctx, ctx.now())
     about_complaints = [call for call in emulator.calls_to("chat.postMessage") if "KS-" in call.args["text"]]
@@ -307,7 +308,7 @@ def test_import_a_ledger(ctx: AppContext, people: None, tmp_path: Path, emulator
     bad = tmp_path / "bad.csv"
     bad.write_text("customer,received_at,severity,symptom\nNOPE,yesterday,critical,\n", encoding="utf-8")
     with ctx.session() as session:
-        failed = c.import_complaints(session, bad, ctx.now(), SHANGHAI)
+        failed = ledger_import.import_complaints(session, bad, ctx.now(), SHANGHAI)
     assert {e.row for e in failed.errors} == {2} and len(failed.errors) >= 3
 
 
@@ -315,7 +316,7 @@ def test_non_quality_return_needs_an_approver(slack: SlackSender, ctx: AppContex
                                               emulator: SlackEmulator, clock: FixedClock) -> None:
     complaint = log(ctx, at(10, 8, 9))
     with ctx.session() as session:
-        c.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
+        card.publish(session, session.get(Complaint, complaint.id), "C0QUALITY", "zh-CN", SHANGHAI, ctx.now())
     run_due(ctx, ctx.now())
     no_reason = press(slack, emulator, SALES, "return", complaint.number, {"kind": "non_quality", "quantity": "3"})
     assert set(no_reason["errors"]) == {"reason"}
@@ -343,7 +344,7 @@ def test_after_closure_the_owner_is_asked_for_the_customers_opinion(ctx: AppCont
     with ctx.session() as session:
         row = session.get(Complaint, complaint.id)
         assert row is not None
-        c.close(session, row, "已处理", None, at(10, 9, 9))
+        workflow.close(session, row, "已处理", None, at(10, 9, 9))
     clock.set(at(10, 15, 9))
     run_due(ctx, clock.now())
     assert not [call for call in emulator.calls_to("chat.postMessage") if "意见" in call.args["text"]]
@@ -357,7 +358,7 @@ def test_after_closure_the_owner_is_asked_for_the_customers_opinion(ctx: AppCont
 @pytest.mark.parametrize("text", ["", "ACME", "ACME 5件", "车门异响 12 pcs"])
 def test_prefill_parsing(ctx: AppContext, people: None, text: str) -> None:
     with ctx.session() as session:
-        values = c.parse_prefill(session, text)
+        values = intake.parse_prefill(session, text)
     if text.startswith("ACME"):
         assert values["customer"] == "ACME"
     if "5件" in text:
@@ -385,7 +386,7 @@ def test_a_closed_complaint_no_longer_breaches_and_a_reopened_one_warns_again(
     with ctx.session() as session:
         row = session.get(Complaint, complaint.id)
         assert row is not None
-        c.close(session, row, "客户确认为使用问题", None, at(10, 12, 11))
+        workflow.close(session, row, "客户确认为使用问题", None, at(10, 12, 11))
     clock.set(at(10, 20, 9))
     run_due(ctx, clock.now())
     assert not [call for call in emulator.calls_to("chat.postMessage")
@@ -395,7 +396,7 @@ def test_a_closed_complaint_no_longer_breaches_and_a_reopened_one_warns_again(
             row = session.get(Complaint, complaint.id)
             assert row is not None
             if row.status == "closed":
-                c.reopen(session, row, f"第 {attempt} 次重开", None, at(10, day, 9), SHANGHAI)
+                workflow.reopen(session, row, f"第 {attempt} 次重开", None, at(10, day, 9), SHANGHAI)
         clock.set(at(10, day + 4, 10))  # three days to close: breached
         run_due(ctx, clock.now())
         breaches = [call for call in emulator.calls_to("chat.postMessage")
@@ -405,7 +406,7 @@ def test_a_closed_complaint_no_longer_breaches_and_a_reopened_one_warns_again(
         with ctx.session() as session:
             row = session.get(Complaint, complaint.id)
             assert row is not None
-            c.close(session, row, "已处理", None, at(10, day + 4, 11))
+            workflow.close(session, row, "已处理", None, at(10, day + 4, 11))
 
 
 def test_a_pause_over_a_weekend_costs_no_working_day(ctx: AppContext, people: None) -> None:
@@ -413,8 +414,8 @@ def test_a_pause_over_a_weekend_costs_no_working_day(ctx: AppContext, people: No
     with ctx.session() as session:
         row = session.get(Complaint, complaint.id)
         assert row is not None
-        c.pause(session, row, None, at(9, 25, 17), "等客户寄回样品")
-        c.resume(session, row, None, at(9, 28, 9), SHANGHAI)  # Monday morning
+        workflow.pause(session, row, None, at(9, 25, 17), "等客户寄回样品")
+        workflow.resume(session, row, None, at(9, 28, 9), SHANGHAI)  # Monday morning
         due = session.scalar(select(ComplaintDeadline.due_at).where(
             ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone == "eight_d"))
     assert due is not None and due.astimezone(SHANGHAI).date() == dt.date(2026, 9, 30)  # one working day (Monday)

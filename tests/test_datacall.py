@@ -182,7 +182,7 @@ def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppConte
 
 def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
                                             emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.datacall.call, "PAGE_BLOCKS", 4)
+    monkeypatch.setattr(bot.datacall.call, "FIELDS_PER_PAGE", 4)
     tick(ctx, clock, at(8))
     view = open_dialog(slack, emulator, HUANG)  # 3 costs × 2 customers: one customer per page
     assert view["submit"]["text"] == "保存并下一页"

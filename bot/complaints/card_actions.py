@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.complaints import ledger as c
+from bot.complaints import terms, workflow
 from bot.complaints.terms import CAUSES
 from bot.core.caller import Caller
 from bot.core.i18n import N_, Gettext
@@ -56,7 +56,7 @@ class FieldError(UserError):
 def _acknowledge(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
                  tz: ZoneInfo) -> Text:
     said = _required(values, "said", T("Write what was said to the customer."))
-    c.acknowledge(session, complaint, caller.person_id, now, said)
+    workflow.acknowledge(session, complaint, caller.person_id, now, said)
     return T("{name} answered the customer: {said}", name=caller.name, said=said)
 
 
@@ -66,7 +66,7 @@ def _assign(session: Session, complaint: Complaint, values: dict[str, Any], call
     owner = person_by_slack_id(session, user)
     if owner is None:
         raise FieldError("owner", T("That person is not in the people list."))
-    c.assign(session, complaint, owner, caller.person_id, now)
+    workflow.assign(session, complaint, owner, caller.person_id, now)
     return T("{name} made {owner} the owner.", name=caller.name, owner=owner.name)
 
 
@@ -74,31 +74,31 @@ def _responsibility(session: Session, complaint: Complaint, values: dict[str, An
                     now: dt.datetime, tz: ZoneInfo) -> Text:
     decision = _required(values, "decision", T("Choose ours, the customer's or the supplier's."))
     note = _text(values, "note") or None
-    c.decide_responsibility(session, complaint, decision, caller.person_id, now, note)
+    workflow.decide_responsibility(session, complaint, decision, caller.person_id, now, note)
     follow = {"ours": T("a nonconformity report goes to the responsible department and a corrective action follows."),
               "customer": T("reply with a quality information reply for the customer to confirm."),
               "supplier": T("handle it with the supplier under the supplier quality agreement.")}[decision]
     return T("{name} decided the responsibility: {decision}; {follow}", name=caller.name,
-             decision=Text(c.RESPONSIBILITY[decision]), follow=follow)
+             decision=Text(terms.RESPONSIBILITY[decision]), follow=follow)
 
 
 def _investigation(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller,
                    now: dt.datetime, tz: ZoneInfo) -> Text:
     text = _required(values, "investigation", T("Write what the investigation found and the measures proposed."))
     cause = _text(values, "cause") or None
-    c.record_investigation(session, complaint, text, cause, caller.person_id, now)
+    workflow.record_investigation(session, complaint, text, cause, caller.person_id, now)
     return T("{name} recorded the investigation: {text}", name=caller.name, text=text)
 
 
 def _eight_d(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
              tz: ZoneInfo) -> Text:
     files = list(values.get("report") or [])
-    filled = {key: _text(values, key) or None for key, _label in c.EIGHT_D}
+    filled = {key: _text(values, key) or None for key, _label in terms.EIGHT_D}
     existing = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
     has_containment = filled["d3_containment"] or (existing is not None and existing.d3_containment)
     if not has_containment and not files:
         raise FieldError("d3_containment", T("Containment comes first: describe it (or attach the 8D report)."))
-    complete = c.record_eight_d(session, complaint, filled, files, caller.person_id, now)
+    complete = workflow.record_eight_d(session, complaint, filled, files, caller.person_id, now)
     if complete:
         return T("{name} submitted the 8D report.", name=caller.name)
     return T("{name} updated the 8D (not complete yet).", name=caller.name)
@@ -112,7 +112,7 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
         cost = parse_number(_text(values, "cost"))
         if cost is None or cost < 0:
             raise FieldError("cost", T("{value!r} is not an amount.", value=_text(values, "cost")))
-    c.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
+    workflow.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
     return T("{name} closed the complaint. Reply to the customer: {reply}. Did it cause scorecard events (line "
              "hold, production stop, repeat notice, return…)? Record them with the button on the card.",
              name=caller.name, reply=reply)
@@ -121,19 +121,19 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
 def _reopen(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
             tz: ZoneInfo) -> Text:
     reason = _required(values, "reason", T("Say why it is reopened."))
-    c.reopen(session, complaint, reason, caller.person_id, now, tz)
+    workflow.reopen(session, complaint, reason, caller.person_id, now, tz)
     return T("{name} reopened the complaint: {reason}", name=caller.name, reason=reason)
 
 
 def _pause(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
            tz: ZoneInfo) -> Text:
-    c.pause(session, complaint, caller.person_id, now, _text(values, "reason") or None)
+    workflow.pause(session, complaint, caller.person_id, now, _text(values, "reason") or None)
     return T("{name}: waiting for the customer; the deadlines are paused.", name=caller.name)
 
 
 def _resume(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
             tz: ZoneInfo) -> Text:
-    seconds = c.resume(session, complaint, caller.person_id, now, tz)
+    seconds = workflow.resume(session, complaint, caller.person_id, now, tz)
     return T("{name}: the customer replied; the deadlines moved by {hours} h of waiting.", name=caller.name,
              hours=round(seconds / 3600, 1))
 
@@ -155,8 +155,8 @@ def _return(session: Session, complaint: Complaint, values: dict[str, Any], call
     reason = _text(values, "reason") or None
     if kind == "non_quality" and not reason:
         raise FieldError("reason", T("A non-quality return needs a reason."))
-    row = c.log_return(session, complaint if kind == "quality" else complaint, complaint.customer_id, kind, reason,
-                       _text(values, "model") or complaint.product_model, int(raw), caller.person_id, now)
+    row = workflow.log_return(session, complaint, complaint.customer_id, kind, reason,
+                              _text(values, "model") or complaint.product_model, int(raw), caller.person_id, now)
     if kind == "quality":
         return T("{name} logged a quality return of {n} pcs with this complaint.", name=caller.name, n=row.quantity)
     return T("{name} asked to return {n} pcs for a non-quality reason ({reason}); an approver decides.",
@@ -174,7 +174,7 @@ def _owner(session: Session, complaint: Complaint, _: Gettext) -> list[FormField
 
 def _decision(session: Session, complaint: Complaint, _: Gettext) -> list[FormField]:
     return [FormField("decision", _("Responsibility"), "select", initial=complaint.responsibility,
-                      options=[Option(k, _(v)) for k, v in c.RESPONSIBILITY.items()]),
+                      options=[Option(k, _(v)) for k, v in terms.RESPONSIBILITY.items()]),
             FormField("note", _("Note"), "multiline", required=False, max_length=2000)]
 
 
@@ -189,7 +189,7 @@ def _eight_d_fields(session: Session, complaint: Complaint, _: Gettext) -> list[
     report = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
     fields = [FormField(key, _(label), "multiline", required=False,
                         initial=getattr(report, key) if report else None, max_length=3000)
-              for key, label in c.EIGHT_D]
+              for key, label in terms.EIGHT_D]
     fields.append(FormField("report", _("Or attach the 8D report"), "file", required=False))
     return fields
 

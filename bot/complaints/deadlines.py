@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
+from bot.core.stored_settings import setting
 from storage.models import SlaPolicy
 
 MILESTONES = ("register", "first_response", "investigation", "eight_d", "close")
@@ -97,3 +99,10 @@ def list_rules(session: Session) -> list[dict[str, object]]:
     return [{"customer": codes.get(r.customer_id) if r.customer_id else None, "milestone": r.milestone,
              "severity": r.severity, "amount": r.amount, "unit": r.unit}
             for r in session.scalars(select(SlaPolicy).order_by(SlaPolicy.customer_key, SlaPolicy.milestone))]
+
+
+def complaint_settings(session: Session) -> dict[str, Any]:
+    return setting(session, "complaints")
+
+
+COMPANY_TZ = ZoneInfo("Asia/Shanghai")  # the default company time zone, as in the settings

@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.complaints.ledger import card_key_of, complaint_settings, local_time, publish
+from bot.complaints.card import card_key_of, local_time, publish
+from bot.complaints.deadlines import complaint_settings
 from bot.complaints.terms import MILESTONE_NAMES
 from bot.core import outbox
 from bot.core.i18n import gettext_for

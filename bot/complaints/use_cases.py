@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.complaints import ledger as c
+from bot.complaints import card, intake, ledger, workflow
 from bot.complaints.card_actions import ACTIONS, FieldError
 from bot.complaints.statistics import monthly_stats, stats_message
 from bot.core import outbox
@@ -47,21 +47,21 @@ def complaint_command(ctx: AppContext, request: Request, words: list[str]) -> Re
         if which not in LIST_KINDS:
             raise UserError(T("Use /complaint list [open | overdue | mine | all]."))
         with ctx.session() as session:
-            found = c.list_complaints(session, which, caller.person_id, ctx.now())
-            return Reply(message=c.list_message(session, found, which, caller.locale or ctx.locale, ctx.tz))
+            found = ledger.list_complaints(session, which, caller.person_id, ctx.now())
+            return Reply(message=card.list_message(session, found, which, caller.locale or ctx.locale, ctx.tz))
     if first in SHOW_WORDS:
         if len(words) < 2:
             raise UserError(T("Use /complaint show <number>."))
         with ctx.session() as session:
-            card = c.complaint_card(session, c.find(session, words[1]), caller.locale or ctx.locale, ctx.tz,
+            shown = card.complaint_card(session, ledger.find(session, words[1]), caller.locale or ctx.locale, ctx.tz,
                                     ctx.now(), buttons=False)
-        return Reply(message=Message(text=card.title, cards=[card]))
+        return Reply(message=Message(text=shown.title, cards=[shown]))
     if first in STATS_WORDS:
         return _statistics(ctx, request, words[1] if len(words) > 1 else None)
     require(ctx, caller, "complaint.log")
     with ctx.session() as session:
-        form = c.complaint_form(session, caller.locale or ctx.locale, ctx.now(),
-                                c.parse_prefill(session, " ".join(words)))
+        form = intake.complaint_form(session, caller.locale or ctx.locale, ctx.now(),
+                                intake.parse_prefill(session, " ".join(words)))
     return Reply(form=form, message=Message(text=caller._("Opening the complaint dialog…")))
 
 
@@ -92,19 +92,19 @@ def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any]) -> Su
         return Submitted(errors={"customer": refused.text})
     _ = caller._
     with ctx.session() as session:
-        data, errors = c.validate_complaint(session, values, ctx.now())
+        data, errors = intake.validate_complaint(session, values, ctx.now())
         if errors:
             return Submitted(errors=errors)
         assert data is not None
-        complaint = c.log_complaint(session, data, caller.person_id, ctx.now(), ctx.tz)
-        c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
+        complaint = intake.log_complaint(session, data, caller.person_id, ctx.now(), ctx.tz)
+        card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
         text = _("Complaint {number} is logged; it is tracked in the quality channel.").format(
             number=complaint.number)
-        card = c.complaint_card(session, complaint, caller.locale or ctx.locale, ctx.tz, ctx.now(), buttons=False)
+        shown = card.complaint_card(session, complaint, caller.locale or ctx.locale, ctx.tz, ctx.now(), buttons=False)
         outbox.enqueue(session, f"complaint:{complaint.number}:logged", "dm", caller.user_id,
-                       Message(text=text, cards=[Card(title=text, parts=[]), card]), ctx.now())
+                       Message(text=text, cards=[Card(title=text, parts=[]), shown]), ctx.now())
         if complaint.owner_id != caller.person_id:
-            c.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(), f"complaint:{complaint.number}:owner:1")
+            card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(), f"complaint:{complaint.number}:owner:1")
     return Submitted()
 
 
@@ -117,10 +117,10 @@ def press_card_button(ctx: AppContext, request: Request, action: str, number: st
     require(ctx, caller, spec.permission, ACTION_REFUSED)
     _ = caller._
     with ctx.session() as session:
-        complaint = c.find(session, number)
+        complaint = ledger.find(session, number)
         if spec.fields is None:
             line = spec.apply(session, complaint, {}, caller, ctx.now(), ctx.tz)
-            c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
+            card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                       f"complaint:{complaint.number}:{action}:{request.key}")
             return Reply()
         form = Form(kind="complaint.action", title=_(spec.title), submit=_("Save"), close=_("Cancel"),
@@ -139,7 +139,7 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
         return Submitted(problem=ACTION_REFUSED)
     with ctx.session() as session:
         try:
-            complaint = c.find(session, str(state.get("number") or ""))
+            complaint = ledger.find(session, str(state.get("number") or ""))
             with session.begin_nested():
                 line = spec.apply(session, complaint, values, caller, ctx.now(), ctx.tz)
         except FieldError as error:
@@ -147,10 +147,10 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
         except UserError as error:
             return Submitted(problem=error.text)
         stamp = ctx.now().isoformat()
-        c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
+        card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                   f"complaint:{complaint.number}:{action}:{dialog}:{stamp}")
         if action == "assign":
-            c.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
+            card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
                          f"complaint:{complaint.number}:owner:{complaint.owner_id}:{stamp}")
         if action == "return":
             _queue_return_approval(ctx, session, complaint)
@@ -161,7 +161,7 @@ def open_complaint_event_form(ctx: AppContext, caller: Caller, number: str) -> R
     """*Record scorecard event* on a closed complaint: the event dialog, linked to it."""
     require(ctx, caller, "scorecard.record_event", T("Your roles do not allow recording scorecard events."))
     with ctx.session() as session:
-        complaint = c.find(session, number)
+        complaint = ledger.find(session, number)
         customer = session.get(Customer, complaint.customer_id)
         code, linked = (customer.code if customer else None), complaint.number
     return open_event_form(ctx, caller, code, complaint_number=linked)
@@ -181,13 +181,13 @@ def decide_return(ctx: AppContext, request: Request, value: str, approve: bool) 
         row = session.get(ProductReturn, return_id)
         if row is None:
             raise UserError(T("No such return."))
-        c.approve_return(session, row, caller.person_id or 0, ctx.now(), approve)
+        workflow.approve_return(session, row, caller.person_id or 0, ctx.now(), approve)
         complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
         if complaint is not None:
             line = (T("{name} approved the non-quality return of {n} pcs.", name=caller.name, n=row.quantity)
                     if approve else T("{name} rejected the non-quality return of {n} pcs.", name=caller.name,
                                       n=row.quantity))
-            c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
+            card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                       f"complaint:{complaint.number}:return-decision:{row.id}")
             approval_key = _approval_key(complaint, row)
             decided = line.render(gettext_for(ctx.locale))
@@ -215,7 +215,7 @@ def _queue_return_approval(ctx: AppContext, session: Session, complaint: Complai
         Paragraph(text), Actions([Button(_("Approve"), "complaint.return_approve", value, "primary"),
                                   Button(_("Reject"), "complaint.return_reject", value, "danger")])])])
     outbox.enqueue(session, _approval_key(complaint, row), "post", ctx.settings.quality_channel, message, ctx.now(),
-                   thread_of=c.card_key(complaint))
+                   thread_of=card.card_key(complaint))
 
 
 def publish_open_complaints(ctx: AppContext) -> int:
@@ -225,5 +225,5 @@ def publish_open_complaints(ctx: AppContext) -> int:
         found = list(session.scalars(select(Complaint).where(Complaint.status != "closed")
                                      .order_by(Complaint.received_at)))
         for complaint in found:
-            c.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
+            card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
     return len(found)

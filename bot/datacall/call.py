@@ -38,7 +38,7 @@ from storage.models import (
     RoleDelegation,
 )
 
-PAGE_BLOCKS = 80  # figure fields per dialog page, within Block Kit's 100 blocks
+FIELDS_PER_PAGE = 80  # figure fields per dialog page: what one sitting takes, and what every messenger's dialog holds
 OUTLIER_SIGMAS = 4.0
 HISTORY_MONTHS = 6
 
@@ -272,7 +272,7 @@ def dialog_pages(items: list[Item]) -> list[list[Item]]:
     pages: list[list[Item]] = []
     page = list(company)
     for customer_items in by_customer.values():
-        if page and len(page) + len(customer_items) > PAGE_BLOCKS:
+        if page and len(page) + len(customer_items) > FIELDS_PER_PAGE:
             pages.append(page)
             page = []
         page.extend(customer_items)

@@ -11,15 +11,16 @@ from bot.core.context import AppContext
 from bot.core.i18n import normalize_locale, pick
 from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Paragraph
-from bot.people.directory import people_with_role, person_by_slack_id
+from bot.people.directory import people_with_role
+from bot.people.identities import person_by_identity
 from storage.models import Role
 
 
-def identify(session: Session, user_id: str, company_locale: str) -> Caller:
-    """The person behind a messenger id, with their locale from the people table. When the
-    table has none, the locale is left None for the caller to ask the messenger (outside
+def identify(session: Session, user_id: str, company_locale: str, messenger: str = "slack") -> Caller:
+    """The person behind a messenger's user id, with their locale from the people table. When
+    the table has none, the locale is left None for the caller to ask the messenger (outside
     the transaction), falling back to the company default."""
-    person = person_by_slack_id(session, user_id)
+    person = person_by_identity(session, messenger, user_id)
     if person is None:
         return Caller(user_id, None)
     locale = normalize_locale(person.locale, company_locale) if person.locale else None
@@ -44,11 +45,11 @@ def refusal(session: Session, caller: Caller) -> Message:
 
 
 
-def who_is_calling(ctx: AppContext, user_id: str) -> Caller:
+def who_is_calling(ctx: AppContext, user_id: str, messenger: str = "slack") -> Caller:
     """The caller behind a messenger user id; the messenger is asked for a locale outside any
     transaction when the people table has none."""
     with ctx.session() as session:
-        caller = identify(session, user_id, ctx.locale)
+        caller = identify(session, user_id, ctx.locale, messenger)
     if caller.locale is None:
         caller.locale = normalize_locale(ctx.messenger.user_locale(user_id), ctx.locale)
     return caller

@@ -20,7 +20,7 @@ from handlers.cli.common import (
 
 
 def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.complaints.ledger import import_complaints
+    from bot.complaints.ledger_import import import_complaints
 
     return run_import(settings, _, lambda session, ctx: import_complaints(session, Path(args.file), ctx.now(), ctx.tz),
                        lambda r: _("Imported complaints: {created}.").format(created=r.created))

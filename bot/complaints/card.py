@@ -1,0 +1,185 @@
+"""A complaint's card in the quality channel: its facts, deadlines and buttons, posted once and
+updated in place, with a line in its thread for each change; the list message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.complaints.deadlines import MILESTONES
+from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
+from bot.core import outbox
+from bot.core.i18n import Gettext, gettext_for, pick
+from bot.core.texts import Text
+from bot.core.views import (
+    Actions,
+    Button,
+    Card,
+    Context,
+    Field,
+    FieldList,
+    Mention,
+    Message,
+    Paragraph,
+    Table,
+)
+from storage.models import (
+    Complaint,
+    ComplaintDeadline,
+    Customer,
+    Person,
+)
+
+
+def local_time(value: dt.datetime, tz: ZoneInfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def deadline_rows(session: Session, complaint: Complaint, _: Gettext, tz: ZoneInfo) -> list[list[str]]:
+    rows = []
+    deadlines = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
+        ComplaintDeadline.complaint_id == complaint.id))}
+    for milestone in MILESTONES:
+        deadline = deadlines.get(milestone)
+        if deadline is None:
+            continue
+        if deadline.state == "met":
+            state = "✅ " + _("met")
+        elif deadline.state == "breached":
+            state = "⚠️ " + (_("met late") if deadline.met_at else _("breached"))
+        elif deadline.state == "not_needed":
+            state = "— " + _("not needed")
+        elif complaint.status == "waiting_customer":
+            state = "⏸ " + _("paused")
+        else:
+            state = "⏳ " + _("not yet due")
+        rows.append([_(MILESTONE_NAMES[milestone]), local_time(deadline.due_at, tz), state])
+    return rows
+
+
+def complaint_card(session: Session, complaint: Complaint, locale: str, tz: ZoneInfo, now: dt.datetime,
+                   buttons: bool = True) -> Card:
+    _ = gettext_for(locale)
+    customer = session.get(Customer, complaint.customer_id)
+    assert customer is not None
+    owner = session.get(Person, complaint.owner_id) if complaint.owner_id else None
+    name = pick(locale, customer.name_zh, customer.name_en)
+    title = f"{complaint.number} · {name} · {_(SEVERITIES[complaint.severity])}"
+    contact = " / ".join(x for x in (complaint.contact_name, complaint.contact_phone, complaint.contact_email) if x)
+    product = " ".join(x for x in (complaint.product_model, complaint.specification) if x)
+    fields = [
+        Field(_("Status"), _(STATUS_NAMES.get(complaint.status, complaint.status))),
+        Field(_("Owner"), owner.name if owner else _("nobody yet")),
+        Field(_("Customer"), f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"),
+        Field(_("Received"), f"{local_time(complaint.received_at, tz)} · "
+                             f"{_(RECEIVED_VIA.get(complaint.received_via or 'other', 'other'))}"),
+        Field(_("Product"), product or "—"),
+        Field(_("Quantity / batch"), f"{complaint.quantity or '—'} / {complaint.batch or '—'}"),
+        Field(_("Customer contact"), contact or "—"),
+        Field(_("Responsibility"), _(RESPONSIBILITY[complaint.responsibility]) if complaint.responsibility
+              else _("not decided")),
+    ]
+    parts: list = [Paragraph(complaint.symptom), FieldList(fields),
+                   Table([_("Deadline"), _("Due"), _("State")], deadline_rows(session, complaint, _, tz))]
+    for label, text in ((_("First response"), complaint.first_response), (_("Investigation"), complaint.investigation),
+                        (_("Reply to the customer"), complaint.reply_to_customer),
+                        (_("Customer's opinion after closure"), complaint.customer_opinion)):
+        if text:
+            parts.append(FieldList([Field(label, text)]))
+    if buttons:
+        parts.append(Actions(card_buttons(complaint, _)))
+    parts.append(Context(_("Times in {tz}.").format(tz=str(tz))))
+    return Card(title=title, parts=parts)
+
+
+def card_buttons(complaint: Complaint, _: Gettext) -> list[Button]:
+    number = complaint.number
+    if complaint.status == "closed":
+        return [Button(_("Record scorecard event"), "complaint.scorecard_event", number),
+                Button(_("Customer's opinion"), "complaint.opinion", number),
+                Button(_("Log a return"), "complaint.return", number),
+                Button(_("Reopen"), "complaint.reopen", number, "danger")]
+    buttons = []
+    if not complaint.first_response:
+        buttons.append(Button(_("Acknowledge"), "complaint.acknowledge", number, "primary"))
+    buttons += [Button(_("Assign owner"), "complaint.assign", number),
+                Button(_("Responsibility"), "complaint.responsibility", number),
+                Button(_("Investigation"), "complaint.investigation", number),
+                Button(_("8D"), "complaint.eight_d", number)]
+    if complaint.status == "waiting_customer":
+        buttons.append(Button(_("Customer replied"), "complaint.resume", number))
+    else:
+        buttons.append(Button(_("Wait for customer"), "complaint.pause", number))
+    buttons += [Button(_("Log a return"), "complaint.return", number),
+                Button(_("Close"), "complaint.close", number, "primary")]
+    return buttons
+
+
+def tell_owner(session: Session, complaint: Complaint, company_locale: str, tz: ZoneInfo, now: dt.datetime,
+               key: str) -> None:
+    """The owner hears of a complaint that became theirs, with its card (urgent: at once)."""
+    owner = session.get(Person, complaint.owner_id) if complaint.owner_id else None
+    if owner is None:
+        return
+    locale = owner.locale or company_locale
+    _ = gettext_for(locale)
+    text = _("You own complaint {number} ({severity}); its deadlines run from its receipt.").format(
+        number=complaint.number, severity=_(SEVERITIES[complaint.severity]))
+    card = complaint_card(session, complaint, locale, tz, now)
+    outbox.enqueue(session, key, "dm", owner.slack_user_id,
+                   Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card]), now)
+
+
+def card_key_of(number: str) -> str:
+    """The outbox key of a complaint's card: its thread and its updates hang off it."""
+    return f"complaint:{number}:card"
+
+
+def card_key(complaint: Complaint) -> str:
+    return card_key_of(complaint.number)
+
+
+def publish(session: Session, complaint: Complaint, channel: str, locale: str, tz: ZoneInfo, now: dt.datetime,
+            line: Text | None = None, line_key: str | None = None, mention: str | None = None) -> None:
+    """The card posted once, or updated in place (a newer update replaces one still waiting),
+    and a line in its thread."""
+    if not channel:
+        return
+    _ = gettext_for(locale)
+    card = complaint_card(session, complaint, locale, tz, now)
+    message = Message(text=card.title, cards=[card])
+    key = card_key(complaint)
+    if not outbox.exists(session, key):
+        outbox.enqueue(session, key, "post", channel, message, now)
+    else:
+        outbox.update_in_place(session, key, f"{now.isoformat()}:{line_key or ''}", channel, message, now)
+    if line is not None:
+        text = line.render(_)
+        parts: list = [Mention(mention, text)] if mention else [Paragraph(text)]
+        outbox.enqueue(session, line_key or f"{key}:line:{now.isoformat()}", "post", channel,
+                       Message(text=text, cards=[Card(title="", parts=parts)]), now, thread_of=key)
+
+
+def list_message(session: Session, complaints: list[Complaint], which: str, locale: str, tz: ZoneInfo) -> Message:
+    _ = gettext_for(locale)
+    names = {"open": _("Open complaints"), "overdue": _("Overdue complaints"), "mine": _("My complaints"),
+             "all": _("Complaints")}
+    codes = dict(session.execute(select(Customer.id, Customer.code)).all())
+    rows = [[c.number, codes.get(c.customer_id, ""), _(SEVERITIES[c.severity]),
+             _(STATUS_NAMES.get(c.status, c.status)), local_time(c.received_at, tz), c.symptom[:30]]
+            for c in complaints[:25]]
+    title = f"{names.get(which, names['all'])} ({len(complaints)})"
+    parts: list = [Table([_("Number"), _("Customer"), _("Severity"), _("Status"), _("Received"), _("Symptom")], rows)
+                   if rows else Paragraph(_("None."))]
+    if len(complaints) > 25:
+        parts.append(Context(_("First 25 shown; `csatbot complaints list --json` lists all.")))
+    return Message(text=title, cards=[Card(title=title, parts=parts)])
+
+
+def action_value(number: str, **extra: Any) -> str:
+    return json.dumps({"number": number, **extra})

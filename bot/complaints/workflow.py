@@ -1,0 +1,219 @@
+"""What happens to a complaint after it is logged: milestones met, status changes, pauses for
+the customer, first response, owner, responsibility, investigation, 8D, closing, reopening,
+returns and their approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.calendar.working_days import WorkingCalendar
+from bot.complaints.deadlines import COMPANY_TZ, SlaPolicyBook, complaint_settings
+from bot.complaints.terms import EIGHT_D, RESPONSIBILITY
+from bot.core.texts import T, UserError
+from storage.models import (
+    Complaint,
+    ComplaintAttachment,
+    ComplaintDeadline,
+    ComplaintPause,
+    ComplaintStatusChange,
+    EightDReport,
+    Person,
+    ProductReturn,
+)
+
+
+def meet(session: Session, complaint: Complaint, milestone: str, now: dt.datetime) -> None:
+    """A milestone reached: on time it is met; past its due time it stays breached, met late."""
+    deadline = session.scalar(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
+                                                              ComplaintDeadline.milestone == milestone))
+    if deadline is None or deadline.met_at is not None:
+        return
+    deadline.met_at = now
+    if deadline.state == "open":
+        deadline.state = "met" if now <= deadline.due_at else "breached"
+        if deadline.state == "breached" and deadline.breached_at is None:
+            deadline.breached_at = deadline.due_at
+
+
+def set_status(session: Session, complaint: Complaint, status: str, by: int | None, now: dt.datetime,
+               note: str | None = None) -> None:
+    if complaint.status == status:
+        return
+    session.add(ComplaintStatusChange(complaint_id=complaint.id, from_status=complaint.status, to_status=status,
+                                      changed_at=now, changed_by_id=by, note=note))
+    complaint.status = status
+    complaint.updated_at = now
+
+
+def pause(session: Session, complaint: Complaint, by: int | None, now: dt.datetime, reason: str | None) -> None:
+    if complaint.status in ("closed", "waiting_customer"):
+        raise UserError(T("Only an open complaint can wait for the customer."))
+    session.add(ComplaintPause(complaint_id=complaint.id, started_at=now, reason=reason))
+    set_status(session, complaint, "waiting_customer", by, now, reason)
+
+
+def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datetime,
+           tz: ZoneInfo = COMPANY_TZ) -> int:
+    """End the pause; every open deadline moves by the time spent waiting. Returns seconds paused."""
+    pause_row = session.scalar(select(ComplaintPause).where(ComplaintPause.complaint_id == complaint.id,
+                                                            ComplaintPause.ended_at.is_(None)))
+    if pause_row is None or complaint.status != "waiting_customer":
+        raise UserError(T("The complaint is not waiting for the customer."))
+    pause_row.ended_at = now
+    waited = now - pause_row.started_at
+    book = SlaPolicyBook.load(session)
+    calendar = WorkingCalendar.load(session)
+    for deadline in session.scalars(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
+                                                                    ComplaintDeadline.state == "open")):
+        rule = book.rule(deadline.milestone, complaint.severity, complaint.customer_id)
+        if rule is not None and rule.unit == "working_days":
+            # counted in working days: the working days the wait took (a weekend costs none)
+            days = calendar.working_days_between(pause_row.started_at.astimezone(tz).date(), now.astimezone(tz).date())
+            if days > 0:
+                last = calendar.nth_working_day_after(deadline.due_at.astimezone(tz).date(), days)
+                deadline.due_at = dt.datetime.combine(last, dt.time(23, 59, 59), tz).astimezone(dt.UTC)
+        else:
+            deadline.due_at = deadline.due_at + waited
+        if deadline.warn_at is not None:
+            deadline.warn_at = min(deadline.warn_at + waited, deadline.due_at)
+        deadline.paused_seconds += int(waited.total_seconds())
+    previous = session.scalar(select(ComplaintStatusChange.from_status).where(
+        ComplaintStatusChange.complaint_id == complaint.id, ComplaintStatusChange.to_status == "waiting_customer")
+        .order_by(ComplaintStatusChange.id.desc()).limit(1))
+    set_status(session, complaint, previous or "acknowledged", by, now, None)
+    return int(waited.total_seconds())
+
+
+def acknowledge(session: Session, complaint: Complaint, by: int | None, now: dt.datetime, said: str) -> None:
+    _require_open(complaint)
+    complaint.first_response = said
+    meet(session, complaint, "first_response", now)
+    if complaint.status in ("new", "reopened"):
+        set_status(session, complaint, "acknowledged", by, now, said)
+
+
+def assign(session: Session, complaint: Complaint, owner: Person, by: int | None, now: dt.datetime) -> None:
+    complaint.owner_id = owner.id
+    complaint.updated_at = now
+
+
+def decide_responsibility(session: Session, complaint: Complaint, decision: str, by: int | None,
+                          now: dt.datetime, note: str | None) -> None:
+    if decision not in RESPONSIBILITY:
+        raise UserError(T("Choose ours, the customer's or the supplier's."))
+    complaint.responsibility = decision
+    complaint.updated_at = now
+
+
+def record_investigation(session: Session, complaint: Complaint, text: str, cause: str | None, by: int | None,
+                         now: dt.datetime) -> None:
+    _require_open(complaint)
+    complaint.investigation = text
+    if cause:
+        complaint.cause_category = cause
+    meet(session, complaint, "investigation", now)
+    if complaint.status in ("new", "acknowledged", "reopened"):
+        set_status(session, complaint, "investigating", by, now, None)
+
+
+def record_eight_d(session: Session, complaint: Complaint, values: dict[str, str | None], report_files: list[Any],
+                   by: int | None, now: dt.datetime) -> bool:
+    """Save the 8D; containment (D3) comes first. Complete (all eight, or a report attached)
+    meets the 8D deadline."""
+    _require_open(complaint)
+    report = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
+    if report is None:
+        report = EightDReport(complaint_id=complaint.id)
+        session.add(report)
+    for key, _label in EIGHT_D:
+        value = (values.get(key) or "").strip() or None
+        if value is not None:
+            setattr(report, key, value)
+    report.updated_at = now
+    for item in report_files:
+        session.add(ComplaintAttachment(complaint_id=complaint.id, kind="eight_d_report", file_id=item.get("id"),
+                                        name=item.get("name") or "8D", url=item.get("url_private"),
+                                        uploaded_by_id=by, uploaded_at=now))
+    complete = bool(report_files) or all(getattr(report, key) for key, _label in EIGHT_D)
+    if complete:
+        report.submitted_at = now
+        report.submitted_by_id = by
+        meet(session, complaint, "eight_d", now)
+    if complaint.status in ("new", "acknowledged", "investigating", "reopened"):
+        set_status(session, complaint, "eight_d", by, now, None)
+    return complete
+
+
+def close(session: Session, complaint: Complaint, reply: str, by: int | None, now: dt.datetime,
+          cost: Decimal | None = None, tz: ZoneInfo = COMPANY_TZ) -> None:
+    _require_open(complaint)
+    if complaint.status == "waiting_customer":
+        resume(session, complaint, by, now, tz)
+    complaint.reply_to_customer = reply
+    complaint.closed_at = now
+    if cost is not None:
+        complaint.cost = cost
+    for milestone in ("register", "first_response", "close"):
+        meet(session, complaint, milestone, now)
+    # what closing made unnecessary (an 8D for a complaint that was the customer's) is no longer due
+    session.execute(update(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
+                                                    ComplaintDeadline.state == "open").values(state="not_needed"))
+    set_status(session, complaint, "closed", by, now, reply)
+
+
+def reopen(session: Session, complaint: Complaint, reason: str, by: int | None, now: dt.datetime,
+           tz: ZoneInfo) -> None:
+    """Reopened: closing is due again, the policy's time counted from the reopening."""
+    if complaint.status != "closed":
+        raise UserError(T("Only a closed complaint can be reopened."))
+    complaint.closed_at = None
+    deadline = session.scalar(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
+                                                              ComplaintDeadline.milestone == "close"))
+    rule = SlaPolicyBook.load(session).rule("close", complaint.severity, complaint.customer_id)
+    if deadline is not None and rule is not None:
+        from bot.complaints.deadlines import due_at
+
+        calendar = WorkingCalendar.load(session)
+        due = due_at(now, rule, calendar, tz)
+        deadline.due_at = due
+        deadline.warn_at = now + (due - now) * float(complaint_settings(session)["warn_at_fraction"])
+        deadline.state, deadline.met_at, deadline.warned_at, deadline.breached_at = "open", None, None, None
+    set_status(session, complaint, "reopened", by, now, reason)
+
+
+def _require_open(complaint: Complaint) -> None:
+    if complaint.status == "closed":
+        raise UserError(T("{number} is closed; reopen it first.", number=complaint.number))
+
+
+def log_return(session: Session, complaint: Complaint | None, customer_id: int, kind: str, reason: str | None,
+               model: str | None, quantity: int, by: int | None, now: dt.datetime) -> ProductReturn:
+    """A quality return comes with its complaint; a non-quality return needs a reason and an approver."""
+    if kind == "quality" and complaint is None:
+        raise UserError(T("A quality return is logged with its complaint."))
+    if kind == "non_quality" and not reason:
+        raise UserError(T("A non-quality return needs a reason."))
+    row = ProductReturn(kind=kind, complaint_id=complaint.id if complaint else None, customer_id=customer_id,
+                        reason=reason, product_model=model, quantity=quantity, requested_by_id=by, requested_at=now,
+                        status="approved" if kind == "quality" else "pending",
+                        approved_by_id=by if kind == "quality" else None,
+                        approved_at=now if kind == "quality" else None)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def approve_return(session: Session, row: ProductReturn, by: int, now: dt.datetime, approve: bool) -> None:
+    if row.status != "pending":
+        raise UserError(T("This return was already decided."))
+    if row.requested_by_id == by:
+        raise UserError(T("Someone other than the person who asked for the return decides it."))
+    row.status = "approved" if approve else "rejected"
+    row.approved_by_id = by
+    row.approved_at = now
