@@ -4,8 +4,6 @@ updated in place, with a line in its thread for each change; the list message.""
 from __future__ import annotations
 
 import datetime as dt
-import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -179,7 +177,3 @@ def list_message(session: Session, complaints: list[Complaint], which: str, loca
     if len(complaints) > 25:
         parts.append(Context(_("First 25 shown; `csatbot complaints list --json` lists all.")))
     return Message(text=title, cards=[Card(title=title, parts=parts)])
-
-
-def action_value(number: str, **extra: Any) -> str:
-    return json.dumps({"number": number, **extra})

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from bot.complaints.deadlines import MILESTONES
 from bot.core.texts import T, UserError
-from bot.people.directory import person_by_slack_id
 from storage.models import (
     Complaint,
     ComplaintDeadline,
@@ -91,10 +90,3 @@ def list_complaints(session: Session, which: str, person_id: int | None, now: dt
 
 
 # --- imports -------------------------------------------------------------------------------------------------
-
-
-def person_id_of(session: Session, slack_user_id: str) -> int | None:
-    person = person_by_slack_id(session, slack_user_id)
-    return person.id if person else None
-
-

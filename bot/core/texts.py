@@ -48,7 +48,3 @@ def render_error(error: UserError, locale: str) -> Message:
     _ = gettext_for(locale)
     text = error.text.render(_)
     return Message(text=text, cards=[Card(title=_("csatbot"), parts=[Paragraph(text)])])
-
-
-def error_text(text: Text, locale: str) -> str:
-    return text.render(gettext_for(locale))
