@@ -11,17 +11,17 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-import bot.datacall.call
+import bot.datacall.dialog
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.clock import FixedClock
 from bot.core.context import AppContext
 from bot.core.stored_settings import data_call_settings
-from bot.datacall.call import call_dates, obligations
+from bot.datacall.obligations import call_dates, obligations
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
-from storage.models import FigureDraft, FigureSubmission, Person, RoleDelegation
+from storage.models import Customer, FigureDraft, FigureSubmission, Person, RoleDelegation
 from tests.conftest import SHANGHAI, at_once
 
 LI, DAVID, HUANG, MA, QE, QE_EN = "U0SM00001", "U0SM00002", "U0FI00001", "U0DH00001", "U0QE00001", "U0QE00002"
@@ -165,8 +165,8 @@ def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppConte
 
     with ctx.session() as session:
         acme = session.scalar(select(Person.id).where(Person.slack_user_id == LI))
-        customer_id = session.execute(select(bot.datacall.call.Customer.id).where(
-            bot.datacall.call.Customer.owner_id == acme)).scalar_one()
+        customer_id = session.execute(select(Customer.id).where(
+            Customer.owner_id == acme)).scalar_one()
         for month, value in (("2026-04", 100), ("2026-05", 110), ("2026-06", 95), ("2026-07", 105),
                              ("2026-08", 100)):
             record_figure(session, "line_defect_ppm", month, customer_id, Decimal(value), ctx.now(), by=None,
@@ -182,7 +182,7 @@ def test_a_value_far_from_history_needs_a_note(slack: SlackSender, ctx: AppConte
 
 def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
                                             emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(bot.datacall.call, "FIELDS_PER_PAGE", 4)
+    monkeypatch.setattr(bot.datacall.dialog, "FIELDS_PER_PAGE", 4)
     tick(ctx, clock, at(8))
     view = open_dialog(slack, emulator, HUANG)  # 3 costs × 2 customers: one customer per page
     assert view["submit"]["text"] == "保存并下一页"

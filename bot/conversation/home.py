@@ -20,7 +20,8 @@ from bot.core.periods import current_period
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
-from bot.datacall.call import call_dates, obligations, status_report
+from bot.datacall.obligations import call_dates, obligations
+from bot.datacall.status import status_report
 from bot.people.callers import refusal
 from storage.models import Metric
 

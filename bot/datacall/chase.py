@@ -23,7 +23,9 @@ from bot.core.i18n import gettext_for
 from bot.core.periods import add_months, current_period
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Message, Paragraph, Table
-from bot.datacall.call import CallContext, CallDates, call_dates, call_message, obligations, overdue_post, status_report
+from bot.datacall.call import CallContext, call_message
+from bot.datacall.obligations import CallDates, call_dates, obligations
+from bot.datacall.status import overdue_post, status_report
 from bot.people.directory import people_with_role
 
 

@@ -20,20 +20,9 @@ from bot.core.replies import Reply, Request, Submitted
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, UserError
 from bot.core.views import Card, Mention, Message
-from bot.datacall.call import (
-    CallDates,
-    Obligation,
-    call_dates,
-    confirmation,
-    dialog_pages,
-    figures_form,
-    first_open_page,
-    obligations,
-    save_draft,
-    status_message,
-    status_report,
-    validate_and_save,
-)
+from bot.datacall.dialog import confirmation, dialog_pages, figures_form, first_open_page, save_draft, validate_and_save
+from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
+from bot.datacall.status import status_message, status_report
 from bot.people.callers import require
 from bot.people.customers import find_customer
 from bot.people.deputies import add_delegation

@@ -29,7 +29,7 @@ def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace)
 
 def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.core.periods import current_period
-    from bot.datacall.call import status_message, status_report
+    from bot.datacall.status import status_message, status_report
 
     ctx = open_context(settings, _)
     period = args.month or current_period(ctx.local_today())

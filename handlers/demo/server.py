@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 from bot.complaints.use_cases import publish_open_complaints
 from bot.core.context import AppContext
 from bot.core.settings import Settings
-from bot.datacall.call import next_call_opening
+from bot.datacall.obligations import next_call_opening
 from bot.demo.company import DemoSize
 from bot.people.directory import list_people
 from handlers.bootstrap import RunningBot, bootstrap, emulated_workspace, prepare_demo_database, sandbox_settings
