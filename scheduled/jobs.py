@@ -17,7 +17,7 @@ from bot.core.outbox import DeliveryReport
 from bot.core.periods import add_months, month_of
 from bot.core.stored_settings import data_call_settings
 from bot.datacall.chase import ChaseReport, chase
-from bot.scorecard.book import evaluate_actions
+from bot.scorecard.actions import evaluate_actions
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,8 @@ from bot.core.i18n import gettext_for
 from bot.core.spreadsheets import format_errors
 from bot.datacall.figures import import_figures, record_figure
 from bot.people.customers import all_customers, find_customer
-from bot.scorecard.book import ScoreBook, evaluate_actions
+from bot.scorecard.actions import evaluate_actions
+from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import event_history, import_events, record_event, validate_event
 from handlers.cli import main
 from scheduled.jobs import evaluate_scorecard_actions

@@ -1,0 +1,111 @@
+"""The corrective actions the scorecard rules open (SPEC §2 and §6): three months abnormal in a
+category, a month below target, a year below target (also for management review); each
+trigger opens one action, however often the rules are evaluated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core.periods import add_months
+from bot.scorecard.book import ScoreBook
+from bot.scorecard.engine import (
+    ActionTrigger,
+    MonthlyScore,
+    annual_target_trigger,
+    monthly_target_trigger,
+    streak_triggers,
+)
+from storage.db import insert_ignoring_conflicts
+from storage.models import (
+    CorrectiveAction,
+    Customer,
+    Metric,
+)
+
+KPI = "kpi_achievement_rate"
+CUSTOMER_SCORECARD = "customer_scorecard_pct"
+DELIVERIES = ("on_time_deliveries", "late_deliveries")
+SURVEY = "survey_score"
+
+
+CATEGORY_TITLES = {"quality": ("质量表现", "quality performance"), "delivery": ("交付表现", "delivery performance"),
+                   "kpi": ("顾客要求的绩效", "customer-required performance"),
+                   "customer_scorecard": ("顾客积分卡", "customer scorecard")}
+
+
+def action_title(trigger: ActionTrigger, customer: Customer) -> str:
+    """Stored in both languages: the record outlives whoever reads it."""
+    detail = trigger.detail
+    if trigger.kind == "scorecard_streak":
+        zh, en = CATEGORY_TITLES.get(str(detail["category"]), (str(detail["category"]),) * 2)
+        return (f"{customer.name_zh}：{zh}连续 {detail['streak']} 个月异常，分析原因并整改 / "
+                f"{customer.name_en}: {en} abnormal {detail['streak']} months in a row")
+    if trigger.kind == "monthly_below_target":
+        return (f"{customer.name_zh}：{detail['month']} 月度得分 {detail['total']} 低于目标 {detail['target']} / "
+                f"{customer.name_en}: {detail['month']} score {detail['total']} below target {detail['target']}")
+    return (f"{customer.name_zh}：{detail['year']} 年度得分 {detail['annual']} 低于目标 {detail['target']}，"
+            f"提交管理评审 / {customer.name_en}: {detail['year']} annual score {detail['annual']} below target "
+            f"{detail['target']}, to management review")
+
+
+def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Customer]], now: dt.datetime,
+                 due_days: int = 30) -> int:
+    """Insert one action per trigger key; an existing key is left alone."""
+    rows = [{
+        "trigger_key": trigger.key, "trigger_kind": trigger.kind, "trigger_detail": trigger.detail,
+        "customer_id": customer.id, "complaint_id": None, "title": action_title(trigger, customer),
+        "owner_department": None, "owner_id": customer.owner_id,
+        "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now,
+    } for trigger, customer in triggers]
+    return insert_ignoring_conflicts(session, CorrectiveAction, rows)
+
+
+def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None) -> int:
+    """Apply the three rules for a completed month (and a completed year): streaks,
+    monthly below target, annual below target."""
+    book = ScoreBook(session)
+    customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.active.is_(True)))}
+    codes = {cid: c.code for cid, c in customers.items()}
+    rules = book.rules_for(month)
+    # look back far enough to find where a running streak began (its start names the action)
+    lookback = max(12, rules.abnormal_streak_months * 4)
+    window = [add_months(month, -i) for i in range(lookback - 1, -1, -1)]
+    scores = book.monthly(codes, window)
+    targets = dict(session.execute(select(Metric.key, Metric.target).where(
+        Metric.key.in_((KPI, CUSTOMER_SCORECARD)))).all())
+
+    def abnormal(score: MonthlyScore, category: str) -> bool:
+        """Quality and delivery: points lost. The two percentage categories: the figure below
+        its target in the catalogue (a customer scoring us 92 % every month is not a run of
+        failures when the target is 90)."""
+        if category in ("quality", "delivery"):
+            return score.lost.get(category, 0) > 0
+        figure = score.kpi_figure if category == "kpi" else score.scorecard_figure
+        target = targets.get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
+        return figure is not None and target is not None and figure.value < float(target)
+
+    running = session.execute(select(CorrectiveAction.customer_id, CorrectiveAction.trigger_detail).where(
+        CorrectiveAction.trigger_kind == "scorecard_streak",
+        CorrectiveAction.status.not_in(("verified", "closed")))).all()
+    open_streaks = {(cid, detail.get("category")) for cid, detail in running}
+    triggers: list[tuple[ActionTrigger, Customer]] = []
+    for cid, customer in customers.items():
+        mine = {m: scores[(cid, m)] for m in window if (cid, m) in scores}
+        for trigger in streak_triggers(customer.code, mine, month, rules.abnormal_streak_months, abnormal):
+            if (cid, trigger.detail["category"]) not in open_streaks:  # one open action per running streak
+                triggers.append((trigger, customer))
+        if month in mine:
+            below = monthly_target_trigger(mine[month], rules.monthly_target)
+            if below:
+                triggers.append((below, customer))
+    if annual_year is not None:
+        year_rules = book.rules_for(f"{annual_year}-12")
+        for cid, annual in book.annual(codes, annual_year).items():
+            below_year = annual_target_trigger(annual, year_rules.annual_target)
+            if below_year:
+                triggers.append((below_year, customers[cid]))
+    return open_actions(session, triggers, now)
