@@ -4,6 +4,7 @@ errors in the ack), and failures turned into a translated message instead of an 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import UserError, render_error
 from bot.core.views import Form, Message
 from bot.people.callers import who_is_calling
-from handlers.slack.blockkit import render_form, render_message
+from handlers.slack.blockkit import form_state, form_values, render_form, render_message
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,15 @@ def failure_message(locale: str | None) -> Message:
 def plain_mentions(text: str) -> str:
     """`<@U123|wang>` → `U123`: use cases take people by their messenger user id."""
     return MENTION.sub(lambda m: m.group(1), text)
+
+
+def choice(action: dict[str, Any]) -> dict[str, Any]:
+    """A button's JSON value; {} for anything else."""
+    try:
+        value = json.loads(action.get("value") or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def action_key(body: dict[str, Any]) -> str:
@@ -117,6 +127,28 @@ class Listening:
             else:  # App Home has no response URL: tell the person in their direct messages
                 tell_directly(self.ctx, caller, message, f"told:{caller.user_id}:{action_key(body)}")
                 self.deliver_pending()
+
+    def button(self, use_case: Callable[[Request, dict[str, Any]], Reply]) -> Callable[..., None]:
+        """A listener for a button: ack at once, run the use case with the request and the
+        pressed action, answer where the button was."""
+        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
+                     client: WebClient) -> None:
+            ack()
+            request = self.action_request(body, action)
+            reply = self.run(request.caller, lambda: use_case(request, action))
+            self.respond(respond, body, client, request.caller, reply)
+        return listener
+
+    def submission(self, use_case: Callable[[Caller, dict[str, Any], dict[str, Any], str], Submitted]
+                   ) -> Callable[..., None]:
+        """A listener for a dialog's submission: the use case gets the caller, the form's
+        state and values and the dialog's id; its outcome goes back in the ack."""
+        def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+            caller = self.caller(body["user"]["id"])
+            submitted = use_case(caller, form_state(view), form_values(view.get("state") or {}),
+                                 str(view.get("id") or ""))
+            self.ack_submission(ack, caller, view, submitted)
+        return listener
 
     @staticmethod
     def ack_submission(ack: Ack, caller: Caller, view: dict[str, Any], submitted: Submitted) -> None:
