@@ -2,7 +2,7 @@
 
 Pure: it takes rules, events and figures as plain values and returns scores that carry
 their own explanation, so every lost point can be traced to the event and the person
-behind it. Loading from the database is bot/scoring.py's job.
+behind it. Loading from the database is the score book's (bot/scorecard/book.py).
 """
 
 from __future__ import annotations
