@@ -140,7 +140,7 @@ class Person(Base):
     def _slack_user_id_expression(cls) -> Any:
         return (select(PersonIdentity.user_id)
                 .where(PersonIdentity.person_id == cls.id, PersonIdentity.messenger == "slack")
-                .correlate_except(PersonIdentity).scalar_subquery())
+                .correlate_except(PersonIdentity).scalar_subquery().label("slack_user_id"))
 
 
 class PersonIdentity(Base):

@@ -117,7 +117,7 @@ class Listening:
         client.views_open(trigger_id=trigger_id, view=render_form(form))
 
     def respond(self, respond: Respond, body: dict[str, Any], client: WebClient, caller: Caller,
-                reply: Reply) -> None:
+                reply: Reply, dm_key: str = "told") -> None:
         """A button's reply: its dialog opened, its message as an ephemeral answer where the
         button was (replacing the button's message if the reply says so)."""
         message = self.show(client, body.get("trigger_id"), caller, reply)
@@ -125,18 +125,19 @@ class Listening:
             if body.get("response_url"):
                 respond(**ephemeral(message), replace_original=reply.replace)
             else:  # App Home has no response URL: tell the person in their direct messages
-                tell_directly(self.ctx, caller, message, f"told:{caller.user_id}:{action_key(body)}")
+                tell_directly(self.ctx, caller, message, f"{dm_key}:{caller.user_id}:{action_key(body)}")
                 self.deliver_pending()
 
-    def button(self, use_case: Callable[[Request, dict[str, Any]], Reply]) -> Callable[..., None]:
+    def button(self, use_case: Callable[[Request, dict[str, Any]], Reply], dm_key: str = "told"
+               ) -> Callable[..., None]:
         """A listener for a button: ack at once, run the use case with the request and the
-        pressed action, answer where the button was."""
+        pressed action, answer where the button was (by a DM keyed `dm_key:…` from App Home)."""
         def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                      client: WebClient) -> None:
             ack()
             request = self.action_request(body, action)
             reply = self.run(request.caller, lambda: use_case(request, action))
-            self.respond(respond, body, client, request.caller, reply)
+            self.respond(respond, body, client, request.caller, reply, dm_key)
         return listener
 
     def submission(self, use_case: Callable[[Caller, dict[str, Any], dict[str, Any], str], Submitted]
