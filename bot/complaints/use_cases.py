@@ -18,6 +18,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
+from bot.core.deduplication import Repeated, first_time, press_key, submission_key
 from bot.core.i18n import gettext_for
 from bot.core.periods import parse_period
 from bot.core.replies import Reply, Request, Submitted
@@ -83,9 +84,10 @@ def _statistics(ctx: AppContext, request: Request, month_text: str | None) -> Re
     return Reply(message=answer.message)
 
 
-def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any]) -> Submitted:
+def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any], dialog: str = "") -> Submitted:
     """The logging dialog saved: number, deadlines, the card in the quality channel, a
-    confirmation to the person who logged it and a notice to the owner."""
+    confirmation to the person who logged it and a notice to the owner. The same submission
+    (`dialog`: the dialog as the messenger sent it) logs one complaint however often it comes."""
     try:
         require(ctx, caller)
     except UserError as refused:
@@ -96,6 +98,8 @@ def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any]) -> Su
         if errors:
             return Submitted(errors=errors)
         assert data is not None
+        if dialog and not first_time(session, submission_key(dialog), ctx.now()):
+            return Submitted()  # a repeat: the first was accepted and is logged
         complaint = intake.log_complaint(session, data, caller.person_id, ctx.now(), ctx.tz)
         card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now())
         text = _("Complaint {number} is logged; it is tracked in the quality channel.").format(
@@ -119,6 +123,8 @@ def press_card_button(ctx: AppContext, request: Request, action: str, number: st
     with ctx.session() as session:
         complaint = ledger.find(session, number)
         if spec.fields is None:
+            if not first_time(session, press_key(caller.user_id, request.key), ctx.now()):
+                return Reply()  # the same press again: it has acted already
             line = spec.apply(session, complaint, {}, caller, ctx.now(), ctx.tz)
             card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
                       f"complaint:{complaint.number}:{action}:{request.key}")
@@ -142,6 +148,10 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
             complaint = ledger.find(session, str(state.get("number") or ""))
             with session.begin_nested():
                 line = spec.apply(session, complaint, values, caller, ctx.now(), ctx.tz)
+                if dialog and not first_time(session, submission_key(dialog), ctx.now()):
+                    raise Repeated  # undo the repeat; the first was accepted
+        except Repeated:
+            return Submitted()
         except FieldError as error:
             return Submitted(errors={error.field: error.text})
         except UserError as error:
@@ -181,6 +191,8 @@ def decide_return(ctx: AppContext, request: Request, value: str, approve: bool) 
         row = session.get(ProductReturn, return_id)
         if row is None:
             raise UserError(T("No such return."))
+        if not first_time(session, press_key(caller.user_id, request.key), ctx.now()):
+            return Reply.text(_("Recorded."))  # the same press again
         workflow.approve_return(session, row, caller.person_id or 0, ctx.now(), approve)
         complaint = session.get(Complaint, row.complaint_id) if row.complaint_id else None
         if complaint is not None:

@@ -1,9 +1,11 @@
-"""Events a messenger may deliver more than once (Slack retries an event it thinks was not
-received): each is handled once, recorded in the handler's own transaction."""
+"""Requests a messenger may deliver more than once (Slack retries an event it thinks was not
+received; a replayed dialog submission or button press): each is acted on once, recorded
+in the transaction that acts on it, so a failure leaves it to be handled again."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from sqlalchemy.orm import Session
@@ -14,11 +16,25 @@ from storage.models import ProcessedEvent
 log = logging.getLogger(__name__)
 
 
+class Repeated(Exception):
+    """Raised inside a savepoint to undo what a repeated request had already redone."""
+
+
+def submission_key(dialog: str) -> str:
+    return f"submit:{dialog}"
+
+
+def press_key(user_id: str, action_key: str) -> str:
+    return f"press:{user_id}:{action_key}"
+
+
 def first_time(session: Session, event_id: str | None, now: dt.datetime) -> bool:
     """Record an event id: retries of an event that was handled are ignored, and an event
     whose handling failed (the transaction rolled back) is handled when it comes again."""
     if not event_id:
         return True
+    if len(event_id) > 64:  # the column's width; a long key stays unique as its digest
+        event_id = "sha1:" + hashlib.sha1(event_id.encode()).hexdigest()
     fresh = insert_ignoring_conflicts(session, ProcessedEvent, [{"event_id": event_id, "received_at": now}])
     if not fresh:
         log.info("event %s already handled; retry ignored", event_id)

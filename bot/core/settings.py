@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.texts import T, Text
@@ -28,7 +29,9 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_QUALITY_CHANNEL": ("quality_channel", "quality_channel", False),
     "CSATBOT_DATA_DIR": ("data_dir", "data_dir", False),
     "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
+    "SLACK_RESPONSE_URL_HOSTS": ("slack_response_url_hosts", "slack_response_url_hosts", False),
 }
+DEFAULT_RESPONSE_URL_HOSTS = "hooks.slack.com"
 
 
 def default_data_dir(env: Mapping[str, str]) -> Path:
@@ -48,6 +51,7 @@ class Settings:
     quality_channel: str = ""
     data_dir: str = ""
     messages_per_second: str = "10"
+    slack_response_url_hosts: str = DEFAULT_RESPONSE_URL_HOSTS
     config_file: str = ""
     sources: dict[str, str] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -55,6 +59,16 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def response_url_allowed(self, url: str) -> bool:
+        """The bot answers only through response URLs on Slack's hosts (or the Web API's own
+        host, a company proxy or the emulator), over https unless that host says otherwise."""
+        parsed = urlsplit(url)
+        api = urlsplit(self.api_url)
+        hosts = {h.strip().lower() for h in self.slack_response_url_hosts.split(",") if h.strip()}
+        if parsed.hostname and api.hostname and parsed.hostname == api.hostname and parsed.port == api.port:
+            return parsed.scheme == api.scheme
+        return parsed.scheme == "https" and (parsed.hostname or "").lower() in hosts
 
     @property
     def api_url(self) -> str:

@@ -14,11 +14,12 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.deduplication import Repeated, first_time, submission_key
 from bot.core.i18n import pick
 from bot.core.periods import add_months, current_period, is_month, month_start, parse_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.stored_settings import data_call_settings
-from bot.core.texts import T, UserError
+from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Mention, Message
 from bot.datacall.dialog import confirmation, dialog_pages, figures_form, first_open_page, save_draft, validate_and_save
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
@@ -49,16 +50,33 @@ def _duty(ctx: AppContext, session: Session, caller: Caller, period: str) -> tup
     return dates, duty
 
 
+def closed_period(ctx: AppContext, session: Session, period: str) -> Text | None:
+    """Why a month's figures cannot be handed in now, or None: a month is open once it is over,
+    for `late_months` months (12 unless the company sets it in the data-call settings)."""
+    if not is_month(period):
+        return T("Give a month as YYYY-MM.")
+    settings = data_call_settings(session)
+    today = ctx.local_today()
+    if today < month_start(add_months(period, 1)):  # once it is over, figures may come before the call
+        opens = call_dates(WorkingCalendar.load(session), period, settings).opens
+        return T("{period} is not over yet: its figures open on {opens}.", period=period, opens=opens.isoformat())
+    oldest = add_months(current_period(today), -int(settings.get("late_months", 12)))
+    if period < oldest:
+        return T("{period} is closed: figures are taken for {oldest} and later. Ask a quality engineer to import "
+                 "older ones.", period=period, oldest=oldest)
+    return None
+
+
 def open_figures(ctx: AppContext, caller: Caller, period: str, customer_query: str | None = None) -> Reply:
     """The dialog for the caller's figures of `period`; a message instead when there is
     nothing to open."""
     require(ctx, caller)
     _ = caller._
     with ctx.session() as session:
-        dates, duty = _duty(ctx, session, caller, period)
-        if ctx.local_today() < month_start(add_months(period, 1)):
-            return Reply.text(_("{period} is not over yet: its figures open on {opens}.").format(
-                period=period, opens=dates.opens.isoformat()))
+        problem = closed_period(ctx, session, period)
+        if problem is not None:
+            return Reply.text(problem.render(_))
+        _dates, duty = _duty(ctx, session, caller, period)
         if duty is None:
             return Reply.text(_("You owe no figures for {period}.").format(period=period))
         only = None
@@ -95,25 +113,31 @@ def submit_figures(ctx: AppContext, caller: Caller, state: dict[str, Any], value
                    dialog: str) -> Submitted:
     """Validate and save one page of the figures dialog; confirm by DM; the next page if
     there is one. `dialog` identifies the dialog as the messenger knows it."""
-    _ = caller._
-    period, page = str(state.get("period") or ""), int(state.get("page") or 0)
-    only = state.get("customer")
-    if not is_month(period):
-        return Submitted(problem=T("Give a month as YYYY-MM."))
+    period = str(state.get("period") or "")
+    page = state.get("page") if isinstance(state.get("page"), int) else 0
+    only = state.get("customer") if isinstance(state.get("customer"), int) else None
     with ctx.session() as session:
-        dates, duty = _duty(ctx, session, caller, period)
+        problem = closed_period(ctx, session, period)
+        if problem is not None:
+            return Submitted(problem=problem)
+        _dates, duty = _duty(ctx, session, caller, period)
         if duty is None:
-            return Submitted(errors={"note": T("You owe no figures for {period}.", period=period)})
-        saved, errors = validate_and_save(session, caller, duty, period, values, ctx.now())
+            return Submitted(problem=T("You owe no figures for {period}.", period=period))
+        try:
+            with session.begin_nested():
+                saved, errors = validate_and_save(session, caller, duty, period, values, ctx.now())
+                if not errors and dialog and not first_time(session, submission_key(dialog), ctx.now()):
+                    raise Repeated  # the page was saved before: undo the repeat, answer as then
+        except Repeated:
+            saved, errors = None, {}
         if errors:
             return Submitted(errors=errors)
-        assert saved is not None
-        if saved.recorded:
+        if saved is not None and saved.recorded:
             key = f"figures-saved:{period}:{caller.user_id}:{dialog}:{page}:{ctx.now().isoformat()}"
             outbox.enqueue(session, key, "dm", caller.user_id, confirmation(session, caller, period, saved),
                            ctx.now())
         pages = dialog_pages([i for i in duty.items if only in (None, i.customer_id)])
-        if page + 1 < len(pages):
+        if 0 <= page and page + 1 < len(pages):
             _dates, duty = _duty(ctx, session, caller, period)
             assert duty is not None
             return Submitted(next_form=figures_form(session, caller, duty, period, page + 1, only))

@@ -31,8 +31,9 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     """`executor` runs the lazy listeners (deliveries after the response); pass one to be
     able to wait for them on shutdown."""
     settings = ctx.settings
+    lazy = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="csatbot-lazy")
     app = App(
-        listener_executor=executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="csatbot-lazy"),
+        listener_executor=lazy,
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
         # one Web API client for listeners and outbox delivery alike
         client=getattr(ctx.messenger, "client", None) or make_client(settings.slack_bot_token, settings.api_url),
@@ -45,13 +46,17 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         """Whatever a listener did not handle: logged, and the person told where they acted."""
         log.error("unhandled error in a listener: %s", error, exc_info=error)
-        url = body.get("response_url")
-        if url:
-            try:
-                text, _blocks = render_message(failure_message(ctx.locale))
-                WebhookClient(url).send(text=text, response_type="ephemeral", replace_original=False)
-            except Exception:  # the apology is best effort
-                log.exception("could not tell the user about the error")
+        url = body.get("response_url") if isinstance(body, dict) else None
+        if isinstance(url, str) and ctx.settings.response_url_allowed(url):
+            lazy.submit(apologise, url)
+
+    def apologise(url: str) -> None:
+        """After the response, with a short timeout: a slow URL never holds a request thread."""
+        try:
+            text, _blocks = render_message(failure_message(ctx.locale))
+            WebhookClient(url, timeout=5).send(text=text, response_type="ephemeral", replace_original=False)
+        except Exception:  # the apology is best effort
+            log.exception("could not tell the user about the error")
 
     def slash_command(route: Any) -> Any:
         def listener(ack: Ack, command: dict[str, Any]) -> None:

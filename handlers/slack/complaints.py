@@ -15,7 +15,7 @@ def register(app: App, listening: Listening) -> None:
     deliver = [lambda: listening.deliver_pending()]
 
     app.view("complaint.log")(ack=listening.submission(
-        lambda caller, _state, values, _dialog: use_cases.log_complaint(ctx, caller, values)), lazy=deliver)
+        lambda caller, _state, values, dialog: use_cases.log_complaint(ctx, caller, values, dialog)), lazy=deliver)
     app.view("complaint.action")(ack=listening.submission(
         lambda caller, state, values, dialog: use_cases.submit_card_action(ctx, caller, state, values, dialog)),
         lazy=deliver)

@@ -60,6 +60,12 @@ def action_key(body: dict[str, Any]) -> str:
     return str(actions[0].get("action_ts") or body.get("trigger_id") or "")
 
 
+def dialog_key(view: dict[str, Any]) -> str:
+    """What Slack sends once per dialog submission: the view's id and hash (a new page of the
+    same dialog has a new hash)."""
+    return ":".join(str(view.get(k) or "") for k in ("id", "hash")).strip(":")
+
+
 def is_direct(channel_id: str | None) -> bool:
     """Slack's direct-message conversations have ids starting with D."""
     return str(channel_id or "").startswith("D")
@@ -122,7 +128,7 @@ class Listening:
         button was (replacing the button's message if the reply says so)."""
         message = self.show(client, body.get("trigger_id"), caller, reply)
         if message is not None and (message.text or message.cards):
-            if body.get("response_url"):
+            if body.get("response_url") and self.ctx.settings.response_url_allowed(str(body["response_url"])):
                 respond(**ephemeral(message), replace_original=reply.replace)
             else:  # App Home has no response URL: tell the person in their direct messages
                 tell_directly(self.ctx, caller, message, f"{dm_key}:{caller.user_id}:{action_key(body)}")
@@ -146,8 +152,7 @@ class Listening:
         state and values and the dialog's id; its outcome goes back in the ack."""
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             caller = self.caller(body["user"]["id"])
-            submitted = use_case(caller, form_state(view), form_values(view.get("state") or {}),
-                                 str(view.get("id") or ""))
+            submitted = use_case(caller, form_state(view), form_values(view.get("state") or {}), dialog_key(view))
             self.ack_submission(ack, caller, view, submitted)
         return listener
 

@@ -1,0 +1,141 @@
+"""Requests that are forged, malformed, replayed or crafted: refused with 401 and no outbound
+call, acted on once, or answered with a message; never a 500."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.core.context import AppContext
+from bot.core.settings import Settings
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from storage.models import Complaint, ComplaintPause, FigureSubmission, OutboxMessage
+from tests.test_complaints import submit_log
+from tests.test_datacall import LI, at, field_for, open_dialog, state, tick
+
+QE = "U0QE00001"
+
+
+class Listener:
+    """A web server that records whatever is posted to it (a URL a forger would point the bot at)."""
+
+    def __init__(self) -> None:
+        self.hits: list[str] = []
+        hits = self.hits
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                hits.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def test_malformed_signatures_get_401_and_cause_no_outbound_call(slack: SlackSender, people: None,
+                                                                   emulator: SlackEmulator) -> None:
+    listener = Listener()
+    try:
+        body = urllib.parse.urlencode({"command": "/csat", "text": "help", "user_id": QE, "team_id": "T0CSATBOT",
+                                       "response_url": listener.url, "trigger_id": "1.2.x"})
+        calls_before = len(emulator.calls)
+        for headers in ({"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+                        {"X-Slack-Request-Timestamp": "-5", "X-Slack-Signature": "v0=00"},
+                        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "garbage"},
+                        {"X-Slack-Request-Timestamp": str(int(time.time()))},
+                        {"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=" + "0" * 64}):
+            reply = slack.send(body, "application/x-www-form-urlencoded", headers=headers, signed=False)
+            assert reply.status == 401, headers
+        payload = urllib.parse.urlencode({"payload": json.dumps({"type": "block_actions", "response_url": listener.url,
+                                                                 "user": {"id": QE}, "actions": []})})
+        assert slack.send(payload, "application/x-www-form-urlencoded",
+                          headers={"X-Slack-Request-Timestamp": "abc"}, signed=False).status == 401
+        assert listener.hits == [] and len(emulator.calls) == calls_before
+    finally:
+        listener.stop()
+
+
+def test_answers_go_only_to_slacks_response_urls() -> None:
+    settings = Settings(slack_api_url="http://127.0.0.1:4567/api/")
+    assert settings.response_url_allowed("https://hooks.slack.com/commands/T1/2/abc")
+    assert not settings.response_url_allowed("http://hooks.slack.com/commands/T1/2/abc")
+    assert not settings.response_url_allowed("https://hooks.slack.com.evil.example/x")
+    assert not settings.response_url_allowed("http://127.0.0.1:8810/slow")
+    assert settings.response_url_allowed("http://127.0.0.1:4567/respond/R1")  # the emulator, as configured
+    proxied = Settings(slack_response_url_hosts="hooks.slack.com, slack-proxy.corp.example")
+    assert proxied.response_url_allowed("https://slack-proxy.corp.example/commands/1")
+
+
+def test_a_replayed_complaint_submission_logs_one_complaint(slack: SlackSender, ctx: AppContext, people: None,
+                                                            emulator: SlackEmulator) -> None:
+    first = submit_log(slack, emulator, "U0SM00001", "ACME 车门异响 5件", {})
+    assert first["response"].status == 200 and first["response"].body == ""
+    view, submitted = first["view"], json.loads(json.dumps(first["view"]))
+    state_values = {}
+    for block in view["blocks"]:
+        if block.get("type") == "input" and block["block_id"] == "customer":
+            state_values["customer"] = {"customer": {"type": "external_select", "selected_option": {"value": "ACME"}}}
+        elif block.get("type") == "input" and block["block_id"] == "symptom":
+            state_values["symptom"] = {"symptom": {"type": "plain_text_input", "value": "车门异响"}}
+    for _ in range(2):
+        again = slack.view_submission("U0SM00001", submitted, state_values)
+        assert again.status == 200 and again.body == ""
+    with ctx.session() as session:
+        assert session.scalar(select(func.count(Complaint.id))) == 1
+        cards = session.scalar(select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.idempotency_key.like("complaint:%:card")))
+        assert cards == 1
+
+
+def test_a_replayed_button_press_acts_once(slack: SlackSender, ctx: AppContext, people: None,
+                                           emulator: SlackEmulator) -> None:
+    submit_log(slack, emulator, "U0SM00001", "ACME 雨刮电机不工作", {})
+    with ctx.session() as session:
+        number = session.scalars(select(Complaint.number)).one()
+    press = {"type": "block_actions", "user": {"id": QE, "team_id": slack.team_id}, "trigger_id": "9.9.x",
+             "response_url": slack.response_url("C0QUALITY", QE), "channel": {"id": "C0QUALITY"},
+             "container": {"type": "message", "channel_id": "C0QUALITY", "message_ts": "1.1"},
+             "actions": [{"type": "button", "action_id": "complaint.pause", "block_id": "b", "value": number,
+                          "action_ts": "1791000000.000100"}]}
+    for _ in range(3):
+        assert slack.interaction(press).status == 200
+    with ctx.session() as session:
+        assert session.scalar(select(func.count(ComplaintPause.id))) == 1
+
+
+def test_the_figures_dialog_checks_the_month_it_carries(slack: SlackSender, ctx: AppContext, people: None,
+                                                        clock: Any, emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, LI)
+    kpi = field_for(view, "kpi_achievement_rate")
+    metadata = json.loads(view["private_metadata"])
+    for crafted in ("2030-01", "2026-12", "2026-10", "1999-01", "2026-13", "garbage", ""):
+        forged = dict(view, private_metadata=json.dumps(dict(metadata, period=crafted)))
+        answer = slack.view_submission(LI, forged, state(view, {kpi: "95"}))
+        assert answer.status == 200, crafted
+        assert answer.json()["response_action"] == "errors", crafted
+    for crafted_state in ("not json", json.dumps([1, 2]), json.dumps(dict(metadata, page="x", customer="y"))):
+        answer = slack.view_submission(LI, dict(view, private_metadata=crafted_state), state(view, {kpi: "95"}))
+        assert answer.status == 200, crafted_state
+    with ctx.session() as session:
+        periods = set(session.scalars(select(FigureSubmission.period)))
+    assert periods <= {"2026-09"}, periods  # only the month being called for, from the honest state
+
+
+def test_strangers_get_no_customer_options(slack: SlackSender, people: None) -> None:
+    assert slack.options("U0STRANGR", "customer", "").json() == {"options": []}
+    assert len(slack.options(QE, "customer", "").json()["options"]) == 2
