@@ -139,3 +139,30 @@ def test_the_figures_dialog_checks_the_month_it_carries(slack: SlackSender, ctx:
 def test_strangers_get_no_customer_options(slack: SlackSender, people: None) -> None:
     assert slack.options("U0STRANGR", "customer", "").json() == {"options": []}
     assert len(slack.options(QE, "customer", "").json()["options"]) == 2
+
+
+def test_hostile_values_get_a_message_at_the_field_on_either_database(ctx: AppContext, people: None) -> None:
+    from bot.complaints import use_cases as complaints
+    from bot.people.callers import identify
+
+    with ctx.session() as session:
+        caller = identify(session, "U0QE00001", ctx.locale)
+    base = {"customer": "ACME", "symptom": "车门异响\x00"}
+    hostile = {"quantity": "2147483648", "batch": "B" * 201, "contact_name": "名" * 201, "received_via": "pigeon",
+               "product_model": "x\x00" * 150}
+    outcome = complaints.log_complaint(ctx, caller, {**base, **hostile})
+    assert set(outcome.errors) == {"quantity", "batch", "contact_name", "received_via"}, outcome.errors
+    assert complaints.log_complaint(ctx, caller, {**base, "quantity": "５件"}).accepted  # full-width digits
+    with ctx.session() as session:
+        complaint = session.scalars(select(Complaint)).one()
+        assert complaint.quantity == 5 and "\x00" not in complaint.symptom
+        number = complaint.number
+    for values in ({"kind": "quality", "quantity": "²"}, {"kind": "quality", "quantity": "①"},
+                   {"kind": "quality", "quantity": "99999999999"}):
+        returned = complaints.submit_card_action(ctx, caller, {"number": number, "action": "return"}, values, "")
+        assert set(returned.errors) == {"quantity"}, values
+    closed = complaints.submit_card_action(ctx, caller, {"number": number, "action": "close"},
+                                           {"reply": "已处理", "cost": "1e30"}, "")
+    assert set(closed.errors) == {"cost"}
+    unknown = complaints.submit_card_action(ctx, caller, {"number": number, "action": "explode"}, {}, "")
+    assert unknown.problem is not None

@@ -18,6 +18,7 @@ from bot.complaints import terms, workflow
 from bot.complaints.terms import CAUSES
 from bot.core.caller import Caller
 from bot.core.i18n import N_, Gettext
+from bot.core.inputs import MAX_AMOUNT, whole_pieces
 from bot.core.texts import T, Text, UserError
 from bot.core.views import FormField, Option
 from bot.datacall.figures import parse_number
@@ -110,7 +111,7 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
     cost = None
     if _text(values, "cost"):
         cost = parse_number(_text(values, "cost"))
-        if cost is None or cost < 0:
+        if cost is None or cost < 0 or cost >= MAX_AMOUNT:
             raise FieldError("cost", T("{value!r} is not an amount.", value=_text(values, "cost")))
     workflow.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
     return T("{name} closed the complaint. Reply to the customer: {reply}. Did it cause scorecard events (line "
@@ -150,13 +151,15 @@ def _return(session: Session, complaint: Complaint, values: dict[str, Any], call
             tz: ZoneInfo) -> Text:
     kind = _text(values, "kind") or "quality"
     raw = _required(values, "quantity", T("Enter the quantity returned."))
-    if not raw.isdigit() or int(raw) <= 0:
+    pieces = whole_pieces(raw)
+    if pieces is None:
         raise FieldError("quantity", T("Enter a whole number of pieces, e.g. 5."))
     reason = _text(values, "reason") or None
     if kind == "non_quality" and not reason:
         raise FieldError("reason", T("A non-quality return needs a reason."))
     row = workflow.log_return(session, complaint, complaint.customer_id, kind, reason,
-                              _text(values, "model") or complaint.product_model, int(raw), caller.person_id, now)
+                              (_text(values, "model") or complaint.product_model or "")[:200] or None, pieces,
+                              caller.person_id, now)
     if kind == "quality":
         return T("{name} logged a quality return of {n} pcs with this complaint.", name=caller.name, n=row.quantity)
     return T("{name} asked to return {n} pcs for a non-quality reason ({reason}); an approver decides.",

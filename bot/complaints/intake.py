@@ -17,6 +17,7 @@ from bot.complaints.deadlines import SlaPolicyBook, complaint_settings
 from bot.complaints.terms import RECEIVED_VIA, SEVERITIES
 from bot.complaints.workflow import meet
 from bot.core.i18n import gettext_for
+from bot.core.inputs import column_length, whole_pieces
 from bot.core.texts import T, Text
 from bot.core.views import (
     Form,
@@ -131,7 +132,7 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
     raw_quantity = str(values.get("quantity") or "").strip()
     if raw_quantity:
         match = QUANTITY.match(raw_quantity)
-        if not match or int(match.group(1)) == 0:
+        if not match or whole_pieces(match.group(1)) is None:
             errors["quantity"] = T("Enter a whole number of pieces, e.g. 5.")
         else:
             quantity = int(match.group(1))
@@ -152,6 +153,12 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
             if received_at > now + dt.timedelta(minutes=5):
                 errors["received_at"] = T("The time is in the future.")
     via = str(values.get("received_via") or "") or None
+    if via is not None and via not in RECEIVED_VIA:
+        errors["received_via"] = T("Choose how it was received.")
+    for key in ("product_model", "specification", "batch", "contact_name", "contact_phone", "contact_email"):
+        limit = column_length(getattr(Complaint, key))
+        if limit and len(str(values.get(key) or "").strip()) > limit:
+            errors[key] = T("At most {n} characters.", n=limit)
     if errors or customer is None:
         return None, errors
     return NewComplaint(

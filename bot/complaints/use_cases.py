@@ -20,6 +20,7 @@ from bot.core.commands import help_message
 from bot.core.context import AppContext
 from bot.core.deduplication import Repeated, first_time, press_key, submission_key
 from bot.core.i18n import gettext_for
+from bot.core.inputs import clean_values
 from bot.core.periods import parse_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
@@ -93,6 +94,7 @@ def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any], dialo
     except UserError as refused:
         return Submitted(errors={"customer": refused.text})
     _ = caller._
+    values = clean_values(values)
     with ctx.session() as session:
         data, errors = intake.validate_complaint(session, values, ctx.now())
         if errors:
@@ -143,6 +145,7 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
     spec = ACTIONS.get(action)
     if spec is None or not caller.known or not ctx.authorizer.allows(caller.roles, spec.permission):
         return Submitted(problem=ACTION_REFUSED)
+    values = clean_values(values)
     with ctx.session() as session:
         try:
             complaint = ledger.find(session, str(state.get("number") or ""))

@@ -16,6 +16,7 @@ from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.deduplication import Repeated, first_time, submission_key
 from bot.core.i18n import pick
+from bot.core.inputs import clean_values
 from bot.core.periods import add_months, current_period, is_month, month_start, parse_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.stored_settings import data_call_settings
@@ -113,6 +114,7 @@ def submit_figures(ctx: AppContext, caller: Caller, state: dict[str, Any], value
                    dialog: str) -> Submitted:
     """Validate and save one page of the figures dialog; confirm by DM; the next page if
     there is one. `dialog` identifies the dialog as the messenger knows it."""
+    values = clean_values(values)
     period = str(state.get("period") or "")
     page = state.get("page") if isinstance(state.get("page"), int) else 0
     only = state.get("customer") if isinstance(state.get("customer"), int) else None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.inputs import clean_values
 from bot.core.periods import parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
@@ -207,6 +208,7 @@ def submit_event(ctx: AppContext, caller: Caller, state: dict[str, Any], values:
     if not caller.known or not ctx.authorizer.allows(caller.roles, "scorecard.record_event"):
         return Submitted(errors={"customer": EVENT_REFUSED})
     event_id = state.get("event_id")
+    values = clean_values(values)
     with ctx.session() as session:
         previous = session.get(ScorecardEvent, event_id) if isinstance(event_id, int) else None
         data, errors = validate_event(session, values, ctx.local_today(), correcting=previous is not None)

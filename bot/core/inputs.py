@@ -1,0 +1,41 @@
+"""What a person (or a forger) types, made safe to store: the same rules on SQLite and on
+PostgreSQL, checked in the application rather than left to the database to refuse."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import InstrumentedAttribute
+
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and kin; tabs and new lines stay
+FULL_WIDTH_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
+MAX_PIECES = 1_000_000_000  # within a 32-bit integer column
+MAX_AMOUNT = Decimal("1e15")  # within Numeric(20, 2)
+
+
+def clean_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A dialog's values without control characters (PostgreSQL refuses NUL in text)."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return CONTROL.sub("", value)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+    return {key: clean(value) for key, value in values.items()}
+
+
+def column_length(column: InstrumentedAttribute[Any]) -> int | None:
+    """The declared length of a String column (None for unbounded text)."""
+    return getattr(column.property.columns[0].type, "length", None)
+
+
+def whole_pieces(raw: str) -> int | None:
+    """A positive whole number of pieces, in ASCII or full-width digits (`²` and `①` are
+    digits to str.isdigit but not numbers), within what the ledger can hold."""
+    raw = raw.strip().translate(FULL_WIDTH_DIGITS)
+    if not raw.isascii() or not raw.isdigit():
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_PIECES else None
