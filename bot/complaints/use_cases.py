@@ -18,7 +18,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
-from bot.core.deduplication import Repeated, first_time, press_key, submission_key
+from bot.core.deduplication import first_time, forget, press_key, submission_key
 from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values
 from bot.core.periods import parse_period
@@ -146,18 +146,23 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
     if spec is None or not caller.known or not ctx.authorizer.allows(caller.roles, spec.permission):
         return Submitted(problem=ACTION_REFUSED)
     values = clean_values(values)
+    once = submission_key(dialog) if dialog else None
     with ctx.session() as session:
+        # recording the submission first starts the write transaction, so that the savepoint
+        # below never holds a read snapshot on SQLite that a concurrent writer makes stale
+        if once is not None and not first_time(session, once, ctx.now()):
+            return Submitted()  # a repeat: the first was accepted
         try:
             complaint = ledger.find(session, str(state.get("number") or ""))
             with session.begin_nested():
                 line = spec.apply(session, complaint, values, caller, ctx.now(), ctx.tz)
-                if dialog and not first_time(session, submission_key(dialog), ctx.now()):
-                    raise Repeated  # undo the repeat; the first was accepted
-        except Repeated:
-            return Submitted()
         except FieldError as error:
+            if once is not None:
+                forget(session, once)
             return Submitted(errors={error.field: error.text})
         except UserError as error:
+            if once is not None:
+                forget(session, once)
             return Submitted(problem=error.text)
         stamp = ctx.now().isoformat()
         card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,

@@ -8,16 +8,13 @@ import datetime as dt
 import hashlib
 import logging
 
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from storage.db import insert_ignoring_conflicts
 from storage.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
-
-
-class Repeated(Exception):
-    """Raised inside a savepoint to undo what a repeated request had already redone."""
 
 
 def submission_key(dialog: str) -> str:
@@ -28,13 +25,22 @@ def press_key(user_id: str, action_key: str) -> str:
     return f"press:{user_id}:{action_key}"
 
 
+def forget(session: Session, event_id: str) -> None:
+    """Undo first_time() for a request that turned out to change nothing (field errors)."""
+    session.execute(delete(ProcessedEvent).where(ProcessedEvent.event_id == _stored(event_id)))
+
+
+def _stored(event_id: str) -> str:
+    """Ids longer than the column stay unique as their digest."""
+    return event_id if len(event_id) <= 64 else "sha1:" + hashlib.sha1(event_id.encode()).hexdigest()
+
+
 def first_time(session: Session, event_id: str | None, now: dt.datetime) -> bool:
     """Record an event id: retries of an event that was handled are ignored, and an event
     whose handling failed (the transaction rolled back) is handled when it comes again."""
     if not event_id:
         return True
-    if len(event_id) > 64:  # the column's width; a long key stays unique as its digest
-        event_id = "sha1:" + hashlib.sha1(event_id.encode()).hexdigest()
+    event_id = _stored(event_id)
     fresh = insert_ignoring_conflicts(session, ProcessedEvent, [{"event_id": event_id, "received_at": now}])
     if not fresh:
         log.info("event %s already handled; retry ignored", event_id)

@@ -14,7 +14,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
-from bot.core.deduplication import Repeated, first_time, submission_key
+from bot.core.deduplication import first_time, forget, submission_key
 from bot.core.i18n import pick
 from bot.core.inputs import clean_values
 from bot.core.periods import add_months, current_period, is_month, month_start, parse_period
@@ -125,13 +125,14 @@ def submit_figures(ctx: AppContext, caller: Caller, state: dict[str, Any], value
         _dates, duty = _duty(ctx, session, caller, period)
         if duty is None:
             return Submitted(problem=T("You owe no figures for {period}.", period=period))
-        try:
-            with session.begin_nested():
-                saved, errors = validate_and_save(session, caller, duty, period, values, ctx.now())
-                if not errors and dialog and not first_time(session, submission_key(dialog), ctx.now()):
-                    raise Repeated  # the page was saved before: undo the repeat, answer as then
-        except Repeated:
-            saved, errors = None, {}
+        # no savepoint here: on SQLite one would hold a read snapshot that a concurrent writer makes stale
+        once = submission_key(dialog) if dialog else None
+        if once is not None and not first_time(session, once, ctx.now()):
+            saved, errors = None, {}  # the page was saved before: answer as then, save nothing again
+        else:
+            saved, errors = validate_and_save(session, caller, duty, period, values, ctx.now())
+            if errors and once is not None:
+                forget(session, once)  # a corrected submission of the same dialog is a first time
         if errors:
             return Submitted(errors=errors)
         if saved is not None and saved.recorded:
