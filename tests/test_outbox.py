@@ -194,3 +194,14 @@ def test_the_pacer_spaces_sends_and_slows_after_a_429() -> None:
     assert slept[-1] <= outbox.MAX_HOLD_SECONDS + 0.2
     pacer.wait()
     assert slept[-1] == pytest.approx(0.11, abs=0.001)  # a tenth slower
+
+
+def test_the_pace_recovers_after_a_burst_of_429s() -> None:
+    now = [0.0]
+    pacer = outbox.Pacer(50, sleep=lambda seconds: now.__setitem__(0, now[0] + seconds), monotonic=lambda: now[0])
+    for _ in range(44):
+        pacer.rate_limited(0)
+    assert 1 / pacer.interval < 1  # slowed to under one message a second
+    for _ in range(150):
+        pacer.wait()
+    assert pacer.interval == pytest.approx(1 / 50)  # back to the configured pace

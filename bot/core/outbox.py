@@ -33,6 +33,7 @@ CLAIM_SECONDS = 600
 MAX_ATTEMPTS = 8
 PARENT_WAIT = dt.timedelta(hours=1)
 MAX_HOLD_SECONDS = 5.0
+RECOVERY_STEP = 0.01  # of the configured rate, per send
 KINDS = ("post", "dm", "update", "ephemeral", "home", "image")
 
 
@@ -160,6 +161,7 @@ class Pacer:
     def __init__(self, per_second: float, sleep: Callable[[float], None] = time.sleep,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.base_interval = self.interval  # the configured pace, which the pace recovers to
         self.sleep = sleep
         self.monotonic = monotonic
         self.next_slot = 0.0
@@ -172,6 +174,9 @@ class Pacer:
             now = self.monotonic()
             slot = max(now, self.next_slot)
             self.next_slot = slot + self.interval
+            if self.interval > self.base_interval:  # additive increase back to the configured pace
+                rate = 1.0 / self.interval + RECOVERY_STEP / self.base_interval
+                self.interval = max(self.base_interval, 1.0 / rate)
         if slot > now:
             self.sleep(slot - now)
 
@@ -182,7 +187,8 @@ class Pacer:
     def rate_limited(self, retry_after: float) -> None:
         """The messenger said 429: the next send waits out a short Retry-After (a long one is
         left to the outbox, which reschedules the row rather than hold a thread asleep), and
-        the pace slows by a tenth, so a rate set above the real limit settles under it."""
+        the pace slows by a tenth; each send after that adds back a hundredth of the
+        configured rate, so a burst of 429s costs minutes, not the life of the process."""
         with self.lock:
             self.next_slot = max(self.next_slot, self.monotonic() + min(retry_after, MAX_HOLD_SECONDS))
             if self.interval:
