@@ -166,3 +166,12 @@ def test_hostile_values_get_a_message_at_the_field_on_either_database(ctx: AppCo
     assert set(closed.errors) == {"cost"}
     unknown = complaints.submit_card_action(ctx, caller, {"number": number, "action": "explode"}, {}, "")
     assert unknown.problem is not None
+
+
+def test_a_long_prefill_is_cut_to_its_field_and_the_dialog_says_so(slack: SlackSender, people: None,
+                                                                     emulator: SlackEmulator) -> None:
+    slack.command("/complaint", "ACME " + "异响" * 5000, "U0SM00001")
+    view = emulator.wait_for("views.open")[0].response["view"]
+    symptom = next(b for b in view["blocks"] if b.get("block_id") == "symptom")
+    assert len(symptom["element"]["initial_value"]) == 3000
+    assert "3000" in symptom["hint"]["text"]

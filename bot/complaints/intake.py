@@ -23,6 +23,7 @@ from bot.core.views import (
     Form,
     FormField,
     Option,
+    fit_initial_values,
 )
 from bot.people.customers import customer_label, customer_lookup
 from storage.db import insert_ignoring_conflicts
@@ -70,7 +71,7 @@ def complaint_form(session: Session, locale: str, now: dt.datetime, prefill: dic
     customer = None
     if prefill.get("customer"):
         customer = customer_lookup(session).get(prefill["customer"].lower())
-    return Form(
+    return fit_initial_values(Form(
         kind="complaint.log", title=_("Log a complaint"), submit=_("Log it"), close=_("Cancel"),
         intro=_("Anyone who receives a complaint logs it; nobody holds one back."),
         fields=[
@@ -93,7 +94,7 @@ def complaint_form(session: Session, locale: str, now: dt.datetime, prefill: dic
             FormField("received_at", _("Received at"), "datetime", initial=str(int(now.timestamp()))),
             FormField("photos", _("Photos"), "file", required=False),
         ],
-    )
+    ), _)
 
 
 @dataclass

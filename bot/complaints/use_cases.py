@@ -24,7 +24,7 @@ from bot.core.inputs import clean_values
 from bot.core.periods import parse_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
-from bot.core.views import Actions, Button, Card, Form, Message, Paragraph
+from bot.core.views import Actions, Button, Card, Form, Message, Paragraph, fit_initial_values
 from bot.people.callers import require
 from bot.scorecard.use_cases import open_event_form
 from storage.models import Complaint, Customer, ProductReturn
@@ -134,7 +134,7 @@ def press_card_button(ctx: AppContext, request: Request, action: str, number: st
         form = Form(kind="complaint.action", title=_(spec.title), submit=_("Save"), close=_("Cancel"),
                     intro=f"{complaint.number} · {complaint.symptom}", fields=spec.fields(session, complaint, _),
                     state={"number": complaint.number, "action": action})
-    return Reply(form=form)
+    return Reply(form=fit_initial_values(form, _))
 
 
 def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],

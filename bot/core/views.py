@@ -8,6 +8,7 @@ mention or a link. Views serialise to plain dicts for the outbox.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -141,6 +142,18 @@ class Form:
     intro: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     notify_on_close: bool = False  # the adapter reports a closed dialog (to keep a draft)
+
+
+def fit_initial_values(form: Form, _: Callable[[str], str]) -> Form:
+    """A pre-filled value longer than its field takes is cut to fit, and the field says so
+    (a long `/complaint` text, an imported opinion), rather than the dialog failing to open."""
+    for item in form.fields:
+        if item.initial and item.max_length and len(item.initial) > item.max_length:
+            item.initial = item.initial[: item.max_length]
+            note = _("The text given was longer than this field takes and was cut to {n} characters.").format(
+                n=item.max_length)
+            item.hint = f"{item.hint} {note}".strip()
+    return form
 
 
 # --- serialisation for the outbox -------------------------------------------------------------

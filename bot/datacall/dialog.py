@@ -18,7 +18,7 @@ from bot.core.caller import Caller
 from bot.core.i18n import pick, unit_name
 from bot.core.periods import add_months
 from bot.core.texts import T, Text
-from bot.core.views import Card, Form, FormField, Message, Paragraph, Table
+from bot.core.views import Card, Form, FormField, Message, Paragraph, Table, fit_initial_values
 from bot.datacall.figures import check_value, parse_number, record_figure, series_key
 from bot.datacall.obligations import Item, Obligation
 from storage.models import (
@@ -130,12 +130,12 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
     intro = _("Figures for {period}, page {page} of {pages}. Leave a field empty to hand it in later; what you "
               "type is kept as a draft if you close this dialog.").format(period=period, page=page_index + 1,
                                                                          pages=max(1, len(pages)))
-    return Form(
+    return fit_initial_values(Form(
         kind="figures.submit", title=_("Figures {period}").format(period=period),
         submit=_("Save") if last_page else _("Save and next"), close=_("Close"), fields=fields, intro=intro,
         state={"period": period, "page": page_index, "customer": only_customer},
         notify_on_close=True,
-    )
+    ), _)
 
 
 def history(session: Session, item: Item, period: str) -> list[float]:

@@ -15,7 +15,7 @@ from bot.core.i18n import pick
 from bot.core.periods import month_of
 from bot.core.spreadsheets import ImportResult, RowError, read_table
 from bot.core.texts import T, Text
-from bot.core.views import Form, FormField, Option
+from bot.core.views import Form, FormField, Option, fit_initial_values
 from bot.people.customers import customer_label, customer_lookup
 from bot.scorecard.book import load_rule_sets, rule_set_for
 from bot.scorecard.engine import RuleSet
@@ -55,12 +55,12 @@ def event_form(session: Session, caller: Caller, today: dt.date, customer: Custo
     ]
     if event is not None:
         fields.append(FormField("reason", _("Reason for the correction"), "multiline", max_length=1000))
-    return Form(
+    return fit_initial_values(Form(
         kind="scorecard.event", title=_("Correct event") if event else _("Record event"),
         submit=_("Save"), close=_("Cancel"), fields=fields,
         intro=_("Events cost the customer's monthly score the points of the rule set in force."),
         state={"event_id": event.id if event else None},
-    )
+    ), _)
 
 
 def _complaint_number(session: Session, event: ScorecardEvent | None) -> str | None:

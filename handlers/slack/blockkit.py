@@ -153,8 +153,8 @@ def _element(field: FormField) -> dict[str, Any]:
                                    "multiline": field.kind == "multiline"}
         if field.max_length:
             element["max_length"] = field.max_length
-        if field.initial:
-            element["initial_value"] = field.initial
+        if field.initial:  # bot/ cuts a long pre-fill and says so; this only keeps Slack from refusing the view
+            element["initial_value"] = field.initial[: field.max_length or 3000]
     elif field.kind == "number":
         element = {"type": "number_input", "action_id": action, "is_decimal_allowed": True}
         if field.min_value is not None:
