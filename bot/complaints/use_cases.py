@@ -19,6 +19,7 @@ from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time, forget, press_key, submission_key
+from bot.core.delivery import send_private_chart
 from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values
 from bot.core.periods import parse_period
@@ -77,11 +78,7 @@ def _statistics(ctx: AppContext, request: Request, month_text: str | None) -> Re
     with ctx.session() as session:
         stats = monthly_stats(session, period.month, ctx.tz)
     answer = stats_message(stats, caller.locale or ctx.locale)
-    if answer.chart is not None:  # the Pareto chart goes to the asker's direct messages
-        target = request.place if request.direct and request.place else caller.user_id
-        with ctx.session() as session:
-            outbox.enqueue(session, f"chart:{caller.user_id}:{request.key}", "image", target, None, ctx.now(),
-                           image=answer.chart, image_title=answer.chart_title)
+    send_private_chart(ctx, request, answer.chart, answer.chart_title)  # the Pareto chart
     return Reply(message=answer.message)
 
 

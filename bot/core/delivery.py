@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.replies import Request
 from bot.core.views import Message
 
 
@@ -12,3 +13,15 @@ def tell_directly(ctx: AppContext, caller: Caller, message: Message, key: str) -
     """A direct message (e.g. an answer to a button in App Home, which has no conversation)."""
     with ctx.session() as session:
         outbox.enqueue(session, key, "dm", caller.user_id, message, ctx.now())
+
+
+def send_private_chart(ctx: AppContext, request: Request, png: bytes | None, title: str) -> bool:
+    """A chart for the asker alone goes to their direct messages with the bot (or the DM they
+    asked in): an ephemeral answer cannot carry an uploaded image. True if one was queued."""
+    if png is None:
+        return False
+    target = request.place if request.direct and request.place else request.caller.user_id
+    with ctx.session() as session:
+        outbox.enqueue(session, f"chart:{request.caller.user_id}:{request.key}", "image", target, None, ctx.now(),
+                       image=png, image_title=title)
+    return True

@@ -10,7 +10,8 @@ from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.i18n import normalize_locale, pick
 from bot.core.texts import T, Text, UserError
-from bot.core.views import Card, Message, Paragraph
+from bot.core.views import Card, Message, Option, Paragraph
+from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
 from bot.people.identities import person_by_identity
 from storage.models import Role
@@ -53,6 +54,14 @@ def who_is_calling(ctx: AppContext, user_id: str, messenger: str = "slack") -> C
     if caller.locale is None:
         caller.locale = normalize_locale(ctx.messenger.user_locale(user_id), ctx.locale)
     return caller
+
+
+def search_customers(ctx: AppContext, caller: Caller, text: str) -> list[Option]:
+    """The customer search of every dialog; someone csatbot does not know finds nothing."""
+    if not caller.known:
+        return []
+    with ctx.session() as session:
+        return customer_options(session, caller.locale or ctx.locale, text)
 
 
 def require(ctx: AppContext, caller: Caller, permission: str | None = None, refused: Text | None = None) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.delivery import send_private_chart
 from bot.core.inputs import clean_values
 from bot.core.periods import parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
@@ -30,21 +31,9 @@ EVENT_REFUSED = T("Your roles do not allow recording scorecard events.")
 # --- where the chart goes, what may be shared ---------------------------------------------------------
 
 
-def _queue_chart(ctx: AppContext, request: Request, answer: Answer) -> None:
-    """The chart goes to the asker's direct messages with the bot (or the DM they asked in):
-    an ephemeral answer cannot carry an uploaded image, and the asker's view stays private."""
-    if answer.chart is None:
-        return
-    target = request.place if request.direct and request.place else request.caller.user_id
-    with ctx.session() as session:
-        outbox.enqueue(session, f"chart:{request.caller.user_id}:{request.key}", "image", target, None, ctx.now(),
-                       image=answer.chart, image_title=answer.chart_title)
-
-
 def _delivered(ctx: AppContext, request: Request, answer: Answer) -> Message:
     """Queue the chart and say where it went when that is not where the answer is shown."""
-    _queue_chart(ctx, request, answer)
-    if answer.chart is not None and not request.direct:
+    if send_private_chart(ctx, request, answer.chart, answer.chart_title) and not request.direct:
         _ = request.caller._
         answer.message.cards[-1].parts.append(Paragraph(_("📈 The chart is in your direct messages with csatbot.")))
     return answer.message

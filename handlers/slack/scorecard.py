@@ -7,7 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.people.customers import customer_options
+from bot.people.callers import search_customers
 from bot.scorecard import use_cases
 from handlers.slack.blockkit import plain
 from handlers.slack.listening import Listening, choice
@@ -17,11 +17,8 @@ def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
     deliver = [lambda: listening.deliver_pending()]
 
-    def search_customers(ack: Ack, body: dict[str, Any]) -> None:
-        caller = listening.caller(body["user"]["id"])
-        with ctx.session() as session:
-            options = customer_options(session, caller.locale or ctx.locale, body.get("value") or "") \
-                if caller.known else []
+    def customer_search(ack: Ack, body: dict[str, Any]) -> None:
+        options = search_customers(ctx, listening.caller(body["user"]["id"]), str(body.get("value") or ""))
         ack(options=[{"text": plain(o.label, 75), "value": o.value} for o in options])
 
     app.action("csat.pick_customer")(ack=listening.button(
@@ -32,6 +29,6 @@ def register(app: App, listening: Listening) -> None:
         app.action(action_id)(listening.button(
             lambda request, action, correcting=correcting: use_cases.press_event_button(
                 ctx, request, str(action.get("value") or ""), correcting)))
-    app.options("customer")(search_customers)
+    app.options("customer")(customer_search)
     app.view("scorecard.event")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)), lazy=deliver)
