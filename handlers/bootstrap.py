@@ -51,7 +51,8 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     clock = clock or SystemClock()
     return AppContext(
         settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
-        authorizer=Authorizer(overrides), deliverer=Deliverer(factory, messenger, clock, worker, pacer),
+        authorizer=Authorizer(overrides),
+        deliverer=Deliverer(factory, messenger, clock, worker, pacer, settings.retry_horizon),
     )
 
 

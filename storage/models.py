@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -600,8 +601,13 @@ class OutboxMessage(Base):
     target: Mapped[str] = mapped_column(String(64))  # channel id, user id (dm/home/ephemeral)
     payload: Mapped[dict[str, Any]] = mapped_column()
     image: Mapped[bytes | None] = mapped_column(LargeBinary)
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | sent | failed
+    # pending | sent | failed | superseded (a newer version, or past expires_at)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # after this the message no longer matters (a reminder past its due day): superseded, not sent late
+    expires_at: Mapped[dt.datetime | None] = mapped_column()
+    # an earlier attempt may have landed (a 5xx or a dead claim): look in the conversation before resending
+    in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None] = mapped_column()

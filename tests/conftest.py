@@ -115,8 +115,8 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def emulator() -> Iterator[SlackEmulator]:
-    emulator = SlackEmulator().start()
+def emulator(clock: FixedClock) -> Iterator[SlackEmulator]:
+    emulator = SlackEmulator(now=lambda: clock.now().timestamp()).start()
     for user_id, name, locale in [("U0QE00001", "王静", "zh-CN"), ("U0QE00002", "Anna Schmidt", "en-US"),
                                   ("U0SM00001", "李强", "zh-CN"), ("U0SM00002", "David Miller", "en-GB"),
                                   ("U0FI00001", "黄蕾", "zh-CN"), ("U0DH00001", "马俊", "zh-CN"),

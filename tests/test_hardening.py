@@ -175,3 +175,24 @@ def test_a_long_prefill_is_cut_to_its_field_and_the_dialog_says_so(slack: SlackS
     symptom = next(b for b in view["blocks"] if b.get("block_id") == "symptom")
     assert len(symptom["element"]["initial_value"]) == 3000
     assert "3000" in symptom["hint"]["text"]
+
+
+def test_figures_are_stored_exactly_as_typed_or_refused(slack: SlackSender, ctx: AppContext, people: None,
+                                                        clock: Any, emulator: SlackEmulator) -> None:
+    from decimal import Decimal
+
+    from bot.datacall.figures import parse_number
+
+    for typed in ("1_000", "1e-30", "1E3", "nan", "Infinity", "0x10", "1.2.3", "+", "."):
+        assert parse_number(typed) is None, typed
+    assert parse_number("1,234.50") == Decimal("1234.50") and parse_number("９５％") == Decimal(95)
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, LI)
+    kpi = field_for(view, "kpi_achievement_rate")
+    for typed in ("12.3456789", "1e-30", "1_000", "95.001"):
+        answer = slack.view_submission(LI, view, state(view, {kpi: typed})).json()
+        assert answer["response_action"] == "errors" and kpi in answer["errors"], typed
+    assert "小数" in slack.view_submission(LI, view, state(view, {kpi: "95.001"})).json()["errors"][kpi]
+    assert slack.view_submission(LI, view, state(view, {kpi: "95.25"})).status == 200
+    with ctx.session() as session:
+        assert list(session.scalars(select(FigureSubmission.value))) == [Decimal("95.25")]

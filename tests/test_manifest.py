@@ -30,5 +30,7 @@ def test_scopes_and_interactivity() -> None:
     manifest = load()
     scopes = set(manifest["oauth_config"]["scopes"]["bot"])
     assert {"chat:write", "commands", "files:write", "im:write", "users:read"} <= scopes
+    # the outbox reads back its own messages before resending (conversations.history/replies)
+    assert {"channels:history", "groups:history", "im:history"} <= scopes
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True

@@ -21,7 +21,7 @@ from bot.core.i18n import N_, Gettext
 from bot.core.inputs import MAX_AMOUNT, whole_pieces
 from bot.core.texts import T, Text, UserError
 from bot.core.views import FormField, Option
-from bot.datacall.figures import parse_number
+from bot.datacall.figures import decimal_places, parse_number
 from bot.people.directory import person_by_slack_id
 from storage.models import Complaint, EightDReport, Person
 
@@ -113,6 +113,8 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
         cost = parse_number(_text(values, "cost"))
         if cost is None or cost < 0 or cost >= MAX_AMOUNT:
             raise FieldError("cost", T("{value!r} is not an amount.", value=_text(values, "cost")))
+        if decimal_places(cost) > 2:
+            raise FieldError("cost", T("An amount has at most two decimal places (fen)."))
     workflow.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
     return T("{name} closed the complaint. Reply to the customer: {reply}. Did it cause scorecard events (line "
              "hold, production stop, repeat notice, return…)? Record them with the button on the card.",

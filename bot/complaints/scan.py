@@ -92,10 +92,12 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
             report.warned += 1
         # the due time is part of the key: a reopened complaint's new deadline warns again
         base = f"sla:{row.number}:{row.milestone}:{row.due_at.astimezone(dt.UTC):%Y%m%d%H%M}:{stage}"
+        expires = None if breach else row.due_at  # a warning not out by the deadline gives way to the breach
         if channel:  # in the card's thread; in the channel itself for a complaint without a card (imported)
             queued.append(outbox.Queued(f"{base}:thread", "post", channel,
                                         _notice(row, stage, company_locale, tz, owner),
-                                        thread_of=card_key_of(row.number) if row.number in cards else None))
+                                        thread_of=card_key_of(row.number) if row.number in cards else None,
+                                        expires_at=expires))
         recipients = [owner] if owner is not None else []
         if breach:
             if row.owner_id not in escalation:
@@ -105,7 +107,7 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
             role = "owner" if person is owner else f"escalate{order}"
             queued.append(outbox.Queued(f"{base}:{role}:{person.slack_user_id}", "dm", person.slack_user_id,
                                         _notice(row, stage, person.locale or company_locale, tz, None,
-                                                escalated=person is not owner)))
+                                                escalated=person is not owner), expires_at=expires))
     warned = [c for c in changes if "state" not in c]
     breached = [c for c in changes if "state" in c]
     for group in (warned, breached):  # bulk UPDATE by primary key, one statement per shape

@@ -1,10 +1,11 @@
 """App Home: what I owe this month and its status; for quality engineers the submission
-matrix; then the commands."""
+matrix and the messages csatbot could not deliver; then the commands."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from textwrap import shorten
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,17 +16,22 @@ from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time
+from bot.core.delivery import retry_failed
 from bot.core.i18n import pick
 from bot.core.periods import current_period
+from bot.core.replies import Reply, Request
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
-from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Table
+from bot.core.texts import T, UserError
+from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Part, Table
 from bot.datacall.obligations import call_dates, obligations
 from bot.datacall.status import status_report
-from bot.people.callers import refusal
+from bot.people.callers import refusal, require
+from bot.people.directory import person_by_slack_id
 from storage.models import Metric
 
 MATRIX_ROWS = 30
+FAILED_SHOWN = 5
 
 
 def _cell(counts: dict[str, int] | None) -> str:
@@ -36,7 +42,8 @@ def _cell(counts: dict[str, int] | None) -> str:
     return "◐" if counts["submitted"] else "✗"
 
 
-def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date) -> Home:
+def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date,
+             tz: dt.tzinfo = dt.UTC) -> Home:
     _ = caller._
     greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
     cards = [Card(title=_("csatbot"), parts=[Paragraph(greeting)])]
@@ -74,8 +81,49 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
             parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
                                    "everyone.").format(n=MATRIX_ROWS)))
         cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
+    if authorizer.allows(caller.roles, "outbox.retry"):
+        undelivered = _undelivered(session, caller, tz)
+        if undelivered is not None:
+            cards.append(undelivered)
     cards.extend(help_message(caller, authorizer).cards)
     return Home(cards=cards)
+
+
+def _undelivered(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None:
+    """Failed messages are never dropped silently: the latest few, each with a retry."""
+    _ = caller._
+    count = outbox.failed_count(session)
+    if not count:
+        return None
+    parts: list[Part] = [Paragraph(_("{n} messages could not be delivered. Mend the cause (invite csatbot to the "
+                                     "channel, reactivate the person), then retry.").format(n=count))]
+    for failed in outbox.failed(session, FAILED_SHOWN):
+        person = person_by_slack_id(session, failed.target) if failed.target[:1] in "UW" else None
+        where = person.name if person is not None else _("channel {id}").format(id=failed.target)
+        when = failed.failed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        parts.append(Paragraph(f"{where} · {when}\n{shorten(failed.text, 120) or failed.kind}"))
+        parts.append(Context(shorten(failed.error, 200)))
+        parts.append(Actions([Button(_("Retry"), "outbox.retry", str(failed.id))]))
+    if count > FAILED_SHOWN:
+        parts.append(Context(_("Latest {n} shown; `csatbot outbox failed` lists them all.").format(n=FAILED_SHOWN)))
+    return Card(title=_("Messages not delivered"), parts=parts)
+
+
+def press_retry(ctx: AppContext, request: Request, value: str) -> Reply:
+    """A quality engineer pressed Retry on a failed message in App Home; the home is
+    published again to show what is left."""
+    caller = request.caller
+    require(ctx, caller, "outbox.retry", T("Only quality engineers can retry undelivered messages."))
+    if not value.isascii() or not value.isdigit() or len(value) > 18:
+        raise UserError(T("That message is not known."))
+    queued = retry_failed(ctx, int(value))
+    with ctx.session() as session:
+        home = home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz)
+        outbox.enqueue(session, f"home:{caller.user_id}:retry:{value}:{request.key}", "home", caller.user_id, home,
+                       ctx.now())
+    if queued:  # the refreshed home is the answer
+        return Reply()
+    return Reply.text(caller._("That message is no longer waiting for a retry."))
 
 
 def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
@@ -84,6 +132,6 @@ def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
     with ctx.session() as session:
         if not first_time(session, event_id, ctx.now()):
             return
-        home = (home_for(session, caller, ctx.authorizer, ctx.local_today()) if caller.known
+        home = (home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz) if caller.known
                 else Home(cards=refusal(session, caller).cards))
         outbox.enqueue(session, f"home:{caller.user_id}:{event_id}", "home", caller.user_id, home, ctx.now())

@@ -25,3 +25,15 @@ def send_private_chart(ctx: AppContext, request: Request, png: bytes | None, tit
         outbox.enqueue(session, f"chart:{request.caller.user_id}:{request.key}", "image", target, None, ctx.now(),
                        image=png, image_title=title)
     return True
+
+
+def failed_messages(ctx: AppContext, limit: int = 100) -> list[outbox.FailedMessage]:
+    """Messages that failed for good, the latest first (for `csatbot outbox failed`)."""
+    with ctx.session() as session:
+        return outbox.failed(session, limit)
+
+
+def retry_failed(ctx: AppContext, row_id: int) -> bool:
+    """Queue a failed message again; False if it is not (or no longer) failed."""
+    with ctx.session() as session:
+        return outbox.retry(session, row_id, ctx.now())

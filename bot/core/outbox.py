@@ -4,6 +4,13 @@ Enqueueing the same key twice (a restart, a second replica) inserts one row. Del
 claims a row with a conditional UPDATE, so two deliverers never send the same row; it
 honours Retry-After, backs off on other failures, and records where the message landed so
 that later messages can thread under it or update it in place.
+
+Nothing lost: a transient failure is retried with capped backoff for as long as the
+message matters (the retry horizon, or the row's own `expires_at`); only a permanent error
+fails a row, and failed rows are listed for the quality engineers to retry. Nothing twice:
+each post carries its key, and an attempt that may have landed (a 5xx, a timeout, a
+deliverer that died holding the claim) is looked up in the conversation before it is
+sent again.
 """
 
 from __future__ import annotations
@@ -30,7 +37,14 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 600
-MAX_ATTEMPTS = 8
+DEFAULT_HORIZON = dt.timedelta(days=3)
+MAX_BACKOFF_SECONDS = 900
+# a programming error (a row the code cannot render) is not mended by waiting days
+MAX_UNEXPECTED_ATTEMPTS = 8
+# the messenger's clock and ours may differ a little: look a bit further back than the row's age
+LOOKUP_MARGIN = dt.timedelta(minutes=10)
+# kinds whose sending twice would show twice (updates and App Home replace; ephemerals are not stored)
+LOOKED_UP_KINDS = ("post", "dm", "image")
 PARENT_WAIT = dt.timedelta(hours=1)
 MAX_HOLD_SECONDS = 5.0
 RECOVERY_STEP = 0.01  # of the configured rate, per send
@@ -55,6 +69,7 @@ class Queued:
     image: bytes | None = None
     image_title: str = ""
     not_before: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
 
 
 def _row(item: Queued, now: dt.datetime) -> dict[str, Any]:
@@ -75,7 +90,7 @@ def _row(item: Queued, now: dt.datetime) -> dict[str, Any]:
             payload[name] = value
     return {"idempotency_key": item.key, "kind": item.kind, "target": item.target, "payload": payload,
             "image": item.image, "status": "pending", "attempts": 0, "next_attempt_at": item.not_before or now,
-            "created_at": now}
+            "created_at": now, "expires_at": item.expires_at, "in_doubt": False}
 
 
 def enqueue(
@@ -92,11 +107,13 @@ def enqueue(
     image: bytes | None = None,
     image_title: str = "",
     not_before: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
 ) -> bool:
     """Queue a message once per key. `thread_of` names the outbox key of the message to
-    reply under; `update_of` the key of the message to replace. Returns True if new."""
+    reply under; `update_of` the key of the message to replace; past `expires_at` the message
+    is superseded instead of sent late. Returns True if new."""
     return bool(enqueue_many(session, [Queued(key, kind, target, message, thread_of, update_of, ephemeral_user,
-                                              image, image_title, not_before)], now))
+                                              image, image_title, not_before, expires_at)], now))
 
 
 def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk: int = 500) -> int:
@@ -200,6 +217,7 @@ class DeliveryReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    superseded: int = 0
 
 
 class Deliverer:
@@ -212,12 +230,14 @@ class Deliverer:
     """
 
     def __init__(self, factory: sessionmaker[Session], messenger: Messenger, clock: Clock,
-                 worker: str | None = None, pacer: Pacer | None = None) -> None:
+                 worker: str | None = None, pacer: Pacer | None = None,
+                 horizon: dt.timedelta = DEFAULT_HORIZON) -> None:
         self.factory = factory
         self.messenger = messenger
         self.clock = clock
         self.worker = worker or worker_id()
         self.pacer = pacer or Pacer(0)
+        self.horizon = horizon
 
     def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None,
                 newest_first: bool = False) -> list[int]:
@@ -235,6 +255,8 @@ class Deliverer:
             return list(session.scalars(query))
 
     def claim(self, row_id: int) -> bool:
+        """Take the row; a row whose earlier claim expired (its deliverer died or hung mid-send)
+        is marked in doubt, so it is looked up before it is sent again."""
         now = self.clock.now()
         with transaction(self.factory) as session:
             result = session.execute(
@@ -244,7 +266,8 @@ class Deliverer:
                     OutboxMessage.status == "pending",
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
                 )
-                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS))
+                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+                        in_doubt=or_(OutboxMessage.in_doubt, OutboxMessage.claimed_by.is_not(None)))
                 .execution_options(synchronize_session=False)
             )
             return result.rowcount == 1
@@ -282,34 +305,70 @@ class Deliverer:
             row = session.get(OutboxMessage, row_id)
             assert row is not None
             kind, target, payload, image = row.kind, row.target, dict(row.payload), row.image
-            attempts, created_at = row.attempts, row.created_at
+            key, attempts, created_at, in_doubt = row.idempotency_key, row.attempts, row.created_at, row.in_doubt
+            retrying_since = _retried_at(payload) or created_at
+            expired = row.expires_at is not None and now >= row.expires_at
             parent = self._parent(session, payload)
             stale = kind == "update" and self._newer_update_sent(session, row)
-        if stale:  # a later version of the message is already showing: this one would undo it
-            self._finish(row_id, "superseded", now, None, None, attempts)
-            return "deferred"
+        if stale or expired:  # a later version is showing (it would undo it), or it no longer matters
+            reason = "a newer version was sent" if stale else "it stopped mattering before it could be sent"
+            self._finish(row_id, "superseded", now, None, reason, attempts)
+            return "superseded"
         if parent is False:
             if now - created_at > PARENT_WAIT:
-                self._finish(row_id, "failed", now, None, "the message it belongs to was never sent")
+                self._finish(row_id, "failed", now, None, "the message it belongs to was never sent", attempts)
                 return "failed"
-            return self._release(row_id, now + dt.timedelta(seconds=5), "waiting for the parent message", attempts)
+            return self._release(row_id, now + dt.timedelta(seconds=5), "waiting for the parent message", attempts,
+                                 in_doubt)
+        doubt = in_doubt and kind in LOOKED_UP_KINDS
         try:
+            if doubt:
+                found = self._look_up(kind, target, key, payload, parent, created_at)
+                if found is not None:  # an earlier attempt landed after all
+                    self._finish(row_id, "sent", now, found, None, attempts)
+                    return "sent"
+                doubt = False
             self.pacer.wait()
-            posted = self._send(kind, target, payload, image, parent)
+            posted = self._send(kind, target, key, payload, image, parent)
         except Exception as error:  # a broken row must fail on its own, not stop the batch
-            permanent = isinstance(error, DeliveryError) and error.permanent
-            attempts += 1
-            if permanent or attempts >= MAX_ATTEMPTS:
-                self._finish(row_id, "failed", now, None, f"{type(error).__name__}: {error}", attempts)
-                log.error("outbox %s failed for good: %s", row_id, error)
-                return "failed"
-            retry_after = error.retry_after if isinstance(error, DeliveryError) else None
-            delay = retry_after if retry_after is not None else min(2 ** attempts, 600)
-            if not isinstance(error, DeliveryError):
-                log.exception("outbox %s: unexpected error", row_id)
-            return self._release(row_id, now + dt.timedelta(seconds=delay), str(error), attempts)
+            return self._failed_attempt(row_id, error, now, retrying_since, attempts + 1, doubt)
         self._finish(row_id, "sent", now, posted, None, attempts + 1)
         return "sent"
+
+    def _look_up(self, kind: str, target: str, key: str, payload: dict[str, Any], parent: Posted | None | bool,
+                 created_at: dt.datetime) -> Posted | None:
+        """Whether the message already landed. A conversation the bot may not read (a
+        missing scope, not a member) cannot be checked: then it is sent again, since a
+        second copy is better than none."""
+        where, thread_ts = self._where(kind, target, payload, parent)
+        try:
+            return self.messenger.find_sent(where, key, thread_ts, created_at - LOOKUP_MARGIN)
+        except DeliveryError as error:
+            if not error.permanent:
+                raise
+            log.warning("outbox %s: cannot look in %s for an earlier copy (%s); sending again", key, where, error)
+            return None
+
+    def _failed_attempt(self, row_id: int, error: Exception, now: dt.datetime, retrying_since: dt.datetime,
+                        attempts: int, unsettled: bool) -> str:
+        """Fail the row for good, or put it back to retry with capped backoff; it stays in
+        doubt if this attempt may have landed or an earlier doubt could not be settled."""
+        expected = isinstance(error, DeliveryError)
+        if not expected:
+            log.exception("outbox %s: unexpected error", row_id)
+        reason = f"{type(error).__name__}: {error}"
+        if expected and error.permanent:
+            self._finish(row_id, "failed", now, None, reason, attempts)
+            log.error("outbox %s failed for good: %s", row_id, error)
+            return "failed"
+        if now - retrying_since >= self.horizon or (not expected and attempts >= MAX_UNEXPECTED_ATTEMPTS):
+            self._finish(row_id, "failed", now, None, f"gave up after {attempts} attempts: {reason}", attempts)
+            log.error("outbox %s: gave up after %s attempts: %s", row_id, attempts, error)
+            return "failed"
+        retry_after = error.retry_after if expected else None
+        delay = retry_after if retry_after is not None else min(2 ** attempts, MAX_BACKOFF_SECONDS)
+        return self._release(row_id, now + dt.timedelta(seconds=delay), str(error), attempts,
+                             in_doubt=unsettled or (expected and error.in_doubt))
 
     @staticmethod
     def _newer_update_sent(session: Session, row: OutboxMessage) -> bool:
@@ -331,7 +390,15 @@ class Deliverer:
             return False
         return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts)
 
-    def _send(self, kind: str, target: str, payload: dict[str, Any], image: bytes | None,
+    @staticmethod
+    def _where(kind: str, target: str, payload: dict[str, Any], parent: Posted | None | bool) -> tuple[str, str | None]:
+        """The conversation and thread a post, DM or image goes to."""
+        thread_ts = parent.ts if isinstance(parent, Posted) and "thread_of" in payload else None
+        if isinstance(parent, Posted) and thread_ts and kind in ("dm", "image"):
+            return parent.channel, thread_ts
+        return target, thread_ts
+
+    def _send(self, kind: str, target: str, key: str, payload: dict[str, Any], image: bytes | None,
               parent: Posted | None | bool) -> Posted:
         thread_ts = parent.ts if isinstance(parent, Posted) and "thread_of" in payload else None
         if kind == "home":
@@ -342,14 +409,14 @@ class Deliverer:
                 raise DeliveryError("an image message without an image", permanent=True)
             channel = parent.channel if isinstance(parent, Posted) else target
             return self.messenger.upload_image(channel, image, "chart.png", payload.get("image_title", ""),
-                                               thread_ts)
+                                               thread_ts, key=key)
         message = message_from_dict(payload["message"])
         if kind == "post":
-            return self.messenger.post(target, message, thread_ts)
+            return self.messenger.post(target, message, thread_ts, key=key)
         if kind == "dm":
             if isinstance(parent, Posted) and thread_ts:
-                return self.messenger.post(parent.channel, message, thread_ts)
-            return self.messenger.direct_message(target, message)
+                return self.messenger.post(parent.channel, message, thread_ts, key=key)
+            return self.messenger.direct_message(target, message, key=key)
         if kind == "ephemeral":
             return self.messenger.post_ephemeral(target, payload["user"], message)
         if kind == "update":
@@ -358,11 +425,14 @@ class Deliverer:
             return self.messenger.update(parent.channel, parent.ts, message)
         raise DeliveryError(f"unknown kind {kind}", permanent=True)
 
-    def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int) -> str:
+    def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int, in_doubt: bool = False) -> str:
+        """Put the row back for `when`. `in_doubt` says only whether this attempt may have
+        landed: an earlier doubt was settled by the look-up that preceded it."""
         with transaction(self.factory) as session:
             session.execute(update(OutboxMessage).where(
                 and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)).values(
-                claimed_by=None, claimed_until=None, next_attempt_at=when, last_error=error, attempts=attempts))
+                claimed_by=None, claimed_until=None, next_attempt_at=when, last_error=error, attempts=attempts,
+                in_doubt=in_doubt))
         return "deferred"
 
     def _finish(self, row_id: int, status: str, now: dt.datetime, posted: Posted | None, error: str | None,
@@ -372,6 +442,7 @@ class Deliverer:
                 update(OutboxMessage)
                 .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)
                 .values(status=status, sent_at=now if posted else None, claimed_until=None, last_error=error,
+                        next_attempt_at=now,  # for a row that is done: when it was last tried
                         attempts=attempts, result_channel=posted.channel if posted else None,
                         result_ts=posted.ts if posted else None)
             )
@@ -383,3 +454,52 @@ def pending_count(session: Session) -> int:
     return session.scalar(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
     ) or 0
+
+
+# --- failed messages: shown to the quality engineers, retried on request ---------------------------------
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    id: int
+    key: str
+    kind: str
+    target: str
+    text: str
+    error: str
+    attempts: int
+    created_at: dt.datetime
+    failed_at: dt.datetime
+
+
+def _retried_at(payload: dict[str, Any]) -> dt.datetime | None:
+    value = payload.get("retried_at")
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+def failed(session: Session, limit: int = 100) -> list[FailedMessage]:
+    """Messages that failed for good, the latest first."""
+    rows = session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
+                           .order_by(OutboxMessage.next_attempt_at.desc(), OutboxMessage.id.desc()).limit(limit))
+    return [FailedMessage(row.id, row.idempotency_key, row.kind, row.target,
+                          str((row.payload.get("message") or {}).get("text") or row.payload.get("image_title") or ""),
+                          row.last_error or "", row.attempts, row.created_at, row.next_attempt_at) for row in rows]
+
+
+def failed_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage)
+                          .where(OutboxMessage.status == "failed")) or 0
+
+
+def retry(session: Session, row_id: int, now: dt.datetime) -> bool:
+    """Send a failed message again (the cause mended: the bot invited, the person back).
+    It gets a fresh retry horizon and is looked up first, in case it landed after all.
+    False if there is no such failed message (already retried, or never failed)."""
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "failed")
+                         .with_for_update())
+    if row is None:
+        return False
+    row.payload = {**row.payload, "retried_at": now.isoformat()}
+    row.status, row.next_attempt_at, row.claimed_by, row.claimed_until = "pending", now, None, None
+    row.in_doubt, row.expires_at = True, None
+    return True

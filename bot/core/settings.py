@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import tomllib
@@ -29,6 +30,7 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_QUALITY_CHANNEL": ("quality_channel", "quality_channel", False),
     "CSATBOT_DATA_DIR": ("data_dir", "data_dir", False),
     "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
+    "CSATBOT_RETRY_HOURS": ("retry_hours", "retry_hours", False),
     "SLACK_RESPONSE_URL_HOSTS": ("slack_response_url_hosts", "slack_response_url_hosts", False),
 }
 DEFAULT_RESPONSE_URL_HOSTS = "hooks.slack.com"
@@ -51,6 +53,7 @@ class Settings:
     quality_channel: str = ""
     data_dir: str = ""
     messages_per_second: str = "10"
+    retry_hours: str = "72"
     slack_response_url_hosts: str = DEFAULT_RESPONSE_URL_HOSTS
     config_file: str = ""
     sources: dict[str, str] = field(default_factory=dict)
@@ -69,6 +72,15 @@ class Settings:
         if parsed.hostname and api.hostname and parsed.hostname == api.hostname and parsed.port == api.port:
             return parsed.scheme == api.scheme
         return parsed.scheme == "https" and (parsed.hostname or "").lower() in hosts
+
+    @property
+    def retry_horizon(self) -> dt.timedelta:
+        """How long a message that keeps failing for a passing reason is retried."""
+        try:
+            hours = float(self.retry_hours)
+        except ValueError:
+            hours = 72.0
+        return dt.timedelta(hours=hours if hours > 0 else 72.0)
 
     @property
     def api_url(self) -> str:
@@ -181,6 +193,13 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     except ValueError:
         problems.append(Problem("CSATBOT_MESSAGES_PER_SECOND", T("is not a positive number"),
                                 T("Use the rate your Slack plan allows, e.g. 10."), ("serve", "socket", "any")))
+    try:
+        if float(settings.retry_hours) <= 0:
+            raise ValueError
+    except ValueError:
+        problems.append(Problem("CSATBOT_RETRY_HOURS", T("is not a positive number"),
+                                T("Hours a message is retried while Slack is unreachable, e.g. 72."),
+                                ("serve", "socket", "any")))
     if not settings.database_url.split(":", 1)[0].startswith(("sqlite", "postgresql")):
         problems.append(Problem("CSATBOT_DATABASE_URL", T("only sqlite:/// and postgresql+psycopg:// are supported"),
                                 T("For example postgresql+psycopg://csatbot:secret@db.example.com/csatbot."),

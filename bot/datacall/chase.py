@@ -55,12 +55,19 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
             continue
         if month == previous and not outbox.any_queued_for(session, f"datacall:{month}:", ending=":call"):
             continue  # the bot did not call for that month (installed since): nothing to chase
-        report.queued += _chase_month(session, dates, today, now, calendar, company_locale, quality_channel)
+        report.queued += _chase_month(session, dates, today, now, tz, calendar, company_locale, quality_channel)
     return report
 
 
-def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.datetime, calendar: WorkingCalendar,
-                 company_locale: str, quality_channel: str) -> int:
+def _midnight_before(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=tz)
+
+
+def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.datetime, tz: dt.tzinfo,
+                 calendar: WorkingCalendar, company_locale: str, quality_channel: str) -> int:
+    """The call, then the reminders of the day. A reminder that could not be delivered in
+    time is superseded rather than sent late: the one before the due day once the due day
+    begins, the due-day one when the day is over (the overdue reminder takes over)."""
     period = dates.period
     already = outbox.queued_for(session, f"datacall:{period}:")
     duties = obligations(session, period, min(today, dates.due))
@@ -77,15 +84,18 @@ def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.dat
                  else "overdue" if today > dates.due and working_day else None)
         key = f"datacall:{period}:{duty.slack_user_id}:{stage}"
         if stage is not None and key not in already:
+            expires = {"due-2": _midnight_before(dates.due, tz),
+                       "due": _midnight_before(dates.due + dt.timedelta(days=1), tz)}.get(stage)
             rows.append(outbox.Queued(key, "dm", duty.slack_user_id, call_message(context, duty, stage),
-                                      thread_of=call_key))
+                                      thread_of=call_key, expires_at=expires))
     if today > dates.due and working_day:
-        rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel))
+        rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel,
+                                      _midnight_before(today + dt.timedelta(days=1), tz)))
     return outbox.enqueue_many(session, rows, now)
 
 
 def _overdue_messages(session: Session, period: str, today: dt.date, calendar: WorkingCalendar,
-                      company_locale: str, quality_channel: str) -> list[outbox.Queued]:
+                      company_locale: str, quality_channel: str, end_of_today: dt.datetime) -> list[outbox.Queued]:
     status = status_report(session, period, today, calendar)
     status["as_of"] = today.isoformat()
     late = [p for p in status["people"] if p["status"] == "late"]
@@ -103,7 +113,8 @@ def _overdue_messages(session: Session, period: str, today: dt.date, calendar: W
         for engineer in people_with_role(session, "quality_engineer"):
             locale = engineer.locale or company_locale
             rows.append(outbox.Queued(f"datacall:{period}:digest:{engineer.slack_user_id}:{today.isoformat()}", "dm",
-                                      engineer.slack_user_id, _digest(status, late, locale)))
+                                      engineer.slack_user_id, _digest(status, late, locale),
+                                      expires_at=end_of_today))  # tomorrow's digest replaces it
     return rows
 
 

@@ -24,18 +24,23 @@ def series_key(metric: str, period: str, customer_id: int | None) -> str:
 
 
 THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")  # no exponents, underscores, inf or nan
+# decimal places a figure keeps, by unit (the store keeps 6): more is refused, never rounded silently
+DECIMALS = {"count": 0, "minutes": 0, "%": 2, "PPM": 2, "CNY": 2, "score": 2}
+STORED_DECIMALS = 6
 
 
 def parse_number(raw: str) -> Decimal | None:
     """What people type: `1,234.5`, `１２３`, `95%`, ` 12 `. A comma is a thousands
-    separator only where it separates thousands: `1,5` is refused, not read as 15."""
+    separator only where it separates thousands: `1,5` is refused, not read as 15; `1e-30`
+    and `1_000` are refused too, though Python would read them."""
     text = raw.strip().replace("，", ",").replace("％", "%").rstrip("%").strip()
     text = text.translate(str.maketrans("０１２３４５６７８９．－", "0123456789.-"))
     if "," in text:
         if not THOUSANDS.match(text):
             return None
         text = text.replace(",", "")
-    if not text:
+    if not PLAIN_NUMBER.match(text):
         return None
     try:
         value = Decimal(text)
@@ -44,13 +49,23 @@ def parse_number(raw: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def decimal_places(value: Decimal) -> int:
+    """`12.50` has one that matters, `12.3456789` seven."""
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 def check_value(metric: Metric, value: Decimal) -> Text | None:
     if value < metric.min_value or value > metric.max_value:
         return T("{value} is outside the valid range {low}–{high} {unit}.", value=_plain(value),
                  low=_plain(metric.min_value), high=_plain(metric.max_value),
                  unit=Text(UNIT_NAMES[metric.unit]) if metric.unit in UNIT_NAMES else metric.unit)
-    if metric.unit in ("count", "minutes") and value != value.to_integral_value():
+    places = DECIMALS.get(metric.unit, STORED_DECIMALS)
+    if places == 0 and value != value.to_integral_value():
         return T("{value} must be a whole number.", value=_plain(value))
+    if decimal_places(value) > places:
+        return T("{value} has more decimal places than this figure keeps ({places} at most).",
+                 value=_plain(value), places=places)
     return None
 
 

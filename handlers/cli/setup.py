@@ -115,8 +115,8 @@ def cmd_jobs_run_due(settings: Settings, _: Gettext, args: argparse.Namespace) -
     results = run_due(ctx, ctx.now())
     for name, result in results.items():
         if isinstance(result, DeliveryReport):
-            result = _("{sent} sent, {deferred} deferred, {failed} failed").format(
-                sent=result.sent, deferred=result.deferred, failed=result.failed)
+            result = _("{sent} sent, {deferred} deferred, {failed} failed, {superseded} superseded").format(
+                sent=result.sent, deferred=result.deferred, failed=result.failed, superseded=result.superseded)
         out(f"{name}: {result}")
     return 0
 

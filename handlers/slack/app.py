@@ -17,7 +17,7 @@ from slack_bolt import Ack, App
 from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import commands
-from bot.conversation.home import open_home
+from bot.conversation.home import open_home, press_retry
 from bot.core.context import AppContext
 from handlers.slack import complaints, figures, scorecard
 from handlers.slack.blockkit import render_message
@@ -77,6 +77,8 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     app.command("/csat")(ack=slash_command(commands.csat), lazy=deliver)
     app.command("/complaint")(ack=slash_command(commands.complaint), lazy=deliver)
     app.event("app_home_opened")(ack=app_home_opened, lazy=deliver)
+    app.action("outbox.retry")(ack=listening.button(
+        lambda request, action: press_retry(ctx, request, str(action.get("value") or ""))), lazy=deliver)
     scorecard.register(app, listening)
     figures.register(app, listening)
     complaints.register(app, listening)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -18,10 +22,16 @@ from bot.core.ports import DeliveryError, Posted
 from bot.core.views import Home, Message
 from handlers.slack.blockkit import render_home, render_message
 
-# Errors that no retry will mend.
-PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_blocks", "invalid_arguments",
-             "user_not_found", "msg_too_long", "no_text", "cannot_dm_bot", "invalid_auth", "account_inactive",
-             "not_authed", "message_not_found", "thread_not_found", "user_not_in_channel"}
+# Slack's `ok: false` errors that waiting may mend; every other one (channel_not_found,
+# not_in_channel, user_not_found, invalid_blocks, missing_scope, ...) no retry will.
+TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
+             "rate_limited", "team_is_restricted_temporarily", "ekm_access_denied"}
+# Calls that change something each time they are made: a blind retry after a 5xx or a broken
+# connection could post twice. The outbox retries them after looking for the first copy.
+NOT_IDEMPOTENT = {"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage",
+                  "files.completeUploadExternal", "views.open", "views.push"}
+METADATA_EVENT = "csatbot_outbox"
+LOOKUP_PAGES = 10
 
 
 Sleep = Callable[[float], None]
@@ -64,8 +74,30 @@ class RetryAfterHandler(RetryHandler):
         state.increment_current_attempt()
 
 
+def _method(request: HttpRequest) -> str:
+    return request.url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+def refused(error: BaseException | None) -> bool:
+    """The connection was never made, so the request cannot have been handled."""
+    reason = error.reason if isinstance(error, URLError) else error
+    return isinstance(reason, ConnectionRefusedError | socket.gaierror)
+
+
+class SafeConnectionRetry(ConnectionErrorRetryHandler):
+    """A broken connection is retried, except for a post that may have arrived before it
+    broke: that is left to the outbox, which looks for it first."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        if _method(request) in NOT_IDEMPOTENT and not refused(error):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 class ServerErrorHandler(RetryHandler):
-    """500 and 503 are retried with a short exponential backoff."""
+    """500 and 503 are retried with a short exponential backoff, except for calls that are
+    not idempotent (Slack may have stored the message before it failed)."""
 
     def __init__(self, max_retry_count: int, sleep: Sleep, base: float = 0.25) -> None:
         super().__init__(max_retry_count)
@@ -74,7 +106,8 @@ class ServerErrorHandler(RetryHandler):
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
                    error: Exception | None = None) -> bool:
-        return response is not None and response.status_code in (500, 502, 503, 504)
+        return (response is not None and response.status_code in (500, 502, 503, 504)
+                and _method(request) not in NOT_IDEMPOTENT)
 
     def prepare_for_next_attempt(self, *, state: RetryState, request: HttpRequest,
                                  response: HttpResponse | None = None, error: Exception | None = None) -> None:
@@ -84,15 +117,17 @@ class ServerErrorHandler(RetryHandler):
 
 
 def make_client(token: str, base_url: str, retries: int = 2, sleep: Sleep = time.sleep,
-                max_retry_wait: float = 5.0, on_rate_limited: Callable[[float], None] | None = None) -> WebClient:
-    """A WebClient that honours SLACK_API_URL and retries 429 (Retry-After) and 5xx.
-    `sleep` is injected so that tests do not wait."""
+                max_retry_wait: float = 5.0, on_rate_limited: Callable[[float], None] | None = None,
+                timeout: int = 10) -> WebClient:
+    """A WebClient that honours SLACK_API_URL and retries 429 (Retry-After), and 5xx and
+    broken connections where that cannot post twice. `sleep` is injected so that tests do
+    not wait; the timeout is short, since no Web API call should take seconds."""
     return WebClient(
         token=token,
         base_url=base_url,
-        timeout=30,
+        timeout=timeout,
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=retries),
+            SafeConnectionRetry(max_retry_count=retries),
             RetryAfterHandler(retries, max_retry_wait, sleep, on_rate_limited),
             ServerErrorHandler(retries, sleep),
         ],
@@ -106,8 +141,23 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
         retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after") or "1"
         return DeliveryError(f"rate limited: {code}", retry_after=float(retry_after))
     if response.status_code >= 500:
-        return DeliveryError(f"server error {response.status_code}")
-    return DeliveryError(f"slack error: {code}", permanent=code in PERMANENT)
+        return DeliveryError(f"server error {response.status_code}", in_doubt=True)
+    return DeliveryError(f"slack error: {code}", permanent=code not in TRANSIENT)
+
+
+def _file_name(key: str, filename: str) -> str:
+    """An uploaded file's name carries its outbox key (files take no metadata)."""
+    if not key:
+        return filename
+    stem, _, extension = filename.rpartition(".")
+    return f"{stem or filename}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.{extension or 'png'}"
+
+
+def _carries(message: dict[str, Any], key: str, file_name: str) -> bool:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") == METADATA_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
+        return True
+    return any(f.get("name") == file_name for f in message.get("files") or [])
 
 
 class SlackMessenger:
@@ -120,13 +170,36 @@ class SlackMessenger:
         except SlackApiError as error:
             raise _delivery_error(error) from error
         except OSError as error:  # connection refused, timeouts after the client's own retries
-            raise DeliveryError(f"connection error: {error}") from error
+            raise DeliveryError(f"connection error: {error}", in_doubt=not refused(error)) from error
 
-    def post(self, channel: str, message: Message, thread_ts: str | None = None) -> Posted:
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         text, blocks = render_message(message)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
         response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks or None,
-                              thread_ts=thread_ts, unfurl_links=False, unfurl_media=False)
+                              thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, metadata=metadata)
         return Posted(channel=response["channel"], ts=response["ts"])
+
+    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime) -> Posted | None:
+        """Look through the conversation (or the thread) since `since` for the message whose
+        metadata carries `key`, or the upload whose name does: a few pages at most."""
+        channel = self.open_dm(target) if target.startswith(("U", "W")) else target
+        oldest = f"{since.timestamp():.6f}"
+        file_name = _file_name(key, "chart.png")
+        cursor: str | None = None
+        for _page in range(LOOKUP_PAGES):
+            if thread_ts:
+                response = self._call("conversations_replies", channel=channel, ts=thread_ts, oldest=oldest,
+                                      include_all_metadata=True, limit=200, cursor=cursor)
+            else:
+                response = self._call("conversations_history", channel=channel, oldest=oldest,
+                                      include_all_metadata=True, limit=200, cursor=cursor)
+            for found in response.get("messages") or []:
+                if _carries(found, key, file_name):
+                    return Posted(channel=channel, ts=str(found["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return None
+        return None
 
     def update(self, channel: str, ts: str, message: Message) -> Posted:
         text, blocks = render_message(message)
@@ -137,10 +210,10 @@ class SlackMessenger:
         response = self._call("conversations_open", users=user)
         return str(response["channel"]["id"])
 
-    def direct_message(self, user: str, message: Message, thread_ts: str | None = None) -> Posted:
+    def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         """Posting to a user id reaches the bot's DM with them without conversations.open,
         whose rate limit is far lower than chat.postMessage's."""
-        return self.post(user, message, thread_ts)
+        return self.post(user, message, thread_ts, key)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
         text, blocks = render_message(message)
@@ -152,11 +225,11 @@ class SlackMessenger:
         return Posted(channel=user, ts=response["view"]["id"])
 
     def upload_image(self, channel: str, png: bytes, filename: str, title: str,
-                     thread_ts: str | None = None) -> Posted:
+                     thread_ts: str | None = None, key: str = "") -> Posted:
         if channel.startswith(("U", "W")):  # to a person: their direct messages with the bot
             channel = self.open_dm(channel)
-        response = self._call("files_upload_v2", channel=channel, content=png, filename=filename, title=title,
-                              thread_ts=thread_ts)
+        response = self._call("files_upload_v2", channel=channel, content=png, filename=_file_name(key, filename),
+                              title=title, thread_ts=thread_ts)
         shared = response["files"][0].get("shares", {}) if response.get("files") else {}
         for scope in shared.values():
             for where, posts in scope.items():

@@ -35,6 +35,7 @@ class Call:
     at: float
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
+    stored: dict[str, Any] | None = None  # what a call that failed after storing did
 
 
 @dataclass
@@ -42,6 +43,7 @@ class Failure:
     status: int
     retry_after: int | None
     remaining: int
+    after_storing: bool = False  # Slack did the work, then answered with the error
 
 
 def validate_blocks(blocks: list[dict[str, Any]] | None, limit: int = 50) -> list[str]:
@@ -76,7 +78,9 @@ def validate_view(view: dict[str, Any]) -> list[str]:
 class Workspace:
     """What the emulator remembers; read it to see what a person would see."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time) -> None:
+        self.now = now  # message timestamps follow it (tests pass the injected clock)
+        self._last_ts = 0.0
         self.lock = threading.RLock()
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
@@ -88,11 +92,13 @@ class Workspace:
         self.triggers: dict[str, str] = {}  # trigger_id -> user who acted
         self.modals: dict[str, list[str]] = {}  # user -> stack of open view ids
         self.response_targets: dict[str, tuple[str | None, str]] = {}  # response_url token -> (channel, user)
-        self._ts = itertools.count(1)
         self._ids = itertools.count(1)
 
     def next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.{next(self._ids):06d}"
+        """Unique and increasing, at the clock's time (as Slack's `ts` are)."""
+        with self.lock:
+            self._last_ts = max(round(self.now(), 6), round(self._last_ts + 0.000001, 6))
+            return f"{self._last_ts:.6f}"
 
     def next_id(self, prefix: str) -> str:
         return f"{prefix}{next(self._ids):08d}"
@@ -148,11 +154,12 @@ class SlackEmulator:
     BOT_USER = "UBOT00001"
     TEAM = "T0CSATBOT"
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.workspace = Workspace()
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, now: Callable[[], float] = time.time) -> None:
+        self.workspace = Workspace(now)
         self.calls: list[Call] = []
         self.invalid: list[tuple[str, list[str]]] = []
         self._failures: dict[str, list[Failure]] = {}
+        self._outage: Failure | None = None
         self._rate: dict[str, tuple[float, list[float]]] = {}
         self._lock = threading.Lock()
         self.listeners: list[Callable[[Call], None]] = []
@@ -207,10 +214,17 @@ class SlackEmulator:
 
     # --- control -----------------------------------------------------------------------------------
 
-    def fail_next(self, method: str, status: int = 429, retry_after: int | None = 1, times: int = 1) -> None:
-        """The next `times` calls of `method` (or "*") fail with `status`."""
+    def fail_next(self, method: str, status: int = 429, retry_after: int | None = 1, times: int = 1,
+                  after_storing: bool = False) -> None:
+        """The next `times` calls of `method` (or "*") fail with `status`; `after_storing`:
+        the call takes effect (the message is stored) and still answers `status`."""
         with self._lock:
-            self._failures.setdefault(method, []).append(Failure(status, retry_after, times))
+            self._failures.setdefault(method, []).append(Failure(status, retry_after, times, after_storing))
+
+    def outage(self, status: int | None = 503, after_storing: bool = False) -> None:
+        """Every Web API call answers `status` until `outage(None)`."""
+        with self._lock:
+            self._outage = None if status is None else Failure(status, None, 0, after_storing)
 
     def rate_limit(self, method: str, per_second: float) -> None:
         """Answer 429 (Retry-After: 1) past `per_second` calls of `method` in any second."""
@@ -252,8 +266,8 @@ class SlackEmulator:
         args = self._parse_args(headers, body, parsed.query)
         call = Call(method=method, args=args, at=time.monotonic())
         injected = self._injected_failure(method)
-        if injected is not None:
-            status, extra = injected
+        if injected is not None and not injected[2]:
+            status, extra, _stored = injected
             call.status = status
             call.response = {"ok": False, "error": "ratelimited" if status == 429 else "internal_error"}
             self._record(call)
@@ -270,6 +284,13 @@ class SlackEmulator:
                     call.response = handler(args)
                 except KeyError as missing:
                     call.response = {"ok": False, "error": "invalid_arguments", "missing": str(missing)}
+        if injected is not None:  # it took effect, and the caller is told it failed
+            status, extra, _stored = injected
+            call.status = status
+            call.stored = dict(call.response)
+            call.response = {"ok": False, "error": "internal_error"}
+            self._record(call)
+            return status, extra, call.response
         self._record(call)
         return 200, {}, call.response
 
@@ -294,8 +315,10 @@ class SlackEmulator:
                     pass
         return args
 
-    def _injected_failure(self, method: str) -> tuple[int, dict[str, str]] | None:
+    def _injected_failure(self, method: str) -> tuple[int, dict[str, str], bool] | None:
         with self._lock:
+            if self._outage is not None:
+                return self._outage.status, {}, self._outage.after_storing
             for key in (method, "*"):
                 queue = self._failures.get(key)
                 if queue:
@@ -304,13 +327,13 @@ class SlackEmulator:
                     if failure.remaining <= 0:
                         queue.pop(0)
                     extra = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
-                    return failure.status, extra
+                    return failure.status, extra, failure.after_storing
             if method in self._rate:
                 per_second, stamps = self._rate[method]
                 now = time.monotonic()
                 stamps[:] = [s for s in stamps if now - s < 1.0]
                 if len(stamps) >= per_second:
-                    return 429, {"Retry-After": "1"}
+                    return 429, {"Retry-After": "1"}, False
                 stamps.append(now)
         return None
 
@@ -357,6 +380,50 @@ class SlackEmulator:
         user = str(users).split(",")[0]
         return {"ok": True, "channel": {"id": self.workspace.dm_channel(user)}}
 
+    def _page(self, messages: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+        """One page of messages inside `oldest`..`latest`, `limit` at a time with a cursor;
+        metadata only when asked for, as Slack does."""
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or "inf")
+        chosen = [m for m in messages if oldest < float(m["ts"]) <= latest]
+        start = int(args.get("cursor") or 0)
+        limit = max(1, min(int(args.get("limit") or 100), 999))
+        page = chosen[start : start + limit]
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("true", "1")
+        shown = [{k: v for k, v in m.items() if k != "metadata" or with_metadata} for m in page]
+        more = start + limit < len(chosen)
+        return {"ok": True, "messages": shown, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _readable(self, channel: str) -> dict[str, Any] | None:
+        return None if channel in self.workspace.channels else {"ok": False, "error": "channel_not_found"}
+
+    def api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first (thread replies are not in it)."""
+        channel = args["channel"]
+        with self.workspace.lock:
+            refused = self._readable(channel)
+            if refused:
+                return refused
+            top = [dict(m) for m in self.workspace.messages[channel] if not m["thread_ts"] or m["thread_ts"] == m["ts"]]
+        return self._page(list(reversed(top)), args)
+
+    def api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its parent, then the replies oldest first."""
+        channel = args["channel"]
+        with self.workspace.lock:
+            refused = self._readable(channel)
+            if refused:
+                return refused
+            parent = self.workspace.find_message(channel, args["ts"])
+            if parent is None:
+                return {"ok": False, "error": "thread_not_found"}
+            oldest = float(args.get("oldest") or 0)
+            thread = [dict(parent)] + [dict(m) for m in self.workspace.messages[channel]
+                                       if m["thread_ts"] == args["ts"] and m["ts"] != args["ts"]
+                                       and float(m["ts"]) > oldest]
+        return self._page(thread, {**args, "oldest": 0})
+
     # messages
 
     def _store_message(self, channel: str, args: dict[str, Any], ts: str | None = None,
@@ -370,6 +437,8 @@ class SlackEmulator:
             message = {"ts": ts or ws.next_ts(), "user": self.BOT_USER, "text": args.get("text", ""),
                        "blocks": args.get("blocks") or [], "thread_ts": args.get("thread_ts"),
                        "files": files or [], "replies": 0}
+            if isinstance(args.get("metadata"), dict):
+                message["metadata"] = args["metadata"]
             thread_ts = message["thread_ts"]
             if thread_ts:
                 parent = ws.find_message(channel, thread_ts)
