@@ -19,8 +19,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import N_
-from bot.core.spreadsheets import RowError, read_table
-from bot.core.texts import T
+from bot.core.inputs import CONTROL, column_length
+from bot.core.spreadsheets import RowError, RowErrors, read_table, too_long
+from bot.core.texts import T, UserError
 from storage.db import insert_ignoring_conflicts
 from storage.models import CalendarDay, CalendarYear
 
@@ -129,6 +130,7 @@ class WorkingCalendar:
 # --- the admin's files ------------------------------------------------------------------------------
 
 
+NOTE_LENGTH = column_length(CalendarDay.note)
 WORKING_WORDS = {"workday", "working", "work", "班", "上班", "工作日", "调休上班"}
 OFF_WORDS = {"holiday", "off", "rest", "休", "休息", "假", "节假日", "放假"}
 
@@ -136,9 +138,13 @@ OFF_WORDS = {"holiday", "off", "rest", "休", "休息", "假", "节假日", "放
 def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], list[RowError]]:
     """`date,kind,note` (CSV or XLSX, as any import); kind is workday/holiday (or 班/休)."""
     rows: list[tuple[dt.date, bool, str]] = []
-    errors: list[RowError] = []
+    errors = RowErrors()
     for row in read_table(path, ["date", "kind"], ["note"]):
         record = row.values
+        long_cells = too_long(row, {"note": NOTE_LENGTH})
+        if long_cells:
+            errors.extend(long_cells)
+            continue
         try:
             day = dt.date.fromisoformat(record["date"][:10])
         except ValueError:
@@ -174,6 +180,9 @@ def store_official_year(session: Session, year: int, days: Iterable[tuple[dt.dat
 
 def set_company_day(session: Session, day: dt.date, is_working: bool | None, note: str, now: dt.datetime) -> None:
     """A company override (shutdown week, Saturday shift); None removes it."""
+    note = CONTROL.sub("", note).strip()
+    if NOTE_LENGTH is not None and len(note) > NOTE_LENGTH:
+        raise UserError(T("The note is longer than {n} characters.", n=NOTE_LENGTH))
     session.execute(delete(CalendarDay).where(CalendarDay.source == "company", CalendarDay.day == day))
     if is_working is not None:
         insert_ignoring_conflicts(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.complaints.deadlines import MILESTONES
+from bot.core.inputs import clean_text
 from bot.core.texts import T, UserError
 from storage.models import (
     Complaint,
@@ -33,6 +34,7 @@ from storage.models import (
 
 
 def find(session: Session, number: str) -> Complaint:
+    number = clean_text(number)
     complaint = session.scalar(select(Complaint).where(Complaint.number == number.strip().upper()))
     if complaint is None:
         raise UserError(T("No complaint {value} exists.", value=number.strip()))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.complaints.intake import log_complaint, validate_complaint
 from bot.complaints.terms import SEVERITIES
 from bot.complaints.workflow import set_status
-from bot.core.spreadsheets import ImportResult, RowError, read_table
+from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
 from bot.core.texts import T
 from storage.models import (
     ComplaintDeadline,
@@ -29,7 +29,8 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
     must not flood the channel with yesterday's breaches."""
     rows = read_table(path, ["customer", "received_at", "severity", "symptom"], IMPORT_COLUMNS)
     severities = {**{k: k for k in SEVERITIES}, "一般": "general", "严重": "serious", "紧急": "urgent"}
-    records, errors = [], []
+    records = []
+    errors = RowErrors()
     for row in rows:
         v = row.values
         received = None

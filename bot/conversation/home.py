@@ -18,6 +18,7 @@ from bot.core.context import AppContext
 from bot.core.deduplication import first_time
 from bot.core.delivery import retry_failed
 from bot.core.i18n import pick
+from bot.core.inputs import row_id
 from bot.core.periods import current_period
 from bot.core.replies import Reply, Request
 from bot.core.roles import Authorizer
@@ -114,9 +115,10 @@ def press_retry(ctx: AppContext, request: Request, value: str) -> Reply:
     published again to show what is left."""
     caller = request.caller
     require(ctx, caller, "outbox.retry", T("Only quality engineers can retry undelivered messages."))
-    if not value.isascii() or not value.isdigit() or len(value) > 18:
+    message_id = row_id(value)
+    if message_id is None:
         raise UserError(T("That message is not known."))
-    queued = retry_failed(ctx, int(value))
+    queued = retry_failed(ctx, message_id)
     with ctx.session() as session:
         home = home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz)
         outbox.enqueue(session, f"home:{caller.user_id}:retry:{value}:{request.key}", "home", caller.user_id, home,

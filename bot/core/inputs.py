@@ -13,17 +13,35 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and kin; tabs a
 FULL_WIDTH_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
 MAX_PIECES = 1_000_000_000  # within a 32-bit integer column
 MAX_AMOUNT = Decimal("1e15")  # within Numeric(20, 2)
+MAX_ROW_ID = 2**31 - 1  # an Integer primary key on PostgreSQL
+
+
+def clean_text(text: str) -> str:
+    """Text without control characters (PostgreSQL refuses NUL, in a query as in a row)."""
+    return CONTROL.sub("", text)
 
 
 def clean_values(values: dict[str, Any]) -> dict[str, Any]:
-    """A dialog's values without control characters (PostgreSQL refuses NUL in text)."""
+    """What a request carries (a dialog's values, a button's action, a form's state), its
+    text without control characters, however deeply nested."""
     def clean(value: Any) -> Any:
         if isinstance(value, str):
-            return CONTROL.sub("", value)
+            return clean_text(value)
         if isinstance(value, list):
             return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {key: clean(v) for key, v in value.items()}
         return value
     return {key: clean(value) for key, value in values.items()}
+
+
+def row_id(raw: str) -> int | None:
+    """A record's id as a button carries it: ASCII digits within what the column holds."""
+    raw = raw.strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
+        return None
+    value = int(raw)
+    return value if 0 < value <= MAX_ROW_ID else None
 
 
 def column_length(column: InstrumentedAttribute[Any]) -> int | None:

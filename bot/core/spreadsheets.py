@@ -1,20 +1,31 @@
 """Reading the spreadsheets people actually have: CSV (UTF-8, UTF-8 with BOM as Excel
-writes it, or GB18030 as Chinese Excel exports it) and XLSX (first sheet).
+writes it, GB18030 as Chinese Excel exports it, or Big5) and XLSX (first sheet).
 
 Read with the csv module and openpyxl rather than pandas so that codes such as `007`
-stay text and every row keeps the number a person sees in Excel.
+stay text and every row keeps the number a person sees in Excel. Files are read as a
+stream, one row at a time, so memory stays bounded whatever the file's size (up to
+MAX_FILE_BYTES); at most MAX_ROW_ERRORS errors are kept, the rest are counted.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.core.i18n import Gettext
+from bot.core.inputs import CONTROL
 from bot.core.texts import T, Text, UserError
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_ROW_ERRORS = 100
+SAMPLE_BYTES = 1024 * 1024  # what the encoding is judged on
+# punctuation that Chinese text in either encoding is full of
+COMMON_PUNCTUATION = set("，。、；：？！“”‘’（）《》【】—…·％＃＠＆／～　")
+TRIED_ENCODINGS = "UTF-8, GB18030, Big5"
 
 
 @dataclass
@@ -29,6 +40,26 @@ class RowError:
     message: Text
 
 
+class RowErrors(list[RowError]):
+    """The first MAX_ROW_ERRORS errors; the rest are only counted (`more`), so that a file
+    of bad rows neither fills the memory nor prints millions of lines."""
+
+    def __init__(self, errors: Iterable[RowError] = ()) -> None:
+        super().__init__()
+        self.more = 0
+        self.extend(errors)
+
+    def append(self, error: RowError) -> None:
+        if len(self) < MAX_ROW_ERRORS:
+            super().append(error)
+        else:
+            self.more += 1
+
+    def extend(self, errors: Iterable[RowError]) -> None:
+        for error in errors:
+            self.append(error)
+
+
 @dataclass
 class ImportResult:
     """What an all-or-nothing import did: rows created, updated, unchanged or skipped as
@@ -38,11 +69,18 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=RowErrors)
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+def too_long(row: Row, limits: dict[str, int | None]) -> list[RowError]:
+    """Cells longer than their column can hold (the same on SQLite and PostgreSQL)."""
+    return [RowError(row.number, T("Column {column}: {message}", column=name,
+                                   message=T("longer than {n} characters.", n=limit)))
+            for name, limit in limits.items() if limit is not None and len(row.values.get(name, "")) > limit]
 
 
 def _cell(value: object) -> str:
@@ -54,63 +92,158 @@ def _cell(value: object) -> str:
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return CONTROL.sub("", str(value)).strip()  # PostgreSQL refuses NUL; SQLite must refuse what it does
 
 
-def _decode(raw: bytes) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
+def _chinese_share(text: str, encoding: str) -> float:
+    """How much of the non-ASCII text is common Chinese in `encoding` (GB2312 hanzi for
+    GB18030, Big5's frequent characters for Big5): a file in another encoding decodes to
+    rare characters, or not at all."""
+    others = [c for c in text if ord(c) > 127]
+    if not others:
+        return 1.0
+    good = 0
+    for char in others:
+        if char in COMMON_PUNCTUATION:
+            good += 1
             continue
-    raise UserError(T("The file is neither UTF-8 nor GB18030 text."))
+        try:
+            code = char.encode("gb2312" if encoding == "gb18030" else "big5")
+        except UnicodeEncodeError:
+            continue
+        lead = code[0]
+        good += len(code) == 2 and (0xB0 <= lead <= 0xF7 if encoding == "gb18030" else 0xA4 <= lead <= 0xC6)
+    return good / len(others)
 
 
-def read_table(path: Path, required: list[str], optional: list[str] | None = None) -> list[Row]:
-    """Rows keyed by lower-case header; raises UserError for a missing file or header."""
+def _strict(sample: bytes, encoding: str) -> str | None:
+    """The sample decoded, None if it does not decode (a character cut at the sample's end is fine)."""
+    try:
+        return codecs.getincrementaldecoder(encoding)("strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+
+
+def detect_encoding(sample: bytes) -> str:
+    """UTF-8 when the bytes are UTF-8; else GB18030 or Big5, whichever reads as common
+    Chinese; else refused, with what was tried and what the file looks like (as
+    charset-normalizer judges it), instead of importing garbled text."""
+    if _strict(sample, "utf-8-sig") is not None:
+        return "utf-8-sig"
+    scores = {}
+    for encoding in ("gb18030", "big5"):
+        text = _strict(sample, encoding)
+        if text is not None:
+            scores[encoding] = _chinese_share(text, encoding)
+    if scores:
+        best = max(scores, key=lambda e: (scores[e], e == "gb18030"))  # a tie goes to the mainland's encoding
+        if scores[best] >= 0.5:
+            return best
+    from charset_normalizer import from_bytes
+
+    guess = from_bytes(sample[:65536]).best()
+    looks = guess.encoding if guess is not None else "binary"
+    raise UserError(T("The file is not text in {tried} (it looks like {looks}). Save it from Excel as “CSV UTF-8” "
+                      "and import it again.", tried=TRIED_ENCODINGS, looks=looks))
+
+
+def read_table(path: Path, required: list[str], optional: list[str] | None = None) -> Iterator[Row]:
+    """Rows keyed by lower-case header, one at a time; raises UserError for a missing,
+    oversized or unreadable file or header (before the first row, so nothing is half read)."""
     if not path.is_file():
         raise UserError(T("File not found: {path}", path=str(path)))
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise UserError(T("The file is {size} MB; imports take files up to {limit} MB. Split it by year.",
+                          size=round(size / 1024 / 1024, 1), limit=MAX_FILE_BYTES // 1024 // 1024))
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         records = _read_xlsx(path)
     elif suffix in (".csv", ".txt"):
-        text = _decode(path.read_bytes())
-        records = [list(r) for r in csv.reader(io.StringIO(text))]
+        records = _read_csv(path)
     else:
         raise UserError(T("Unsupported file type {suffix}: use .csv or .xlsx.", suffix=suffix or "(none)"))
-    if not records:
+    first = next(records, None)
+    if first is None:
         raise UserError(T("The file is empty."))
-    header = [_cell(h).lower() for h in records[0]]
+    header = [_cell(h).lower() for h in first]
     missing = [name for name in required if name not in header]
     if missing:
         raise UserError(
             T("Row 1: missing column(s) {missing}. Expected: {expected}.",
               missing=", ".join(missing), expected=",".join(required + (optional or [])))
         )
-    rows = []
-    for index, record in enumerate(records[1:], start=2):
+    return _rows(records, header)
+
+
+def _rows(records: Iterator[list[object]], header: list[str]) -> Iterator[Row]:
+    for index, record in enumerate(records, start=2):
         cells = [_cell(c) for c in record]
         if not any(cells):
             continue
         cells += [""] * (len(header) - len(cells))
-        rows.append(Row(index, {name: cells[i] for i, name in enumerate(header) if name}))
-    return rows
+        yield Row(index, {name: cells[i] for i, name in enumerate(header) if name})
 
 
-def _read_xlsx(path: Path) -> list[list[object]]:
+def _read_csv(path: Path) -> Iterator[list[object]]:
+    with path.open("rb") as raw:
+        encoding = detect_encoding(raw.read(SAMPLE_BYTES))
+    return _csv_records(path, encoding)
+
+
+def _csv_records(path: Path, encoding: str) -> Iterator[list[object]]:
+    """The records, each line decoded strictly as the file is read (a new line byte is never
+    part of a character in these encodings): a bad byte past the sample, or a cell over the
+    csv module's limit (128 KB), stops the import at its row."""
+    with path.open("rb") as raw:
+        reader = csv.reader(_decoded_lines(raw, encoding))
+        while True:
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except UnicodeDecodeError:
+                raise UserError(T("Row {row}: the file is not valid {encoding} text from here on.",
+                                  row=reader.line_num + 1, encoding=encoding.replace("-sig", "").upper())) from None
+            except csv.Error as error:
+                if "field larger" in str(error):
+                    raise UserError(T("Row {row}: a cell is longer than {kb} KB.", row=reader.line_num,
+                                      kb=csv.field_size_limit() // 1024)) from None
+                raise UserError(T("Row {row}: the file is not valid CSV ({error}).", row=reader.line_num,
+                                  error=str(error))) from None
+            yield list(record)
+
+
+def _decoded_lines(raw: Iterable[bytes], encoding: str) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    for line in raw:
+        yield decoder.decode(line)
+    decoder.decode(b"", final=True)
+
+
+def _read_xlsx(path: Path) -> Iterator[list[object]]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
+        sheet = workbook.worksheets[0]
     except Exception as error:  # openpyxl raises many kinds for a damaged file
         raise UserError(
             T("The file is not a readable .xlsx workbook ({error}).", error=type(error).__name__)
         ) from error
+    return _xlsx_records(workbook, sheet)
+
+
+def _xlsx_records(workbook: object, sheet: object) -> Iterator[list[object]]:
     try:
-        sheet = workbook.worksheets[0]
-        return [[_percent_as_shown(cell) for cell in row] for row in sheet.iter_rows()]
+        for row in sheet.iter_rows():  # type: ignore[attr-defined]
+            yield [_percent_as_shown(cell) for cell in row]
+    except Exception as error:  # a damaged part of the workbook, found while reading it
+        raise UserError(
+            T("The file is not a readable .xlsx workbook ({error}).", error=type(error).__name__)
+        ) from error
     finally:
-        workbook.close()
+        workbook.close()  # type: ignore[attr-defined]
 
 
 def _percent_as_shown(cell: object) -> object:
@@ -123,4 +256,8 @@ def _percent_as_shown(cell: object) -> object:
 
 
 def format_errors(errors: list[RowError], _: Gettext) -> list[str]:
-    return [_("Row {row}: {message}").format(row=e.row, message=e.message.render(_)) for e in errors]
+    lines = [_("Row {row}: {message}").format(row=e.row, message=e.message.render(_)) for e in errors]
+    more = getattr(errors, "more", 0)
+    if more:
+        lines.append(_("… and {n} more errors (the first {shown} are shown).").format(n=more, shown=len(errors)))
+    return lines

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.i18n import UNIT_NAMES
 from bot.core.periods import MONTH
-from bot.core.spreadsheets import ImportResult, RowError, read_table
+from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
 from bot.core.texts import T, Text
 from bot.people.customers import customer_lookup
 from storage.models import FigureSubmission, Metric
@@ -110,7 +110,8 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
     rows = read_table(path, ["metric", "month", "customer", "value"])
     metrics = {m.key: m for m in session.scalars(select(Metric))}
     customers = customer_lookup(session)
-    records, errors = [], []
+    records: list[tuple[str, str, int | None, Decimal]] = []
+    errors = RowErrors()
     seen: dict[str, int] = {}
     for row in rows:
         v = row.values

@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import pick
+from bot.core.inputs import clean_text
 from bot.core.views import Option
 from storage.models import Customer
 
@@ -29,7 +30,7 @@ class CustomerMatch:
 def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatch:
     """Exact code first; then code, Chinese or English name containing the text; nothing
     found suggests the closest names."""
-    text = query.strip()
+    text = clean_text(query).strip()
     if not text:
         return CustomerMatch(None, [], [])
     exact = session.scalar(select(Customer).where(func.lower(Customer.code) == text.lower(),
@@ -80,7 +81,7 @@ OPTION_LIMIT = 100
 def customer_options(session: Session, locale: str, text: str) -> list[Option]:
     """The customer search of every dialog: code, Chinese or English name containing the text."""
     query = select(Customer).where(Customer.active.is_(True)).order_by(Customer.code).limit(OPTION_LIMIT)
-    typed = text.strip().lower()
+    typed = clean_text(text).strip().lower()
     if typed:
         pattern = f"%{typed}%"
         query = query.where(or_(func.lower(Customer.code).like(pattern), func.lower(Customer.name_zh).like(pattern),

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.i18n import normalize_locale, pick
-from bot.core.spreadsheets import ImportResult, Row, RowError, read_table
+from bot.core.inputs import column_length
+from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table, too_long
 from bot.core.texts import T
 from bot.people.identities import is_valid_id, person_by_identity
 from storage.models import Customer, Person, PersonRole, Role
@@ -33,7 +34,9 @@ def _role_lookup(session: Session) -> dict[str, str]:
 
 def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[dict[str, Any] | None, list[RowError]]:
     v = row.values
-    errors: list[RowError] = []
+    errors: list[RowError] = too_long(row, {"name": column_length(Person.name),
+                                            "department": column_length(Person.department),
+                                            "email": column_length(Person.email)})
     user_id = v.get("slack_user_id", "").strip().upper()
     if not user_id:
         errors.append(RowError(row.number, T("slack_user_id is empty.")))
@@ -76,7 +79,8 @@ def import_people(session: Session, path: Path) -> ImportResult:
     rows = read_table(path, ["slack_user_id", "name", "roles"], ["department", "locale", "email"])
     roles = _role_lookup(session)
     seen: set[str] = set()
-    records, errors = [], []
+    records: list[dict[str, Any]] = []
+    errors = RowErrors()
     for row in rows:
         record, row_errors = _validate_person(row, roles, seen)
         errors.extend(row_errors)
@@ -111,10 +115,13 @@ def import_customers(session: Session, path: Path) -> ImportResult:
     rows = read_table(path, ["code", "name_zh", "name_en"], ["segment", "owner_slack_user_id"])
     people = {p.slack_user_id: p.id for p in session.scalars(select(Person))}
     seen: set[str] = set()
-    records, errors = [], []
+    records: list[dict[str, Any]] = []
+    errors = RowErrors()
     for row in rows:
         v = row.values
-        row_errors: list[RowError] = []
+        row_errors = too_long(row, {"name_zh": column_length(Customer.name_zh),
+                                    "name_en": column_length(Customer.name_en),
+                                    "segment": column_length(Customer.segment)})
         code = v.get("code", "").strip()
         if not code:
             row_errors.append(RowError(row.number, T("code is empty.")))

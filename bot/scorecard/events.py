@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core.caller import Caller
 from bot.core.i18n import pick
 from bot.core.periods import month_of
-from bot.core.spreadsheets import ImportResult, RowError, read_table
+from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
 from bot.core.texts import T, Text
 from bot.core.views import Form, FormField, Option, fit_initial_values
 from bot.people.customers import customer_label, customer_lookup
@@ -181,7 +181,8 @@ def import_events(session: Session, path: Path, now: dt.datetime, by: int | None
     rows = read_table(path, ["customer", "date", "type", "count"], ["note"])
     today = today or now.date()
     lookups = Lookups.load(session)
-    records, errors = [], []
+    records = []
+    errors = RowErrors()
     for row in rows:
         values = {"customer": row.values.get("customer", ""), "date": row.values.get("date", "")[:10],
                   "type": row.values.get("type", "").strip(), "count": row.values.get("count", ""),

@@ -14,7 +14,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import send_private_chart
-from bot.core.inputs import clean_values
+from bot.core.inputs import clean_values, row_id
 from bot.core.periods import parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
@@ -186,9 +186,10 @@ def event_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
 def press_event_button(ctx: AppContext, request: Request, value: str, correcting: bool) -> Reply:
     """*Record event* (value: the customer's code) or *Correct …* (value: the event's id)."""
     if correcting:
-        if not value.isdigit():
+        event_id = row_id(value)
+        if event_id is None:
             raise UserError(T("That event has been corrected since; open the customer again."))
-        return open_event_form(ctx, request.caller, event_id=int(value))
+        return open_event_form(ctx, request.caller, event_id=event_id)
     return open_event_form(ctx, request.caller, value)
 
 

@@ -17,6 +17,7 @@ from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import tell_directly
 from bot.core.i18n import gettext_for
+from bot.core.inputs import clean_text, clean_values
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import UserError, render_error
 from bot.core.views import Form, Message
@@ -41,8 +42,9 @@ def failure_message(locale: str | None) -> Message:
 
 
 def plain_mentions(text: str) -> str:
-    """`<@U123|wang>` → `U123`: use cases take people by their messenger user id."""
-    return MENTION.sub(lambda m: m.group(1), text)
+    """`<@U123|wang>` → `U123`: use cases take people by their messenger user id; control
+    characters go (what people type never needs them)."""
+    return MENTION.sub(lambda m: m.group(1), clean_text(text))
 
 
 def choice(action: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +143,7 @@ class Listening:
         def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
                      client: WebClient) -> None:
             ack()
+            action = clean_values(action)
             request = self.action_request(body, action)
             reply = self.run(request.caller, lambda: use_case(request, action))
             self.respond(respond, body, client, request.caller, reply, dm_key)
@@ -152,7 +155,8 @@ class Listening:
         state and values and the dialog's id; its outcome goes back in the ack."""
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             caller = self.caller(body["user"]["id"])
-            submitted = use_case(caller, form_state(view), form_values(view.get("state") or {}), dialog_key(view))
+            values = clean_values(form_values(view.get("state") or {}))
+            submitted = use_case(caller, clean_values(form_state(view)), values, dialog_key(view))
             self.ack_submission(ack, caller, view, submitted)
         return listener
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.core.inputs import clean_text
 from bot.people.callers import search_customers
 from bot.scorecard import use_cases
 from handlers.slack.blockkit import plain
@@ -18,7 +19,7 @@ def register(app: App, listening: Listening) -> None:
     deliver = [lambda: listening.deliver_pending()]
 
     def customer_search(ack: Ack, body: dict[str, Any]) -> None:
-        options = search_customers(ctx, listening.caller(body["user"]["id"]), str(body.get("value") or ""))
+        options = search_customers(ctx, listening.caller(body["user"]["id"]), clean_text(str(body.get("value") or "")))
         ack(options=[{"text": plain(o.label, 75), "value": o.value} for o in options])
 
     app.action("csat.pick_customer")(ack=listening.button(
