@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot.core.context import AppContext
 from bot.core.settings import Settings
-from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, sign
 from storage.models import Complaint, ComplaintPause, FigureSubmission, OutboxMessage
 from tests.test_complaints import submit_log
 from tests.test_datacall import LI, at, field_for, open_dialog, state, tick
@@ -46,24 +46,51 @@ class Listener:
         self.server.shutdown()
 
 
+def forgeries(secret: str, body: str) -> list[dict[str, str]]:
+    """Every way a request can fail verification: malformed, missing, stale, signed with
+    another secret, or signed over another body."""
+    now = int(time.time())
+    return [
+        {"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": "-5", "X-Slack-Signature": "v0=00"},
+        {"X-Slack-Request-Timestamp": str(now), "X-Slack-Signature": "garbage"},
+        {"X-Slack-Request-Timestamp": str(now)},
+        {"X-Slack-Signature": sign(secret, body)["X-Slack-Signature"]},
+        {},
+        {"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=" + "0" * 64},
+        {"X-Slack-Request-Timestamp": "1e9", "X-Slack-Signature": "v0=" + "0" * 64},
+        sign(secret, body, now - 6 * 60),  # correctly signed, but replayed after five minutes
+        sign(secret, body, now + 6 * 60),  # from the future
+        sign("another-workspace-secret", body, now),
+        sign(secret, body + "&text=overview", now),  # the body was changed after signing
+        {**sign(secret, body, now), "X-Slack-Signature": sign(secret, body, now)["X-Slack-Signature"].upper()},
+    ]
+
+
 def test_malformed_signatures_get_401_and_cause_no_outbound_call(slack: SlackSender, people: None,
                                                                    emulator: SlackEmulator) -> None:
     listener = Listener()
     try:
-        body = urllib.parse.urlencode({"command": "/csat", "text": "help", "user_id": QE, "team_id": "T0CSATBOT",
-                                       "response_url": listener.url, "trigger_id": "1.2.x"})
+        bodies = {
+            "application/x-www-form-urlencoded": [
+                urllib.parse.urlencode({"command": "/csat", "text": "help", "user_id": QE, "team_id": "T0CSATBOT",
+                                        "response_url": listener.url, "trigger_id": "1.2.x"}),
+                urllib.parse.urlencode({"payload": json.dumps({
+                    "type": "block_actions", "response_url": listener.url, "user": {"id": QE},
+                    "actions": [{"action_id": "csat.share", "value": "{}", "action_ts": "1.2"}]})}),
+            ],
+            "application/json": [json.dumps({"type": "event_callback", "event_id": "EvForged", "team_id": "T0CSATBOT",
+                                             "event": {"type": "app_home_opened", "user": QE, "tab": "home"}})],
+        }
         calls_before = len(emulator.calls)
-        for headers in ({"X-Slack-Request-Timestamp": "abc", "X-Slack-Signature": "v0=00"},
-                        {"X-Slack-Request-Timestamp": "-5", "X-Slack-Signature": "v0=00"},
-                        {"X-Slack-Request-Timestamp": str(int(time.time())), "X-Slack-Signature": "garbage"},
-                        {"X-Slack-Request-Timestamp": str(int(time.time()))},
-                        {"X-Slack-Request-Timestamp": "9" * 40, "X-Slack-Signature": "v0=" + "0" * 64}):
-            reply = slack.send(body, "application/x-www-form-urlencoded", headers=headers, signed=False)
-            assert reply.status == 401, headers
-        payload = urllib.parse.urlencode({"payload": json.dumps({"type": "block_actions", "response_url": listener.url,
-                                                                 "user": {"id": QE}, "actions": []})})
-        assert slack.send(payload, "application/x-www-form-urlencoded",
-                          headers={"X-Slack-Request-Timestamp": "abc"}, signed=False).status == 401
+        tried = 0
+        for content_type, variants in bodies.items():
+            for body in variants:
+                for headers in forgeries(slack.secret, body):
+                    reply = slack.send(body, content_type, headers=headers, signed=False)
+                    assert reply.status == 401, (body[:40], headers)
+                    tried += 1
+        assert tried == 39
         assert listener.hits == [] and len(emulator.calls) == calls_before
     finally:
         listener.stop()

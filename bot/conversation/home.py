@@ -16,7 +16,7 @@ from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time
-from bot.core.delivery import retry_failed
+from bot.core.delivery import failure_cause, retry_failed
 from bot.core.i18n import pick
 from bot.core.inputs import row_id
 from bot.core.periods import current_period
@@ -103,7 +103,7 @@ def _undelivered(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None
         where = person.name if person is not None else _("channel {id}").format(id=failed.target)
         when = failed.failed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         parts.append(Paragraph(f"{where} · {when}\n{shorten(failed.text, 120) or failed.kind}"))
-        parts.append(Context(shorten(failed.error, 200)))
+        parts.append(Context(failure_cause(failed.error).render(_)))
         parts.append(Actions([Button(_("Retry"), "outbox.retry", str(failed.id))]))
     if count > FAILED_SHOWN:
         parts.append(Context(_("Latest {n} shown; `csatbot outbox failed` lists them all.").format(n=FAILED_SHOWN)))

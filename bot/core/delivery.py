@@ -6,6 +6,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.replies import Request
+from bot.core.texts import T, Text
 from bot.core.views import Message
 
 
@@ -37,3 +38,27 @@ def retry_failed(ctx: AppContext, row_id: int) -> bool:
     """Queue a failed message again; False if it is not (or no longer) failed."""
     with ctx.session() as session:
         return outbox.retry(session, row_id, ctx.now())
+
+
+# Slack's words for why a message cannot be delivered, said for the people who can mend it
+CAUSES: dict[str, Text] = {
+    "channel_not_found": T("the channel does not exist, or csatbot cannot see it: invite csatbot to it"),
+    "not_in_channel": T("csatbot is not a member of the channel: invite it"),
+    "is_archived": T("the channel is archived"),
+    "user_not_found": T("the person is no longer in the workspace"),
+    "account_inactive": T("the person's account is deactivated"),
+    "cannot_dm_bot": T("the recipient is a bot"),
+    "invalid_blocks": T("Slack refused the message's layout (a csatbot fault: tell the administrator)"),
+    "msg_too_long": T("the message is too long for Slack (a csatbot fault: tell the administrator)"),
+    "invalid_auth": T("csatbot's Slack token is no longer valid: the administrator must reinstall the app"),
+    "gave up after": T("Slack could not be reached for as long as the message mattered"),
+    "never sent": T("the message it answers was never sent"),
+}
+
+
+def failure_cause(error: str) -> Text:
+    """Why a message failed, in words a quality engineer can act on."""
+    for marker, cause in CAUSES.items():
+        if marker in error:
+            return cause
+    return T("Slack refused it ({error})", error=error[:120])
