@@ -608,6 +608,7 @@ class OutboxMessage(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column()
     # an earlier attempt may have landed (a 5xx or a dead claim): look in the conversation before resending
     in_doubt: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    doubt_since: Mapped[dt.datetime | None] = mapped_column()  # when the attempt in doubt began
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[dt.datetime | None] = mapped_column()

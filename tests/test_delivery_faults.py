@@ -213,3 +213,67 @@ def test_a_reminder_that_could_not_go_out_before_the_due_day_is_superseded(
     with ctx.session() as session:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key.endswith(f"{LI}:due-2")))
     assert row is not None and row.status == "superseded"
+
+
+def test_a_reply_waits_for_its_parent_through_an_outage_of_hours(ctx: AppContext, emulator: SlackEmulator) -> None:
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:card", "post", "C0QUALITY", note("the card"), ctx.now())
+        outbox.enqueue(session, "k:warning", "post", "C0QUALITY", note("a warning"), ctx.now(), thread_of="k:card")
+    emulator.outage(503)
+    start = ctx.now()
+    for minutes in range(0, 121, 10):
+        ctx.deliverer.deliver_due(start + dt.timedelta(minutes=minutes))
+    emulator.outage(None)
+    for minutes in (135, 150, 165):
+        ctx.deliverer.deliver_due(start + dt.timedelta(minutes=minutes))
+    history = emulator.workspace.history("C0QUALITY")
+    assert [m["text"] for m in history] == ["the card", "a warning"]
+    assert history[1]["thread_ts"] == history[0]["ts"]
+
+
+def test_an_ok_false_internal_error_after_storing_is_looked_up(ctx: AppContext, emulator: SlackEmulator) -> None:
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:internal", "dm", LI, note("once"), ctx.now())
+    emulator.fail_next("chat.postMessage", status=200, retry_after=None, after_storing=True)
+    ctx.deliverer.deliver_due(ctx.now())
+    ctx.deliverer.deliver_due(ctx.now() + dt.timedelta(minutes=1))
+    assert [m["text"] for m in emulator.workspace.history(emulator.workspace.dm_channel(LI))] == ["once"]
+    assert statuses(ctx) == Counter({"sent": 1})
+
+
+def test_a_window_too_full_to_search_is_not_taken_for_absence(ctx: AppContext, emulator: SlackEmulator,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from handlers.slack import messenger
+
+    monkeypatch.setattr(messenger, "LOOKUP_PAGES", 1)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:busy", "post", "C0QUALITY", note("mine"), ctx.now())
+    emulator.fail_next("chat.postMessage", status=500, retry_after=None, after_storing=True)
+    ctx.deliverer.deliver_due(ctx.now())
+    for index in range(205):  # a busy channel buries it past what one page holds
+        emulator.handle("/api/chat.postMessage", {"Authorization": "Bearer x", "Content-Type": "application/json"},
+                        json.dumps({"channel": "C0QUALITY", "text": f"other {index}"}).encode())
+    ctx.deliverer.deliver_due(ctx.now() + dt.timedelta(minutes=1))
+    assert [m["text"] for m in emulator.workspace.history("C0QUALITY")].count("mine") == 1
+    with ctx.session() as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "k:busy"))
+        assert row is not None and row.status == "pending" and row.in_doubt and "cannot tell" in (row.last_error or "")
+
+
+def test_a_send_that_lands_after_its_claim_was_lost_leaves_the_row_in_doubt(ctx: AppContext, settings,  # type: ignore[no-untyped-def]
+                                                                            clock: FixedClock) -> None:
+    from bot.core.ports import Posted
+
+    other = bootstrap(settings, clock=clock, worker="other", sleep=lambda _s: None)
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:slow", "post", "C0QUALITY", note("slow"), ctx.now())
+        row_id = session.scalar(select(OutboxMessage.id))
+    assert ctx.deliverer.claim(row_id)  # a send that hangs past its claim
+    clock.advance(dt.timedelta(seconds=outbox.CLAIM_SECONDS + 1))
+    assert other.deliverer.claim(row_id)
+    other.deliverer._release(row_id, clock.now(), "rate limited", 1)  # found nothing, then a 429
+    ctx.deliverer._finish(row_id, "sent", clock.now(), Posted("C0QUALITY", "1.2"), None, 1)  # the hung send lands
+    with ctx.session() as session:
+        row = session.get(OutboxMessage, row_id)
+        assert row is not None and row.status == "pending" and row.in_doubt and row.doubt_since is not None
+    other.engine.dispose()

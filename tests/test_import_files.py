@@ -110,3 +110,12 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(ctx: AppContext
     path.write_text(HEADER + "".join(f"C{i},名{i},N{i}\n" for i in range(200)), encoding="utf-8")
     assert "imports take files up to" in refused(ctx, path)
     assert customers_in(ctx) == {}
+
+
+def test_a_bad_byte_is_named_by_the_row_excel_shows(ctx: AppContext, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(spreadsheets, "SAMPLE_BYTES", 16)
+    path = tmp_path / "multiline.csv"
+    path.write_bytes((HEADER + 'A001,"第一行\n第二行\n第三行",Multi\nA002,名,N\n').encode("utf-8")
+                     + "A003,Müller,Late\n".encode("latin-1"))
+    assert "Row 4" in refused(ctx, path)  # Excel's row 4, though the file's sixth line

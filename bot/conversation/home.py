@@ -104,7 +104,8 @@ def _undelivered(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None
         when = failed.failed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         parts.append(Paragraph(f"{where} · {when}\n{shorten(failed.text, 120) or failed.kind}"))
         parts.append(Context(failure_cause(failed.error).render(_)))
-        parts.append(Actions([Button(_("Retry"), "outbox.retry", str(failed.id))]))
+        if failed.retryable:
+            parts.append(Actions([Button(_("Retry"), "outbox.retry", str(failed.id))]))
     if count > FAILED_SHOWN:
         parts.append(Context(_("Latest {n} shown; `csatbot outbox failed` lists them all.").format(n=FAILED_SHOWN)))
     return Card(title=_("Messages not delivered"), parts=parts)

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import secrets
 import socket
 import threading
 import time
@@ -45,6 +46,11 @@ MAX_UNEXPECTED_ATTEMPTS = 8
 LOOKUP_MARGIN = dt.timedelta(minutes=10)
 # kinds whose sending twice would show twice (updates and App Home replace; ephemerals are not stored)
 LOOKED_UP_KINDS = ("post", "dm", "image")
+MISSING = "missing"  # a thread reply's parent key that was never queued
+# Slack shares an uploaded file after answering: give it time to show before looking for it
+IMAGE_LOOKUP_DELAY_SECONDS = 60
+# kinds worth sending again by hand: a stale App Home or ephemeral answer days later helps nobody
+RETRYABLE_KINDS = ("post", "dm", "image", "update")
 PARENT_WAIT = dt.timedelta(hours=1)
 MAX_HOLD_SECONDS = 5.0
 RECOVERY_STEP = 0.01  # of the configured rate, per send
@@ -238,6 +244,7 @@ class Deliverer:
         self.worker = worker or worker_id()
         self.pacer = pacer or Pacer(0)
         self.horizon = horizon
+        self._claims = threading.local()  # the claim token of the row this thread is sending
 
     def due_ids(self, now: dt.datetime, limit: int, keys: list[str] | None = None,
                 newest_first: bool = False) -> list[int]:
@@ -254,23 +261,43 @@ class Deliverer:
                 query = query.where(OutboxMessage.idempotency_key.in_(keys))
             return list(session.scalars(query))
 
-    def claim(self, row_id: int) -> bool:
-        """Take the row; a row whose earlier claim expired (its deliverer died or hung mid-send)
-        is marked in doubt, so it is looked up before it is sent again."""
+    def claim(self, row_id: int) -> str | None:
+        """Take the row with a token of its own (threads of one process never mistake each
+        other's claims); a row whose earlier claim expired (its deliverer died or hung
+        mid-send) is marked in doubt from when that claim began, so it is looked up before it
+        is sent again. The token, or None if the row is not free."""
         now = self.clock.now()
+        token = f"{secrets.token_hex(4)}:{self.worker}"[:64]
         with transaction(self.factory) as session:
+            old = session.execute(select(OutboxMessage.claimed_by, OutboxMessage.claimed_until,
+                                         OutboxMessage.doubt_since)
+                                  .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")).first()
+            if old is None or (old.claimed_until is not None and old.claimed_until >= now):
+                return None
+            values: dict[str, Any] = {"claimed_by": token, "claimed_until": now + dt.timedelta(seconds=CLAIM_SECONDS)}
+            if old.claimed_by is not None:
+                began = (old.claimed_until - dt.timedelta(seconds=CLAIM_SECONDS)) if old.claimed_until else now
+                values.update(in_doubt=True, doubt_since=old.doubt_since or began)
             result = session.execute(
                 update(OutboxMessage)
                 .where(
                     OutboxMessage.id == row_id,
                     OutboxMessage.status == "pending",
+                    OutboxMessage.claimed_by.is_(None) if old.claimed_by is None
+                    else OutboxMessage.claimed_by == old.claimed_by,
                     or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
                 )
-                .values(claimed_by=self.worker, claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-                        in_doubt=or_(OutboxMessage.in_doubt, OutboxMessage.claimed_by.is_not(None)))
+                .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            return result.rowcount == 1
+            if result.rowcount != 1:
+                return None
+        self._claims.token = token
+        return token
+
+    @property
+    def _token(self) -> str:
+        return str(getattr(self._claims, "token", "") or self.worker)
 
     def deliver_due(self, now: dt.datetime, limit: int = 500, keys: list[str] | None = None) -> DeliveryReport:
         """Deliver what is due as of `now`; `keys` restricts to those rows."""
@@ -306,53 +333,72 @@ class Deliverer:
             assert row is not None
             kind, target, payload, image = row.kind, row.target, dict(row.payload), row.image
             key, attempts, created_at, in_doubt = row.idempotency_key, row.attempts, row.created_at, row.in_doubt
+            doubt_since = row.doubt_since
             retrying_since = _retried_at(payload) or created_at
-            expired = row.expires_at is not None and now >= row.expires_at
+            # a long batch may reach a row after its time: judge by the clock, not the batch's start
+            expired = row.expires_at is not None and max(now, self.clock.now()) >= row.expires_at
             parent = self._parent(session, payload)
+            parent_due = self._parent_due(session, payload) if parent is False else None
             stale = kind == "update" and self._newer_update_sent(session, row)
         if stale or expired:  # a later version is showing (it would undo it), or it no longer matters
             reason = "a newer version was sent" if stale else "it stopped mattering before it could be sent"
             self._finish(row_id, "superseded", now, None, reason, attempts)
             return "superseded"
-        if parent is False:
+        if parent is MISSING:  # nothing was ever queued under that key
             if now - created_at > PARENT_WAIT:
                 self._finish(row_id, "failed", now, None, "the message it belongs to was never sent", attempts)
                 return "failed"
             return self._release(row_id, now + dt.timedelta(seconds=5), "waiting for the parent message", attempts,
-                                 in_doubt)
+                                 in_doubt, doubt_since)
+        if parent is False:  # the parent is on its way (or being retried): wait for as long as it is
+            when = max(now, parent_due or now) + dt.timedelta(seconds=5)
+            return self._release(row_id, when, "waiting for the parent message", attempts, in_doubt, doubt_since)
         doubt = in_doubt and kind in LOOKED_UP_KINDS
+        started = self.clock.now()
         try:
             if doubt:
-                found = self._look_up(kind, target, key, payload, parent, created_at)
+                found = self._look_up(kind, target, key, payload, parent, doubt_since or created_at,
+                                      doubt_since is not None)
                 if found is not None:  # an earlier attempt landed after all
                     self._finish(row_id, "sent", now, found, None, attempts)
                     return "sent"
                 doubt = False
             self.pacer.wait()
+            started = self.clock.now()
             posted = self._send(kind, target, key, payload, image, parent)
         except Exception as error:  # a broken row must fail on its own, not stop the batch
-            return self._failed_attempt(row_id, error, now, retrying_since, attempts + 1, doubt)
+            return self._failed_attempt(row_id, kind, error, now, retrying_since, attempts + 1,
+                                        doubt_since if doubt else None, started)
         self._finish(row_id, "sent", now, posted, None, attempts + 1)
         return "sent"
 
     def _look_up(self, kind: str, target: str, key: str, payload: dict[str, Any], parent: Posted | None | bool,
-                 created_at: dt.datetime) -> Posted | None:
-        """Whether the message already landed. A conversation the bot may not read (a
+                 since: dt.datetime, windowed: bool) -> Posted | None:
+        """Whether the message already landed: looked for around the attempt in doubt (a
+        send lands within its claim), in the thread and, since the attempt may have gone
+        out before its parent was known, beside it. A conversation the bot may not read (a
         missing scope, not a member) cannot be checked: then it is sent again, since a
         second copy is better than none."""
         where, thread_ts = self._where(kind, target, payload, parent)
+        until = since + dt.timedelta(seconds=CLAIM_SECONDS) + LOOKUP_MARGIN if windowed else None
         try:
-            return self.messenger.find_sent(where, key, thread_ts, created_at - LOOKUP_MARGIN)
+            found = self.messenger.find_sent(where, key, thread_ts, since - LOOKUP_MARGIN, until)
+            if found is None and thread_ts:
+                found = self.messenger.find_sent(target if kind == "post" else where, key, None,
+                                                 since - LOOKUP_MARGIN, until)
+            return found
         except DeliveryError as error:
             if not error.permanent:
                 raise
             log.warning("outbox %s: cannot look in %s for an earlier copy (%s); sending again", key, where, error)
             return None
 
-    def _failed_attempt(self, row_id: int, error: Exception, now: dt.datetime, retrying_since: dt.datetime,
-                        attempts: int, unsettled: bool) -> str:
+    def _failed_attempt(self, row_id: int, kind: str, error: Exception, now: dt.datetime,
+                        retrying_since: dt.datetime, attempts: int, unsettled_since: dt.datetime | None,
+                        started: dt.datetime) -> str:
         """Fail the row for good, or put it back to retry with capped backoff; it stays in
-        doubt if this attempt may have landed or an earlier doubt could not be settled."""
+        doubt if this attempt may have landed (an error we cannot read counts as that) or an
+        earlier doubt could not be settled."""
         expected = isinstance(error, DeliveryError)
         if not expected:
             log.exception("outbox %s: unexpected error", row_id)
@@ -367,8 +413,12 @@ class Deliverer:
             return "failed"
         retry_after = error.retry_after if expected else None
         delay = retry_after if retry_after is not None else min(2 ** attempts, MAX_BACKOFF_SECONDS)
+        landed_maybe = kind in LOOKED_UP_KINDS and (not expected or error.in_doubt)
+        if landed_maybe and kind == "image":
+            delay = max(delay, IMAGE_LOOKUP_DELAY_SECONDS)
+        doubt_since = unsettled_since or (started if landed_maybe else None)
         return self._release(row_id, now + dt.timedelta(seconds=delay), str(error), attempts,
-                             in_doubt=unsettled or (expected and error.in_doubt))
+                             unsettled_since is not None or landed_maybe, doubt_since)
 
     @staticmethod
     def _newer_update_sent(session: Session, row: OutboxMessage) -> bool:
@@ -378,15 +428,23 @@ class Deliverer:
             OutboxMessage.target == row.target, OutboxMessage.idempotency_key.like(f"{parent}%")).limit(1))
         return newer is not None
 
-    def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool:
-        """Where the parent of a thread reply or an update landed; False while it has not."""
+    @staticmethod
+    def _parent_due(session: Session, payload: dict[str, Any]) -> dt.datetime | None:
+        key = payload.get("thread_of") or payload.get("update_of")
+        return session.scalar(select(OutboxMessage.next_attempt_at).where(OutboxMessage.idempotency_key == key))
+
+    def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool | str:
+        """Where the parent of a thread reply or an update landed; False while it is on its
+        way, MISSING when nothing was queued under its key, None when it never will be."""
         key = payload.get("thread_of") or payload.get("update_of")
         if not key:
             return None
         parent = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
-        if parent is None or parent.status != "sent" or not parent.result_ts:
-            if parent is not None and parent.status == "failed":
-                return None
+        if parent is None:
+            return MISSING
+        if parent.status in ("failed", "superseded"):
+            return None
+        if parent.status != "sent" or not parent.result_ts:
             return False
         return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts)
 
@@ -425,14 +483,14 @@ class Deliverer:
             return self.messenger.update(parent.channel, parent.ts, message)
         raise DeliveryError(f"unknown kind {kind}", permanent=True)
 
-    def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int, in_doubt: bool = False) -> str:
-        """Put the row back for `when`. `in_doubt` says only whether this attempt may have
-        landed: an earlier doubt was settled by the look-up that preceded it."""
+    def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int, in_doubt: bool = False,
+                 doubt_since: dt.datetime | None = None) -> str:
+        """Put the row back for `when`, in doubt (since when) or not."""
         with transaction(self.factory) as session:
             session.execute(update(OutboxMessage).where(
-                and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)).values(
+                and_(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self._token)).values(
                 claimed_by=None, claimed_until=None, next_attempt_at=when, last_error=error, attempts=attempts,
-                in_doubt=in_doubt))
+                in_doubt=in_doubt, doubt_since=doubt_since if in_doubt else None))
         return "deferred"
 
     def _finish(self, row_id: int, status: str, now: dt.datetime, posted: Posted | None, error: str | None,
@@ -440,7 +498,7 @@ class Deliverer:
         with transaction(self.factory) as session:
             result = session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self.worker)
+                .where(OutboxMessage.id == row_id, OutboxMessage.claimed_by == self._token)
                 .values(status=status, sent_at=now if posted else None, claimed_until=None, last_error=error,
                         next_attempt_at=now,  # for a row that is done: when it was last tried
                         attempts=attempts, result_channel=posted.channel if posted else None,
@@ -448,6 +506,11 @@ class Deliverer:
             )
             if result.rowcount != 1:
                 log.warning("outbox %s: claim lost before it was marked %s", row_id, status)
+                if posted is not None:  # it went out all the same: whoever holds it now must look first
+                    began = self.clock.now() - dt.timedelta(seconds=CLAIM_SECONDS)
+                    session.execute(update(OutboxMessage).where(
+                        OutboxMessage.id == row_id, OutboxMessage.status == "pending",
+                        OutboxMessage.in_doubt.is_(False)).values(in_doubt=True, doubt_since=began))
 
 
 def pending_count(session: Session) -> int:
@@ -470,6 +533,10 @@ class FailedMessage:
     attempts: int
     created_at: dt.datetime
     failed_at: dt.datetime
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind in RETRYABLE_KINDS
 
 
 def _retried_at(payload: dict[str, Any]) -> dt.datetime | None:
@@ -494,12 +561,13 @@ def failed_count(session: Session) -> int:
 def retry(session: Session, row_id: int, now: dt.datetime) -> bool:
     """Send a failed message again (the cause mended: the bot invited, the person back).
     It gets a fresh retry horizon and is looked up first, in case it landed after all.
-    False if there is no such failed message (already retried, or never failed)."""
-    row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "failed")
-                         .with_for_update())
+    False if there is no such failed message (already retried, never failed, or an App Home
+    or ephemeral answer, which days later would only mislead)."""
+    row = session.scalar(select(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "failed",
+                                                     OutboxMessage.kind.in_(RETRYABLE_KINDS)).with_for_update())
     if row is None:
         return False
     row.payload = {**row.payload, "retried_at": now.isoformat()}
     row.status, row.next_attempt_at, row.claimed_by, row.claimed_until = "pending", now, None, None
-    row.in_doubt, row.expires_at = True, None
+    row.in_doubt, row.doubt_since, row.expires_at, row.attempts = True, None, None, 0
     return True

@@ -49,9 +49,11 @@ class Messenger(Protocol):
         self, channel: str, png: bytes, filename: str, title: str, thread_ts: str | None = None, key: str = ""
     ) -> Posted: ...
 
-    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime) -> Posted | None:
+    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime,
+                  until: dt.datetime | None = None) -> Posted | None:
         """The message carrying `key` posted to `target` (a channel, or a user's direct
-        messages) since `since`, in `thread_ts`'s thread if given; None when it is not there."""
+        messages) between `since` and `until`, in `thread_ts`'s thread if given; None when it
+        is not there. Raises a transient DeliveryError when it cannot tell."""
         ...
 
     def user_locale(self, user: str) -> str | None: ...

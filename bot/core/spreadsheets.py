@@ -169,6 +169,7 @@ def read_table(path: Path, required: list[str], optional: list[str] | None = Non
     header = [_cell(h).lower() for h in first]
     missing = [name for name in required if name not in header]
     if missing:
+        records.close()  # the workbook or file is closed now, not when collected
         raise UserError(
             T("Row 1: missing column(s) {missing}. Expected: {expected}.",
               missing=", ".join(missing), expected=",".join(required + (optional or [])))
@@ -197,19 +198,21 @@ def _csv_records(path: Path, encoding: str) -> Iterator[list[object]]:
     csv module's limit (128 KB), stops the import at its row."""
     with path.open("rb") as raw:
         reader = csv.reader(_decoded_lines(raw, encoding))
+        row = 0  # as Excel numbers them: a cell with line breaks is still one row
         while True:
+            row += 1
             try:
                 record = next(reader)
             except StopIteration:
                 return
             except UnicodeDecodeError:
                 raise UserError(T("Row {row}: the file is not valid {encoding} text from here on.",
-                                  row=reader.line_num + 1, encoding=encoding.replace("-sig", "").upper())) from None
+                                  row=row, encoding=encoding.replace("-sig", "").upper())) from None
             except csv.Error as error:
                 if "field larger" in str(error):
-                    raise UserError(T("Row {row}: a cell is longer than {kb} KB.", row=reader.line_num,
+                    raise UserError(T("Row {row}: a cell is longer than {kb} KB.", row=row,
                                       kb=csv.field_size_limit() // 1024)) from None
-                raise UserError(T("Row {row}: the file is not valid CSV ({error}).", row=reader.line_num,
+                raise UserError(T("Row {row}: the file is not valid CSV ({error}).", row=row,
                                   error=str(error))) from None
             yield list(record)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
 import socket
 import time
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -26,6 +27,8 @@ from handlers.slack.blockkit import render_home, render_message
 # not_in_channel, user_not_found, invalid_blocks, missing_scope, ...) no retry will.
 TRANSIENT = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited",
              "rate_limited", "team_is_restricted_temporarily", "ekm_access_denied"}
+# of those, the ones after which Slack may have done part of the work
+MAYBE_DONE = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # Calls that change something each time they are made: a blind retry after a 5xx or a broken
 # connection could post twice. The outbox retries them after looking for the first copy.
 NOT_IDEMPOTENT = {"chat.postMessage", "chat.postEphemeral", "chat.scheduleMessage", "chat.meMessage",
@@ -134,15 +137,25 @@ def make_client(token: str, base_url: str, retries: int = 2, sleep: Sleep = time
     )
 
 
+def _seconds(value: str | None) -> float:
+    """Retry-After in seconds (an HTTP date, or nonsense, waits a second)."""
+    try:
+        return max(0.0, float(value or "1"))
+    except ValueError:
+        return 1.0
+
+
 def _delivery_error(error: SlackApiError) -> DeliveryError:
     response = error.response
     code = response.get("error") if isinstance(response.data, dict) else None
     if response.status_code == 429:
-        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after") or "1"
-        return DeliveryError(f"rate limited: {code}", retry_after=float(retry_after))
-    if response.status_code >= 500:
+        retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        return DeliveryError(f"rate limited: {code}", retry_after=_seconds(retry_after))
+    if response.status_code >= 500 or response.status_code == 408:
         return DeliveryError(f"server error {response.status_code}", in_doubt=True)
-    return DeliveryError(f"slack error: {code}", permanent=code not in TRANSIENT)
+    if code is None:  # not Slack's answer (a proxy's page): nothing says it is final
+        return DeliveryError(f"HTTP {response.status_code} without a Slack error")
+    return DeliveryError(f"slack error: {code}", permanent=code not in TRANSIENT, in_doubt=code in MAYBE_DONE)
 
 
 def _file_name(key: str, filename: str) -> str:
@@ -171,6 +184,8 @@ class SlackMessenger:
             raise _delivery_error(error) from error
         except OSError as error:  # connection refused, timeouts after the client's own retries
             raise DeliveryError(f"connection error: {error}", in_doubt=not refused(error)) from error
+        except (SlackClientError, http.client.HTTPException, ValueError) as error:  # a cut or garbled answer
+            raise DeliveryError(f"unreadable answer: {type(error).__name__}: {error}", in_doubt=True) from error
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         text, blocks = render_message(message)
@@ -179,19 +194,22 @@ class SlackMessenger:
                               thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, metadata=metadata)
         return Posted(channel=response["channel"], ts=response["ts"])
 
-    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime) -> Posted | None:
-        """Look through the conversation (or the thread) since `since` for the message whose
-        metadata carries `key`, or the upload whose name does: a few pages at most."""
+    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime,
+                  until: dt.datetime | None = None) -> Posted | None:
+        """Look through the conversation (or the thread) between `since` and `until` for the
+        message whose metadata carries `key`, or the upload whose name does: a few pages at
+        most, and a window too full to search says so rather than guess."""
         channel = self.open_dm(target) if target.startswith(("U", "W")) else target
         oldest = f"{since.timestamp():.6f}"
+        latest = f"{until.timestamp():.6f}" if until is not None else None
         file_name = _file_name(key, "chart.png")
         cursor: str | None = None
         for _page in range(LOOKUP_PAGES):
             if thread_ts:
                 response = self._call("conversations_replies", channel=channel, ts=thread_ts, oldest=oldest,
-                                      include_all_metadata=True, limit=200, cursor=cursor)
+                                      latest=latest, include_all_metadata=True, limit=200, cursor=cursor)
             else:
-                response = self._call("conversations_history", channel=channel, oldest=oldest,
+                response = self._call("conversations_history", channel=channel, oldest=oldest, latest=latest,
                                       include_all_metadata=True, limit=200, cursor=cursor)
             for found in response.get("messages") or []:
                 if _carries(found, key, file_name):
@@ -199,6 +217,8 @@ class SlackMessenger:
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return None
+        if until is not None:
+            raise DeliveryError(f"more than {LOOKUP_PAGES} pages to search for {key}: cannot tell", in_doubt=True)
         return None
 
     def update(self, channel: str, ts: str, message: Message) -> Posted:
