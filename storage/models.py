@@ -416,6 +416,8 @@ class Complaint(Base):
     # new | acknowledged | investigating | eight_d | waiting_customer | closed | reopened
     status: Mapped[str] = mapped_column(String(24), default="new")
     responsibility: Mapped[str | None] = mapped_column(String(16))  # ours | customer | supplier
+    # the customer's: the quality information reply for it to confirm; the supplier's: its reference
+    responsibility_detail: Mapped[str | None] = mapped_column(Text)
     cause_category: Mapped[str | None] = mapped_column(String(64))
     first_response: Mapped[str | None] = mapped_column(Text)
     investigation: Mapped[str | None] = mapped_column(Text)

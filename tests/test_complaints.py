@@ -10,16 +10,20 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from bot.complaints import card, intake, ledger_import, terms, workflow
 from bot.complaints.scan import scan
 from bot.core.clock import FixedClock
 from bot.core.context import AppContext
+from bot.core.i18n import gettext_for
+from bot.core.views import card_to_dict
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender, eventually
 from scheduled.jobs import run_due
-from storage.models import Complaint, ComplaintDeadline, Customer, SlaPolicy
+from storage.models import Complaint, ComplaintDeadline, CorrectiveAction, Customer, Person, SlaPolicy
+from storage.models import Counter as CounterRow
 from tests.conftest import SHANGHAI, at_once
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
@@ -180,7 +184,18 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     without_reply = press(slack, emulator, QE, "close", number, {"reply": ""}, opened)
     opened += 1
     assert set(without_reply["errors"]) == {"reply"}
+    # closing waits for what the procedure requires, and says what is missing
+    undecided = press(slack, emulator, QE, "close", number, {"reply": "已更换"}, opened)
+    opened += 1
+    assert "责任判定" in undecided["errors"]["reply"]
+    assert press(slack, emulator, QE, "responsibility", number, {"decision": "ours"}, opened) == {}
+    opened += 1
+    not_investigated = press(slack, emulator, QE, "close", number, {"reply": "已更换"}, opened)
+    opened += 1
+    assert "调查" in not_investigated["errors"]["reply"] and "8D" not in not_investigated["errors"]["reply"]
     clock.set(at(10, 2, 10))
+    assert press(slack, emulator, QE, "investigation", number, {"investigation": "焊点虚焊，已加检"}, opened) == {}
+    opened += 1
     assert press(slack, emulator, QE, "close", number, {"reply": "已更换并提交8D", "cost": "1,200"}, opened) == {}
     opened += 1
     with ctx.session() as session:
@@ -188,8 +203,10 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
         assert closed is not None and closed.status == "closed" and float(closed.cost or 0) == 1200
         states = {d.milestone: d.state for d in session.scalars(select(ComplaintDeadline).where(
             ComplaintDeadline.complaint_id == complaint.id))}
-    assert states == {"register": "met", "first_response": "met", "investigation": "not_needed", "eight_d": "met",
+        action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id))
+    assert states == {"register": "met", "first_response": "met", "investigation": "met", "eight_d": "met",
                       "close": "met"}
+    assert action is not None and action.trigger_kind == "complaint" and number in action.title
     run_due(ctx, ctx.now())
 
     def card_is_closed_with_its_thread() -> None:
@@ -338,12 +355,20 @@ def test_non_quality_return_needs_an_approver(slack: SlackSender, ctx: AppContex
         assert row is not None and row.status == "approved"
 
 
+def ready_to_close(session: Session, row: Complaint, when: dt.datetime) -> None:
+    """What closing a complaint of the customer's responsibility needs: a first response,
+    the decision and the quality information reply."""
+    workflow.acknowledge(session, row, None, when, "已电话回复")
+    workflow.decide_responsibility(session, row, "customer", None, when, None, "质量信息回复单 QI-001，顾客已确认")
+
+
 def test_after_closure_the_owner_is_asked_for_the_customers_opinion(ctx: AppContext, people: None,
                                                                     emulator: SlackEmulator, clock: FixedClock) -> None:
     complaint = log(ctx, at(10, 8, 9))
     with ctx.session() as session:
         row = session.get(Complaint, complaint.id)
         assert row is not None
+        ready_to_close(session, row, at(10, 9, 8))
         workflow.close(session, row, "已处理", None, at(10, 9, 9))
     clock.set(at(10, 15, 9))
     run_due(ctx, clock.now())
@@ -386,6 +411,7 @@ def test_a_closed_complaint_no_longer_breaches_and_a_reopened_one_warns_again(
     with ctx.session() as session:
         row = session.get(Complaint, complaint.id)
         assert row is not None
+        ready_to_close(session, row, at(10, 12, 10))
         workflow.close(session, row, "客户确认为使用问题", None, at(10, 12, 11))
     clock.set(at(10, 20, 9))
     run_due(ctx, clock.now())
@@ -435,3 +461,121 @@ def test_two_people_logging_at_once_get_different_numbers(ctx: AppContext, peopl
         replica.engine.dispose()
     assert errors == []
     assert sorted(numbers) == [f"KS-2026-{i:04d}" for i in range(1, 11)]
+
+
+def test_closing_asks_for_what_the_responsibility_requires(ctx: AppContext, people: None) -> None:
+    complaint = log(ctx, at(10, 12, 9))
+    with ctx.session() as session:
+        row = session.get(Complaint, complaint.id)
+        assert row is not None
+        with pytest.raises(workflow.NotClosable) as missing:
+            workflow.close(session, row, "已处理", None, at(10, 12, 10))
+        said = missing.value.text.render(gettext_for("en"))
+        assert "first response" in said and "responsibility decision" in said
+        workflow.acknowledge(session, row, None, at(10, 12, 10), "已电话回复")
+        workflow.decide_responsibility(session, row, "supplier", None, at(10, 12, 11), None)
+        with pytest.raises(workflow.NotClosable) as missing:
+            workflow.close(session, row, "已处理", None, at(10, 12, 12))
+        assert "supplier's reference" in missing.value.text.render(gettext_for("en"))
+        assert "供应商编号" in missing.value.text.render(gettext_for("zh-CN"))
+        workflow.decide_responsibility(session, row, "supplier", None, at(10, 12, 12), None, "SQA-2026-031")
+        workflow.close(session, row, "已由供应商更换", None, at(10, 12, 13))
+        states = {d.milestone: d.state for d in session.scalars(select(ComplaintDeadline).where(
+            ComplaintDeadline.complaint_id == complaint.id))}
+        shown = card.complaint_card(session, row, "zh-CN", SHANGHAI, at(10, 12, 13))
+    assert states == {"register": "met", "first_response": "met", "investigation": "not_needed",
+                      "eight_d": "not_needed", "close": "met"}
+    assert "无需：责任为供应商方" in json.dumps(card_to_dict(shown), ensure_ascii=False)
+
+
+def test_statistics_count_each_deadline_once_in_its_own_column(ctx: AppContext, people: None) -> None:
+    from bot.complaints.statistics import monthly_stats
+
+    closed = log(ctx, at(10, 12, 9))
+    log(ctx, at(10, 12, 9, 30))  # forgotten: nobody ever answered
+    with ctx.session() as session:
+        row = session.get(Complaint, closed.id)
+        assert row is not None
+        ready_to_close(session, row, at(10, 12, 10))
+        workflow.close(session, row, "已处理", None, at(10, 12, 11))
+    with ctx.session() as session:  # the scan never ran: the forgotten one is breached all the same
+        stats = monthly_stats(session, "2026-10", SHANGHAI, at(10, 31, 9))
+    assert set(stats) >= {"month", "count", "sla"} and stats["month"] == "2026-10" and stats["count"] == 2
+    assert stats["sla"]["first_response"] == {"met": 1, "breached": 1, "open": 0, "not_needed": 0,
+                                              "compliance_pct": 50.0}
+    assert stats["sla"]["eight_d"] == {"met": 0, "breached": 1, "open": 0, "not_needed": 1, "compliance_pct": 0.0}
+
+
+LEDGER_HEADER = ("number,customer,received_at,severity,product_model,batch,symptom,status,first_response_at,"
+                 "investigated_at,eight_d_at,closed_at,reply\n")
+
+
+def test_a_ledger_imported_twice_is_updated_and_each_step_is_judged_by_its_own_time(
+        ctx: AppContext, people: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    sheet = tmp_path / "ledger.csv"
+    sheet.write_text(LEDGER_HEADER +
+                     # answered a day late, investigated on time, no 8D time, closed in time
+                     "KS-2025-0042,ACME,2026-09-01 09:00,一般,DM-2201,B1,门锁异响,closed,2026-09-03 09:00,"
+                     "2026-09-02 08:00,,2026-09-03 16:00,已更换\n"
+                     # no number: matched again by customer, receipt, product and batch
+                     ",HDQC,2026-09-10 10:00,general,WS-310,,雨刮不工作,open,2026-09-10 11:00,,,,\n",
+                     encoding="utf-8")
+    assert main(["import", "complaints", str(sheet), "--dry-run"]) == 0
+    assert "2 new" in capsys.readouterr().out
+    with ctx.session() as session:
+        assert session.scalar(select(Complaint.id)) is None  # the dry run wrote nothing
+    assert main(["import", "complaints", str(sheet)]) == 0
+    assert "2 new" in capsys.readouterr().out
+    assert main(["import", "complaints", str(sheet)]) == 0
+    assert "0 new, 0 updated, 2 unchanged" in capsys.readouterr().out
+    sheet.write_text(sheet.read_text(encoding="utf-8").replace("雨刮不工作", "雨刮不工作（间歇）"), encoding="utf-8")
+    assert main(["import", "complaints", str(sheet)]) == 0
+    assert "0 new, 1 updated, 1 unchanged" in capsys.readouterr().out
+    assert main(["complaints", "show", "KS-2025-0042", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    states = {d["milestone"]: d["state"] for d in shown["deadlines"]}
+    assert states == {"register": "met", "first_response": "breached", "investigation": "met",
+                      "eight_d": "breached", "close": "met"}
+    met = {d["milestone"]: d["met_at"] for d in shown["deadlines"]}
+    assert met["first_response"].startswith("2026-09-03T09:00") and met["eight_d"] is None
+    assert [h["to"] for h in shown["status_history"]] == ["new", "investigating", "acknowledged", "closed"]
+    with ctx.session() as session:
+        assert len(list(session.scalars(select(Complaint)))) == 2
+        counter = session.get(CounterRow, "complaint:KS-2025-")
+        assert counter is not None and counter.value == 42  # 2025's next number goes past the ledger's
+    assert log(ctx, at(10, 8, 9)).number == "KS-2026-0002"  # after the imported HDQC one
+    bad = tmp_path / "bad.csv"
+    bad.write_text(LEDGER_HEADER + "KS-2025-0043,ACME,2026-09-01 09:00,一般,,,x,closed,2026-08-01 09:00,,,,\n",
+                   encoding="utf-8")
+    assert main(["import", "complaints", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "first_response_at" in err and "before the complaint was received" in err
+
+
+def test_the_owners_copy_of_the_card_moves_on_with_the_card(slack: SlackSender, ctx: AppContext, people: None,
+                                                            emulator: SlackEmulator) -> None:
+    submit_log(slack, emulator, SALES, "ACME 车门异响 5件", {"symptom": "车门异响", "quantity": "5"})
+    with ctx.session() as session:
+        complaint = session.scalars(select(Complaint)).one()
+        owner = session.get(Person, complaint.owner_id)
+        assert owner is not None
+        owner_id = owner.slack_user_id
+    dm = emulator.workspace.dm_channel(owner_id)
+
+    def the_copy() -> dict:  # type: ignore[type-arg]
+        copies = [m for m in emulator.workspace.history(dm) if "complaint.assign" in json.dumps(m["blocks"])]
+        assert copies, "the owner's copy has not arrived"
+        return copies[0]
+
+    eventually(lambda: the_copy())
+    assert "complaint.acknowledge" in json.dumps(the_copy()["blocks"])
+    assert press(slack, emulator, owner_id, "acknowledge", complaint.number, {"said": "已电话回复"}, 1) == {}
+
+    def copy_moved_on() -> None:
+        copy = the_copy()
+        assert copy.get("edited") and "complaint.acknowledge" not in json.dumps(copy["blocks"])
+
+    eventually(copy_moved_on)

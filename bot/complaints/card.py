@@ -26,6 +26,7 @@ from bot.core.views import (
     Paragraph,
     Table,
 )
+from bot.people.directory import person_by_slack_id
 from storage.models import (
     Complaint,
     ComplaintDeadline,
@@ -51,7 +52,9 @@ def deadline_rows(session: Session, complaint: Complaint, _: Gettext, tz: ZoneIn
         elif deadline.state == "breached":
             state = "⚠️ " + (_("met late") if deadline.met_at else _("breached"))
         elif deadline.state == "not_needed":
-            state = "— " + _("not needed")
+            why = complaint.responsibility
+            state = "— " + (_("not needed: the responsibility is the {who}").format(who=_(RESPONSIBILITY[why]))
+                            if why in RESPONSIBILITY else _("not needed"))
         elif complaint.status == "waiting_customer":
             state = "⏸ " + _("paused")
         else:
@@ -133,6 +136,29 @@ def tell_owner(session: Session, complaint: Complaint, company_locale: str, tz: 
                    Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card]), now)
 
 
+def _owner_copies(number: str) -> str:
+    return f"complaint:{number}:owner:"
+
+
+def owner_copy_key(number: str, which: str) -> str:
+    """The outbox key of a copy of the card sent to an owner; publish() keeps them current."""
+    return _owner_copies(number) + which
+
+
+def _update_copies(session: Session, complaint: Complaint, company_locale: str, tz: ZoneInfo, now: dt.datetime,
+                   version: str) -> None:
+    """The copies of the card in owners' direct messages change with the card, so none of
+    them keeps buttons for a step already taken."""
+    for key, user in outbox.targets_for(session, _owner_copies(complaint.number)).items():
+        person = person_by_slack_id(session, user)
+        locale = (person.locale if person is not None else None) or company_locale
+        _ = gettext_for(locale)
+        text = _("Complaint {number} as it stands now.").format(number=complaint.number)
+        card = complaint_card(session, complaint, locale, tz, now)
+        message = Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card])
+        outbox.update_in_place(session, key, version, user, message, now)
+
+
 def card_key_of(number: str) -> str:
     """The outbox key of a complaint's card: its thread and its updates hang off it."""
     return f"complaint:{number}:card"
@@ -152,10 +178,12 @@ def publish(session: Session, complaint: Complaint, channel: str, locale: str, t
     card = complaint_card(session, complaint, locale, tz, now)
     message = Message(text=card.title, cards=[card])
     key = card_key(complaint)
+    version = f"{now.isoformat()}:{line_key or ''}"
     if not outbox.exists(session, key):
         outbox.enqueue(session, key, "post", channel, message, now)
     else:
-        outbox.update_in_place(session, key, f"{now.isoformat()}:{line_key or ''}", channel, message, now)
+        outbox.update_in_place(session, key, version, channel, message, now)
+        _update_copies(session, complaint, locale, tz, now, version)
     if line is not None:
         text = line.render(_)
         parts: list = [Mention(mention, text)] if mention else [Paragraph(text)]

@@ -75,7 +75,10 @@ def _responsibility(session: Session, complaint: Complaint, values: dict[str, An
                     now: dt.datetime, tz: ZoneInfo) -> Text:
     decision = _required(values, "decision", T("Choose ours, the customer's or the supplier's."))
     note = _text(values, "note") or None
-    workflow.decide_responsibility(session, complaint, decision, caller.person_id, now, note)
+    detail = _text(values, "detail") or None
+    if decision not in terms.RESPONSIBILITY:
+        raise FieldError("decision", T("Choose ours, the customer's or the supplier's."))
+    workflow.decide_responsibility(session, complaint, decision, caller.person_id, now, note, detail)
     follow = {"ours": T("a nonconformity report goes to the responsible department and a corrective action follows."),
               "customer": T("reply with a quality information reply for the customer to confirm."),
               "supplier": T("handle it with the supplier under the supplier quality agreement.")}[decision]
@@ -115,7 +118,11 @@ def _close(session: Session, complaint: Complaint, values: dict[str, Any], calle
             raise FieldError("cost", T("{value!r} is not an amount.", value=_text(values, "cost")))
         if decimal_places(cost) > 2:
             raise FieldError("cost", T("An amount has at most two decimal places (fen)."))
-    workflow.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None, tz)
+    try:
+        workflow.close(session, complaint, reply, caller.person_id, now, Decimal(cost) if cost is not None else None,
+                       tz)
+    except workflow.NotClosable as missing:
+        raise FieldError("reply", missing.text) from missing
     return T("{name} closed the complaint. Reply to the customer: {reply}. Did it cause scorecard events (line "
              "hold, production stop, repeat notice, return…)? Record them with the button on the card.",
              name=caller.name, reply=reply)
@@ -180,6 +187,10 @@ def _owner(session: Session, complaint: Complaint, _: Gettext) -> list[FormField
 def _decision(session: Session, complaint: Complaint, _: Gettext) -> list[FormField]:
     return [FormField("decision", _("Responsibility"), "select", initial=complaint.responsibility,
                       options=[Option(k, _(v)) for k, v in terms.RESPONSIBILITY.items()]),
+            FormField("detail", _("Quality information reply or supplier reference"), "multiline", required=False,
+                      hint=_("The customer's: the quality information reply it confirms. The supplier's: its "
+                             "reference (claim or 8D number). Needed before closing."),
+                      initial=complaint.responsibility_detail, max_length=3000),
             FormField("note", _("Note"), "multiline", required=False, max_length=2000)]
 
 

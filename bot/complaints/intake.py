@@ -186,6 +186,21 @@ def next_number(session: Session, year: int, prefix: str) -> str:
     return f"{stem}{value:04d}"
 
 
+def keep_number(session: Session, number: str) -> None:
+    """A number from an imported ledger: its year's counter moves past it, so the numbers
+    csatbot gives later never collide with it."""
+    stem, _, sequence = number.rpartition("-")
+    if not (sequence.isdigit() and stem):
+        return
+    key = f"complaint:{stem}-"
+    if session.get(Counter, key) is None:
+        last = session.scalar(select(func.max(Complaint.number)).where(Complaint.number.like(stem + "-%")))
+        start = int(last.rsplit("-", 1)[1]) if last and last.rsplit("-", 1)[1].isdigit() else 0
+        insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
+    session.execute(update(Counter).where(Counter.key == key, Counter.value < int(sequence))
+                    .values(value=int(sequence)))
+
+
 def schedule_deadlines(session: Session, complaint: Complaint, calendar: WorkingCalendar, tz: ZoneInfo,
                        warn_fraction: float) -> None:
     book = SlaPolicyBook.load(session)
@@ -198,13 +213,16 @@ def schedule_deadlines(session: Session, complaint: Complaint, calendar: Working
 
 
 def log_complaint(session: Session, data: NewComplaint, logged_by: int | None, now: dt.datetime, tz: ZoneInfo,
-                  source: str = "slack") -> Complaint:
-    """Number it, schedule its deadlines, record its first status; registering is itself a milestone."""
+                  source: str = "slack", number: str | None = None) -> Complaint:
+    """Number it (or keep the number a ledger gave it), schedule its deadlines, record its
+    first status; registering is itself a milestone."""
     settings = complaint_settings(session)
     calendar = WorkingCalendar.load(session)
     year = data.received_at.astimezone(tz).year
+    if number is not None:
+        keep_number(session, number)
     complaint = Complaint(
-        number=next_number(session, year, settings["number_prefix"]), customer_id=data.customer.id,
+        number=number or next_number(session, year, settings["number_prefix"]), customer_id=data.customer.id,
         contact_name=data.contact_name, contact_phone=data.contact_phone, contact_email=data.contact_email,
         product_model=data.product_model, specification=data.specification, quantity=data.quantity,
         batch=data.batch, symptom=data.symptom, severity=data.severity, received_via=data.received_via,

@@ -39,7 +39,11 @@ def pareto(counts: dict[str, float]) -> list[dict[str, Any]]:
     return rows
 
 
-def monthly_stats(session: Session, month: str, tz: ZoneInfo) -> dict[str, Any]:
+def monthly_stats(session: Session, month: str, tz: ZoneInfo, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The month's complaints (by receipt) and the deadlines due in it. A deadline never met
+    is breached from its due time on, whether or not the scan has marked it yet; "not
+    needed" (the responsibility made the step unnecessary) is counted on its own."""
+    now = now or dt.datetime.now(dt.UTC)
     start, end = _bounds(month, tz)
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     rows = list(session.execute(select(Complaint.id, Complaint.customer_id, Complaint.cause_category, Complaint.cost)
@@ -57,15 +61,15 @@ def monthly_stats(session: Session, month: str, tz: ZoneInfo) -> dict[str, Any]:
         trend.append({"month": m, "count": len(session.execute(select(Complaint.id).where(
             Complaint.received_at >= a, Complaint.received_at < b)).all())})
     sla: dict[str, dict[str, Any]] = {}
-    deadlines = session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.state, ComplaintDeadline.met_at)
+    deadlines = session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.state, ComplaintDeadline.due_at)
                                 .where(ComplaintDeadline.due_at >= start, ComplaintDeadline.due_at < end)).all()
     for milestone in MILESTONES:
-        mine = [d for d in deadlines if d[0] == milestone]
-        met = sum(1 for d in mine if d[1] == "met")
-        breached = sum(1 for d in mine if d[1] == "breached")
-        decided = met + breached
-        sla[milestone] = {"met": met, "breached": breached, "open": len(mine) - decided,
-                          "compliance_pct": round(100 * met / decided, 1) if decided else None}
+        counts = Counter({"met": 0, "breached": 0, "open": 0, "not_needed": 0})
+        for _milestone, state, due in (d for d in deadlines if d[0] == milestone):
+            counts["breached" if state == "open" and due <= now else state] += 1
+        decided = counts["met"] + counts["breached"]
+        sla[milestone] = {**{k: counts[k] for k in ("met", "breached", "open", "not_needed")},
+                          "compliance_pct": round(100 * counts["met"] / decided, 1) if decided else None}
     return {"month": month, "count": len(rows), "by_customer": pareto(dict(by_customer)),
             "by_cause": pareto(dict(by_cause)), "by_cost": pareto(dict(cost)), "trend": trend, "sla": sla}
 
@@ -79,7 +83,7 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
 
     causes = [[cause(r["key"]), str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_cause"][:10]]
     customers = [[r["key"], str(int(r["value"])), f"{r['cumulative_pct']}%"] for r in stats["by_customer"][:10]]
-    sla_rows = [[_(MILESTONE_NAMES[m]), str(v["met"]), str(v["breached"]),
+    sla_rows = [[_(MILESTONE_NAMES[m]), str(v["met"]), str(v["breached"]), str(v["not_needed"]),
                  f"{v['compliance_pct']}%" if v["compliance_pct"] is not None else "—"]
                 for m, v in stats["sla"].items()]
     parts: list = [FieldList([Field(_("Complaints"), str(stats["count"])),
@@ -90,7 +94,7 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
                   Table([_("Customer"), _("Count"), _("Cumulative")], customers)]
     else:
         parts.append(Paragraph(_("No complaint was received in {month}.").format(month=stats["month"])))
-    parts.append(Table([_("Deadline"), _("Met"), _("Breached"), _("Compliance")], sla_rows))
+    parts.append(Table([_("Deadline"), _("Met"), _("Breached"), _("Not needed"), _("Compliance")], sla_rows))
     png = None
     if stats["by_cause"]:
         labels = [cause(r["key"]) for r in stats["by_cause"]]

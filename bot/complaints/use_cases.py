@@ -76,7 +76,7 @@ def _statistics(ctx: AppContext, request: Request, month_text: str | None) -> Re
     if period.month is None:
         raise UserError(T("Give a month: /complaint stats [YYYY-MM]"))
     with ctx.session() as session:
-        stats = monthly_stats(session, period.month, ctx.tz)
+        stats = monthly_stats(session, period.month, ctx.tz, ctx.now())
     answer = stats_message(stats, caller.locale or ctx.locale)
     send_private_chart(ctx, request, answer.chart, answer.chart_title)  # the Pareto chart
     return Reply(message=answer.message)
@@ -107,7 +107,8 @@ def log_complaint(ctx: AppContext, caller: Caller, values: dict[str, Any], dialo
         outbox.enqueue(session, f"complaint:{complaint.number}:logged", "dm", caller.user_id,
                        Message(text=text, cards=[Card(title=text, parts=[]), shown]), ctx.now())
         if complaint.owner_id != caller.person_id:
-            card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(), f"complaint:{complaint.number}:owner:1")
+            card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
+                            card.owner_copy_key(complaint.number, "1"))
     return Submitted()
 
 
@@ -166,7 +167,7 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
                   f"complaint:{complaint.number}:{action}:{dialog}:{stamp}")
         if action == "assign":
             card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
-                         f"complaint:{complaint.number}:owner:{complaint.owner_id}:{stamp}")
+                         card.owner_copy_key(complaint.number, f"{complaint.owner_id}:{stamp}"))
         if action == "return":
             _queue_return_approval(ctx, session, complaint)
     return Submitted()

@@ -15,17 +15,23 @@ from sqlalchemy.orm import Session
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import COMPANY_TZ, SlaPolicyBook, complaint_settings
 from bot.complaints.terms import EIGHT_D, RESPONSIBILITY
-from bot.core.texts import T, UserError
+from bot.core.texts import T, Text, UserError, join_texts
+from storage.db import insert_ignoring_conflicts
 from storage.models import (
     Complaint,
     ComplaintAttachment,
     ComplaintDeadline,
     ComplaintPause,
     ComplaintStatusChange,
+    CorrectiveAction,
+    Customer,
     EightDReport,
     Person,
     ProductReturn,
 )
+
+# the steps a complaint needs only when the responsibility is ours (SPEC §5: 8D for quality complaints)
+NOT_NEEDED_UNLESS_OURS = ("investigation", "eight_d")
 
 
 def meet(session: Session, complaint: Complaint, milestone: str, now: dt.datetime) -> None:
@@ -104,11 +110,58 @@ def assign(session: Session, complaint: Complaint, owner: Person, by: int | None
 
 
 def decide_responsibility(session: Session, complaint: Complaint, decision: str, by: int | None,
-                          now: dt.datetime, note: str | None) -> None:
+                          now: dt.datetime, note: str | None, detail: str | None = None) -> None:
+    """Ours opens the corrective action the procedure requires (SPEC §6, once per
+    complaint); the customer's rests on the quality information reply, the supplier's on
+    its reference (`detail`), which closing asks for."""
     if decision not in RESPONSIBILITY:
         raise UserError(T("Choose ours, the customer's or the supplier's."))
+    _require_open(complaint)
+    if complaint.responsibility != decision:
+        complaint.responsibility_detail = None
     complaint.responsibility = decision
+    if detail:
+        complaint.responsibility_detail = detail
     complaint.updated_at = now
+    if decision == "ours":
+        open_corrective_action(session, complaint, by, now)
+
+
+def open_corrective_action(session: Session, complaint: Complaint, by: int | None, now: dt.datetime,
+                           due_days: int = 30) -> None:
+    customer = session.get(Customer, complaint.customer_id)
+    names = (customer.name_zh, customer.name_en) if customer is not None else ("", "")
+    symptom = complaint.symptom[:120]
+    insert_ignoring_conflicts(session, CorrectiveAction, [{
+        "trigger_key": f"complaint:{complaint.number}", "trigger_kind": "complaint",
+        "trigger_detail": {"number": complaint.number}, "customer_id": complaint.customer_id,
+        "complaint_id": complaint.id, "owner_department": None, "owner_id": complaint.owner_id,
+        "title": f"{names[0]}：投诉 {complaint.number}（{symptom}）纠正措施 / {names[1]}: corrective action for "
+                 f"complaint {complaint.number} ({symptom})",
+        "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now}])
+
+
+def closing_gaps(session: Session, complaint: Complaint) -> list[Text]:
+    """What the procedure requires before a complaint is closed (003 6.2–6.4), and is not
+    there yet: each names the button that records it."""
+    gaps: list[Text] = []
+    if not complaint.first_response:
+        gaps.append(T("the first response to the customer (First response)"))
+    if complaint.responsibility is None:
+        gaps.append(T("the responsibility decision (Responsibility)"))
+    elif complaint.responsibility == "ours":
+        if not complaint.investigation:
+            gaps.append(T("the investigation and proposed measures (Investigation)"))
+        report = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
+        if report is None or report.submitted_at is None:
+            gaps.append(T("the complete 8D, D1–D8 or an attached report (8D report)"))
+        if session.scalar(select(CorrectiveAction.id).where(CorrectiveAction.complaint_id == complaint.id)) is None:
+            open_corrective_action(session, complaint, None, complaint.updated_at)
+    elif not complaint.responsibility_detail:
+        gaps.append(T("the quality information reply the customer confirms (Responsibility)")
+                    if complaint.responsibility == "customer" else
+                    T("the supplier's reference under the supplier quality agreement (Responsibility)"))
+    return gaps
 
 
 def record_investigation(session: Session, complaint: Complaint, text: str, cause: str | None, by: int | None,
@@ -150,20 +203,30 @@ def record_eight_d(session: Session, complaint: Complaint, values: dict[str, str
     return complete
 
 
+class NotClosable(UserError):
+    """What is missing before a complaint can be closed."""
+
+
 def close(session: Session, complaint: Complaint, reply: str, by: int | None, now: dt.datetime,
           cost: Decimal | None = None, tz: ZoneInfo = COMPANY_TZ) -> None:
+    """Close: every step the procedure requires is there (closing_gaps), so each deadline
+    was met or breached by its own step; only the steps the responsibility makes
+    unnecessary (investigation and 8D when it is not ours) become "not needed"."""
     _require_open(complaint)
+    gaps = closing_gaps(session, complaint)
+    if gaps:
+        raise NotClosable(T("Before closing, record {missing}.", missing=join_texts(gaps)))
     if complaint.status == "waiting_customer":
         resume(session, complaint, by, now, tz)
     complaint.reply_to_customer = reply
     complaint.closed_at = now
     if cost is not None:
         complaint.cost = cost
-    for milestone in ("register", "first_response", "close"):
-        meet(session, complaint, milestone, now)
-    # what closing made unnecessary (an 8D for a complaint that was the customer's) is no longer due
-    session.execute(update(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
-                                                    ComplaintDeadline.state == "open").values(state="not_needed"))
+    meet(session, complaint, "close", now)
+    if complaint.responsibility != "ours":
+        session.execute(update(ComplaintDeadline).where(
+            ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.state == "open",
+            ComplaintDeadline.milestone.in_(NOT_NEEDED_UNLESS_OURS)).values(state="not_needed"))
     set_status(session, complaint, "closed", by, now, reply)
 
 

@@ -159,6 +159,13 @@ def queued_for(session: Session, subject: str) -> set[str]:
     return set(session.scalars(select(OutboxMessage.idempotency_key).where(_under(subject))))
 
 
+def targets_for(session: Session, subject: str) -> dict[str, str]:
+    """Key → target of every message queued for a subject (not their update versions)."""
+    rows = session.execute(select(OutboxMessage.idempotency_key, OutboxMessage.target)
+                           .where(_under(subject), OutboxMessage.kind != "update"))
+    return {key: target for key, target in rows}
+
+
 def any_queued_for(session: Session, subject: str, ending: str = "") -> bool:
     """Whether anything was queued for a subject, optionally only keys ending with `ending`."""
     condition = _under(subject)
@@ -425,7 +432,7 @@ class Deliverer:
         parent = row.payload.get("update_of")
         newer = session.scalar(select(OutboxMessage.id).where(
             OutboxMessage.kind == "update", OutboxMessage.id > row.id, OutboxMessage.status == "sent",
-            OutboxMessage.target == row.target, OutboxMessage.idempotency_key.like(f"{parent}%")).limit(1))
+            OutboxMessage.target == row.target, _under(f"{parent}:v")).limit(1))
         return newer is not None
 
     @staticmethod

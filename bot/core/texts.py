@@ -24,6 +24,12 @@ def T(template: str, **params: Any) -> Text:  # noqa: N802 - extraction keyword
     return Text(template, params)
 
 
+def join_texts(parts: list[Text]) -> Text:
+    """Several texts as one list, with the reader's separator (；in Chinese)."""
+    template = "{separator}".join(f"{{part{i}}}" for i in range(len(parts)))
+    return Text(template, {"separator": T("; "), **{f"part{i}": part for i, part in enumerate(parts)}})
+
+
 class UserError(Exception):
     """Bad input or a refused request, explained in the reader's language."""
 

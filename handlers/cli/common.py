@@ -50,16 +50,19 @@ def open_context(settings: Settings, _: Gettext, now: dt.datetime | None = None)
 
 
 def run_import(settings: Settings, _: Gettext, run: Callable[[Any, AppContext], Any],
-                summary: Callable[[Any], str]) -> int:
-    """All or nothing: a bad row rolls the whole file back and is reported by row number."""
+                summary: Callable[[Any], str], dry_run: bool = False) -> int:
+    """All or nothing: a bad row rolls the whole file back and is reported by row number;
+    a dry run rolls back what would have been written and says what it would have been."""
     ctx = open_context(settings, _)
     with ctx.session() as session:
         result = run(session, ctx)
-        if not result.ok:
+        if not result.ok or dry_run:
             session.rollback()
     if not result.ok:
         return report_row_errors(_, result.errors)
     out(summary(result))
+    if dry_run:
+        out(_("Dry run: nothing was written."))
     return 0
 
 

@@ -23,7 +23,8 @@ def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespa
     from bot.complaints.ledger_import import import_complaints
 
     return run_import(settings, _, lambda session, ctx: import_complaints(session, Path(args.file), ctx.now(), ctx.tz),
-                       lambda r: _("Imported complaints: {created}.").format(created=r.created))
+                      lambda r: _("Complaints: {created} new, {updated} updated, {unchanged} unchanged.").format(
+                          created=r.created, updated=r.updated, unchanged=r.unchanged), dry_run=args.dry_run)
 
 
 def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -66,7 +67,7 @@ def cmd_complaints_stats(settings: Settings, _: Gettext, args: argparse.Namespac
         err(_("Month {value!r} is not YYYY-MM.").format(value=month))
         return 2
     with ctx.session() as session:
-        dump_json(monthly_stats(session, month, ctx.tz))
+        dump_json(monthly_stats(session, month, ctx.tz, ctx.now()))
     return 0
 
 
@@ -98,9 +99,11 @@ def cmd_sla_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> in
 
 def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     import_complaints = imports.add_parser(
-        "complaints", help=_("a complaint ledger: customer,received_at,severity,product_model,quantity,batch,symptom,"
-                           "contact_name,contact_phone (optional status,closed_at,reply)"))
+        "complaints", help=_("a complaint ledger: customer,received_at,severity,symptom (optional number,"
+                           "product_model,quantity,batch,contact_name,contact_phone,status,first_response_at,"
+                           "investigated_at,eight_d_at,closed_at,reply); importing it again updates"))
     import_complaints.add_argument("file")
+    import_complaints.add_argument("--dry-run", action="store_true", help=_("show what would change, write nothing"))
     import_complaints.set_defaults(run=cmd_import_complaints)
 
     complaints = sub.add_parser("complaints", help=_("complaints")).add_subparsers(dest="action", required=True)
