@@ -21,13 +21,14 @@ from bot.scorecard.actions import evaluate_actions
 
 log = logging.getLogger(__name__)
 
-LOOKAHEAD_DAYS = 45
+ASK_FOR_NEXT_YEAR_FROM_MONTH = 11  # the State Council publishes the next year's arrangement in late autumn
 
 
 def check_calendar(ctx: AppContext, now: dt.datetime) -> int:
-    """Warn about this year, and next year once it is near, when nobody knows its holidays."""
+    """Warn about this year, and from November about next year, when nobody has loaded its
+    holiday arrangement."""
     today = now.astimezone(ctx.tz).date()
-    years = {today.year, (today + dt.timedelta(days=LOOKAHEAD_DAYS)).year}
+    years = {today.year} | ({today.year + 1} if today.month >= ASK_FOR_NEXT_YEAR_FROM_MONTH else set())
     with ctx.session() as session:
         calendar = WorkingCalendar.load(session)
         unknown = {y for y in years if not calendar.knows_year(y)}

@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import chinese_calendar
 from sqlalchemy import select
 
 from bot.calendar.unknown_years import warn_unknown_years
-from bot.calendar.working_days import WorkingCalendar, parse_calendar_file, set_company_day, store_official_year
+from bot.calendar.working_days import (
+    WorkingCalendar,
+    parse_calendar_file,
+    set_company_day,
+    statutory_holidays,
+    store_official_year,
+)
 from bot.core.context import AppContext
 from handlers.cli import main
 from scheduled.jobs import check_calendar, run_due
@@ -40,34 +47,39 @@ def test_national_day_2026(ctx: AppContext) -> None:
     assert calendar.unknown_years_used == set()
 
 
-def test_unknown_year_falls_back_to_weekdays_and_warns_once(ctx: AppContext) -> None:
+def test_an_unknown_year_keeps_the_statutory_holidays_and_warns(ctx: AppContext) -> None:
     reported: list[int] = []
     with ctx.session() as session:
         calendar = WorkingCalendar.load(session, on_unknown_year=reported.append)
     assert not calendar.knows_year(2027)
-    # 2027-01-01 is a Friday: without the official arrangement it counts as a working day
-    assert calendar.is_working_day(D(2027, 1, 1))
-    assert calendar.nth_working_day_after(D(2026, 12, 31), 2) == D(2027, 1, 4)
+    # 2027-01-01 is a Friday and New Year's Day: a holiday by rule, without the official arrangement
+    assert not calendar.is_working_day(D(2027, 1, 1))
+    assert calendar.nth_working_day_after(D(2026, 12, 31), 1) == D(2027, 1, 4)
+    # Spring Festival (the eve and three days, lunar new year 2027-02-06), Dragon Boat, Mid-autumn, National Day
+    assert [d for d in (D(2027, 2, 5), D(2027, 2, 8), D(2027, 6, 9), D(2027, 9, 15), D(2027, 10, 1))
+            if calendar.is_working_day(d)] == []
+    assert calendar.is_working_day(D(2027, 2, 9)) and calendar.info(D(2027, 2, 8)).source == "statutory"
+    # the rule gives the same holidays the official arrangement of a known year has
+    assert all(not chinese_calendar.is_workday(day) for day in statutory_holidays(2026))
     assert reported == [2027]
     assert calendar.unknown_years_used == {2027}
-    now = ctx.now()
+    november, december = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    for now in (november, november + dt.timedelta(days=3), december, december + dt.timedelta(days=9)):
+        with ctx.session() as session:
+            warn_unknown_years(session, calendar, "C0QUALITY", "zh-CN", now)
     with ctx.session() as session:
-        assert warn_unknown_years(session, calendar, "C0QUALITY", "zh-CN", now) == 1
-    with ctx.session() as session:
-        assert warn_unknown_years(session, calendar, "C0QUALITY", "zh-CN", now) == 0
-        keys = list(session.scalars(select(OutboxMessage.idempotency_key)))
-    assert keys == ["calendar:unknown-year:2027"]
+        keys = sorted(session.scalars(select(OutboxMessage.idempotency_key)))
+    assert keys == ["calendar:unknown-year:2027:2026-11", "calendar:unknown-year:2027:2026-12"]
 
 
-def test_calendar_job_posts_the_warning_once(ctx: AppContext, emulator) -> None:  # type: ignore[no-untyped-def]
-    december = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+def test_calendar_job_asks_for_next_year_in_november_and_december(ctx: AppContext, emulator) -> None:  # type: ignore[no-untyped-def]
     assert check_calendar(ctx, dt.datetime(2026, 10, 8, tzinfo=dt.UTC)) == 0  # 2027 not near yet
-    run_due(ctx, december)
-    run_due(ctx, december + dt.timedelta(days=1))
-    posts = emulator.wait_for("chat.postMessage")
-    assert len(emulator.calls_to("chat.postMessage")) == 1
-    assert posts[0].response.get("channel", "") == "C0QUALITY"
-    assert "2027" in posts[0].args["text"]
+    for day in (dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC), dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC),
+                dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)):
+        run_due(ctx, day)
+    posts = emulator.calls_to("chat.postMessage")
+    assert len(posts) == 2 and all(p.response.get("channel", "") == "C0QUALITY" for p in posts)
+    assert "2027" in posts[0].args["text"] and "调休" in posts[0].args["text"]
 
 
 def test_official_arrangement_import_and_company_override(ctx: AppContext, tmp_path: Path) -> None:
@@ -106,7 +118,7 @@ def test_calendar_cli(settings, tmp_path: Path, capsys, monkeypatch) -> None:  #
     sheet = tmp_path / "2027.csv"
     sheet.write_text("date,kind,note\n2027-01-01,休,元旦\n", encoding="utf-8")
     assert main(["calendar", "show", "2027"]) == 0
-    assert "not known" in capsys.readouterr().out
+    assert "not loaded" in capsys.readouterr().out
     assert main(["calendar", "import", str(sheet)]) == 0
     assert main(["calendar", "show", "2027", "--json"]) == 0
     output = capsys.readouterr().out

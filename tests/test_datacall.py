@@ -308,5 +308,20 @@ def test_a_late_month_is_still_chased_after_the_next_one_opens(ctx: AppContext, 
     texts = [c.args["text"] for c in emulator.calls_to("chat.postMessage")
              if c.response.get("channel", "") == emulator.workspace.dm_channel(QE)]
     assert any("2026-09" in t for t in texts[-2:]) and dms(emulator)[LI] == 3  # the digest and October's call
-    posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"]
+    posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"
+             and not c.args["metadata"]["event_payload"]["key"].startswith("calendar:")]  # November asks for 2027
     assert len(posts) == 1  # still the one September post, updated
+
+
+def test_the_december_call_skips_new_years_day_and_says_the_calendar_is_not_loaded(
+        ctx: AppContext, people: None, clock: FixedClock, emulator: SlackEmulator) -> None:
+    with ctx.session() as session:
+        dates = call_dates(WorkingCalendar.load(session), "2026-12", data_call_settings(session))
+    assert (dates.opens, dates.due) == (dt.date(2027, 1, 4), dt.date(2027, 1, 8))  # 1 January is a holiday by rule
+    tick(ctx, clock, dt.datetime(2027, 1, 1, 9, 30, tzinfo=SHANGHAI))
+    assert dms(emulator)[LI] == 0
+    tick(ctx, clock, dt.datetime(2027, 1, 4, 9, 30, tzinfo=SHANGHAI))
+    call = next(c for c in emulator.calls_to("chat.postMessage")
+                if c.response.get("channel", "") == emulator.workspace.dm_channel(LI))
+    shown = json.dumps(call.args["blocks"], ensure_ascii=False)
+    assert "2027-01-08" in call.args["text"] and "2027 年节假日安排尚未导入" in shown

@@ -17,24 +17,28 @@ log = logging.getLogger(__name__)
 
 def unknown_year_warning(locale: str, year: int) -> Message:
     _ = gettext_for(locale)
-    text = _("Working calendar: the official holiday arrangement for {year} is not known. Deadlines and due "
-             "dates in {year} count Monday to Friday only until an administrator loads it.").format(year=year)
+    text = _("Working calendar: the official holiday arrangement for {year} is not loaded. Deadlines and due "
+             "dates in {year} count the statutory holidays (New Year, Spring Festival, Tomb-sweeping, Labour Day, "
+             "Dragon Boat, Mid-autumn, National Day) but no make-up working days (调休) until a quality engineer "
+             "loads it.").format(year=year)
     return Message(text=text, cards=[Card(
         title=_("⚠️ Working calendar for {year} is missing").format(year=year),
         parts=[
             Paragraph(text, strong=True),
             Paragraph(
                 _("Load the State Council's arrangement (holidays and make-up working days) with "
-                  "`csatbot calendar import FILE`; check it with `csatbot calendar show {year}`.").format(year=year)
+                  "`csatbot calendar import FILE` (CSV `date,kind,note`, kind `休` or `班`, as in the README); "
+                  "check it with `csatbot calendar show {year}`.").format(year=year)
             ),
-            Context(_("This warning is posted once per year.")),
+            Context(_("Asked in November and December before the year, and once more in it while it is missing.")),
         ],
     )])
 
 
 def warn_unknown_years(session: Session, calendar: WorkingCalendar, channel: str, locale: str,
                        now: dt.datetime, years: set[int] | None = None) -> int:
-    """Queue one warning per unknown year (the outbox key makes it once, ever)."""
+    """Queue the warning for each unknown year: once in each of November and December before
+    it (when the arrangement is usually published), and once in the year itself."""
     if not channel:
         unknown = sorted(y for y in (years if years is not None else calendar.unknown_years_used)
                          if not calendar.knows_year(y))
@@ -46,6 +50,7 @@ def warn_unknown_years(session: Session, calendar: WorkingCalendar, channel: str
     for year in sorted(years if years is not None else calendar.unknown_years_used):
         if calendar.knows_year(year):
             continue
-        queued += outbox.enqueue(session, f"calendar:unknown-year:{year}", "post", channel,
+        asked = f":{now:%Y-%m}" if now.year == year - 1 else ""
+        queued += outbox.enqueue(session, f"calendar:unknown-year:{year}{asked}", "post", channel,
                                  unknown_year_warning(locale, year), now)
     return queued

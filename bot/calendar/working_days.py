@@ -2,8 +2,10 @@
 an admin-loaded official arrangement for years the library does not know yet, and company
 overrides on top.
 
-A year nobody knows falls back to Monday-Friday and is reported (never a crash, never a
-silent guess): `unknown_years_used` collects them and the caller posts one warning.
+A year nobody knows yet keeps the statutory holidays by rule (元旦, 春节, 清明, 劳动节, 端午,
+中秋, 国庆, their lunar and solar-term dates from lunar_python) on Monday-Friday; only its
+make-up working days (调休) are unknown, and that is reported, never a crash or a silent
+guess: `unknown_years_used` collects such years and the caller warns.
 """
 
 from __future__ import annotations
@@ -32,6 +34,33 @@ HOLIDAY_NAMES = [N_("New Year's Day"), N_("Spring Festival"), N_("Tomb-sweeping 
 
 
 @functools.cache
+def statutory_holidays(year: int) -> dict[dt.date, str]:
+    """The days off the State Council's holiday rules give every year (as revised for 2025
+    on): New Year 1 day, Spring Festival 4 (the eve and the first three days), Tomb-sweeping
+    Day (the solar term 清明), Labour Day 2, Dragon Boat and Mid-autumn 1 each (lunar 5/5 and
+    8/15), National Day 3. Which weekends become make-up working days is decided each year
+    and cannot be derived."""
+    from lunar_python import Lunar
+
+    def solar(lunar: Lunar) -> dt.date:
+        day = lunar.getSolar()
+        return dt.date(day.getYear(), day.getMonth(), day.getDay())
+
+    new_year = solar(Lunar.fromYmd(year, 1, 1))
+    tomb = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
+    days = {dt.date(year, 1, 1): "New Year's Day",
+            dt.date(tomb.getYear(), tomb.getMonth(), tomb.getDay()): "Tomb-sweeping Day",
+            dt.date(year, 5, 1): "Labour Day", dt.date(year, 5, 2): "Labour Day",
+            solar(Lunar.fromYmd(year, 5, 5)): "Dragon Boat Festival",
+            solar(Lunar.fromYmd(year, 8, 15)): "Mid-autumn Festival",
+            dt.date(year, 10, 1): "National Day", dt.date(year, 10, 2): "National Day",
+            dt.date(year, 10, 3): "National Day"}
+    for offset in range(-1, 3):
+        days[new_year + dt.timedelta(days=offset)] = "Spring Festival"
+    return {day: name for day, name in days.items() if day.year == year}
+
+
+@functools.cache
 def library_years() -> frozenset[int]:
     """The years chinesecalendar ships data for (it raises for any other)."""
     years = {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
@@ -42,7 +71,7 @@ def library_years() -> frozenset[int]:
 class DayInfo:
     day: dt.date
     is_working: bool
-    source: str  # company | official | library | weekday | fallback
+    source: str  # company | official | library | weekday | statutory (by rule) | fallback
     note: str = ""
 
 
@@ -88,6 +117,9 @@ class WorkingCalendar:
             self.unknown_years_used.add(day.year)
             if self.on_unknown_year is not None:
                 self.on_unknown_year(day.year)
+        holiday = statutory_holidays(day.year).get(day)
+        if holiday is not None:
+            return DayInfo(day, False, "statutory", holiday)
         return DayInfo(day, day.weekday() < 5, "fallback")
 
     def is_working_day(self, day: dt.date) -> bool:

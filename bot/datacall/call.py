@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.calendar.working_days import WorkingCalendar
 from bot.core.i18n import Gettext, gettext_for, pick, unit_name
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
@@ -51,13 +52,17 @@ class CallContext:
     metrics: dict[str, Metric]
     roles: dict[str, Role]
     people: dict[int, str]
+    unknown_year: int | None = None  # the dates fall in a year whose make-up working days are not known
 
     @classmethod
-    def load(cls, session: Session, dates: CallDates, company_locale: str) -> CallContext:
+    def load(cls, session: Session, dates: CallDates, company_locale: str,
+             calendar: WorkingCalendar | None = None) -> CallContext:
+        unknown = next((d.year for d in (dates.opens, dates.due) if calendar is not None
+                        and not calendar.knows_year(d.year)), None)
         return cls(dates, data_call_settings(session), company_locale,
                    {m.key: m for m in session.scalars(select(Metric))},
                    {r.key: r for r in session.scalars(select(Role))},
-                   dict(session.execute(select(Person.id, Person.name)).all()))
+                   dict(session.execute(select(Person.id, Person.name)).all()), unknown)
 
 
 def call_message(context: CallContext, duty: Obligation, reminder: str | None = None) -> Message:
@@ -101,6 +106,10 @@ def call_message(context: CallContext, duty: Obligation, reminder: str | None = 
                            "following month, on the Chinese working calendar.").format(
         open=settings["open_working_day"], due=settings["due_working_day"])
         if reminder is None else _("Figures already handed in are not asked for again.")))
+    if context.unknown_year is not None:
+        parts.append(Context(_("⚠️ The holiday arrangement for {year} is not loaded yet: these dates count the "
+                               "statutory holidays but no make-up working days (调休), so they may still move.")
+                             .format(year=context.unknown_year)))
     title = _("Monthly figures for {period}").format(period=dates.period)
     return Message(text=text, cards=[Card(title=title, parts=parts)])
 

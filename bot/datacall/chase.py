@@ -71,7 +71,7 @@ def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.dat
     period = dates.period
     already = outbox.queued_for(session, f"datacall:{period}:")
     duties = obligations(session, period, min(today, dates.due))
-    context = CallContext.load(session, dates, company_locale)
+    context = CallContext.load(session, dates, company_locale, calendar)
     working_day = calendar.is_working_day(today)
     rows: list[outbox.Queued] = []
     for duty in duties.values():

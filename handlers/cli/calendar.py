@@ -49,7 +49,8 @@ def cmd_calendar_show(settings: Settings, _: Gettext, args: argparse.Namespace) 
                             for d in days]})
         return 0
     if not known:
-        out(_("⚠ {year} is not known: Monday to Friday is assumed. Load it with `csatbot calendar import FILE`.")
+        out(_("⚠ {year} is not loaded: the statutory holidays are counted by rule, make-up working days are not "
+              "known. Load it with `csatbot calendar import FILE`.")
             .format(year=args.year))
     out(_("Days in {year} that differ from Monday to Friday:").format(year=args.year))
     weekdays = _("Mon Tue Wed Thu Fri Sat Sun").split()
