@@ -113,7 +113,16 @@ def test_metric_trend_with_control_limits(slack: SlackSender, scored: AppContext
     assert "Natural process limits" in text and "2026-09" in text
     emulator.wait_for("files.completeUploadExternal")
     unknown = slack.command("/csat", "metric nonsense", QE_EN).json()
-    assert "Unknown figure" in unknown["text"] and "line_fpy" in unknown["text"]
+    assert "No figure is called 'nonsense'" in unknown["text"] and "line_fpy" in text_of(unknown["blocks"])
+    by_name = slack.command("/csat", "metric 索赔 2026", QE).json()  # part of a Chinese name
+    assert "索赔费用" in text_of(by_name["blocks"]) and "2026" in text_of(by_name["blocks"])
+    english = text_of(slack.command("/csat", "metric On-time deliveries 2026 ACME", QE_EN).json()["blocks"])
+    assert "On-time deliveries" in english and "Natural process limits" in english
+    several = slack.command("/csat", "metric 满意度", QE).json()
+    assert "多项数据" in several["text"]
+    assert "user_satisfaction" in text_of(several["blocks"]) and "line_fpy" not in text_of(several["blocks"])
+    listing = text_of(slack.command("/csat", "metric", QE_EN).json()["blocks"])
+    assert "kpi_achievement_rate" in listing and "Claim cost" in listing
 
 
 def test_event_dialog_validates_saves_and_corrects(slack: SlackSender, scored: AppContext, emulator: SlackEmulator,

@@ -24,7 +24,9 @@ COMMANDS: list[Command] = [
     Command("/csat customer <code or name> [YYYY-MM | YYYY]",
             N_("A customer's score, grade, lost points and 13-month trend."), "scorecard.view"),
     Command("/csat overview [YYYY-MM]", N_("All customers ranked, grades counted, heat map."), "scorecard.view"),
-    Command("/csat metric <key> [YYYY] [customer]", N_("A figure's monthly trend with XmR control limits."),
+    Command("/csat metric <figure> [YYYY] [customer]", N_("A figure's monthly trend with XmR control limits; the "
+                                                       "figure by key or (part of) its name, `/csat metric` "
+                                                       "lists them."),
             "scorecard.view"),
     Command("/csat event [customer]", N_("Record a scorecard event (return, line stop, late delivery, …)."),
             "scorecard.record_event"),

@@ -101,6 +101,46 @@ def resolve_customer(session: Session, caller: Caller, query: str, period: str |
     return customer_picker(caller, query, match.suggestions, period, suggestions=True)
 
 
+def figure_list(session: Session, caller: Caller) -> Message:
+    """The figures `/csat metric` knows, by name in the reader's language, with their keys."""
+    _ = caller._
+    rows = [[pick(caller.locale, m.name_zh, m.name_en), m.key]
+            for m in session.scalars(select(Metric).order_by(Metric.sort_order))]
+    title = _("Figures for /csat metric")
+    return Message(text=title, cards=[Card(title=title, parts=[
+        Table([_("Figure"), _("Key")], rows),
+        Context(_("A name or part of one works too: `/csat metric 索赔` or `/csat metric claim cost 2026 ACME`."))])])
+
+
+def resolve_metric(session: Session, caller: Caller, words: list[str]) -> tuple[Metric, list[str]] | Message:
+    """The figure the words begin with: its key, its Chinese or English name (the longest
+    that fits, so `On-time deliveries 2026` works), or a part of one that only one figure
+    has; the words after it are returned. Several or none: the list to choose from."""
+    metrics = list(session.scalars(select(Metric).order_by(Metric.sort_order)))
+    for length in range(len(words), 0, -1):
+        typed = " ".join(words[:length]).strip().lower()
+        for metric in metrics:
+            if typed in (metric.key.lower(), metric.name_zh.lower(), metric.name_en.lower()):
+                return metric, words[length:]
+    typed = words[0].strip().lower()
+    partial = [m for m in metrics if typed in m.key.lower() or typed in m.name_zh.lower()
+               or typed in m.name_en.lower()]
+    if len(partial) == 1:
+        return partial[0], words[1:]
+    _ = caller._
+    listed = figure_list(session, caller)
+    if partial:
+        keep = {m.key for m in partial}
+        table = listed.cards[0].parts[0]
+        assert isinstance(table, Table)
+        table.rows = [row for row in table.rows if row[1] in keep]
+    text = (_("Several figures match {value!r}; use one of these.") if partial
+            else _("No figure is called {value!r}; these are the figures.")).format(value=words[0])
+    listed.text = text
+    listed.cards[0].parts.insert(0, Paragraph(text))
+    return listed
+
+
 def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, customer: Customer, period: Period,
                     *, for_channel: bool = False, asked_in_channel: bool = False) -> Answer:
     """The customer card for a month or a year. `for_channel` leaves out what not every

@@ -21,7 +21,15 @@ from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Message, Paragraph
 from bot.people.callers import require
 from bot.people.customers import customer_label, find_customer
-from bot.scorecard.answers import Answer, customer_answer, metric_answer, overview_answer, resolve_customer
+from bot.scorecard.answers import (
+    Answer,
+    customer_answer,
+    figure_list,
+    metric_answer,
+    overview_answer,
+    resolve_customer,
+    resolve_metric,
+)
 from bot.scorecard.events import event_form, event_type_label, record_event, validate_event
 from storage.models import Customer, Metric, ScorecardEvent
 
@@ -95,11 +103,14 @@ def answer_overview(ctx: AppContext, request: Request, words: list[str]) -> Repl
 
 
 def answer_metric(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat metric <key> [YYYY] [customer]`."""
+    """`/csat metric <figure> [YYYY] [customer]`: by key or (part of) a name; no words: the list."""
     require(ctx, request.caller, "scorecard.view")
-    if not words:
-        raise UserError(T("Name a figure: /csat metric <key> [YYYY] [customer]"))
-    key, rest = words[0], words[1:]
+    with ctx.session() as session:
+        resolved = figure_list(session, request.caller) if not words else resolve_metric(session, request.caller,
+                                                                                         words)
+    if isinstance(resolved, Message):
+        return Reply(message=resolved)
+    key, rest = resolved[0].key, resolved[1]
     year = None
     if rest and rest[0].rstrip("年").isdigit() and len(rest[0].rstrip("年")) == 4:
         year = int(rest[0].rstrip("年"))
