@@ -14,10 +14,9 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.scan import ScanReport, opinion_reminders, scan
 from bot.core.context import AppContext
 from bot.core.outbox import DeliveryReport
-from bot.core.periods import add_months, month_of
-from bot.core.stored_settings import data_call_settings
 from bot.datacall.chase import ChaseReport, chase
-from bot.scorecard.actions import evaluate_actions
+from bot.datacall.obligations import last_due_month
+from bot.scorecard.actions import evaluate_due_months
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +35,12 @@ def check_calendar(ctx: AppContext, now: dt.datetime) -> int:
 
 
 def evaluate_scorecard_actions(ctx: AppContext, now: dt.datetime) -> int:
-    """Open the corrective actions the scorecard rules call for, for the latest month whose
-    figures are due (so a month is judged on its data, not on what is still missing), and
-    for the year that month closes or the year before."""
+    """Open the corrective actions the scorecard rules call for, for every month whose
+    figures are due (so a month is judged on its data, not on what is still missing) and
+    that was not evaluated yet or changed since, and for each year such a December closes."""
     today = now.astimezone(ctx.tz).date()
     with ctx.session() as session:
-        calendar = WorkingCalendar.load(session)
-        data_call = data_call_settings(session)
-        month = add_months(month_of(today), -1)
-        due = calendar.nth_working_day_of_month(today.year, today.month, data_call["due_working_day"])
-        if today <= due:
-            month = add_months(month, -1)
-        year = int(month[:4])
-        annual_year = year if month.endswith("-12") else year - 1
-        return evaluate_actions(session, month, now, annual_year)
+        return evaluate_due_months(session, last_due_month(session, today), now)
 
 
 def data_call(ctx: AppContext, now: dt.datetime) -> ChaseReport:

@@ -223,3 +223,16 @@ def test_figures_are_stored_exactly_as_typed_or_refused(slack: SlackSender, ctx:
     assert slack.view_submission(LI, view, state(view, {kpi: "95.25"})).status == 200
     with ctx.session() as session:
         assert list(session.scalars(select(FigureSubmission.value))) == [Decimal("95.25")]
+
+
+def test_a_percent_sign_on_a_figure_that_is_not_a_percentage_is_refused(ctx: AppContext, people: None,
+                                                                        tmp_path: Any) -> None:
+    from bot.datacall.figures import import_figures
+
+    sheet = tmp_path / "figures.csv"
+    sheet.write_text("metric,month,customer,value\nline_defect_ppm,2026-09,ACME,50%\nkpi_achievement_rate,2026-09,ACME,95%\n",
+                     encoding="utf-8")
+    with ctx.session() as session:
+        result = import_figures(session, sheet, ctx.now())
+    assert [e.row for e in result.errors] == [2]
+    assert "%" in result.errors[0].message.render(lambda s: s)

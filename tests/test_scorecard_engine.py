@@ -170,3 +170,10 @@ def test_month_arithmetic() -> None:
     assert add_months("2026-01", -1) == "2025-12"
     assert add_months("2026-12", 1) == "2027-01"
     assert add_months("2026-09", -12) == "2025-09"
+
+
+def test_a_score_is_shown_to_one_decimal_and_never_in_a_band_it_is_not_in() -> None:
+    from bot.core.texts import score_text
+
+    assert [score_text(v) for v in (79.74, 79.96, 80.0, 85, 100, 0, 59.99, 72.05)] == [
+        "79.7", "79.9", "80.0", "85.0", "100.0", "0.0", "59.9", "72.0"]

@@ -198,3 +198,26 @@ def test_what_people_type_and_what_excel_shows(ctx: AppContext, people: None, tm
         assert result.ok
         value = session.scalar(select(FigureSubmission.value))
     assert float(value) == 95.0  # the 95 % the sheet shows, not 0.95
+
+
+def test_a_month_the_job_missed_and_a_late_import_are_evaluated(scored: AppContext) -> None:
+    # the job last ran on 2026-09-10 (August), then the bot was down until 2026-11-20:
+    # September (due 2026-10-13) and October (due 2026-11-06) are both evaluated on return
+    evaluate_scorecard_actions(scored, dt.datetime(2026, 9, 10, 1, tzinfo=dt.UTC))
+    with scored.session() as session:
+        assert "monthly_below_target:ACME:2026-09" not in set(session.scalars(select(CorrectiveAction.trigger_key)))
+    evaluate_scorecard_actions(scored, dt.datetime(2026, 11, 20, 1, tzinfo=dt.UTC))
+    with scored.session() as session:
+        keys = set(session.scalars(select(CorrectiveAction.trigger_key)))
+        acme = find_customer(session, "ACME").found
+        assert acme is not None
+        # a late import of July's events (a production stop nobody had entered)
+        data, errors = validate_event(session, {"customer": "ACME", "date": "2026-07-20", "type": "production_stop",
+                                                "count": "3", "note": "补录"}, dt.date(2026, 11, 20), correcting=False)
+        assert errors == {} and data is not None
+        record_event(session, data, None, dt.datetime(2026, 11, 21, 1, tzinfo=dt.UTC), "import")
+    assert "monthly_below_target:ACME:2026-09" in keys
+    evaluate_scorecard_actions(scored, dt.datetime(2026, 11, 21, 7, tzinfo=dt.UTC))
+    with scored.session() as session:
+        later = set(session.scalars(select(CorrectiveAction.trigger_key)))
+    assert "monthly_below_target:ACME:2026-07" in later - keys

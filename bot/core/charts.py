@@ -23,6 +23,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from bot.core.texts import score_text  # noqa: E402
+
 GRADE_COLOURS = {
     "very_satisfied": "#2e7d32",
     "satisfied": "#8bc34a",
@@ -79,7 +81,7 @@ def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None
               lw=2, label=score_label)
     for index, value in enumerate(scores):
         if value is not None:
-            axes.annotate(f"{value:.0f}", (index, value), textcoords="offset points", xytext=(0, 6),
+            axes.annotate(score_text(value), (index, value), textcoords="offset points", xytext=(0, 6),
                           ha="center", fontsize=8)
     axes.axhline(target, color="#c62828", ls="--", lw=1.2, label=f"{target_label} {target:g}")
     axes.set_xticks(x, [m[2:] for m in months], fontsize=8)
@@ -107,7 +109,7 @@ def heatmap_chart(title: str, customers: Sequence[str], months: Sequence[str],
     for r, row in enumerate(grid):
         for c, value in enumerate(row):
             if value is not None:
-                axes.text(c, r, f"{value:.0f}", ha="center", va="center", fontsize=7, color="#111111")
+                axes.text(c, r, score_text(value), ha="center", va="center", fontsize=6.5, color="#111111")
     axes.set_xticks(range(len(months)), [m[2:] for m in months], fontsize=8, rotation=45)
     axes.set_yticks(range(len(customers)), customers, fontsize=8)
     axes.set_title(title, fontsize=11)

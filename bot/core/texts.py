@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,13 @@ class Text:
 
 def T(template: str, **params: Any) -> Text:  # noqa: N802 - extraction keyword
     return Text(template, params)
+
+
+def score_text(value: float) -> str:
+    """A score as people read it, to one decimal and cut, never rounded up: 79.96 shows as
+    79.9, so a score is never shown in a grade band it is not in (band edges are whole)."""
+    tenths = math.floor(round(value * 10, 6))
+    return f"{tenths / 10:.1f}"
 
 
 def join_texts(parts: list[Text]) -> Text:

@@ -19,7 +19,7 @@ from bot.core.i18n import pick, unit_name
 from bot.core.periods import add_months
 from bot.core.texts import T, Text
 from bot.core.views import Card, Form, FormField, Message, Paragraph, Table, fit_initial_values
-from bot.datacall.figures import check_value, parse_number, record_figure, series_key
+from bot.datacall.figures import check_value, parse_number, record_figure, series_key, unit_problem
 from bot.datacall.obligations import Item, Obligation
 from storage.models import (
     Customer,
@@ -185,7 +185,7 @@ def validate_and_save(session: Session, caller: Caller, duty: Obligation, period
         if value is None:
             errors[key] = T("{value!r} is not a number.", value=str(raw))
             continue
-        problem = check_value(metrics[item.metric], value)
+        problem = unit_problem(metrics[item.metric], str(raw)) or check_value(metrics[item.metric], value)
         if problem:
             errors[key] = problem
             continue

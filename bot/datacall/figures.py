@@ -49,6 +49,15 @@ def parse_number(raw: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def unit_problem(metric: Metric, raw: str) -> Text | None:
+    """A percent sign on a figure that is not a percentage (`50%` for a PPM) is a wrong unit,
+    not a number to take without it."""
+    if metric.unit != "%" and raw.strip().endswith(("%", "％")):
+        return T("{value!r}: {unit} figures take no % sign.", value=raw.strip(),
+                 unit=Text(UNIT_NAMES[metric.unit]) if metric.unit in UNIT_NAMES else metric.unit)
+    return None
+
+
 def decimal_places(value: Decimal) -> int:
     """`12.50` has one that matters, `12.3456789` seven."""
     exponent = value.normalize().as_tuple().exponent
@@ -139,7 +148,7 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
         if value is None:
             row_errors.append(RowError(row.number, T("Value {value!r} is not a number.", value=v["value"])))
         elif metric is not None:
-            problem = check_value(metric, value)
+            problem = unit_problem(metric, v["value"]) or check_value(metric, value)
             if problem:
                 row_errors.append(RowError(row.number, problem))
         if not row_errors and metric is not None and value is not None:

@@ -56,6 +56,23 @@ def call_dates(calendar: WorkingCalendar, period: str, settings: dict[str, Any])
     return CallDates(period, opens, max(remind, opens), due)
 
 
+def last_due_month(session: Session, today: dt.date) -> str:
+    """The latest month whose figures were due before `today`: the month scores and answers
+    default to, since a month still being collected would be judged on what is missing."""
+    calendar = WorkingCalendar.load(session)
+    settings = data_call_settings(session)
+    month = add_months(f"{today.year:04d}-{today.month:02d}", -1)
+    while call_dates(calendar, month, settings).due >= today:
+        month = add_months(month, -1)
+    return month
+
+
+def in_collection(session: Session, month: str, today: dt.date) -> CallDates | None:
+    """The month's call dates while its figures are still being collected, else None."""
+    dates = call_dates(WorkingCalendar.load(session), month, data_call_settings(session))
+    return dates if dates.due >= today else None
+
+
 def next_call_opening(session: Session, now: dt.datetime, at: dt.time) -> dt.datetime:
     """`at` on the day the next monthly call opens (`now` in the company time zone): this
     month's opening if it is still ahead, else next month's."""

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.core.periods import add_months
+from bot.core.periods import add_months, month_of
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import (
     ActionTrigger,
@@ -23,7 +23,10 @@ from storage.db import insert_ignoring_conflicts
 from storage.models import (
     CorrectiveAction,
     Customer,
+    FigureSubmission,
     Metric,
+    ScorecardEvent,
+    SettingValue,
 )
 
 KPI = "kpi_achievement_rate"
@@ -109,3 +112,39 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
             if below_year:
                 triggers.append((below_year, customers[cid]))
     return open_actions(session, triggers, now)
+
+
+EVALUATED = "scorecard_actions_evaluated"  # the settings row that says how far evaluation has come
+# on a first run only the latest due month: an installation does not open actions for the past it imported
+FIRST_BACKLOG_MONTHS = 1
+
+
+def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> int:
+    """Evaluate every due month not yet evaluated (a month the job missed while the bot was
+    down), and again every month whose figures or events changed since the last run (a
+    late import of an old month's events); the rules open each action once, whatever runs
+    twice. Returns the actions opened."""
+    state = session.get(SettingValue, EVALUATED)
+    through = str(state.value.get("through")) if state is not None else add_months(last_due, -FIRST_BACKLOG_MONTHS)
+    since = dt.datetime.fromisoformat(state.value["at"]) if state is not None else None
+    months = set()
+    month = add_months(through, 1)
+    while month <= last_due:
+        months.add(month)
+        month = add_months(month, 1)
+    if since is not None:
+        months |= set(session.scalars(select(FigureSubmission.period).where(FigureSubmission.submitted_at > since)
+                                      .distinct()))
+        months |= {month_of(day) for day in session.scalars(
+            select(ScorecardEvent.event_date).where(ScorecardEvent.entered_at > since).distinct())}
+    opened = 0
+    for month in sorted(m for m in months if m <= last_due):
+        year = int(month[:4])  # a December closes its year; the latest month also looks at the year before
+        annual = year if month.endswith("-12") else year - 1 if month == last_due else None
+        opened += evaluate_actions(session, month, now, annual)
+    latest = max(through, last_due)
+    value = {"through": latest, "at": now.isoformat()}
+    if state is None:  # a second replica may be writing it too: the first row stands, then both update it
+        insert_ignoring_conflicts(session, SettingValue, [{"key": EVALUATED, "value": value, "updated_at": now}])
+    session.execute(update(SettingValue).where(SettingValue.key == EVALUATED).values(value=value, updated_at=now))
+    return opened

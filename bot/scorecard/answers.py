@@ -3,6 +3,7 @@ charts that go with them, and the JSON the command line prints."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.core.caller import Caller
 from bot.core.i18n import N_, Gettext, pick
 from bot.core.periods import Period, add_months, months_of_year
 from bot.core.roles import Authorizer
-from bot.core.texts import T, UserError
+from bot.core.texts import T, UserError, score_text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
 from bot.people.customers import all_customers, find_customer
 from bot.scorecard.book import ScoreBook
@@ -142,9 +143,11 @@ def resolve_metric(session: Session, caller: Caller, words: list[str]) -> tuple[
 
 
 def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, customer: Customer, period: Period,
-                    *, for_channel: bool = False, asked_in_channel: bool = False) -> Answer:
+                    *, for_channel: bool = False, asked_in_channel: bool = False,
+                    collecting: dt.date | None = None) -> Answer:
     """The customer card for a month or a year. `for_channel` leaves out what not every
-    reader may see (costs) and the buttons only the asker can use."""
+    reader may see (costs) and the buttons only the asker can use; `collecting`: the
+    month's figures are still coming in, due then."""
     if period.year is not None:
         return _customer_year(session, caller, customer, period.year, for_channel, asked_in_channel)
     assert period.month is not None
@@ -158,6 +161,9 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
     name = pick(caller.locale, customer.name_zh, customer.name_en)
     title = _("{name} ({code}) · {month}").format(name=name, code=customer.code, month=month)
     parts: list = []
+    if collecting is not None:
+        parts.append(Paragraph(_("In progress: {month}'s figures are due {due}; this score may still change.")
+                               .format(month=month, due=collecting.isoformat()), strong=True))
     if score is None:
         parts.append(Paragraph(_("No deliveries and no scorecard input in {month}: the month is not scored.")
                                .format(month=month)))
@@ -165,7 +171,7 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
         previous = scores.get((customer.id, add_months(month, -1)))
         last_year = scores.get((customer.id, add_months(month, -12)))
         parts.append(FieldList([
-            Field(_("Total"), f"{fmt(score.total)} / 100"),
+            Field(_("Total"), f"{score_text(score.total)} / 100"),
             Field(_("Grade"), grade_name(rules, score.grade, caller.locale)),
             Field(_("Change against last month"), signed(score.total - previous.total) if previous else "—"),
             Field(_("Change against last year"), signed(score.total - last_year.total) if last_year else "—"),
@@ -207,7 +213,7 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
     parts.append(Context(_("Rules: version {version} · target {target:g} · 13-month trend in the chart below")
                          .format(version=rules.version, target=rules.monthly_target)))
     text = (_("{name}: {total} ({grade}) in {month}").format(
-        name=name, total=fmt(score.total), grade=grade_name(rules, score.grade, caller.locale), month=month)
+        name=name, total=score_text(score.total), grade=grade_name(rules, score.grade, caller.locale), month=month)
         if score else title)
     chart_title = _("{name} ({code}) · customer satisfaction, 13 months").format(name=name, code=customer.code)
     png = charts.trend_chart(
@@ -233,7 +239,7 @@ def _category_rows(_: Gettext, rules: RuleSet, score: MonthlyScore) -> list[list
                                  ("kpi", score.kpi, why_kpi),
                                  ("customer_scorecard", score.customer_scorecard, why_card)):
         label = CATEGORY_NAMES[category]
-        rows.append([_(label), f"{fmt(value)}/{full[category]:g}", _lost(score.lost[category]), why])
+        rows.append([_(label), f"{score_text(value)}/{full[category]:g}", _lost(score.lost[category]), why])
     return rows
 
 
@@ -285,7 +291,8 @@ def _customer_year(session: Session, caller: Caller, customer: Customer, year: i
     name = pick(caller.locale, customer.name_zh, customer.name_en)
     title = _("{name} ({code}) · {year}").format(name=name, code=customer.code, year=year)
     parts: list = [FieldList(_annual_fields(_, rules, annual, caller.locale))]
-    rows = [[m, fmt(monthly[(customer.id, m)].total), grade_name(rules, monthly[(customer.id, m)].grade, caller.locale)]
+    rows = [[m, score_text(monthly[(customer.id, m)].total),
+             grade_name(rules, monthly[(customer.id, m)].grade, caller.locale)]
             for m in months_of_year(year) if (customer.id, m) in monthly]
     if rows:
         parts.append(Table([_("Month"), _("Score"), _("Grade")], rows))
@@ -298,7 +305,7 @@ def _customer_year(session: Session, caller: Caller, customer: Customer, year: i
         parts.append(Actions([Button(_("Share to channel"), "csat.share",
                                      json.dumps({"code": customer.code, "period": str(year)}), "primary")]))
     text = _("{name}: {year} annual score {annual} ({grade})").format(
-        name=name, year=year, annual=fmt(annual.annual), grade=grade_name(rules, annual.grade, caller.locale))
+        name=name, year=year, annual=score_text(annual.annual), grade=grade_name(rules, annual.grade, caller.locale))
     months = months_of_year(year)
     chart_title = _("{name} ({code}) · customer satisfaction {year}").format(name=name, code=customer.code, year=year)
     png = charts.trend_chart(chart_title, months,
@@ -309,14 +316,14 @@ def _customer_year(session: Session, caller: Caller, customer: Customer, year: i
 
 def _annual_fields(_: Gettext, rules: RuleSet, annual: AnnualScore, locale: str) -> list[Field]:
     fields = [
-        Field(_("Annual score"), fmt(annual.annual)),
+        Field(_("Annual score"), score_text(annual.annual)),
         Field(_("Grade"), grade_name(rules, annual.grade, locale)),
-        Field(_("Monthly mean"), _("{mean} over {n} month(s) evaluated").format(mean=fmt(annual.monthly_mean),
+        Field(_("Monthly mean"), _("{mean} over {n} month(s) evaluated").format(mean=score_text(annual.monthly_mean),
                                                                                 n=len(annual.months))),
     ]
     if annual.survey_score is not None:
         fields.append(Field(_("Survey score"), _("{score} (weight {weight:g}%)").format(
-            score=fmt(annual.survey_score), weight=annual.survey_weight * 100)))
+            score=score_text(annual.survey_score), weight=annual.survey_weight * 100)))
     else:
         fields.append(Field(_("Survey score"), _("no survey this year")))
     return fields
@@ -328,7 +335,8 @@ def _annual_fields(_: Gettext, rules: RuleSet, annual: AnnualScore, locale: str)
 HEATMAP_ROWS = 40
 
 
-def overview_answer(session: Session, caller: Caller, month: str) -> Answer:
+def overview_answer(session: Session, caller: Caller, month: str, collecting: dt.date | None = None) -> Answer:
+    """`collecting`: the month's figures are still coming in, due then."""
     _ = caller._
     book = ScoreBook(session)
     customers = all_customers(session)
@@ -341,16 +349,21 @@ def overview_answer(session: Session, caller: Caller, month: str) -> Answer:
     grades = Counter(s.grade for _cid, s in current)
     below = [(cid, s) for cid, s in current if s.total < rules.monthly_target]
     title = _("Customer satisfaction overview · {month}").format(month=month)
-    parts: list = [FieldList(
+    parts: list = []
+    if collecting is not None:
+        parts.append(Paragraph(_("In progress: {month}'s figures are due {due}; {n} of {m} customers scored so far.")
+                               .format(month=month, due=collecting.isoformat(), n=len(current), m=len(customers)),
+                               strong=True))
+    parts += [FieldList(
         [Field(grade_name(rules, g.key, caller.locale), str(grades.get(g.key, 0))) for g in rules.grades]
         + [Field(_("Customers scored"), f"{len(current)} / {len(customers)}"),
            Field(_("Below target ({target:g})").format(target=rules.monthly_target), str(len(below)))]
     )]
     if current:
         mean = sum(s.total for _c, s in current) / len(current)
-        parts.append(Paragraph(_("Mean score {mean}").format(mean=fmt(mean))))
+        parts.append(Paragraph(_("Mean score {mean}").format(mean=score_text(mean))))
         ranked = current if len(current) <= 20 else current[:10] + current[-10:]
-        rows = [[str(current.index(item) + 1), customers[item[0]], names[item[0]], fmt(item[1].total),
+        rows = [[str(current.index(item) + 1), customers[item[0]], names[item[0]], score_text(item[1].total),
                  grade_name(rules, item[1].grade, caller.locale)] for item in ranked]
         parts.append(Table(["#", _("Code"), _("Customer"), _("Score"), _("Grade")], rows))
         if len(current) > 20:
@@ -359,7 +372,7 @@ def overview_answer(session: Session, caller: Caller, month: str) -> Answer:
         parts.append(Paragraph(_("No customer is scored in {month}.").format(month=month)))
     if below:
         parts.append(Paragraph(_("Below target: {list}").format(
-            list=", ".join(f"{customers[cid]} {fmt(s.total)}" for cid, s in below[::-1][:20])
+            list=", ".join(f"{customers[cid]} {score_text(s.total)}" for cid, s in below[::-1][:20])
             + (" …" if len(below) > 20 else ""))))
     chart_ids = [cid for cid, _s in current][-HEATMAP_ROWS:] if current else []
     chart_title = _("Customers × months by grade · {first} to {last}").format(first=months[0], last=months[-1])

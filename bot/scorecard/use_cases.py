@@ -5,6 +5,7 @@ where a chart goes and what may be shared are decided here."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,10 +16,11 @@ from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import send_private_chart
 from bot.core.inputs import clean_values, row_id
-from bot.core.periods import parse_period, split_period
+from bot.core.periods import Period, parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Message, Paragraph
+from bot.datacall.obligations import in_collection, last_due_month
 from bot.people.callers import require
 from bot.people.customers import customer_label, find_customer
 from bot.scorecard.answers import (
@@ -63,41 +65,57 @@ def shareable_metric(session: Session, key: str) -> bool:
 # --- the answers ------------------------------------------------------------------------------------------
 
 
+def _period(ctx: AppContext, session: Session, text: str | None) -> Period:
+    """The month asked for; by default the last month whose figures are due, not one still
+    being collected."""
+    if text:
+        return parse_period(text, ctx.now(), ctx.tz)
+    return Period(last_due_month(session, ctx.local_today()), None)
+
+
+def _collecting(ctx: AppContext, session: Session, period: Period) -> dt.date | None:
+    """The due date of a month whose figures are still coming in (its scores may change)."""
+    if period.month is None:
+        return None
+    dates = in_collection(session, period.month, ctx.local_today())
+    return dates.due if dates is not None else None
+
+
 def answer_customer(ctx: AppContext, request: Request, words: list[str]) -> Reply:
     """`/csat customer <code or name> [YYYY-MM | YYYY]`."""
     require(ctx, request.caller, "scorecard.view")
     query, period_text = split_period(words)
-    period = parse_period(period_text, ctx.now(), ctx.tz)
     with ctx.session() as session:
+        period = _period(ctx, session, period_text)
         found = resolve_customer(session, request.caller, query, period.label)
         if isinstance(found, Message):
             return Reply(message=found)
         answer = customer_answer(session, request.caller, ctx.authorizer, found, period,
-                                 asked_in_channel=not request.direct)
+                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period))
     return Reply(message=_delivered(ctx, request, answer))
 
 
 def answer_picked_customer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:
     """A customer picked from the list of candidates: the answer replaces the list."""
     require(ctx, request.caller, "scorecard.view")
-    period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
     with ctx.session() as session:
+        period = _period(ctx, session, choice.get("period"))
         customer = find_customer(session, str(choice.get("code") or "")).found
         if customer is None:
             raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
         answer = customer_answer(session, request.caller, ctx.authorizer, customer, period,
-                                 asked_in_channel=not request.direct)
+                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period))
     return Reply(message=_delivered(ctx, request, answer), replace=True)
 
 
 def answer_overview(ctx: AppContext, request: Request, words: list[str]) -> Reply:
     """`/csat overview [YYYY-MM]`."""
     require(ctx, request.caller, "scorecard.view")
-    period = parse_period(words[0] if words else None, ctx.now(), ctx.tz)
-    if period.month is None:
-        raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
     with ctx.session() as session:
-        answer = overview_answer(session, request.caller, period.month)
+        period = _period(ctx, session, words[0] if words else None)
+        if period.month is None:
+            raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
+        answer = overview_answer(session, request.caller, period.month, _collecting(ctx, session, period))
     _offer_share(request, answer, {"kind": "overview", "period": period.month})
     return Reply(message=_delivered(ctx, request, answer))
 
@@ -136,7 +154,10 @@ def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: 
     """The answer again, for everyone in the channel: in the company language, without costs."""
     kind = choice.get("kind", "customer")
     if kind == "overview":
-        return overview_answer(session, audience, str(choice.get("period")))
+        period = _period(ctx, session, str(choice.get("period") or "") or None)
+        if period.month is None:
+            raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
+        return overview_answer(session, audience, period.month, _collecting(ctx, session, period))
     if kind == "metric":
         customer = find_customer(session, choice["customer"]).found if choice.get("customer") else None
         if not shareable_metric(session, str(choice.get("key"))):
@@ -145,8 +166,9 @@ def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: 
     customer = find_customer(session, str(choice.get("code") or "")).found
     if customer is None:
         raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
-    period = parse_period(choice.get("period"), ctx.now(), ctx.tz)
-    return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True)
+    period = _period(ctx, session, choice.get("period"))
+    return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True,
+                           collecting=_collecting(ctx, session, period))
 
 
 def share_answer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:
