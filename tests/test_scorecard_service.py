@@ -221,3 +221,19 @@ def test_a_month_the_job_missed_and_a_late_import_are_evaluated(scored: AppConte
     with scored.session() as session:
         later = set(session.scalars(select(CorrectiveAction.trigger_key)))
     assert "monthly_below_target:ACME:2026-07" in later - keys
+
+
+def test_an_additional_deduction_needs_its_base_event(scored: AppContext, tmp_path: Path) -> None:
+    with scored.session() as session:
+        data, errors = validate_event(session, {"customer": "ACME", "date": "2026-09-20", "type": "late_complaint",
+                                                "count": "1"}, dt.date(2026, 10, 8), correcting=False, locale="zh-CN")
+        assert data is None and "同月" in errors["type"].render(gettext_for("zh-CN"))
+        assert "延期交货" in errors["type"].render(gettext_for("zh-CN"))
+    sheet = tmp_path / "events.csv"
+    sheet.write_text("customer,date,type,count,note\nACME,2026-08-20,late_interruption,1,\n"
+                     "ACME,2026-08-03,late_unnotified,1,\nHDQC,2026-08-05,quality_notice_suspension,1,\n",
+                     encoding="utf-8")
+    with scored.session() as session:
+        result = import_events(session, sheet, NOW, today=dt.date(2026, 10, 8), locale="en")
+    assert [e.row for e in result.errors] == [4]  # row 2's base is in row 3; HDQC's has none
+    assert "record that event first" in result.errors[0].message.render(gettext_for("en"))

@@ -245,3 +245,20 @@ def test_bad_settings_and_arguments_are_explained(tmp_path: Path, monkeypatch, c
     assert "absent.toml" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["calendar", "show", "99999"])
+
+
+def test_a_typo_in_the_configuration_file_names_the_nearest_key(tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    config = tmp_path / "csatbot.toml"
+    config.write_text('qualty_channel = "C0QUALITY"\n[permissions]\n"scorecard.record_evnt" = ["quality_engineer"]\n'
+                      '"complaint.close" = ["qualty_engineer"]\n', encoding="utf-8")
+    assert main(["--config", str(config), "db", "status"]) == 2
+    err = capsys.readouterr().err
+    assert "qualty_channel" in err and "quality_channel" in err
+    assert "scorecard.record_evnt" in err and "scorecard.record_event" in err
+    assert "'qualty_engineer' is not a role" in err and "Did you mean quality_engineer?" in err
+    config.write_text('quality_channel = "C0QUALITY"\n[permissions]\n"complaint.close" = ["quality_engineer"]\n',
+                      encoding="utf-8")
+    assert main(["--config", str(config), "db", "status"]) in (0, 1)
+    assert "is not a" not in capsys.readouterr().err

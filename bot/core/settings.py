@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import tomllib
@@ -144,9 +145,56 @@ def effective(settings: Settings) -> list[tuple[str, str, str]]:
     return rows
 
 
+FILE_SECTIONS = ("permissions",)  # what a configuration file may hold besides the settings above
+
+
+def _nearest(typed: str, known: list[str]) -> Text:
+    near = difflib.get_close_matches(typed, known, n=1, cutoff=0.5)
+    if near:
+        return T("Did you mean {near}?", near=near[0])
+    return T("Known keys: {known}.", known=", ".join(known))
+
+
+def file_problems(settings: Settings) -> list[Problem]:
+    """Typos in the configuration file: a key csatbot does not know is an error naming the
+    nearest one it does (a misspelt setting would otherwise be ignored without a word)."""
+    from bot.core.defaults import load_defaults
+
+    problems: list[Problem] = []
+    known = sorted({key for _attr, key, _secret in ENVIRONMENT.values()} | set(FILE_SECTIONS))
+    for key in settings.extra:
+        if key not in known:
+            problems.append(Problem(f"{settings.config_file}: {key}", T("is not a setting"), _nearest(key, known),
+                                    ("serve", "socket", "any")))
+    permissions = settings.extra.get("permissions")
+    if permissions is None:
+        return problems
+    defaults = load_defaults()
+    permission_keys = sorted(defaults["permissions"])
+    roles = sorted({str(r["key"]) for r in defaults.get("roles", [])} | {"*"})
+    if not isinstance(permissions, dict):
+        return problems + [Problem(f"{settings.config_file}: permissions", T("is not a table"),
+                                   T('Write it as [permissions] with lines like "scorecard.record_event" = '
+                                     '["quality_engineer"].'), ("serve", "socket", "any"))]
+    for key, allowed in permissions.items():
+        name = f"{settings.config_file}: permissions.{key}"
+        if key not in permission_keys:
+            problems.append(Problem(name, T("is not a permission"), _nearest(key, permission_keys),
+                                    ("serve", "socket", "any")))
+        elif not isinstance(allowed, list) or not all(isinstance(r, str) for r in allowed):
+            problems.append(Problem(name, T("is not a list of roles"), T('For example ["quality_engineer"].'),
+                                    ("serve", "socket", "any")))
+        else:
+            for role in allowed:
+                if role not in roles:
+                    problems.append(Problem(name, T("{role!r} is not a role", role=role), _nearest(role, roles),
+                                            ("serve", "socket", "any")))
+    return problems
+
+
 def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     """Every missing or invalid value, with how to fix it."""
-    problems: list[Problem] = []
+    problems: list[Problem] = file_problems(settings)
     if not settings.slack_bot_token:
         problems.append(Problem("SLACK_BOT_TOKEN", T("missing"), T(
             "Create the Slack app from slack/manifest.yml, install it to the workspace and copy the Bot User "

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.caller import Caller
 from bot.core.i18n import pick
-from bot.core.periods import month_of
+from bot.core.periods import add_months, month_of, month_start
 from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
 from bot.core.texts import T, Text
 from bot.core.views import Form, FormField, Option, fit_initial_values
@@ -86,6 +86,42 @@ class NewEvent:
     reason: str | None
 
 
+# 004 §7.1: deductions "additional" to an event of the same month, and the events they add to
+QUALITY_BASES = ("partial_return", "full_return", "concession", "repeat_notice", "line_hold", "production_stop")
+LATE_BASES = ("late_notified", "late_unnotified")
+ADDS_TO: dict[str, tuple[str, ...]] = {
+    "quality_notice_rectification": QUALITY_BASES, "quality_notice_suspension": QUALITY_BASES,
+    "late_complaint": LATE_BASES, "late_interruption": LATE_BASES,
+    "delivery_notice_rectification": (*LATE_BASES, "packaging_nonconformity"),
+    "delivery_notice_suspension": (*LATE_BASES, "packaging_nonconformity"),
+}
+
+
+def has_base_event(session: Session, data: NewEvent, pending: list[NewEvent] | None = None) -> bool:
+    """Whether the event an additional deduction adds to is there: recorded for the same
+    customer in the same month, or among the rows of the same import."""
+    bases = ADDS_TO.get(data.event_type)
+    if bases is None:
+        return True
+    month = month_of(data.event_date)
+    if any(p.customer.id == data.customer.id and p.event_type in bases and month_of(p.event_date) == month
+           and p.count > 0 for p in pending or []):
+        return True
+    first = month_start(month)
+    found = session.scalar(select(ScorecardEvent.id).where(
+        ScorecardEvent.customer_id == data.customer.id, ScorecardEvent.event_type.in_(bases),
+        ScorecardEvent.is_current.is_(True), ScorecardEvent.count > 0, ScorecardEvent.event_date >= first,
+        ScorecardEvent.event_date < month_start(add_months(month, 1))).limit(1))
+    return found is not None
+
+
+def base_missing(rules: RuleSet, event_type: str, locale: str | None) -> Text:
+    names = "、".join(pick(locale, rules.events[b].name_zh, rules.events[b].name_en)
+                     for b in ADDS_TO[event_type] if b in rules.events)
+    return T("This deduction adds to an event of the same month for this customer ({bases}); record that event "
+             "first.", bases=names)
+
+
 @dataclass
 class Lookups:
     """Loaded once for a whole import rather than once per row."""
@@ -99,8 +135,11 @@ class Lookups:
 
 
 def validate_event(session: Session, values: dict[str, object], today: dt.date,
-                   correcting: bool, lookups: Lookups | None = None) -> tuple[NewEvent | None, dict[str, Text]]:
-    """Field errors keyed like the form's fields, so the dialog shows each where it was typed."""
+                   correcting: bool, lookups: Lookups | None = None, locale: str | None = None,
+                   check_base: bool = True) -> tuple[NewEvent | None, dict[str, Text]]:
+    """Field errors keyed like the form's fields, so the dialog shows each where it was typed.
+    An additional deduction needs its base event (an import checks that once it has read
+    every row: `check_base=False`)."""
     lookups = lookups or Lookups.load(session)
     errors: dict[str, Text] = {}
     customer = None
@@ -146,7 +185,11 @@ def validate_event(session: Session, values: dict[str, object], today: dt.date,
     if errors or customer is None or event_date is None or count is None:
         return None, errors
     note = str(values.get("note") or "").strip() or None
-    return NewEvent(customer, event_date, event_type, count, note, complaint_id, reason), {}
+    data = NewEvent(customer, event_date, event_type, count, note, complaint_id, reason)
+    if check_base and count > 0 and not has_base_event(session, data):
+        rules = rule_set_for(lookups.rule_sets, month_of(event_date))
+        return None, {"type": base_missing(rules, event_type, locale)}
+    return data, {}
 
 
 def record_event(session: Session, data: NewEvent, by: int | None, now: dt.datetime, source: str,
@@ -176,22 +219,31 @@ def event_history(session: Session, event_id: int) -> list[ScorecardEvent]:
 
 
 def import_events(session: Session, path: Path, now: dt.datetime, by: int | None = None,
-                  today: dt.date | None = None) -> ImportResult:
-    """`customer,date,type,count,note`; all or nothing; an identical event already imported is skipped."""
+                  today: dt.date | None = None, locale: str | None = None) -> ImportResult:
+    """`customer,date,type,count,note`; all or nothing; an identical event already imported
+    is skipped; an additional deduction's base event may be in the file or recorded before."""
     rows = read_table(path, ["customer", "date", "type", "count"], ["note"])
     today = today or now.date()
     lookups = Lookups.load(session)
-    records = []
+    records: list[NewEvent] = []
+    numbers: list[int] = []
     errors = RowErrors()
     for row in rows:
         values = {"customer": row.values.get("customer", ""), "date": row.values.get("date", "")[:10],
                   "type": row.values.get("type", "").strip(), "count": row.values.get("count", ""),
                   "note": row.values.get("note", "")}
-        data, field_errors = validate_event(session, values, today, correcting=False, lookups=lookups)
+        data, field_errors = validate_event(session, values, today, correcting=False, lookups=lookups,
+                                            locale=locale, check_base=False)
         for field_name, message in field_errors.items():
             errors.append(RowError(row.number, T("Column {column}: {message}", column=field_name, message=message)))
         if data is not None:
             records.append(data)
+            numbers.append(row.number)
+    for data, number in zip(records, numbers, strict=True):
+        if not has_base_event(session, data, records):
+            rules = rule_set_for(lookups.rule_sets, month_of(data.event_date))
+            errors.append(RowError(number, T("Column {column}: {message}", column="type",
+                                             message=base_missing(rules, data.event_type, locale))))
     if errors:
         return ImportResult(errors=errors)
     created = skipped = 0

@@ -234,7 +234,8 @@ def submit_event(ctx: AppContext, caller: Caller, state: dict[str, Any], values:
     values = clean_values(values)
     with ctx.session() as session:
         previous = session.get(ScorecardEvent, event_id) if isinstance(event_id, int) else None
-        data, errors = validate_event(session, values, ctx.local_today(), correcting=previous is not None)
+        data, errors = validate_event(session, values, ctx.local_today(), correcting=previous is not None,
+                                      locale=caller.locale or ctx.locale)
         if not errors and previous is not None and not previous.is_current:
             errors = {"reason": T("Someone corrected this event meanwhile; close and open it again.")}
         if errors:

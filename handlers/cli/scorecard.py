@@ -23,7 +23,8 @@ def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) 
     from bot.scorecard.events import import_events
 
     return run_import(settings, _,
-                       lambda session, ctx: import_events(session, Path(args.file), ctx.now(), today=ctx.local_today()),
+                       lambda session, ctx: import_events(session, Path(args.file), ctx.now(), today=ctx.local_today(),
+                                                          locale=ctx.locale),
                        lambda r: _("Imported scorecard events: {created} new, {skipped} already imported.").format(
                            created=r.created, skipped=r.skipped))
 
