@@ -55,9 +55,12 @@ def test_deadlines_across_national_day(ctx: AppContext, people: None) -> None:
     assert general["first_response"] == at(10, 1, 16)
     assert general["investigation"] == at(10, 2, 16)
     assert general["eight_d"] == dt.datetime(2026, 10, 9, 23, 59, 59, tzinfo=SHANGHAI)  # the example of the issue
-    assert general["close"] == at(10, 3, 16)
+    # three days (seven when serious) would close before the 8D: closing keeps the procedure's order
+    assert general["close"] == general["eight_d"]
     serious = deadlines(ctx, log(ctx, at(9, 30, 16), "serious"))
-    assert serious["close"] == at(10, 7, 16)
+    assert serious["close"] == serious["eight_d"]
+    later = deadlines(ctx, log(ctx, at(10, 12, 9)))  # a Monday: 8D by Wednesday, closing Thursday
+    assert later["close"] == at(10, 15, 9)
     urgent = deadlines(ctx, log(ctx, at(9, 30, 16), "urgent"))
     assert urgent["register"] == at(9, 30, 17)
 
@@ -579,3 +582,23 @@ def test_the_owners_copy_of_the_card_moves_on_with_the_card(slack: SlackSender, 
         assert copy.get("edited") and "complaint.acknowledge" not in json.dumps(copy["blocks"])
 
     eventually(copy_moved_on)
+
+
+def test_closing_comes_after_the_8d_unless_the_customer_says_otherwise(ctx: AppContext, people: None) -> None:
+    # received on the Wednesday before National Day: 8D by the end of 2026-10-09, three days to close
+    general = log(ctx, at(9, 30, 16))
+    assert deadlines(ctx, general)["close"] == deadlines(ctx, general)["eight_d"]
+    with ctx.session() as session:
+        hdqc = session.scalar(select(Customer).where(Customer.code == "HDQC"))
+        assert hdqc is not None
+        from bot.complaints.deadlines import set_rule
+
+        set_rule(session, hdqc.id, "close", "*", 2, "days")  # HDQC wants it closed in two days
+    own = log(ctx, at(9, 30, 16), customer="HDQC")
+    assert deadlines(ctx, own)["close"] == at(10, 2, 16)
+    with ctx.session() as session:
+        row = session.get(Complaint, own.id)
+        assert row is not None
+        shown = json.dumps(card_to_dict(card.complaint_card(session, row, "zh-CN", SHANGHAI, at(9, 30, 17))),
+                           ensure_ascii=False)
+    assert "关闭期限早于 8D" in shown

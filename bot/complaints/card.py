@@ -87,6 +87,10 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
     ]
     parts: list = [Paragraph(complaint.symptom), FieldList(fields),
                    Table([_("Deadline"), _("Due"), _("State")], deadline_rows(session, complaint, _, tz))]
+    due = dict(session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.due_at).where(
+        ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone.in_(("close", "eight_d")))).all())
+    if "close" in due and "eight_d" in due and due["close"] < due["eight_d"]:
+        parts.append(Context(_("⚠️ Closing is due before the 8D report: the customer's own deadlines make it so.")))
     for label, text in ((_("First response"), complaint.first_response), (_("Investigation"), complaint.investigation),
                         (_("Reply to the customer"), complaint.reply_to_customer),
                         (_("Customer's opinion after closure"), complaint.customer_opinion)):
