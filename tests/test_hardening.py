@@ -236,3 +236,28 @@ def test_a_percent_sign_on_a_figure_that_is_not_a_percentage_is_refused(ctx: App
         result = import_figures(session, sheet, ctx.now())
     assert [e.row for e in result.errors] == [2]
     assert "%" in result.errors[0].message.render(lambda s: s)
+
+
+def test_stoppages_and_their_minutes_are_checked_together(slack: SlackSender, ctx: AppContext, people: None,
+                                                          clock: Any, emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))
+    view = open_dialog(slack, emulator, LI)
+    stops, minutes = field_for(view, "customer_line_stops"), field_for(view, "customer_line_stop_minutes")
+    missing = slack.view_submission(LI, view, state(view, {stops: "2"})).json()
+    assert missing["response_action"] == "errors" and "分钟" in missing["errors"][minutes]
+    zero = slack.view_submission(LI, view, state(view, {stops: "0", minutes: "45"})).json()
+    assert zero["response_action"] == "errors" and stops in zero["errors"]
+    assert slack.view_submission(LI, view, state(view, {stops: "2", minutes: "45"})).status == 200
+    with ctx.session() as session:
+        assert len(list(session.scalars(select(FigureSubmission)))) == 2
+
+
+def test_an_import_checks_stoppages_and_minutes_together(ctx: AppContext, people: None, tmp_path: Any) -> None:
+    from bot.datacall.figures import import_figures
+
+    sheet = tmp_path / "figures.csv"
+    sheet.write_text("metric,month,customer,value\nline_stops,2026-09,,3\ncustomer_line_stops,2026-09,ACME,1\n"
+                     "customer_line_stop_minutes,2026-09,ACME,20\n", encoding="utf-8")
+    with ctx.session() as session:
+        result = import_figures(session, sheet, ctx.now())
+    assert [e.row for e in result.errors] == [2]  # three company stoppages, no minutes

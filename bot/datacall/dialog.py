@@ -19,7 +19,15 @@ from bot.core.i18n import pick, unit_name
 from bot.core.periods import add_months
 from bot.core.texts import T, Text
 from bot.core.views import Card, Form, FormField, Message, Paragraph, Table, fit_initial_values
-from bot.datacall.figures import check_value, parse_number, record_figure, series_key, unit_problem
+from bot.datacall.figures import (
+    PAIRED,
+    check_value,
+    pair_problems,
+    parse_number,
+    record_figure,
+    series_key,
+    unit_problem,
+)
 from bot.datacall.obligations import Item, Obligation
 from storage.models import (
     Customer,
@@ -197,6 +205,7 @@ def validate_and_save(session: Session, caller: Caller, duty: Obligation, period
     keys = {series_key(i.metric, period, i.customer_id): i for i, _v in accepted}
     current = {s.series_key: s.value for s in session.scalars(select(FigureSubmission).where(
         FigureSubmission.series_key.in_(list(keys)), FigureSubmission.is_current.is_(True)))}
+    _check_pairs(session, duty, period, accepted, set(values), errors)
     changes = [i for i, v in accepted if series_key(i.metric, period, i.customer_id) in current
                and current[series_key(i.metric, period, i.customer_id)] != v]
     if changes and not reason:
@@ -214,6 +223,29 @@ def validate_and_save(session: Session, caller: Caller, duty: Obligation, period
             saved.recorded.append((item, value, result.previous))
     clear_draft(session, duty.person_id, period, [field_id(i) for i, _v in accepted])
     return saved, {}
+
+
+def _check_pairs(session: Session, duty: Obligation, period: str, accepted: list[tuple[Item, Decimal]],
+                 on_page: set[str], errors: dict[str, Text]) -> None:
+    """Paired figures (stoppages and their minutes) on what this dialog typed and what is
+    already stored; the message goes to the field to fill in, or to its partner when that
+    field is on another page of the dialog."""
+    paired = [i for i in duty.items if i.metric in PAIRED or i.metric in PAIRED.values()]
+    if not paired:
+        return
+    stored = {(s.metric_key, s.customer_id): s.value for s in session.scalars(select(FigureSubmission).where(
+        FigureSubmission.series_key.in_([series_key(i.metric, period, i.customer_id) for i in paired]),
+        FigureSubmission.is_current.is_(True)))}
+    typed = {(i.metric, i.customer_id): v for i, v in accepted}
+    if not any(key in typed for key in ((i.metric, i.customer_id) for i in paired)):
+        return
+    partners = {**PAIRED, **{m: c for c, m in PAIRED.items()}}
+    for (metric, customer), problem in pair_problems({**stored, **typed}).items():
+        target = field_id(Item(metric, customer))
+        if target not in on_page:
+            target = field_id(Item(partners[metric], customer))
+        if target in on_page:
+            errors.setdefault(target, problem)
 
 
 def save_draft(session: Session, person_id: int, period: str, values: dict[str, Any], now: dt.datetime) -> None:

@@ -49,6 +49,32 @@ def parse_number(raw: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+# figures that describe one thing together: a number of stoppages and the minutes they took
+PAIRED = {"customer_line_stops": "customer_line_stop_minutes", "line_stops": "line_stop_minutes"}
+
+
+def pair_problems(values: dict[tuple[str, int | None], Decimal]) -> dict[tuple[str, int | None], Text]:
+    """Paired figures checked together, on what is typed and stored: stoppages need their
+    minutes and minutes need stoppages. Keyed by the figure to correct."""
+    problems: dict[tuple[str, int | None], Text] = {}
+    for (metric, customer), count in values.items():
+        minutes_key = PAIRED.get(metric)
+        if minutes_key is None:
+            continue
+        minutes = values.get((minutes_key, customer))
+        if count > 0 and (minutes is None or minutes <= 0):
+            problems[(minutes_key, customer)] = T("{n} stoppage(s) need the minutes they took.", n=int(count))
+        elif count == 0 and minutes is not None and minutes > 0:
+            problems[(metric, customer)] = T("{minutes} minutes of stoppage need the number of stoppages.",
+                                             minutes=int(minutes))
+    for (metric, customer), minutes in values.items():
+        count_key = next((c for c, m in PAIRED.items() if m == metric), None)
+        if count_key is not None and (count_key, customer) not in values and minutes > 0:
+            problems[(count_key, customer)] = T("{minutes} minutes of stoppage need the number of stoppages.",
+                                                minutes=int(minutes))
+    return problems
+
+
 def unit_problem(metric: Metric, raw: str) -> Text | None:
     """A percent sign on a figure that is not a percentage (`50%` for a PPM) is a wrong unit,
     not a number to take without it."""
@@ -114,6 +140,26 @@ def record_figure(session: Session, metric: str, period: str, customer_id: int |
 
 
 
+def _pair_errors(session: Session, records: list[tuple[str, str, int | None, Decimal]],
+                 rows: dict[str, int]) -> list[RowError]:
+    """Paired figures in a file, checked with what each month already holds."""
+    months = {month for metric, month, _c, _v in records if metric in PAIRED or metric in PAIRED.values()}
+    errors: list[RowError] = []
+    partners = {**PAIRED, **{m: c for c, m in PAIRED.items()}}
+    for month in sorted(months):
+        values = {(s.metric_key, s.customer_id): s.value for s in session.scalars(select(FigureSubmission).where(
+            FigureSubmission.period == month, FigureSubmission.is_current.is_(True),
+            FigureSubmission.metric_key.in_(list(partners))))}
+        values.update({(metric, customer): value for metric, m, customer, value in records
+                       if m == month and metric in partners})
+        for (metric, customer), problem in pair_problems(values).items():
+            row = rows.get(series_key(metric, month, customer)) or rows.get(series_key(partners[metric], month,
+                                                                                        customer))
+            if row is not None:
+                errors.append(RowError(row, problem))
+    return errors
+
+
 def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> ImportResult:
     """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing."""
     rows = read_table(path, ["metric", "month", "customer", "value"])
@@ -158,6 +204,7 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
             seen[key] = row.number
             records.append((metric.key, month, customer.id if customer else None, value))
         errors.extend(row_errors)
+    errors.extend(_pair_errors(session, records, seen))
     if errors:
         return ImportResult(errors=errors)
     created = unchanged = 0
