@@ -31,7 +31,7 @@ def check_calendar(ctx: AppContext, now: dt.datetime) -> int:
     with ctx.session() as session:
         calendar = WorkingCalendar.load(session)
         unknown = {y for y in years if not calendar.knows_year(y)}
-        return warn_unknown_years(session, calendar, ctx.settings.quality_channel, ctx.locale, now, unknown)
+        return warn_unknown_years(session, calendar, ctx.settings.quality_channel, ctx.locale, now, unknown, ctx.tz)
 
 
 def evaluate_scorecard_actions(ctx: AppContext, now: dt.datetime) -> int:

@@ -58,7 +58,14 @@ def test_an_unknown_year_keeps_the_statutory_holidays_and_warns(ctx: AppContext)
     # Spring Festival (the eve and three days, lunar new year 2027-02-06), Dragon Boat, Mid-autumn, National Day
     assert [d for d in (D(2027, 2, 5), D(2027, 2, 8), D(2027, 6, 9), D(2027, 9, 15), D(2027, 10, 1))
             if calendar.is_working_day(d)] == []
-    assert calendar.is_working_day(D(2027, 2, 9)) and calendar.info(D(2027, 2, 8)).source == "statutory"
+    assert calendar.info(D(2027, 2, 8)).source == "statutory"
+    # a holiday on a weekend is made up on the next working day: Spring Festival's Saturday and Sunday
+    assert not calendar.is_working_day(D(2027, 2, 9)) and not calendar.is_working_day(D(2027, 2, 10))
+    assert calendar.is_working_day(D(2027, 2, 11))
+    made_up = (D(2027, 5, 3), D(2027, 5, 4), D(2027, 10, 4), D(2027, 10, 5))  # Labour Day and National Day too
+    assert [d for d in made_up if calendar.is_working_day(d)] == []
+    # 2028: Mid-autumn on 3 October, inside National Day, keeps a day of its own
+    assert len([d for d, name in statutory_holidays(2028).items() if d.month == 10]) == 5
     # the rule gives the same holidays the official arrangement of a known year has
     assert all(not chinese_calendar.is_workday(day) for day in statutory_holidays(2026))
     assert reported == [2027]

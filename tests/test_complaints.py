@@ -602,3 +602,44 @@ def test_closing_comes_after_the_8d_unless_the_customer_says_otherwise(ctx: AppC
         shown = json.dumps(card_to_dict(card.complaint_card(session, row, "zh-CN", SHANGHAI, at(9, 30, 17))),
                            ensure_ascii=False)
     assert "关闭期限早于 8D" in shown
+
+
+def test_a_ledger_with_numbers_and_without_never_clashes_or_doubles(
+        ctx: AppContext, people: None, tmp_path: Path) -> None:
+    sheet = tmp_path / "ledger.csv"
+    sheet.write_text(LEDGER_HEADER + ",ACME,2026-09-01 09:00,一般,DM-1,B1,门锁异响,open,,,,,\n"
+                     "KS-2026-0001,HDQC,2026-09-02 09:00,一般,WS-2,,雨刮不工作,open,,,,,\n", encoding="utf-8")
+    with ctx.session() as session:
+        assert ledger_import.import_complaints(session, sheet, ctx.now(), SHANGHAI).created == 2
+        numbers = sorted(session.scalars(select(Complaint.number)))
+    assert numbers == ["KS-2026-0001", "KS-2026-0002"]  # the row without a number did not take the ledger's
+    # the ledger gains a number for the first case: the same complaint, renumbered, not a second one
+    sheet.write_text(LEDGER_HEADER + "L-77,ACME,2026-09-01 09:00,一般,DM-1,B1,门锁异响,open,,,,,\n", encoding="utf-8")
+    with ctx.session() as session:
+        result = ledger_import.import_complaints(session, sheet, ctx.now(), SHANGHAI)
+        assert (result.created, result.updated) == (0, 1)
+        assert sorted(session.scalars(select(Complaint.number))) == ["KS-2026-0001", "L-77"]
+        row = session.scalar(select(Complaint).where(Complaint.number == "KS-2026-0001"))
+        assert row is not None
+        workflow.acknowledge(session, row, 1, at(10, 8, 9), "已电话回复")  # handled in csatbot since
+    sheet.write_text(LEDGER_HEADER + "KS-2026-0001,HDQC,2026-09-02 09:00,一般,WS-2,,雨刮不工作（改）,open,,,,,\n",
+                     encoding="utf-8")
+    with ctx.session() as session:
+        assert ledger_import.import_complaints(session, sheet, ctx.now(), SHANGHAI).skipped == 1
+        row = session.scalar(select(Complaint).where(Complaint.number == "KS-2026-0001"))
+        assert row is not None and row.symptom == "雨刮不工作" and row.status == "acknowledged"
+
+
+def test_a_corrective_action_is_withdrawn_when_the_responsibility_is_not_ours_after_all(
+        ctx: AppContext, people: None) -> None:
+    complaint = log(ctx, at(10, 12, 9))
+    with ctx.session() as session:
+        row = session.get(Complaint, complaint.id)
+        assert row is not None
+        workflow.decide_responsibility(session, row, "ours", None, at(10, 12, 10), None)
+        workflow.decide_responsibility(session, row, "customer", None, at(10, 12, 11), None, "QI-9")
+        action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id))
+        assert action is not None and action.status == "closed" and "withdrawn" in (action.verification or "")
+        # the reply was for the customer's: switching to the supplier's does not carry it over
+        workflow.decide_responsibility(session, row, "supplier", None, at(10, 12, 12), None, "QI-9")
+        assert row.responsibility_detail is None

@@ -36,7 +36,7 @@ def unknown_year_warning(locale: str, year: int) -> Message:
 
 
 def warn_unknown_years(session: Session, calendar: WorkingCalendar, channel: str, locale: str,
-                       now: dt.datetime, years: set[int] | None = None) -> int:
+                       now: dt.datetime, years: set[int] | None = None, tz: dt.tzinfo = dt.UTC) -> int:
     """Queue the warning for each unknown year: once in each of November and December before
     it (when the arrangement is usually published), and once in the year itself."""
     if not channel:
@@ -50,7 +50,8 @@ def warn_unknown_years(session: Session, calendar: WorkingCalendar, channel: str
     for year in sorted(years if years is not None else calendar.unknown_years_used):
         if calendar.knows_year(year):
             continue
-        asked = f":{now:%Y-%m}" if now.year == year - 1 else ""
+        local = now.astimezone(tz)  # the company's November, not UTC's
+        asked = f":{local:%Y-%m}" if local.year == year - 1 else ""
         queued += outbox.enqueue(session, f"calendar:unknown-year:{year}{asked}", "post", channel,
                                  unknown_year_warning(locale, year), now)
     return queued

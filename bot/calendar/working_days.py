@@ -38,8 +38,10 @@ def statutory_holidays(year: int) -> dict[dt.date, str]:
     """The days off the State Council's holiday rules give every year (as revised for 2025
     on): New Year 1 day, Spring Festival 4 (the eve and the first three days), Tomb-sweeping
     Day (the solar term 清明), Labour Day 2, Dragon Boat and Mid-autumn 1 each (lunar 5/5 and
-    8/15), National Day 3. Which weekends become make-up working days is decided each year
-    and cannot be derived."""
+    8/15), National Day 3; a holiday on a Saturday or Sunday is made up on the next working
+    day (放假办法 第六条), and a Mid-autumn inside National Day keeps its own day after it.
+    Which weekends become make-up working days (调休上班) is decided each year and cannot
+    be derived."""
     from lunar_python import Lunar
 
     def solar(lunar: Lunar) -> dt.date:
@@ -48,15 +50,26 @@ def statutory_holidays(year: int) -> dict[dt.date, str]:
 
     new_year = solar(Lunar.fromYmd(year, 1, 1))
     tomb = Lunar.fromYmd(year, 3, 1).getJieQiTable()["清明"]
-    days = {dt.date(year, 1, 1): "New Year's Day",
-            dt.date(tomb.getYear(), tomb.getMonth(), tomb.getDay()): "Tomb-sweeping Day",
-            dt.date(year, 5, 1): "Labour Day", dt.date(year, 5, 2): "Labour Day",
-            solar(Lunar.fromYmd(year, 5, 5)): "Dragon Boat Festival",
-            solar(Lunar.fromYmd(year, 8, 15)): "Mid-autumn Festival",
-            dt.date(year, 10, 1): "National Day", dt.date(year, 10, 2): "National Day",
-            dt.date(year, 10, 3): "National Day"}
-    for offset in range(-1, 3):
-        days[new_year + dt.timedelta(days=offset)] = "Spring Festival"
+    holidays: list[tuple[dt.date, str]] = [
+        (dt.date(year, 1, 1), "New Year's Day"),
+        *((new_year + dt.timedelta(days=offset), "Spring Festival") for offset in range(-1, 3)),
+        (dt.date(tomb.getYear(), tomb.getMonth(), tomb.getDay()), "Tomb-sweeping Day"),
+        (dt.date(year, 5, 1), "Labour Day"), (dt.date(year, 5, 2), "Labour Day"),
+        (solar(Lunar.fromYmd(year, 5, 5)), "Dragon Boat Festival"),
+        *((dt.date(year, 10, day), "National Day") for day in (1, 2, 3)),
+        (solar(Lunar.fromYmd(year, 8, 15)), "Mid-autumn Festival"),
+    ]
+    days: dict[dt.date, str] = {}
+    for day, name in holidays:  # two holidays on one date: the later one takes the next free day
+        while day in days:
+            day += dt.timedelta(days=1)
+        days[day] = name
+    for day, name in sorted(days.items()):
+        if day.weekday() >= 5:  # made up on the next weekday that is not a holiday itself
+            extra = day + dt.timedelta(days=1)
+            while extra.weekday() >= 5 or extra in days:
+                extra += dt.timedelta(days=1)
+            days[extra] = name
     return {day: name for day, name in days.items() if day.year == year}
 
 

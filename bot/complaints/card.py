@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.complaints.deadlines import MILESTONES
+from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
 from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
 from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
@@ -89,7 +89,10 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
                    Table([_("Deadline"), _("Due"), _("State")], deadline_rows(session, complaint, _, tz))]
     due = dict(session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.due_at).where(
         ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone.in_(("close", "eight_d")))).all())
-    if "close" in due and "eight_d" in due and due["close"] < due["eight_d"]:
+    book = SlaPolicyBook.load(session)
+    if "close" in due and "eight_d" in due and due["close"] < due["eight_d"] and (
+            book.customer_sets("close", complaint.severity, complaint.customer_id)
+            or book.customer_sets("eight_d", complaint.severity, complaint.customer_id)):
         parts.append(Context(_("⚠️ Closing is due before the 8D report: the customer's own deadlines make it so.")))
     for label, text in ((_("First response"), complaint.first_response), (_("Investigation"), complaint.investigation),
                         (_("Reply to the customer"), complaint.reply_to_customer),

@@ -178,8 +178,8 @@ def next_number(session: Session, year: int, prefix: str) -> str:
     stem = f"{prefix}-{year}-"
     key = f"complaint:{stem}"
     if session.get(Counter, key) is None:  # the first of the year, or numbers imported before counters
-        last = session.scalar(select(func.max(Complaint.number)).where(Complaint.number.like(stem + "%")))
-        start = int(last.rsplit("-", 1)[1]) if last else 0
+        start = max((int(n[len(stem):]) for n in session.scalars(select(Complaint.number).where(
+            Complaint.number.like(stem + "%"))) if n[len(stem):].isdigit()), default=0)
         insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
     value = session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1)
                             .returning(Counter.value)).scalar_one()
@@ -194,8 +194,8 @@ def keep_number(session: Session, number: str) -> None:
         return
     key = f"complaint:{stem}-"
     if session.get(Counter, key) is None:
-        last = session.scalar(select(func.max(Complaint.number)).where(Complaint.number.like(stem + "-%")))
-        start = int(last.rsplit("-", 1)[1]) if last and last.rsplit("-", 1)[1].isdigit() else 0
+        start = max((int(n[len(key) - len("complaint:"):]) for n in session.scalars(select(Complaint.number).where(
+            Complaint.number.like(stem + "-%"))) if n[len(key) - len("complaint:"):].isdigit()), default=0)
         insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
     session.execute(update(Counter).where(Counter.key == key, Counter.value < int(sequence))
                     .values(value=int(sequence)))

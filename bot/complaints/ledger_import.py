@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import complaint_settings
-from bot.complaints.intake import NewComplaint, log_complaint, schedule_deadlines, validate_complaint
+from bot.complaints.intake import NewComplaint, keep_number, log_complaint, schedule_deadlines, validate_complaint
 from bot.complaints.terms import SEVERITIES
 from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table
@@ -146,11 +146,17 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
     result = ImportResult()
     settings = complaint_settings(session)
     calendar = WorkingCalendar.load(session)
+    for _row, record in records:  # the file's own numbers first, so none is handed out to another row
+        if record.number and not any(c.number == record.number for c in matches.values()):
+            keep_number(session, record.number)
     for row_number, record in records:
         complaint = matches.get(row_number)
         if complaint is None:
             complaint = log_complaint(session, record.data, None, now, tz, source="import", number=record.number)
             result.created += 1
+        elif _worked_since(session, complaint):
+            result.skipped += 1  # handled in csatbot since it was imported: the ledger is older than that
+            continue
         elif _update(session, complaint, record, calendar, tz, float(settings["warn_at_fraction"])):
             result.updated += 1
         else:
@@ -160,9 +166,20 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
     return result
 
 
+def _worked_since(session: Session, complaint: Complaint) -> bool:
+    """Someone took a step on it in csatbot (imports record no person)."""
+    return session.scalar(select(ComplaintStatusChange.id).where(
+        ComplaintStatusChange.complaint_id == complaint.id, ComplaintStatusChange.changed_by_id.is_not(None))
+        .limit(1)) is not None or complaint.responsibility is not None
+
+
 def _match(session: Session, record: LedgerRow) -> Complaint | None:
+    """By the ledger's number; failing that by customer, receipt, product and batch (the
+    number may have been added to the ledger since the first import)."""
     if record.number:
-        return session.scalar(select(Complaint).where(Complaint.number == record.number))
+        found = session.scalar(select(Complaint).where(Complaint.number == record.number))
+        if found is not None:
+            return found
     data = record.data
     for candidate in session.scalars(select(Complaint).where(Complaint.customer_id == data.customer.id,
                                                              Complaint.received_at == data.received_at)):
@@ -179,12 +196,20 @@ def _update(session: Session, complaint: Complaint, record: LedgerRow, calendar:
     """The ledger's facts and step times over an imported complaint; False if nothing differs."""
     data = record.data
     changed = [name for name in FACTS if getattr(complaint, name) != getattr(data, name)]
+    if complaint.received_at != data.received_at:
+        changed.append("received_at")
+    if complaint.customer_id != data.customer.id:
+        changed.append("customer_id")
+    renumbered = record.number is not None and record.number != complaint.number
     steps_before = _recorded_steps(session, complaint)
-    if not changed and steps_before == record.steps and complaint.reply_to_customer == record.reply:
+    if not changed and not renumbered and steps_before == record.steps and complaint.reply_to_customer == record.reply:
         return False
     for name in changed:
-        setattr(complaint, name, getattr(data, name))
-    if "severity" in changed:  # other deadlines: schedule them again from the receipt
+        setattr(complaint, name, data.customer.id if name == "customer_id" else getattr(data, name))
+    if renumbered:
+        keep_number(session, str(record.number))
+        complaint.number = str(record.number)
+    if {"severity", "received_at", "customer_id"} & set(changed):  # the deadlines again, from the receipt
         session.execute(delete(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id))
         schedule_deadlines(session, complaint, calendar, tz, warn_fraction)
     session.execute(delete(ComplaintStatusChange).where(ComplaintStatusChange.complaint_id == complaint.id))
@@ -221,7 +246,8 @@ def _apply_steps(session: Session, complaint: Complaint, record: LedgerRow, now:
     if history is not None:
         history.changed_at = received
     status = "new"
-    for milestone, moment in sorted(record.steps.items(), key=lambda item: item[1]):
+    # in the order they happened; closing is the last step, whatever time a ledger gives the others
+    for milestone, moment in sorted(record.steps.items(), key=lambda item: (item[0] == "close", item[1])):
         session.add(ComplaintStatusChange(complaint_id=complaint.id, from_status=status,
                                           to_status=STEP_STATUS[milestone], changed_at=moment,
                                           note=record.reply if milestone == "close" else None))

@@ -61,12 +61,15 @@ def monthly_stats(session: Session, month: str, tz: ZoneInfo, now: dt.datetime |
         trend.append({"month": m, "count": len(session.execute(select(Complaint.id).where(
             Complaint.received_at >= a, Complaint.received_at < b)).all())})
     sla: dict[str, dict[str, Any]] = {}
-    deadlines = session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.state, ComplaintDeadline.due_at)
+    deadlines = session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.state, ComplaintDeadline.due_at,
+                                       Complaint.status)
+                                .join(Complaint, Complaint.id == ComplaintDeadline.complaint_id)
                                 .where(ComplaintDeadline.due_at >= start, ComplaintDeadline.due_at < end)).all()
     for milestone in MILESTONES:
         counts = Counter({"met": 0, "breached": 0, "open": 0, "not_needed": 0})
-        for _milestone, state, due in (d for d in deadlines if d[0] == milestone):
-            counts["breached" if state == "open" and due <= now else state] += 1
+        for _milestone, state, due, status in (d for d in deadlines if d[0] == milestone):
+            paused = status == "waiting_customer"  # its deadlines move when the customer replies
+            counts["breached" if state == "open" and due <= now and not paused else state] += 1
         decided = counts["met"] + counts["breached"]
         sla[milestone] = {**{k: counts[k] for k in ("met", "breached", "open", "not_needed")},
                           "compliance_pct": round(100 * counts["met"] / decided, 1) if decided else None}

@@ -89,11 +89,25 @@ def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datet
         if deadline.warn_at is not None:
             deadline.warn_at = min(deadline.warn_at + waited, deadline.due_at)
         deadline.paused_seconds += int(waited.total_seconds())
+    _keep_closing_after_eight_d(session, complaint, book)
     previous = session.scalar(select(ComplaintStatusChange.from_status).where(
         ComplaintStatusChange.complaint_id == complaint.id, ComplaintStatusChange.to_status == "waiting_customer")
         .order_by(ComplaintStatusChange.id.desc()).limit(1))
     set_status(session, complaint, previous or "acknowledged", by, now, None)
     return int(waited.total_seconds())
+
+
+def _keep_closing_after_eight_d(session: Session, complaint: Complaint, book: SlaPolicyBook) -> None:
+    """A pause moves closing by the time waited and the 8D by working days: under the
+    company's rules closing stays after the 8D, as when the deadlines were set."""
+    if book.customer_sets("close", complaint.severity, complaint.customer_id) or book.customer_sets(
+            "eight_d", complaint.severity, complaint.customer_id):
+        return
+    rows = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
+        ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone.in_(("close", "eight_d"))))}
+    close, eight_d = rows.get("close"), rows.get("eight_d")
+    if close is not None and eight_d is not None and close.state == "open" and close.due_at < eight_d.due_at:
+        close.due_at = eight_d.due_at
 
 
 def acknowledge(session: Session, complaint: Complaint, by: int | None, now: dt.datetime, said: str) -> None:
@@ -117,7 +131,10 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
     if decision not in RESPONSIBILITY:
         raise UserError(T("Choose ours, the customer's or the supplier's."))
     _require_open(complaint)
-    if complaint.responsibility != decision:
+    previous = complaint.responsibility
+    if previous != decision:
+        if detail == complaint.responsibility_detail:
+            detail = None  # what the dialog showed was for the other decision
         complaint.responsibility_detail = None
     complaint.responsibility = decision
     if detail:
@@ -125,6 +142,16 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
     complaint.updated_at = now
     if decision == "ours":
         open_corrective_action(session, complaint, by, now)
+        session.execute(update(CorrectiveAction).where(  # ours again: a withdrawn action comes back
+            CorrectiveAction.complaint_id == complaint.id, CorrectiveAction.trigger_kind == "complaint",
+            CorrectiveAction.status == "closed", CorrectiveAction.verification.like("撤销%")).values(
+            status="open", closed_at=None, verification=None))
+    elif previous == "ours":  # not ours after all: the action it opened is withdrawn, on the record
+        session.execute(update(CorrectiveAction).where(
+            CorrectiveAction.complaint_id == complaint.id, CorrectiveAction.trigger_kind == "complaint",
+            CorrectiveAction.status == "open").values(
+            status="closed", closed_at=now,
+            verification=f"撤销：责任判定改为{decision} / withdrawn: responsibility decided as {decision}"))
 
 
 def open_corrective_action(session: Session, complaint: Complaint, by: int | None, now: dt.datetime,

@@ -43,7 +43,7 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
     today = local.date()
     settings = data_call_settings(session)
     calendar = WorkingCalendar.load(session)
-    warn_unknown_years(session, calendar, quality_channel, company_locale, now)
+    warn_unknown_years(session, calendar, quality_channel, company_locale, now, tz=tz)
     period = current_period(today)
     report = ChaseReport(period, call_dates(calendar, period, settings).phase(today))
     if local.hour < settings["send_from_hour"]:

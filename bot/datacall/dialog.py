@@ -241,6 +241,8 @@ def _check_pairs(session: Session, duty: Obligation, period: str, accepted: list
         return
     partners = {**PAIRED, **{m: c for c, m in PAIRED.items()}}
     for (metric, customer), problem in pair_problems({**stored, **typed}).items():
+        if Item(metric, customer) not in duty.items or Item(partners[metric], customer) not in duty.items:
+            continue  # the other half is someone else's to hand in: it may simply not be there yet
         target = field_id(Item(metric, customer))
         if target not in on_page:
             target = field_id(Item(partners[metric], customer))

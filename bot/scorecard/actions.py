@@ -117,6 +117,8 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
 EVALUATED = "scorecard_actions_evaluated"  # the settings row that says how far evaluation has come
 # on a first run only the latest due month: an installation does not open actions for the past it imported
 FIRST_BACKLOG_MONTHS = 1
+# a late change is evaluated again within a year of the latest due month; history imported wholesale is not
+CHANGED_LOOKBACK_MONTHS = 12
 
 
 def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> int:
@@ -138,7 +140,8 @@ def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> in
         months |= {month_of(day) for day in session.scalars(
             select(ScorecardEvent.event_date).where(ScorecardEvent.entered_at > since).distinct())}
     opened = 0
-    for month in sorted(m for m in months if m <= last_due):
+    oldest = add_months(last_due, -CHANGED_LOOKBACK_MONTHS)
+    for month in sorted(m for m in months if oldest < m <= last_due):
         year = int(month[:4])  # a December closes its year; the latest month also looks at the year before
         annual = year if month.endswith("-12") else year - 1 if month == last_due else None
         opened += evaluate_actions(session, month, now, annual)

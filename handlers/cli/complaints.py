@@ -23,8 +23,10 @@ def cmd_import_complaints(settings: Settings, _: Gettext, args: argparse.Namespa
     from bot.complaints.ledger_import import import_complaints
 
     return run_import(settings, _, lambda session, ctx: import_complaints(session, Path(args.file), ctx.now(), ctx.tz),
-                      lambda r: _("Complaints: {created} new, {updated} updated, {unchanged} unchanged.").format(
-                          created=r.created, updated=r.updated, unchanged=r.unchanged), dry_run=args.dry_run)
+                      lambda r: _("Complaints: {created} new, {updated} updated, {unchanged} unchanged, {skipped} left "
+                                  "as they are (handled in csatbot since).").format(
+                          created=r.created, updated=r.updated, unchanged=r.unchanged, skipped=r.skipped),
+                      dry_run=args.dry_run)
 
 
 def cmd_complaints_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
