@@ -140,6 +140,13 @@ def test_dialog_validates_saves_and_keeps_drafts(slack: SlackSender, ctx: AppCon
     assert saved.status == 200 and saved.body == ""
     confirmation = emulator.wait_for("chat.postMessage", lambda c: "已记录" in c.args["text"])
     assert "2 项" in confirmation[0].args["text"]
+    # the call DM is updated in place: the two figures handed in are no longer shown as missing
+    call = next(c for c in emulator.calls_to("chat.postMessage")
+                if c.response.get("channel", "") == emulator.workspace.dm_channel(LI))
+    updated = emulator.wait_for("chat.update", lambda c: c.args.get("ts") == call.response["ts"])[-1]
+    ppm_name = "车厂上线不良率"
+    assert ppm_name in json.dumps(call.args["blocks"], ensure_ascii=False)
+    assert ppm_name not in json.dumps(updated.args["blocks"], ensure_ascii=False)
     with ctx.session() as session:
         values = {s.metric_key: float(s.value) for s in session.scalars(select(FigureSubmission))}
         assert values == {"kpi_achievement_rate": 95.0, "line_defect_ppm": 1200.0}

@@ -85,6 +85,8 @@ def call_message(context: CallContext, duty: Obligation, reminder: str | None = 
     elif reminder == "overdue":
         text = _("Your figures for {period} were due on {due} and {n} are still missing. Please hand them in "
                  "today.").format(period=dates.period, due=due, n=len(outstanding))
+    elif not outstanding:
+        text = _("All your figures for {period} are handed in. Thank you.").format(period=dates.period)
     else:
         text = _("Please hand in your figures for {period} by {due}.").format(period=dates.period, due=due)
     roles = [Field(names.get(role, role), _("for yourself") if owner == duty.person_id

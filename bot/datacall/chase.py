@@ -24,7 +24,7 @@ from bot.core.periods import add_months, current_period
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Message, Paragraph, Table
 from bot.datacall.call import CallContext, call_message
-from bot.datacall.obligations import CallDates, call_dates, obligations
+from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import overdue_post, status_report
 from bot.people.directory import people_with_role
 
@@ -59,6 +59,22 @@ def chase(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
     return report
 
 
+def call_key(period: str, user_id: str) -> str:
+    """The outbox key of a person's call for a month: its reminders thread under it."""
+    return f"datacall:{period}:{user_id}:call"
+
+
+def refresh_call(session: Session, dates: CallDates, duty: Obligation, company_locale: str, now: dt.datetime,
+                 version: str) -> None:
+    """The call DM shows what is still missing: after figures are handed in it is updated in
+    place, so it never asks for what has arrived."""
+    key = call_key(dates.period, duty.slack_user_id)
+    if not outbox.exists(session, key):
+        return
+    context = CallContext.load(session, dates, company_locale, WorkingCalendar.load(session))
+    outbox.update_in_place(session, key, version, duty.slack_user_id, call_message(context, duty), now)
+
+
 def _midnight_before(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=tz)
 
@@ -77,9 +93,9 @@ def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.dat
     for duty in duties.values():
         if duty.done:
             continue
-        call_key = f"datacall:{period}:{duty.slack_user_id}:call"
-        if call_key not in already:
-            rows.append(outbox.Queued(call_key, "dm", duty.slack_user_id, call_message(context, duty)))
+        key_of_call = call_key(period, duty.slack_user_id)
+        if key_of_call not in already:
+            rows.append(outbox.Queued(key_of_call, "dm", duty.slack_user_id, call_message(context, duty)))
         stage = ("due-2" if dates.remind <= today < dates.due else "due" if today == dates.due
                  else "overdue" if today > dates.due and working_day else None)
         key = f"datacall:{period}:{duty.slack_user_id}:{stage}"
@@ -87,7 +103,7 @@ def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.dat
             expires = {"due-2": _midnight_before(dates.due, tz),
                        "due": _midnight_before(dates.due + dt.timedelta(days=1), tz)}.get(stage)
             rows.append(outbox.Queued(key, "dm", duty.slack_user_id, call_message(context, duty, stage),
-                                      thread_of=call_key, expires_at=expires))
+                                      thread_of=key_of_call, expires_at=expires))
     if today > dates.due and working_day:
         rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel,
                                       _midnight_before(today + dt.timedelta(days=1), tz)))

@@ -22,6 +22,7 @@ from bot.core.replies import Reply, Request, Submitted
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Mention, Message
+from bot.datacall.chase import refresh_call
 from bot.datacall.dialog import confirmation, dialog_pages, figures_form, first_open_page, save_draft, validate_and_save
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import status_message, status_report
@@ -139,6 +140,9 @@ def submit_figures(ctx: AppContext, caller: Caller, state: dict[str, Any], value
             key = f"figures-saved:{period}:{caller.user_id}:{dialog}:{page}:{ctx.now().isoformat()}"
             outbox.enqueue(session, key, "dm", caller.user_id, confirmation(session, caller, period, saved),
                            ctx.now())
+            dates, now_owed = _duty(ctx, session, caller, period)
+            if now_owed is not None:
+                refresh_call(session, dates, now_owed, ctx.locale, ctx.now(), key)
         pages = dialog_pages([i for i in duty.items if only in (None, i.customer_id)])
         if 0 <= page and page + 1 < len(pages):
             _dates, duty = _duty(ctx, session, caller, period)
