@@ -39,10 +39,9 @@ def local_time(value: dt.datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def deadline_rows(session: Session, complaint: Complaint, _: Gettext, tz: ZoneInfo) -> list[list[str]]:
+def deadline_rows(deadlines: dict[str, ComplaintDeadline], complaint: Complaint, _: Gettext,
+                  tz: ZoneInfo) -> list[list[str]]:
     rows = []
-    deadlines = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
-        ComplaintDeadline.complaint_id == complaint.id))}
     for milestone in MILESTONES:
         deadline = deadlines.get(milestone)
         if deadline is None:
@@ -85,14 +84,13 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
         Field(_("Responsibility"), _(RESPONSIBILITY[complaint.responsibility]) if complaint.responsibility
               else _("not decided")),
     ]
+    deadlines = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
+        ComplaintDeadline.complaint_id == complaint.id))}
     parts: list = [Paragraph(complaint.symptom), FieldList(fields),
-                   Table([_("Deadline"), _("Due"), _("State")], deadline_rows(session, complaint, _, tz))]
-    due = dict(session.execute(select(ComplaintDeadline.milestone, ComplaintDeadline.due_at).where(
-        ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone.in_(("close", "eight_d")))).all())
-    book = SlaPolicyBook.load(session)
-    if "close" in due and "eight_d" in due and due["close"] < due["eight_d"] and (
-            book.customer_sets("close", complaint.severity, complaint.customer_id)
-            or book.customer_sets("eight_d", complaint.severity, complaint.customer_id)):
+                   Table([_("Deadline"), _("Due"), _("State")], deadline_rows(deadlines, complaint, _, tz))]
+    close, eight_d = deadlines.get("close"), deadlines.get("eight_d")
+    if close is not None and eight_d is not None and close.due_at < eight_d.due_at and not (
+            SlaPolicyBook.load(session).closes_after_eight_d(complaint.severity, complaint.customer_id)):
         parts.append(Context(_("⚠️ Closing is due before the 8D report: the customer's own deadlines make it so.")))
     for label, text in ((_("First response"), complaint.first_response), (_("Investigation"), complaint.investigation),
                         (_("Reply to the customer"), complaint.reply_to_customer),

@@ -62,6 +62,12 @@ class SlaPolicyBook:
         return customer_id is not None and any((str(customer_id), milestone, sev) in self.rules
                                                for sev in (severity, "*"))
 
+    def closes_after_eight_d(self, severity: str, customer_id: int | None) -> bool:
+        """Whether closing is kept after the 8D (the procedure's order): under the company's
+        rules always; a customer's own closing or 8D rule is kept as it is."""
+        return not (self.customer_sets("close", severity, customer_id)
+                    or self.customer_sets("eight_d", severity, customer_id))
+
     def deadlines(self, received_at: dt.datetime, severity: str, customer_id: int | None,
                   calendar: WorkingCalendar, tz: ZoneInfo) -> dict[str, dt.datetime]:
         """Each deadline by its rule. The company's rules keep the procedure's order, closing
@@ -73,9 +79,8 @@ class SlaPolicyBook:
             if rule is not None:
                 result[milestone] = due_at(received_at, rule, calendar, tz)
         close, eight_d = result.get("close"), result.get("eight_d")
-        if close is not None and eight_d is not None and close < eight_d and not (
-                self.customer_sets("close", severity, customer_id) or self.customer_sets("eight_d", severity,
-                                                                                          customer_id)):
+        if close is not None and eight_d is not None and close < eight_d and self.closes_after_eight_d(
+                severity, customer_id):
             result["close"] = eight_d
         return result
 

@@ -172,15 +172,22 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
     ), {}
 
 
+def _counter_key(session: Session, stem: str) -> str:
+    """The counter of the numbers starting with `stem` (`KS-2026-`), created from the numbers
+    already there (the first of the year, or numbers imported before counters)."""
+    key = f"complaint:{stem}"
+    if session.get(Counter, key) is None:
+        start = max((int(n[len(stem):]) for n in session.scalars(select(Complaint.number).where(
+            Complaint.number.like(stem + "%"))) if n[len(stem):].isdigit()), default=0)
+        insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
+    return key
+
+
 def next_number(session: Session, year: int, prefix: str) -> str:
     """The year's next number from a counter row: the UPDATE takes the row's lock (on SQLite
     the write lock), so a second person logging at once waits and gets the next one."""
     stem = f"{prefix}-{year}-"
-    key = f"complaint:{stem}"
-    if session.get(Counter, key) is None:  # the first of the year, or numbers imported before counters
-        start = max((int(n[len(stem):]) for n in session.scalars(select(Complaint.number).where(
-            Complaint.number.like(stem + "%"))) if n[len(stem):].isdigit()), default=0)
-        insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
+    key = _counter_key(session, stem)
     value = session.execute(update(Counter).where(Counter.key == key).values(value=Counter.value + 1)
                             .returning(Counter.value)).scalar_one()
     return f"{stem}{value:04d}"
@@ -192,11 +199,7 @@ def keep_number(session: Session, number: str) -> None:
     stem, _, sequence = number.rpartition("-")
     if not (sequence.isdigit() and stem):
         return
-    key = f"complaint:{stem}-"
-    if session.get(Counter, key) is None:
-        start = max((int(n[len(key) - len("complaint:"):]) for n in session.scalars(select(Complaint.number).where(
-            Complaint.number.like(stem + "-%"))) if n[len(key) - len("complaint:"):].isdigit()), default=0)
-        insert_ignoring_conflicts(session, Counter, [{"key": key, "value": start}])
+    key = _counter_key(session, stem + "-")
     session.execute(update(Counter).where(Counter.key == key, Counter.value < int(sequence))
                     .values(value=int(sequence)))
 

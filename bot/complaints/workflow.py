@@ -100,8 +100,7 @@ def resume(session: Session, complaint: Complaint, by: int | None, now: dt.datet
 def _keep_closing_after_eight_d(session: Session, complaint: Complaint, book: SlaPolicyBook) -> None:
     """A pause moves closing by the time waited and the 8D by working days: under the
     company's rules closing stays after the 8D, as when the deadlines were set."""
-    if book.customer_sets("close", complaint.severity, complaint.customer_id) or book.customer_sets(
-            "eight_d", complaint.severity, complaint.customer_id):
+    if not book.closes_after_eight_d(complaint.severity, complaint.customer_id):
         return
     rows = {d.milestone: d for d in session.scalars(select(ComplaintDeadline).where(
         ComplaintDeadline.complaint_id == complaint.id, ComplaintDeadline.milestone.in_(("close", "eight_d"))))}

@@ -344,8 +344,7 @@ class Deliverer:
             retrying_since = _retried_at(payload) or created_at
             # a long batch may reach a row after its time: judge by the clock, not the batch's start
             expired = row.expires_at is not None and max(now, self.clock.now()) >= row.expires_at
-            parent = self._parent(session, payload)
-            parent_due = self._parent_due(session, payload) if parent is False else None
+            parent, parent_due = self._parent(session, payload)
             stale = kind == "update" and self._newer_update_sent(session, row)
         if stale or expired:  # a later version is showing (it would undo it), or it no longer matters
             reason = "a newer version was sent" if stale else "it stopped mattering before it could be sent"
@@ -436,24 +435,23 @@ class Deliverer:
         return newer is not None
 
     @staticmethod
-    def _parent_due(session: Session, payload: dict[str, Any]) -> dt.datetime | None:
-        key = payload.get("thread_of") or payload.get("update_of")
-        return session.scalar(select(OutboxMessage.next_attempt_at).where(OutboxMessage.idempotency_key == key))
-
-    def _parent(self, session: Session, payload: dict[str, Any]) -> Posted | None | bool | str:
+    def _parent(session: Session, payload: dict[str, Any]) -> tuple[Posted | None | bool | str, dt.datetime | None]:
         """Where the parent of a thread reply or an update landed; False while it is on its
-        way, MISSING when nothing was queued under its key, None when it never will be."""
+        way (with when it is next tried), MISSING when nothing was queued under its key,
+        None when it never will be."""
         key = payload.get("thread_of") or payload.get("update_of")
         if not key:
-            return None
-        parent = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+            return None, None
+        parent = session.execute(select(OutboxMessage.status, OutboxMessage.result_ts, OutboxMessage.result_channel,
+                                        OutboxMessage.target, OutboxMessage.next_attempt_at)
+                                 .where(OutboxMessage.idempotency_key == key)).first()
         if parent is None:
-            return MISSING
+            return MISSING, None
         if parent.status in ("failed", "superseded"):
-            return None
+            return None, None
         if parent.status != "sent" or not parent.result_ts:
-            return False
-        return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts)
+            return False, parent.next_attempt_at
+        return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts), None
 
     @staticmethod
     def _where(kind: str, target: str, payload: dict[str, Any], parent: Posted | None | bool) -> tuple[str, str | None]:

@@ -56,13 +56,17 @@ class CallContext:
 
     @classmethod
     def load(cls, session: Session, dates: CallDates, company_locale: str,
-             calendar: WorkingCalendar | None = None) -> CallContext:
+             calendar: WorkingCalendar | None = None, people: set[int] | None = None) -> CallContext:
+        """`people`: only these names are needed (one person's call, not the fan-out)."""
         unknown = next((d.year for d in (dates.opens, dates.due) if calendar is not None
                         and not calendar.knows_year(d.year)), None)
+        names = select(Person.id, Person.name)
+        if people is not None:
+            names = names.where(Person.id.in_(people))
         return cls(dates, data_call_settings(session), company_locale,
                    {m.key: m for m in session.scalars(select(Metric))},
                    {r.key: r for r in session.scalars(select(Role))},
-                   dict(session.execute(select(Person.id, Person.name)).all()), unknown)
+                   dict(session.execute(names).all()), unknown)
 
 
 def call_message(context: CallContext, duty: Obligation, reminder: str | None = None) -> Message:

@@ -71,7 +71,8 @@ def refresh_call(session: Session, dates: CallDates, duty: Obligation, company_l
     key = call_key(dates.period, duty.slack_user_id)
     if not outbox.exists(session, key):
         return
-    context = CallContext.load(session, dates, company_locale, WorkingCalendar.load(session))
+    context = CallContext.load(session, dates, company_locale, WorkingCalendar.load(session),
+                               people=set(duty.roles.values()))
     outbox.update_in_place(session, key, version, duty.slack_user_id, call_message(context, duty), now)
 
 

@@ -20,7 +20,7 @@ from bot.core.periods import add_months
 from bot.core.texts import T, Text
 from bot.core.views import Card, Form, FormField, Message, Paragraph, Table, fit_initial_values
 from bot.datacall.figures import (
-    PAIRED,
+    PARTNER,
     check_value,
     pair_problems,
     parse_number,
@@ -230,7 +230,7 @@ def _check_pairs(session: Session, duty: Obligation, period: str, accepted: list
     """Paired figures (stoppages and their minutes) on what this dialog typed and what is
     already stored; the message goes to the field to fill in, or to its partner when that
     field is on another page of the dialog."""
-    paired = [i for i in duty.items if i.metric in PAIRED or i.metric in PAIRED.values()]
+    paired = [i for i in duty.items if i.metric in PARTNER]
     if not paired:
         return
     stored = {(s.metric_key, s.customer_id): s.value for s in session.scalars(select(FigureSubmission).where(
@@ -239,13 +239,12 @@ def _check_pairs(session: Session, duty: Obligation, period: str, accepted: list
     typed = {(i.metric, i.customer_id): v for i, v in accepted}
     if not any(key in typed for key in ((i.metric, i.customer_id) for i in paired)):
         return
-    partners = {**PAIRED, **{m: c for c, m in PAIRED.items()}}
     for (metric, customer), problem in pair_problems({**stored, **typed}).items():
-        if Item(metric, customer) not in duty.items or Item(partners[metric], customer) not in duty.items:
+        if Item(metric, customer) not in duty.items or Item(PARTNER[metric], customer) not in duty.items:
             continue  # the other half is someone else's to hand in: it may simply not be there yet
         target = field_id(Item(metric, customer))
         if target not in on_page:
-            target = field_id(Item(partners[metric], customer))
+            target = field_id(Item(PARTNER[metric], customer))
         if target in on_page:
             errors.setdefault(target, problem)
 

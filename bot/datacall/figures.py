@@ -51,6 +51,7 @@ def parse_number(raw: str) -> Decimal | None:
 
 # figures that describe one thing together: a number of stoppages and the minutes they took
 PAIRED = {"customer_line_stops": "customer_line_stop_minutes", "line_stops": "line_stop_minutes"}
+PARTNER = {**PAIRED, **{minutes: count for count, minutes in PAIRED.items()}}  # each half of a pair to the other
 
 
 def pair_problems(values: dict[tuple[str, int | None], Decimal]) -> dict[tuple[str, int | None], Text]:
@@ -68,7 +69,7 @@ def pair_problems(values: dict[tuple[str, int | None], Decimal]) -> dict[tuple[s
             problems[(metric, customer)] = T("{minutes} minutes of stoppage need the number of stoppages.",
                                              minutes=int(minutes))
     for (metric, customer), minutes in values.items():
-        count_key = next((c for c, m in PAIRED.items() if m == metric), None)
+        count_key = PARTNER.get(metric) if metric not in PAIRED else None
         if count_key is not None and (count_key, customer) not in values and minutes > 0:
             problems[(count_key, customer)] = T("{minutes} minutes of stoppage need the number of stoppages.",
                                                 minutes=int(minutes))
@@ -143,17 +144,16 @@ def record_figure(session: Session, metric: str, period: str, customer_id: int |
 def _pair_errors(session: Session, records: list[tuple[str, str, int | None, Decimal]],
                  rows: dict[str, int]) -> list[RowError]:
     """Paired figures in a file, checked with what each month already holds."""
-    months = {month for metric, month, _c, _v in records if metric in PAIRED or metric in PAIRED.values()}
+    months = {month for metric, month, _c, _v in records if metric in PARTNER}
     errors: list[RowError] = []
-    partners = {**PAIRED, **{m: c for c, m in PAIRED.items()}}
     for month in sorted(months):
         values = {(s.metric_key, s.customer_id): s.value for s in session.scalars(select(FigureSubmission).where(
             FigureSubmission.period == month, FigureSubmission.is_current.is_(True),
-            FigureSubmission.metric_key.in_(list(partners))))}
+            FigureSubmission.metric_key.in_(list(PARTNER))))}
         values.update({(metric, customer): value for metric, m, customer, value in records
-                       if m == month and metric in partners})
+                       if m == month and metric in PARTNER})
         for (metric, customer), problem in pair_problems(values).items():
-            row = rows.get(series_key(metric, month, customer)) or rows.get(series_key(partners[metric], month,
+            row = rows.get(series_key(metric, month, customer)) or rows.get(series_key(PARTNER[metric], month,
                                                                                         customer))
             if row is not None:
                 errors.append(RowError(row, problem))
