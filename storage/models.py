@@ -257,6 +257,41 @@ class FigureDraft(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class MetricTarget(Base):
+    """A metric's target from a month on: a changed target leaves earlier months judged by
+    the one in force then (the metric row keeps the latest, for the catalogue)."""
+
+    __tablename__ = "metric_targets"
+    __table_args__ = (UniqueConstraint("metric_key", "valid_from", name="uq_metric_targets_metric_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    metric_key: Mapped[str] = mapped_column(ForeignKey("metrics.key"))
+    valid_from: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    target: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    set_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
+class CustomerKpi(Base):
+    """One KPI a customer requires, from a month on (SPEC §2, customer-required performance).
+
+    A change is a new row valid from its month, so a month is always judged by the register
+    in force then; `active` false retires the KPI from that month."""
+
+    __tablename__ = "customer_kpis"
+    __table_args__ = (UniqueConstraint("customer_id", "kpi", "valid_from", name="uq_customer_kpis_customer_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kpi: Mapped[str] = mapped_column(String(48))  # its monthly figure is the metric `kpi.<kpi>`
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    target: Mapped[Decimal] = mapped_column(Numeric(20, 6))
+    direction: Mapped[str] = mapped_column(String(8))  # higher | lower: which side of the target meets it
+    valid_from: Mapped[str] = mapped_column(String(7))  # YYYY-MM
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    entered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
 # --- Scorecard --------------------------------------------------------------------------------
 
 

@@ -58,7 +58,8 @@ def N_(message: str) -> str:  # noqa: N802 - gettext convention
     return message
 
 
-UNIT_NAMES = {"count": N_("count"), "minutes": N_("minutes"), "CNY": N_("CNY"), "score": N_("points")}
+UNIT_NAMES = {"count": N_("count"), "minutes": N_("minutes"), "CNY": N_("CNY"), "score": N_("points"),
+              "index": N_("index")}
 
 
 def unit_name(_: Gettext, unit: str) -> str:

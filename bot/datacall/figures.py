@@ -26,7 +26,7 @@ def series_key(metric: str, period: str, customer_id: int | None) -> str:
 THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")  # no exponents, underscores, inf or nan
 # decimal places a figure keeps, by unit (the store keeps 6): more is refused, never rounded silently
-DECIMALS = {"count": 0, "minutes": 0, "%": 2, "PPM": 2, "CNY": 2, "score": 2}
+DECIMALS = {"count": 0, "minutes": 0, "%": 2, "PPM": 2, "CNY": 2, "score": 2, "index": 3}
 STORED_DECIMALS = 6
 
 

@@ -16,6 +16,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, current_period, month_start
 from bot.core.stored_settings import data_call_settings
 from bot.datacall.figures import series_key
+from bot.scorecard import kpis
 from storage.models import (
     Customer,
     FigureSubmission,
@@ -148,6 +149,8 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
         if owner_id is not None:
             owned[owner_id].append(customer_id)
     every_customer = [c for c, _o in customers]
+    register = kpis.Register.load(session)
+    registered = {cid: found for cid in register.customer_ids if (found := register.in_force(cid, period))}
     deputies: dict[tuple[int, str], int] = {}
     for delegation in session.scalars(select(RoleDelegation).where(RoleDelegation.start_date <= on,
                                                                    RoleDelegation.end_date >= on)):
@@ -168,10 +171,17 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
                     duty.items.setdefault(Item(metric.key, None), owner_id)
                     continue
                 for customer_id in owned[owner_id] if role in owner_roles else every_customer:
+                    if metric.key == kpis.ACHIEVEMENT_RATE and customer_id in registered:
+                        continue  # computed from the customer's KPI register
                     item = Item(metric.key, customer_id)
                     duty.items.setdefault(item, owner_id)
                     if metric.key in optional_metrics:
                         duty.optional.add(item)
+            if role in owner_roles:  # the KPIs a customer requires are its owner's to hand in
+                for customer_id in owned[owner_id]:
+                    for kpi in registered.get(customer_id, []):
+                        if not kpis.is_computed(kpi.kpi):
+                            duty.items.setdefault(Item(kpi.metric, customer_id), owner_id)
     submitted = {key for key in session.scalars(select(FigureSubmission.series_key).where(
         FigureSubmission.period == period, FigureSubmission.is_current.is_(True)))}
     for duty in result.values():

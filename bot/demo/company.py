@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import SlaPolicyBook
+from bot.scorecard import kpis
 from storage.models import (
     Complaint as ComplaintRow,
 )
@@ -212,6 +213,21 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
             figure_rows = []
     if figure_rows:
         session.execute(insert(FigureSubmission), figure_rows)
+
+    # the first customers keep a KPI register: Cpk asked monthly, the others computed
+    for customer in customers[:2]:
+        for kpi, zh, en, target, direction, unit in (
+                ("cpk", "关键过程能力", "Key process capability", "1.33", "higher", "index"),
+                ("after_sales_ppm", "售后PPM", "After-sales PPM", "300", "lower", "PPM"),
+                ("response_timeliness", "投诉响应及时率", "Complaint response timeliness", "95", "higher", "%")):
+            kpis.register_kpi(session, kpis.KpiRow(customer.id, kpi, zh, en, Decimal(target), direction, True, unit),
+                              months[0], now, None)
+        cpk_rows = [{"series_key": f"kpi.cpk|{month}|{customer.id}", "metric_key": "kpi.cpk", "period": month,
+                     "customer_id": customer.id, "value": Decimal(str(round(rng.gauss(1.45, 0.15), 2))),
+                     "version": 1, "is_current": True, "submitted_by_id": customer.owner_id, "on_behalf_of_id": None,
+                     "submitted_at": now, "source": "demo", "reason": None, "note": None}
+                    for month in months]
+        session.execute(insert(FigureSubmission), cpk_rows)
 
     # scorecard events
     rules = list(session.scalars(select(ScorecardRule)))

@@ -27,6 +27,15 @@ class CustomerMatch:
     suggestions: list[Customer]
 
 
+def exact_customer(session: Session, query: str) -> Customer | None:
+    """For audits and scripts: the exact code or name, never a guess."""
+    customer = find_customer(session, query).found
+    text = clean_text(query).strip().lower()
+    if customer is not None and text in (customer.code.lower(), customer.name_zh.lower(), customer.name_en.lower()):
+        return customer
+    return None
+
+
 def find_customer(session: Session, query: str, limit: int = 10) -> CustomerMatch:
     """Exact code first; then code, Chinese or English name containing the text; nothing
     found suggests the closest names."""

@@ -70,7 +70,7 @@ def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Custo
 def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None) -> int:
     """Apply the three rules for a completed month (and a completed year): streaks,
     monthly below target, annual below target."""
-    book = ScoreBook(session)
+    book = ScoreBook(session, now)
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.active.is_(True)))}
     codes = {cid: c.code for cid, c in customers.items()}
     rules = book.rules_for(month)

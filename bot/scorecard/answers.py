@@ -144,15 +144,16 @@ def resolve_metric(session: Session, caller: Caller, words: list[str]) -> tuple[
 
 def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, customer: Customer, period: Period,
                     *, for_channel: bool = False, asked_in_channel: bool = False,
-                    collecting: dt.date | None = None) -> Answer:
+                    collecting: dt.date | None = None, book: ScoreBook | None = None) -> Answer:
     """The customer card for a month or a year. `for_channel` leaves out what not every
     reader may see (costs) and the buttons only the asker can use; `collecting`: the
     month's figures are still coming in, due then."""
     if period.year is not None:
-        return _customer_year(session, caller, customer, period.year, for_channel, asked_in_channel)
+        return _customer_year(session, caller, customer, period.year, for_channel, asked_in_channel,
+                              book or ScoreBook(session))
     assert period.month is not None
     _ = caller._
-    book = ScoreBook(session)
+    book = book or ScoreBook(session)
     month = period.month
     months = [add_months(month, -i) for i in range(12, -1, -1)]
     scores = book.monthly({customer.id: customer.code}, months)
@@ -164,6 +165,10 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
     if collecting is not None:
         parts.append(Paragraph(_("In progress: {month}'s figures are due {due}; this score may still change.")
                                .format(month=month, due=collecting.isoformat()), strong=True))
+    if score is not None and score.provisional:
+        parts.append(Paragraph(_("Provisional: {n} KPI figure(s) not handed in yet ({names}); the customer-required "
+                                 "score counts only the KPIs known so far.").format(
+            n=len(score.kpi_missing), names=kpi_names(session, caller.locale, score, score.kpi_missing)), strong=True))
     if score is None:
         parts.append(Paragraph(_("No deliveries and no scorecard input in {month}: the month is not scored.")
                                .format(month=month)))
@@ -178,6 +183,7 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
         ]))
         parts.append(Table([_("Category"), _("Score"), _("Points lost"), _("Why")],
                            _category_rows(_, rules, score)))
+        parts.extend(kpi_parts(caller, score))
         if score.deductions:
             parts.append(Paragraph(_("Events behind the lost points"), strong=True))
             parts.append(Table([_("Date"), _("Event"), _("Count"), _("Points"), _("Entered by")], [
@@ -222,10 +228,51 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
     return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, chart_title)
 
 
+def kpi_names(session: Session, locale: str, score: MonthlyScore, keys: list[str]) -> str:
+    """The missing KPIs by name: the register's, or the metric's (a typed achievement rate)."""
+    names = {r.kpi.kpi: pick(locale, r.kpi.name_zh, r.kpi.name_en) for r in score.kpi_results}
+    for key in keys:
+        metric = session.get(Metric, key) if key not in names else None
+        if metric is not None:
+            names[key] = pick(locale, metric.name_zh, metric.name_en)
+    return "、".join(names.get(k, k) for k in keys) if locale == "zh-CN" else ", ".join(names.get(k, k) for k in keys)
+
+
+def kpi_parts(caller: Caller, score: MonthlyScore) -> list:
+    """The customer's KPIs for the month: value against target, met or not, or not known."""
+    if not score.kpi_results:
+        return []
+    _ = caller._
+    rows = []
+    for result in score.kpi_results:
+        kpi = result.kpi
+        target = ("≥ " if kpi.direction == "higher" else "≤ ") + fmt(kpi.target, 3)
+        state = {True: _("met"), False: _("not met"), None: _("not known yet")}[result.met]
+        if result.source == "missing" and result.met is False:
+            state = _("missing: not met")
+        elif result.source == "not_applicable":
+            state = _("no complaint deadline this month")
+        value = fmt(result.value, 3) + (" *" if result.source == "computed" else "")
+        rows.append([pick(caller.locale, kpi.name_zh, kpi.name_en), value, target, state])
+    parts: list = [Paragraph(_("Customer KPIs"), strong=True),
+                   Table([_("KPI"), _("Value"), _("Target"), _("Result")], rows)]
+    if any(r.source == "computed" for r in score.kpi_results):
+        parts.append(Context(_("* computed by the bot: after-sales PPM from the 3MIS figure, response timeliness "
+                               "from the month's complaint deadlines.")))
+    return parts
+
+
 def _category_rows(_: Gettext, rules: RuleSet, score: MonthlyScore) -> list[list[str]]:
     full = rules.category_points
-    why_kpi = (_("achievement {rate}%").format(rate=fmt(score.kpi_figure.value)) if score.kpi_figure
-               else _("no KPI figure: full marks"))
+    if score.kpi_results:
+        decided = [r for r in score.kpi_results if r.met is not None]
+        why_kpi = _("{met} of {n} KPI(s) met").format(met=sum(1 for r in decided if r.met), n=len(decided))
+        if score.provisional:
+            why_kpi += " · " + _("provisional")
+    elif score.kpi_figure:
+        why_kpi = _("achievement {rate}%").format(rate=fmt(score.kpi_figure.value))
+    else:
+        why_kpi = _("no KPI figure: full marks")
     why_card = (_("customer's score {pct}%").format(pct=fmt(score.scorecard_figure.value)) if score.scorecard_figure
                 else _("no score given: full marks"))
     counts = Counter(d.category for d in score.deductions)
@@ -282,9 +329,8 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
 
 
 def _customer_year(session: Session, caller: Caller, customer: Customer, year: int, for_channel: bool,
-                   asked_in_channel: bool) -> Answer:
+                   asked_in_channel: bool, book: ScoreBook) -> Answer:
     _ = caller._
-    book = ScoreBook(session)
     rules = book.rules_for(f"{year}-12")
     annual = book.annual({customer.id: customer.code}, year)[customer.id]
     monthly = book.monthly({customer.id: customer.code}, months_of_year(year))
@@ -335,10 +381,11 @@ def _annual_fields(_: Gettext, rules: RuleSet, annual: AnnualScore, locale: str)
 HEATMAP_ROWS = 40
 
 
-def overview_answer(session: Session, caller: Caller, month: str, collecting: dt.date | None = None) -> Answer:
+def overview_answer(session: Session, caller: Caller, month: str, collecting: dt.date | None = None,
+                    book: ScoreBook | None = None) -> Answer:
     """`collecting`: the month's figures are still coming in, due then."""
     _ = caller._
-    book = ScoreBook(session)
+    book = book or ScoreBook(session)
     customers = all_customers(session)
     names = {c.id: pick(caller.locale, c.name_zh, c.name_en) for c in session.scalars(select(Customer))}
     months = [add_months(month, -i) for i in range(11, -1, -1)]
@@ -348,6 +395,7 @@ def overview_answer(session: Session, caller: Caller, month: str, collecting: dt
                      key=lambda item: (-item[1].total, customers[item[0]]))
     grades = Counter(s.grade for _cid, s in current)
     below = [(cid, s) for cid, s in current if s.total < rules.monthly_target]
+    provisional = [cid for cid, s in current if s.provisional]
     title = _("Customer satisfaction overview · {month}").format(month=month)
     parts: list = []
     if collecting is not None:
@@ -358,14 +406,19 @@ def overview_answer(session: Session, caller: Caller, month: str, collecting: dt
         [Field(grade_name(rules, g.key, caller.locale), str(grades.get(g.key, 0))) for g in rules.grades]
         + [Field(_("Customers scored"), f"{len(current)} / {len(customers)}"),
            Field(_("Below target ({target:g})").format(target=rules.monthly_target), str(len(below)))]
+        + ([Field(_("Provisional (KPI figures missing)"), str(len(provisional)))] if provisional else [])
     )]
     if current:
         mean = sum(s.total for _c, s in current) / len(current)
         parts.append(Paragraph(_("Mean score {mean}").format(mean=score_text(mean))))
         ranked = current if len(current) <= 20 else current[:10] + current[-10:]
-        rows = [[str(current.index(item) + 1), customers[item[0]], names[item[0]], score_text(item[1].total),
+        rows = [[str(current.index(item) + 1), customers[item[0]], names[item[0]],
+                 score_text(item[1].total) + (" *" if item[1].provisional else ""),
                  grade_name(rules, item[1].grade, caller.locale)] for item in ranked]
         parts.append(Table(["#", _("Code"), _("Customer"), _("Score"), _("Grade")], rows))
+        if provisional:
+            parts.append(Context(_("* provisional: KPI figures still missing ({codes}).").format(
+                codes=", ".join(customers[cid] for cid in provisional[:20]) + (" …" if len(provisional) > 20 else ""))))
         if len(current) > 20:
             parts.append(Context(_("Top 10 and bottom 10 of {n} customers.").format(n=len(current))))
     else:

@@ -4,13 +4,21 @@ the rule set in force then."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from bot.core.periods import month_end, month_of, month_start, months_of_year
+from bot.calendar.working_days import WorkingCalendar
+from bot.core.defaults import load_defaults
+from bot.core.periods import add_months, month_end, month_of, month_start, months_of_year
+from bot.core.stored_settings import data_call_settings
+from bot.datacall.obligations import call_dates
+from bot.scorecard import kpis
 from bot.scorecard.engine import (
     AnnualScore,
     EventInput,
@@ -60,14 +68,21 @@ def load_rule_sets(session: Session) -> list[RuleSet]:
 class ScoreInputs:
     events: dict[tuple[int, str], list[EventInput]]
     figures: dict[tuple[int, str, str], FigureInput]  # (customer id, month, metric)
+    register: kpis.Register = field(default_factory=lambda: kpis.Register(()))
+    timeliness: dict[tuple[int, str], float] = field(default_factory=dict)
 
 
 class ScoreBook:
     """Scores for a set of customers over a set of months, from one load."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: dt.datetime | None = None, tz: ZoneInfo | None = None) -> None:
+        """`now` and `tz` judge the KPI register: which months have closed, which complaint
+        deadlines have passed."""
         self.session = session
         self.rule_sets = load_rule_sets(session)
+        self.now = now or dt.datetime.now(dt.UTC)
+        self.tz = tz or ZoneInfo(load_defaults()["company"]["timezone"])
+        self._calendar: WorkingCalendar | None = None
 
     def rules_for(self, month: str) -> RuleSet:
         return rule_set_for(self.rule_sets, month)
@@ -91,6 +106,7 @@ class ScoreBook:
             events[(row[1], month_of(row[3]))].append(EventInput(
                 id=row[0], event_type=row[2], event_date=row[3], count=row[4], note=row[5], complaint_number=row[6],
                 entered_by=row[7], entered_at=as_utc(row[8]), source=row[9]))
+        register = kpis.Register.load(self.session, customer_ids)
         submitter = aliased(Person)
         figure_query = (
             select(FigureSubmission.customer_id, FigureSubmission.period, FigureSubmission.metric_key,
@@ -98,7 +114,8 @@ class ScoreBook:
             .outerjoin(submitter, submitter.id == FigureSubmission.submitted_by_id)
             .where(FigureSubmission.is_current.is_(True), FigureSubmission.period >= first,
                    FigureSubmission.period <= last, FigureSubmission.customer_id.is_not(None),
-                   FigureSubmission.metric_key.in_((KPI, CUSTOMER_SCORECARD, *DELIVERIES)))
+                   FigureSubmission.metric_key.in_((KPI, CUSTOMER_SCORECARD, *DELIVERIES,
+                                                    *(kpis.figures_needed(register) if register.customer_ids else ()))))
         )
         if customer_ids is not None:
             figure_query = figure_query.where(FigureSubmission.customer_id.in_(customer_ids))
@@ -106,7 +123,30 @@ class ScoreBook:
             (row[0], row[1], row[2]): FigureInput(float(row[3]), row[4], as_utc(row[5]), row[6])
             for row in self.session.execute(figure_query)
         }
-        return ScoreInputs(events, figures)
+        timeliness = (kpis.response_timeliness(self.session, register.customer_ids, months, self.tz, self.now)
+                      if register.customer_ids else {})
+        return ScoreInputs(events, figures, register, timeliness)
+
+    def _kpi_achievement(self, inputs: ScoreInputs, customer_id: int, month: str, closed: bool
+                         ) -> kpis.Achievement | None:
+        registered = inputs.register.in_force(customer_id, month) if inputs.register.customer_ids else []
+        if not registered:
+            return None
+        figures = {key: figure.value for (cid, m, key), figure in inputs.figures.items()
+                   if cid == customer_id and m == month}
+        return kpis.judge(registered, figures, inputs.timeliness.get((customer_id, month)), closed,
+                          self.missing_at_close)
+
+    def _closed(self, month: str, today: dt.date) -> bool:
+        """A month closes when the next month's call opens: what is missing by then is missing."""
+        if self._calendar is None:
+            self._calendar = WorkingCalendar.load(self.session)
+        opens = call_dates(self._calendar, add_months(month, 1), data_call_settings(self.session)).opens
+        return today >= opens
+
+    @cached_property
+    def missing_at_close(self) -> str:
+        return str(data_call_settings(self.session).get("kpi_missing_at_close", "not_met"))
 
     def monthly(self, customers: dict[int, str], months: list[str],
                 inputs: ScoreInputs | None = None) -> dict[tuple[int, str], MonthlyScore]:
@@ -114,17 +154,32 @@ class ScoreBook:
         input. An idle month is not scored at all."""
         inputs = inputs or self.load(months, list(customers))
         scores = {}
+        today = self.now.astimezone(self.tz).date()
         for month in months:
             rules = self.rules_for(month)
+            closed = self._closed(month, today)
             for customer_id, code in customers.items():
                 events = inputs.events.get((customer_id, month), [])
                 kpi = inputs.figures.get((customer_id, month, KPI))
                 card = inputs.figures.get((customer_id, month, CUSTOMER_SCORECARD))
                 deliveries = sum(inputs.figures[(customer_id, month, k)].value
                                  for k in DELIVERIES if (customer_id, month, k) in inputs.figures)
-                if not events and kpi is None and card is None and deliveries <= 0:
+                judged = self._kpi_achievement(inputs, customer_id, month, closed)
+                known_kpi = judged is not None and any(r.value is not None for r in judged.results)
+                if not events and kpi is None and card is None and deliveries <= 0 and not known_kpi:
                     continue
-                scores[(customer_id, month)] = score_month(rules, code, month, events, kpi, card)
+                provisional, missing = False, []
+                if judged is not None:  # the register replaces a typed rate
+                    kpi = FigureInput(judged.rate, source="kpi_register") if judged.rate is not None else None
+                    provisional, missing = judged.provisional, judged.missing
+                elif kpi is None:  # a forgotten rate is not full marks: chased, then not met at close
+                    missing = [KPI]
+                    provisional = not closed
+                    if closed and self.missing_at_close == "not_met":
+                        kpi = FigureInput(0.0, source="missing")
+                scores[(customer_id, month)] = score_month(
+                    rules, code, month, events, kpi, card, kpi_results=judged.results if judged else (),
+                    provisional=provisional, kpi_missing=missing)
         return scores
 
     def survey_scores(self, year: int, customer_ids: list[int] | None) -> dict[int, float]:

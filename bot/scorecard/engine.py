@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.core.periods import add_months, month_start
 
@@ -107,6 +108,11 @@ class MonthlyScore:
     kpi_figure: FigureInput | None
     scorecard_figure: FigureInput | None
     lost: dict[str, float] = field(default_factory=dict)  # category -> points lost (after the floor)
+    # the customer's KPI register judged for the month (empty without a register): objects
+    # with `to_json()` and `.source`, `.kpi.kpi`; provisional while a KPI is not known yet
+    kpi_results: tuple[Any, ...] = ()
+    provisional: bool = False
+    kpi_missing: list[str] = field(default_factory=list)  # KPI figures not handed in (keys)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -129,6 +135,9 @@ class MonthlyScore:
             ],
             "kpi_achievement_rate": self.kpi_figure.value if self.kpi_figure else None,
             "customer_scorecard_pct": self.scorecard_figure.value if self.scorecard_figure else None,
+            "kpis": [r.to_json() for r in self.kpi_results],
+            "provisional": self.provisional,
+            "kpi_missing": self.kpi_missing,
         }
 
 
@@ -143,6 +152,9 @@ def score_month(
     events: Iterable[EventInput],
     kpi_rate: FigureInput | None,
     scorecard_pct: FigureInput | None,
+    kpi_results: tuple[Any, ...] = (),
+    provisional: bool = False,
+    kpi_missing: list[str] | None = None,
 ) -> MonthlyScore:
     """One customer's month. Categories never go below 0; a customer that gave no scorecard
     keeps full marks for it, and so does a month without a KPI figure (shown as missing)."""
@@ -172,7 +184,8 @@ def score_month(
         customer=customer, month=month, rule_set_version=rules.version, quality=_round(quality),
         delivery=_round(delivery), kpi=_round(kpi), customer_scorecard=_round(customer_scorecard),
         total=_round(total), grade=rules.grade(_round(total)).key, deductions=deductions, kpi_figure=kpi_rate,
-        scorecard_figure=scorecard_pct, lost=lost,
+        scorecard_figure=scorecard_pct, lost=lost, kpi_results=kpi_results, provisional=provisional,
+        kpi_missing=kpi_missing or [],
     )
 
 

@@ -32,6 +32,7 @@ from bot.scorecard.answers import (
     resolve_customer,
     resolve_metric,
 )
+from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import event_form, event_type_label, record_event, validate_event
 from storage.models import Customer, Metric, ScorecardEvent
 
@@ -81,6 +82,10 @@ def _collecting(ctx: AppContext, session: Session, period: Period) -> dt.date | 
     return dates.due if dates is not None else None
 
 
+def _book(ctx: AppContext, session: Session) -> ScoreBook:
+    return ScoreBook(session, ctx.now(), ctx.tz)
+
+
 def answer_customer(ctx: AppContext, request: Request, words: list[str]) -> Reply:
     """`/csat customer <code or name> [YYYY-MM | YYYY]`."""
     require(ctx, request.caller, "scorecard.view")
@@ -91,7 +96,8 @@ def answer_customer(ctx: AppContext, request: Request, words: list[str]) -> Repl
         if isinstance(found, Message):
             return Reply(message=found)
         answer = customer_answer(session, request.caller, ctx.authorizer, found, period,
-                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period))
+                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period),
+                                 book=_book(ctx, session))
     return Reply(message=_delivered(ctx, request, answer))
 
 
@@ -104,7 +110,8 @@ def answer_picked_customer(ctx: AppContext, request: Request, choice: dict[str, 
         if customer is None:
             raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
         answer = customer_answer(session, request.caller, ctx.authorizer, customer, period,
-                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period))
+                                 asked_in_channel=not request.direct, collecting=_collecting(ctx, session, period),
+                                 book=_book(ctx, session))
     return Reply(message=_delivered(ctx, request, answer), replace=True)
 
 
@@ -115,7 +122,8 @@ def answer_overview(ctx: AppContext, request: Request, words: list[str]) -> Repl
         period = _period(ctx, session, words[0] if words else None)
         if period.month is None:
             raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
-        answer = overview_answer(session, request.caller, period.month, _collecting(ctx, session, period))
+        answer = overview_answer(session, request.caller, period.month, _collecting(ctx, session, period),
+                                 _book(ctx, session))
     _offer_share(request, answer, {"kind": "overview", "period": period.month})
     return Reply(message=_delivered(ctx, request, answer))
 
@@ -157,7 +165,8 @@ def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: 
         period = _period(ctx, session, str(choice.get("period") or "") or None)
         if period.month is None:
             raise UserError(T("Give a month: /csat overview [YYYY-MM]"))
-        return overview_answer(session, audience, period.month, _collecting(ctx, session, period))
+        return overview_answer(session, audience, period.month, _collecting(ctx, session, period),
+                               _book(ctx, session))
     if kind == "metric":
         customer = find_customer(session, choice["customer"]).found if choice.get("customer") else None
         if not shareable_metric(session, str(choice.get("key"))):
@@ -168,7 +177,7 @@ def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: 
         raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
     period = _period(ctx, session, choice.get("period"))
     return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True,
-                           collecting=_collecting(ctx, session, period))
+                           collecting=_collecting(ctx, session, period), book=_book(ctx, session))
 
 
 def share_answer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:

@@ -29,8 +29,55 @@ def cmd_import_events(settings: Settings, _: Gettext, args: argparse.Namespace) 
                            created=r.created, skipped=r.skipped))
 
 
+def cmd_import_kpis(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.scorecard.kpis import import_kpis
+
+    if args.valid_from and not is_month(args.valid_from):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=args.valid_from))
+        return 2
+    return run_import(settings, _,
+                      lambda session, ctx: import_kpis(session, Path(args.file),
+                                                       args.valid_from or ctx.local_today().strftime("%Y-%m"),
+                                                       ctx.now(), dry_run=args.dry_run),
+                      lambda r: _("KPI register: {created} new or changed, {unchanged} unchanged.").format(
+                          created=r.created, unchanged=r.unchanged), dry_run=args.dry_run)
+
+
+def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.people.customers import exact_customer
+    from bot.scorecard.answers import fmt
+    from bot.scorecard.kpis import register_listing
+
+    if args.month and not is_month(args.month):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=args.month))
+        return 2
+    ctx = open_context(settings, _)
+    with ctx.session() as session:
+        ids = None
+        if args.customer:
+            customer = exact_customer(session, args.customer)
+            if customer is None:
+                err(_("Unknown customer {value!r}.").format(value=args.customer))
+                return 1
+            ids = [customer.id]
+        rows = register_listing(session, args.month or ctx.local_today().strftime("%Y-%m"), ids)
+    if args.json:
+        dump_json(rows)
+        return 0
+    if not rows:
+        out(_("No customer has a KPI register: the achievement rate is typed as kpi_achievement_rate."))
+        return 0
+    for row in rows:
+        name = row["name_zh"] if settings.locale == "zh-CN" else row["name_en"]
+        sign = "≥" if row["direction"] == "higher" else "≤"
+        how = _("computed") if row["computed"] else _("asked in the monthly call")
+        out(f"{row['customer']}  kpi.{row['kpi']}  {name}  {sign} {fmt(row['target'], 3)}  "
+            + _("from {month}").format(month=row["valid_from"]) + f"  ({how})")
+    return 0
+
+
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.people.customers import find_customer
+    from bot.people.customers import exact_customer
     from bot.scorecard.answers import fmt, grade_name
     from bot.scorecard.book import ScoreBook
 
@@ -39,14 +86,11 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         return 2
     ctx = open_context(settings, _)
     with ctx.session() as session:
-        customer = find_customer(session, args.customer).found
-        if customer is not None and args.customer.lower() not in (
-                customer.code.lower(), customer.name_zh.lower(), customer.name_en.lower()):
-            customer = None  # for audits and scripts: the exact code or name, never a guess
+        customer = exact_customer(session, args.customer)
         if customer is None:
             err(_("Unknown customer {value!r}.").format(value=args.customer))
             return 1
-        book = ScoreBook(session)
+        book = ScoreBook(session, ctx.now(), ctx.tz)
         codes = {customer.id: customer.code}
         if args.month:
             if not is_month(args.month):
@@ -74,6 +118,11 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
             f"({grade_name(rules, data['grade'], settings.locale)})")
         for category in ("quality", "delivery", "kpi", "customer_scorecard"):
             out(f"  {category}: {fmt(data[category])}")
+        for kpi in data.get("kpis", []):
+            met = {True: _("met"), False: _("not met"), None: _("not known yet")}[kpi["met"]]
+            out(f"    kpi.{kpi['kpi']}: {fmt(kpi['value'], 3)} ({met})")
+        if data.get("provisional"):
+            out(_("Provisional: KPI figures still missing ({missing}).").format(missing=", ".join(data["kpi_missing"])))
         for deduction in data["deductions"]:
             out(f"  −{fmt(deduction['points'])} {deduction['date']} {deduction['type']} ×{deduction['count']} "
                 f"({deduction['entered_by'] or deduction['source']})")
@@ -88,6 +137,20 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     events = imports.add_parser("events", help=_("columns customer,date,type,count,note (all or nothing)"))
     events.add_argument("file")
     events.set_defaults(run=cmd_import_events)
+    kpi_import = imports.add_parser("kpis", help=_("the customer KPI register: columns customer,kpi,name_zh,name_en,"
+                                                  "target,direction (all or nothing)"))
+    kpi_import.add_argument("file")
+    kpi_import.add_argument("--from", dest="valid_from", help=_("YYYY-MM the entries are valid from (default: "
+                                                                 "this month)"))
+    kpi_import.add_argument("--dry-run", action="store_true", help=_("show what would change, write nothing"))
+    kpi_import.set_defaults(run=cmd_import_kpis)
+    kpi_group = sub.add_parser("kpis", help=_("the customer KPI register")).add_subparsers(dest="action",
+                                                                                          required=True)
+    kpi_list = kpi_group.add_parser("list", help=_("the KPIs each customer requires"))
+    kpi_list.add_argument("--customer", help=_("code or name"))
+    kpi_list.add_argument("--month", help=_("YYYY-MM (default: this month)"))
+    kpi_list.add_argument("--json", action="store_true")
+    kpi_list.set_defaults(run=cmd_kpis_list)
     score = sub.add_parser("score", help=_("a customer's monthly or annual score"))
     score.add_argument("--customer", required=True, help=_("code or name"))
     score.add_argument("--month", help=_("YYYY-MM"))
