@@ -129,11 +129,13 @@ class ScoreBook:
 
     def _kpi_achievement(self, inputs: ScoreInputs, customer_id: int, month: str, closed: bool
                          ) -> kpis.Achievement | None:
-        registered = inputs.register.in_force(customer_id, month) if inputs.register.customer_ids else []
+        registered = inputs.register.in_force(customer_id, month) if customer_id in inputs.register.customer_ids else []
         if not registered:
             return None
-        figures = {key: figure.value for (cid, m, key), figure in inputs.figures.items()
-                   if cid == customer_id and m == month}
+        figures = {kpi.metric: inputs.figures[(customer_id, month, kpi.metric)].value for kpi in registered
+                   if (customer_id, month, kpi.metric) in inputs.figures}
+        figures.update({key: inputs.figures[(customer_id, month, key)].value for key in kpis.FROM_FIGURE.values()
+                        if (customer_id, month, key) in inputs.figures})
         return kpis.judge(registered, figures, inputs.timeliness.get((customer_id, month)), closed,
                           self.missing_at_close)
 

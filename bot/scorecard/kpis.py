@@ -116,9 +116,9 @@ class Register:
     """The whole register, loaded once; `in_force` answers for any month."""
 
     def __init__(self, rows: Iterable[CustomerKpi]) -> None:
-        self._history: dict[tuple[int, str], list[CustomerKpi]] = defaultdict(list)
+        self._history: dict[int, dict[str, list[CustomerKpi]]] = defaultdict(lambda: defaultdict(list))
         for row in sorted(rows, key=lambda r: (r.valid_from, r.id)):
-            self._history[(row.customer_id, row.kpi)].append(row)
+            self._history[row.customer_id][row.kpi].append(row)
 
     @classmethod
     def load(cls, session: Session, customer_ids: Iterable[int] | None = None) -> Register:
@@ -129,13 +129,16 @@ class Register:
 
     @property
     def customer_ids(self) -> set[int]:
-        return {customer_id for customer_id, _kpi in self._history}
+        return set(self._history)
+
+    @property
+    def kpi_keys(self) -> set[str]:
+        return {kpi for by_kpi in self._history.values() for kpi in by_kpi}
 
     def in_force(self, customer_id: int, month: str) -> list[RegisteredKpi]:
         result = []
-        for (cid, _kpi), rows in self._history.items():
-            if cid != customer_id:
-                continue
+        cid = customer_id
+        for rows in self._history.get(customer_id, {}).values():
             current = None
             for row in rows:
                 if row.valid_from <= month:
@@ -152,10 +155,7 @@ class Register:
 def figures_needed(register: Register) -> set[str]:
     """The metric keys a score needs to judge the register: the KPI figures and the figures
     computed KPIs come from."""
-    needed = set(FROM_FIGURE.values())
-    for (_cid, kpi) in register._history:
-        needed.add(metric_key(kpi))
-    return needed
+    return set(FROM_FIGURE.values()) | {metric_key(kpi) for kpi in register.kpi_keys}
 
 
 def response_timeliness(session: Session, customer_ids: Iterable[int], months: list[str], tz: ZoneInfo,
