@@ -12,7 +12,7 @@ from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
 from bot.people.callers import require
-from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command
+from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command, rules_command
 
 UseCase = Callable[[AppContext, Request, list[str]], Reply]
 
@@ -27,6 +27,7 @@ CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
     (("figures", "数据", "f"), "figures.submit", figures_command),
     (("status", "进度", "s"), "help", figures_status),
     (("deputy", "代理"), "figures.submit", hand_over_role),
+    (("rules", "规则"), "rules.edit", rules_command),
 ]
 CSAT_WORDS: dict[str, tuple[str, UseCase]] = {
     word: (permission, use_case) for words, permission, use_case in CSAT_COMMANDS for word in words

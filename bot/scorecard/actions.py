@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core.periods import add_months, month_of
+from bot.datacall.catalogue import targets_in_force
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import (
     ActionTrigger,
@@ -24,7 +25,6 @@ from storage.models import (
     CorrectiveAction,
     Customer,
     FigureSubmission,
-    Metric,
     ScorecardEvent,
     SettingValue,
 )
@@ -78,8 +78,7 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
     lookback = max(12, rules.abnormal_streak_months * 4)
     window = [add_months(month, -i) for i in range(lookback - 1, -1, -1)]
     scores = book.monthly(codes, window)
-    targets = dict(session.execute(select(Metric.key, Metric.target).where(
-        Metric.key.in_((KPI, CUSTOMER_SCORECARD)))).all())
+    targets = {m: targets_in_force(session, m, [KPI, CUSTOMER_SCORECARD]) for m in window}
 
     def abnormal(score: MonthlyScore, category: str) -> bool:
         """Quality and delivery: points lost. The two percentage categories: the figure below
@@ -88,8 +87,8 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
         if category in ("quality", "delivery"):
             return score.lost.get(category, 0) > 0
         figure = score.kpi_figure if category == "kpi" else score.scorecard_figure
-        target = targets.get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
-        return figure is not None and target is not None and figure.value < float(target)
+        target = targets.get(score.month, {}).get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
+        return figure is not None and target is not None and figure.value < target
 
     running = session.execute(select(CorrectiveAction.customer_id, CorrectiveAction.trigger_detail).where(
         CorrectiveAction.trigger_kind == "scorecard_streak",

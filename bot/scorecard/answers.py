@@ -19,6 +19,7 @@ from bot.core.periods import Period, add_months, months_of_year
 from bot.core.roles import Authorizer
 from bot.core.texts import T, UserError, score_text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
+from bot.datacall.catalogue import targets_in_force
 from bot.people.customers import all_customers, find_customer
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import AnnualScore, MonthlyScore, RuleSet, xmr_limits
@@ -471,7 +472,7 @@ def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key:
     scope = pick(caller.locale, customer.name_zh, customer.name_en) if customer else (
         _("all customers") if metric.scope == "customer" else _("company"))
     title = _("{name} ({unit}) · {scope} · {year}").format(name=name, unit=metric.unit, scope=scope, year=year)
-    target = float(metric.target) if metric.target is not None else None
+    target = targets_in_force(session, series[-1][0] if series else months[-1], [key]).get(key)
     values = [v for _m, v in series]
     limits = xmr_limits(values, floor=float(metric.min_value))
     parts: list = []

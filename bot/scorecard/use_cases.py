@@ -15,6 +15,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import send_private_chart
+from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values, row_id
 from bot.core.periods import Period, parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
@@ -34,6 +35,8 @@ from bot.scorecard.answers import (
 )
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import event_form, event_type_label, record_event, validate_event
+from bot.scorecard.rules import RulesRefused, change_rules, changes_from_form, field_for_problem, rules_form
+from bot.scorecard.rules import in_force as rules_in_force
 from storage.models import Customer, Metric, ScorecardEvent
 
 EVENT_REFUSED = T("Your roles do not allow recording scorecard events.")
@@ -268,3 +271,56 @@ def _event_confirmation(caller: Caller, customer: Customer, event: ScorecardEven
     if corrected:
         parts.append(Paragraph(_("The earlier version is kept in the history.")))
     return Message(text=text, cards=[Card(title=what, parts=parts)])
+
+
+# --- the rules, changed from a dialog ------------------------------------------------------------
+
+
+RULES_REFUSED = T("Only quality engineers change the scorecard rules.")
+
+
+def rules_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat rules`: the dialog with the rules in force now."""
+    caller = request.caller
+    require(ctx, caller, "rules.edit", RULES_REFUSED)
+    this_month = ctx.local_today().strftime("%Y-%m")
+    with ctx.session() as session:
+        rules, _row = rules_in_force(session, this_month)
+    form = rules_form(rules, caller, this_month)
+    return Reply(form=form, message=Message(text=caller._("Opening the rules dialog…")))
+
+
+def submit_rules(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any]) -> Submitted:
+    """A new rule set version from the month chosen, with what was changed; every problem at
+    its field; the change confirmed to the person and told to the quality channel."""
+    if not caller.known or not ctx.authorizer.allows(caller.roles, "rules.edit"):
+        return Submitted(errors={"valid_from": RULES_REFUSED})
+    values = clean_values(values)
+    valid_from = str(values.get("valid_from") or "")
+    with ctx.session() as session:
+        changes = changes_from_form(session, state.get("version"), values)
+        if not changes:
+            return Submitted(errors={"monthly_target": T("Nothing was changed.")})
+        try:
+            result = change_rules(session, valid_from, changes, ctx.now(), caller.person_id)
+        except RulesRefused as refused:
+            keys = [k for k in values if k != "valid_from"]
+            errors = dict(refused.by_key)
+            for problem in refused.general:
+                errors.setdefault(field_for_problem(problem, keys), problem)
+            return Submitted(errors=errors)
+        except UserError as error:
+            return Submitted(errors={"valid_from": error.text})
+        assert result.version is not None
+        lines = "\n".join(f"• {key}: {before} → {after}" for key, (before, after) in result.changed.items())
+        for target, locale, key in ((caller.user_id, caller.locale, "dm"),
+                                    (ctx.settings.quality_channel, ctx.locale, "channel")):
+            if not target:
+                continue
+            _ = gettext_for(locale)
+            text = _("{name} changed the scorecard rules: version {version} from {month}; earlier months keep "
+                     "theirs.").format(name=caller.name, version=result.version, month=result.valid_from)
+            outbox.enqueue(session, f"rules:{result.version}:{key}", "dm" if key == "dm" else "post", target,
+                           Message(text=text, cards=[Card(title=_("Scorecard rules"),
+                                                          parts=[Paragraph(text), Paragraph(lines)])]), ctx.now())
+    return Submitted()

@@ -1,5 +1,5 @@
 """Scorecard buttons and dialogs in Slack: pick a customer, share to the channel, record or
-correct an event, the dialog's customer search and its submission."""
+correct an event, the dialog's customer search and its submission, the rules dialog."""
 
 from __future__ import annotations
 
@@ -33,3 +33,5 @@ def register(app: App, listening: Listening) -> None:
     app.options("customer")(customer_search)
     app.view("scorecard.event")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)), lazy=deliver)
+    app.view("scorecard.rules")(ack=listening.submission(
+        lambda caller, state, values, _dialog: use_cases.submit_rules(ctx, caller, state, values)), lazy=deliver)
