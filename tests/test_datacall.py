@@ -99,12 +99,17 @@ def open_dialog(slack: SlackSender, emulator: SlackEmulator, user: str, count: i
     return emulator.wait_for("views.open", count=count)[count - 1].response["view"]  # type: ignore[no-any-return]
 
 
-def state(view: dict, values: dict[str, str]) -> dict:  # type: ignore[type-arg]
+def state(view: dict, values: dict[str, str], fill: str | None = "0") -> dict:  # type: ignore[type-arg]
+    """The page as submitted: `values`, what the page already showed, and `fill` in every
+    other required field (the page's figures are required); `fill=None` leaves them empty."""
     result = {}
     for block in view["blocks"]:
         if block.get("type") == "input":
             key = block["block_id"]
-            result[key] = {key: {"type": "plain_text_input", "value": values.get(key, "")}}
+            value = values.get(key, block["element"].get("initial_value", ""))
+            if not value and fill is not None and key.startswith("f|") and not block.get("optional"):
+                value = fill
+            result[key] = {key: {"type": "plain_text_input", "value": value}}
     return result
 
 
@@ -136,10 +141,16 @@ def test_dialog_validates_saves_and_keeps_drafts(slack: SlackSender, ctx: AppCon
         assert draft is not None and draft.values[kpi] == "95"
     again = open_dialog(slack, emulator, LI, count=2)
     assert next(b for b in again["blocks"] if b.get("block_id") == kpi)["element"]["initial_value"] == "95"
+    # a page per customer, its figures required: ACME's page saved, HDQC's comes next
+    assert all(not b.get("optional") for b in again["blocks"] if b.get("block_id", "").startswith("f|")
+               and "customer_scorecard_pct" not in b["block_id"])
+    empty = slack.view_submission(LI, again, state(again, {kpi: "95%", ppm: ""}, fill=None)).json()
+    assert "必填" in empty["errors"][ppm]
     saved = slack.view_submission(LI, again, state(again, {kpi: "95%", ppm: "1,200"}))
-    assert saved.status == 200 and saved.body == ""
+    assert saved.status == 200 and saved.json()["response_action"] == "update"
+    assert "华东汽车" in json.dumps(saved.json()["view"]["blocks"], ensure_ascii=False)
     confirmation = emulator.wait_for("chat.postMessage", lambda c: "已记录" in c.args["text"])
-    assert "2 项" in confirmation[0].args["text"]
+    assert "ACME" in json.dumps(confirmation[0].args["blocks"], ensure_ascii=False)
     # the call DM is updated in place: the two figures handed in are no longer shown as missing
     call = next(c for c in emulator.calls_to("chat.postMessage")
                 if c.response.get("channel", "") == emulator.workspace.dm_channel(LI))
@@ -149,11 +160,13 @@ def test_dialog_validates_saves_and_keeps_drafts(slack: SlackSender, ctx: AppCon
     assert ppm_name not in json.dumps(updated.args["blocks"], ensure_ascii=False)
     with ctx.session() as session:
         values = {s.metric_key: float(s.value) for s in session.scalars(select(FigureSubmission))}
-        assert values == {"kpi_achievement_rate": 95.0, "line_defect_ppm": 1200.0}
+        assert values["kpi_achievement_rate"] == 95.0 and values["line_defect_ppm"] == 1200.0
+        assert {v for k, v in values.items() if k not in ("kpi_achievement_rate", "line_defect_ppm")} == {0.0}
         assert session.scalar(select(FigureDraft)) is None
 
     # a correction needs a reason and keeps the earlier value
-    third = open_dialog(slack, emulator, LI, count=3)
+    slack.command("/csat", "figures 2026-09 ACME", LI)
+    third = emulator.wait_for("views.open", count=3)[2].response["view"]
     no_reason = slack.view_submission(LI, third, state(third, {kpi: "90"})).json()
     assert set(no_reason["errors"]) == {"reason"}
     assert slack.view_submission(LI, third, state(third, {kpi: "90", "reason": "客户更正了达成率"})).status == 200
@@ -197,6 +210,7 @@ def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext,
     assert first["response_action"] == "update"
     second = first["view"]
     assert "第 2/2 页" in json.dumps(second, ensure_ascii=False) and second["submit"]["text"] == "保存"
+    assert len([b for b in second["blocks"] if b.get("block_id", "").startswith("f|")]) == 3
 
 
 def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
@@ -242,7 +256,7 @@ def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppCo
     tick(ctx, clock, at(8))
     assert dms(emulator) == Counter({LI: 1, DAVID: 1, MA: 1})
     view = open_dialog(slack, emulator, MA)
-    assert slack.view_submission(MA, view, state(view, {field_for(view, "claim_cost", "ACME"): "88"})).status == 200
+    assert slack.view_submission(MA, view, state(view, {field_for(view, "claim_cost"): "88"})).status == 200
     with ctx.session() as session:
         figure = session.scalar(select(FigureSubmission))
         people_ids = dict(session.execute(select(Person.slack_user_id, Person.id)).all())

@@ -86,6 +86,10 @@ def test_sales_manager_hands_in_figures_from_the_monthly_call(demo: Demo, page: 
     assert "不是数字" in page.inner_text("[data-testid=modal]")
     assert first.input_value() == "abc"  # nothing typed is lost
     first.fill("42")
+    for other in modal.query_selector_all(".input input[type=text]"):  # the customer's figures are required
+        if not other.input_value():
+            other.fill("0")
+    page.fill("#in-note", "本月无交付（演示）")  # confirms values far from the demo's history
     page.click("[data-testid=modal-submit]")
     page.wait_for_function("document.querySelector('#messages').innerText.includes('已记录')", timeout=15000)
     shot(page, "1-sales-manager-figures")

@@ -222,7 +222,8 @@ def test_figures_are_stored_exactly_as_typed_or_refused(slack: SlackSender, ctx:
     assert "小数" in slack.view_submission(LI, view, state(view, {kpi: "95.001"})).json()["errors"][kpi]
     assert slack.view_submission(LI, view, state(view, {kpi: "95.25"})).status == 200
     with ctx.session() as session:
-        assert list(session.scalars(select(FigureSubmission.value))) == [Decimal("95.25")]
+        assert list(session.scalars(select(FigureSubmission.value).where(
+            FigureSubmission.metric_key == "kpi_achievement_rate"))) == [Decimal("95.25")]
 
 
 def test_a_percent_sign_on_a_figure_that_is_not_a_percentage_is_refused(ctx: AppContext, people: None,
@@ -249,7 +250,8 @@ def test_stoppages_and_their_minutes_are_checked_together(slack: SlackSender, ct
     assert zero["response_action"] == "errors" and stops in zero["errors"]
     assert slack.view_submission(LI, view, state(view, {stops: "2", minutes: "45"})).status == 200
     with ctx.session() as session:
-        assert len(list(session.scalars(select(FigureSubmission)))) == 2
+        stored = dict(session.execute(select(FigureSubmission.metric_key, FigureSubmission.value)).all())
+    assert (stored["customer_line_stops"], stored["customer_line_stop_minutes"]) == (2, 45)
 
 
 def test_an_import_checks_stoppages_and_minutes_together(ctx: AppContext, people: None, tmp_path: Any) -> None:

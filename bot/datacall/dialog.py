@@ -36,7 +36,7 @@ from storage.models import (
     Metric,
 )
 
-FIELDS_PER_PAGE = 80  # figure fields per dialog page: what one sitting takes, and what every messenger's dialog holds
+FIELDS_PER_PAGE = 80  # figure fields per dialog page at most: what every messenger's dialog holds
 
 
 OUTLIER_SIGMAS = 4.0
@@ -46,21 +46,16 @@ HISTORY_MONTHS = 6
 
 
 def dialog_pages(items: list[Item]) -> list[list[Item]]:
-    """Company-wide figures first, then customers whole (a customer never splits across pages)."""
+    """Company-wide figures on a page of their own, then a page per customer: a short page a
+    phone shows whole, handed in at one sitting, with its required fields required."""
     company = [i for i in items if i.customer_id is None]
     by_customer: dict[int, list[Item]] = defaultdict(list)
     for item in items:
         if item.customer_id is not None:
             by_customer[item.customer_id].append(item)
-    pages: list[list[Item]] = []
-    page = list(company)
+    pages = [company[i:i + FIELDS_PER_PAGE] for i in range(0, len(company), FIELDS_PER_PAGE)]
     for customer_items in by_customer.values():
-        if page and len(page) + len(customer_items) > FIELDS_PER_PAGE:
-            pages.append(page)
-            page = []
-        page.extend(customer_items)
-    if page:
-        pages.append(page)
+        pages.extend(customer_items[i:i + FIELDS_PER_PAGE] for i in range(0, len(customer_items), FIELDS_PER_PAGE))
     return pages
 
 
@@ -113,7 +108,8 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
     for item in page:
         metric = metrics[item.metric]
         name = pick(locale, metric.name_zh, metric.name_en)
-        label = name if item.customer_id is None else (
+        one_customer = len({i.customer_id for i in page}) == 1  # the intro names it
+        label = name if item.customer_id is None or one_customer else (
             f"{customers[item.customer_id].code} · "
             f"{pick(locale, customers[item.customer_id].name_zh, customers[item.customer_id].name_en)} · {name}")
         key = series_key(item.metric, period, item.customer_id)
@@ -127,17 +123,22 @@ def figures_form(session: Session, caller: Caller, duty: Obligation, period: str
         initial = drafted.get(field_id(item))
         if initial is None and key in current:
             initial = _fmt(current[key])
+        optional = item in duty.optional
+        if optional:
+            hint += " · " + _("may stay empty: no score given counts as full marks")
         fields.append(FormField(field_id(item), f"{label} ({unit_name(_, metric.unit)})"[:1900], "text",
-                                required=False,
-                                hint=hint, initial=initial, max_length=40))
+                                required=not optional, hint=hint, initial=initial, max_length=40))
     fields.append(FormField("note", _("Note (confirms an unusual value)"), "multiline", required=False,
                             initial=drafted.get("note"), max_length=1000))
     fields.append(FormField("reason", _("Reason for a correction"), "multiline", required=False,
                             initial=drafted.get("reason"), max_length=1000))
     last_page = page_index >= len(pages) - 1
-    intro = _("Figures for {period}, page {page} of {pages}. Leave a field empty to hand it in later; what you "
-              "type is kept as a draft if you close this dialog.").format(period=period, page=page_index + 1,
-                                                                         pages=max(1, len(pages)))
+    customer = customers.get(page[0].customer_id) if page and page[0].customer_id is not None else None
+    where = (pick(locale, customer.name_zh, customer.name_en) + f" ({customer.code})" if customer
+             else _("company-wide figures"))
+    intro = _("Figures for {period}: {where}, page {page} of {pages}. Every figure asked is required; if you do "
+              "not have one yet, close the dialog: what you typed is kept as a draft.").format(
+        period=period, where=where, page=page_index + 1, pages=max(1, len(pages)))
     return fit_initial_values(Form(
         kind="figures.submit", title=_("Figures {period}").format(period=period),
         submit=_("Save") if last_page else _("Save and next"), close=_("Close"), fields=fields, intro=intro,
@@ -184,7 +185,11 @@ def validate_and_save(session: Session, caller: Caller, duty: Obligation, period
     accepted: list[tuple[Item, Decimal]] = []
     for key, raw in values.items():
         item = item_of(key)
-        if item is None or raw in (None, ""):
+        if item is None:
+            continue
+        if raw in (None, ""):
+            if item in duty.items and item not in duty.optional:  # what another messenger's dialog let through
+                errors[key] = T("Required: type the figure, or close the dialog to keep what you typed as a draft.")
             continue
         if item not in duty.items:
             errors[key] = T("This figure is not yours to hand in for this month.")
