@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import SlaPolicyBook, complaint_settings
 from bot.complaints.terms import RECEIVED_VIA, SEVERITIES
-from bot.complaints.workflow import meet
+from bot.complaints.workflow import meet_deadline
 from bot.core.i18n import gettext_for
 from bot.core.inputs import column_length, whole_pieces
 from bot.core.texts import T, Text
@@ -204,53 +204,78 @@ def keep_number(session: Session, number: str) -> None:
                     .values(value=int(sequence)))
 
 
+@dataclass
+class IntakeRules:
+    """What numbering and scheduling a complaint reads, loaded once for a whole ledger."""
+
+    settings: dict[str, Any]
+    calendar: WorkingCalendar
+    book: SlaPolicyBook
+    engineers: list[int]
+
+    @classmethod
+    def load(cls, session: Session) -> IntakeRules:
+        from storage.models import PersonRole
+
+        engineers = list(session.scalars(select(Person.id).join(PersonRole).where(
+            PersonRole.role_key == "quality_engineer", Person.active.is_(True)).order_by(Person.id)))
+        return cls(complaint_settings(session), WorkingCalendar.load(session), SlaPolicyBook.load(session), engineers)
+
+    @property
+    def warn_fraction(self) -> float:
+        return float(self.settings["warn_at_fraction"])
+
+
 def schedule_deadlines(session: Session, complaint: Complaint, calendar: WorkingCalendar, tz: ZoneInfo,
-                       warn_fraction: float) -> None:
-    book = SlaPolicyBook.load(session)
+                       warn_fraction: float, book: SlaPolicyBook | None = None) -> list[ComplaintDeadline]:
+    """The complaint's deadlines from its receipt, added to the session (flushed with it)."""
+    book = book or SlaPolicyBook.load(session)
+    deadlines = []
     for milestone, due in book.deadlines(complaint.received_at, complaint.severity, complaint.customer_id,
                                          calendar, tz).items():
         warn_at = complaint.received_at + (due - complaint.received_at) * warn_fraction
-        session.add(ComplaintDeadline(complaint_id=complaint.id, milestone=milestone, due_at=due, warn_at=warn_at,
-                                      state="open", paused_seconds=0))
-    session.flush()
+        deadlines.append(ComplaintDeadline(complaint_id=complaint.id, milestone=milestone, due_at=due,
+                                           warn_at=warn_at, state="open", paused_seconds=0))
+    session.add_all(deadlines)
+    return deadlines
 
 
 def log_complaint(session: Session, data: NewComplaint, logged_by: int | None, now: dt.datetime, tz: ZoneInfo,
-                  source: str = "slack", number: str | None = None) -> Complaint:
-    """Number it (or keep the number a ledger gave it), schedule its deadlines, record its
-    first status; registering is itself a milestone."""
-    settings = complaint_settings(session)
-    calendar = WorkingCalendar.load(session)
+                  source: str = "slack", number: str | None = None, rules: IntakeRules | None = None) -> Complaint:
+    """Number it (or keep the number a ledger gave it: the ledger import moves the counters
+    past its numbers beforehand), schedule its deadlines, record its first status;
+    registering is itself a milestone."""
+    intake_rules = rules or IntakeRules.load(session)
+    settings, calendar = intake_rules.settings, intake_rules.calendar
     year = data.received_at.astimezone(tz).year
-    if number is not None:
+    if number is not None and rules is None:
         keep_number(session, number)
     complaint = Complaint(
         number=number or next_number(session, year, settings["number_prefix"]), customer_id=data.customer.id,
         contact_name=data.contact_name, contact_phone=data.contact_phone, contact_email=data.contact_email,
         product_model=data.product_model, specification=data.specification, quantity=data.quantity,
         batch=data.batch, symptom=data.symptom, severity=data.severity, received_via=data.received_via,
-        received_at=data.received_at, registered_at=now, logged_by_id=logged_by, owner_id=_default_owner(session),
-        status="new", source=source, updated_at=now,
+        received_at=data.received_at, registered_at=now, logged_by_id=logged_by,
+        owner_id=_default_owner(session, intake_rules.engineers), status="new", source=source, updated_at=now,
     )
     session.add(complaint)
     session.flush()
-    schedule_deadlines(session, complaint, calendar, tz, float(settings["warn_at_fraction"]))
+    deadlines = schedule_deadlines(session, complaint, calendar, tz, intake_rules.warn_fraction, intake_rules.book)
     session.add(ComplaintStatusChange(complaint_id=complaint.id, from_status=None, to_status="new", changed_at=now,
                                       changed_by_id=logged_by, note=None))
     for photo in data.photos or []:
         session.add(ComplaintAttachment(complaint_id=complaint.id, kind="photo", file_id=photo.get("id"),
                                         name=photo.get("name") or photo.get("title") or "photo",
                                         url=photo.get("url_private"), uploaded_by_id=logged_by, uploaded_at=now))
-    meet(session, complaint, "register", now)
+    for deadline in deadlines:
+        if deadline.milestone == "register":
+            meet_deadline(deadline, now)
+    session.flush()
     return complaint
 
 
-def _default_owner(session: Session) -> int | None:
+def _default_owner(session: Session, engineers: list[int]) -> int | None:
     """The quality engineer with the fewest open complaints takes a new one."""
-    from storage.models import PersonRole
-
-    engineers = list(session.scalars(select(Person.id).join(PersonRole).where(
-        PersonRole.role_key == "quality_engineer", Person.active.is_(True)).order_by(Person.id)))
     if not engineers:
         return None
     load = dict(session.execute(select(Complaint.owner_id, func.count()).where(

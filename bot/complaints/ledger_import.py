@@ -18,9 +18,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.calendar.working_days import WorkingCalendar
-from bot.complaints.deadlines import complaint_settings
-from bot.complaints.intake import NewComplaint, keep_number, log_complaint, schedule_deadlines, validate_complaint
+from bot.complaints.intake import (
+    IntakeRules,
+    NewComplaint,
+    keep_number,
+    log_complaint,
+    schedule_deadlines,
+    validate_complaint,
+)
 from bot.complaints.terms import SEVERITIES
 from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table
@@ -144,20 +149,26 @@ def import_complaints(session: Session, path: Path, now: dt.datetime, tz: ZoneIn
     if errors:
         return ImportResult(errors=errors)
     result = ImportResult()
-    settings = complaint_settings(session)
-    calendar = WorkingCalendar.load(session)
-    for _row, record in records:  # the file's own numbers first, so none is handed out to another row
-        if record.number and not any(c.number == record.number for c in matches.values()):
-            keep_number(session, record.number)
+    rules = IntakeRules.load(session)
+    # the file's own numbers first, so none is handed out to another row: each year's counter
+    # moves once, past the highest number of that year in the file
+    highest: dict[str, tuple[int, str]] = {}
+    for _row, record in records:
+        stem, _, sequence = (record.number or "").rpartition("-")
+        if stem and sequence.isdigit() and int(sequence) > highest.get(stem, (-1, ""))[0]:
+            highest[stem] = (int(sequence), str(record.number))
+    for _sequence, number in highest.values():
+        keep_number(session, number)
     for row_number, record in records:
         complaint = matches.get(row_number)
         if complaint is None:
-            complaint = log_complaint(session, record.data, None, now, tz, source="import", number=record.number)
+            complaint = log_complaint(session, record.data, None, now, tz, source="import", number=record.number,
+                                      rules=rules)
             result.created += 1
         elif _worked_since(session, complaint):
             result.skipped += 1  # handled in csatbot since it was imported: the ledger is older than that
             continue
-        elif _update(session, complaint, record, calendar, tz, float(settings["warn_at_fraction"])):
+        elif _update(session, complaint, record, rules, tz):
             result.updated += 1
         else:
             result.unchanged += 1
@@ -191,8 +202,7 @@ def _match(session: Session, record: LedgerRow) -> Complaint | None:
 FACTS = ("contact_name", "contact_phone", "product_model", "quantity", "batch", "symptom", "severity")
 
 
-def _update(session: Session, complaint: Complaint, record: LedgerRow, calendar: WorkingCalendar, tz: ZoneInfo,
-            warn_fraction: float) -> bool:
+def _update(session: Session, complaint: Complaint, record: LedgerRow, rules: IntakeRules, tz: ZoneInfo) -> bool:
     """The ledger's facts and step times over an imported complaint; False if nothing differs."""
     data = record.data
     changed = [name for name in FACTS if getattr(complaint, name) != getattr(data, name)]
@@ -211,7 +221,7 @@ def _update(session: Session, complaint: Complaint, record: LedgerRow, calendar:
         complaint.number = str(record.number)
     if {"severity", "received_at", "customer_id"} & set(changed):  # the deadlines again, from the receipt
         session.execute(delete(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id))
-        schedule_deadlines(session, complaint, calendar, tz, warn_fraction)
+        schedule_deadlines(session, complaint, rules.calendar, tz, rules.warn_fraction, rules.book)
     session.execute(delete(ComplaintStatusChange).where(ComplaintStatusChange.complaint_id == complaint.id))
     session.add(ComplaintStatusChange(complaint_id=complaint.id, from_status=None, to_status="new",
                                       changed_at=complaint.received_at, note=None))

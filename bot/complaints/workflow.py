@@ -38,7 +38,12 @@ def meet(session: Session, complaint: Complaint, milestone: str, now: dt.datetim
     """A milestone reached: on time it is met; past its due time it stays breached, met late."""
     deadline = session.scalar(select(ComplaintDeadline).where(ComplaintDeadline.complaint_id == complaint.id,
                                                               ComplaintDeadline.milestone == milestone))
-    if deadline is None or deadline.met_at is not None:
+    if deadline is not None:
+        meet_deadline(deadline, now)
+
+
+def meet_deadline(deadline: ComplaintDeadline, now: dt.datetime) -> None:
+    if deadline.met_at is not None:
         return
     deadline.met_at = now
     if deadline.state == "open":
