@@ -153,3 +153,27 @@ def test_a_quality_engineer_changes_the_rules_in_a_dialog(slack: SlackSender, ct
         rules = rule_set_for(load_rule_sets(session), "2027-01")
         assert (rules.version, rules.monthly_target, rules.events["line_hold"].points) == (2, 85, 6)
         assert rule_set_for(load_rule_sets(session), "2026-12").version == 1
+
+
+def test_a_quality_engineer_changes_a_figures_target_from_its_answer(
+        slack: SlackSender, ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock) -> None:
+    from bot.datacall.catalogue import targets_in_force
+
+    clock.set(dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
+    answer = json.dumps(slack.command("/csat", "metric line_defect_ppm", "U0QE00001").json(), ensure_ascii=False)
+    assert "csat.metric_target" in answer
+    assert "csat.metric_target" not in json.dumps(slack.command("/csat", "metric line_defect_ppm",
+                                                                "U0SM00001").json())
+    slack.block_action("U0QE00001", "csat.metric_target", "line_defect_ppm", channel_id="C0GENERAL",
+                       message_ts="1.1")
+    view = emulator.wait_for("views.open")[0].response["view"]
+    assert view["callback_id"] == "metrics.target"
+    wrong = slack.view_submission("U0QE00001", view, _form_values(view, {"valid_from": "2027-01",
+                                                                         "target": "-5"})).json()
+    assert wrong["response_action"] == "errors" and "超出" in wrong["errors"]["target"]
+    assert slack.view_submission("U0QE00001", view, _form_values(view, {"valid_from": "2027-01",
+                                                                        "target": "150"})).status == 200
+    emulator.wait_for("chat.postMessage", lambda c: "150" in c.args["text"])
+    with ctx.session() as session:
+        assert targets_in_force(session, "2026-12", ["line_defect_ppm"])["line_defect_ppm"] == 100
+        assert targets_in_force(session, "2027-01", ["line_defect_ppm"])["line_defect_ppm"] == 150

@@ -16,9 +16,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.core.periods import is_month
+from bot.core.caller import Caller
+from bot.core.i18n import pick, unit_name
+from bot.core.periods import add_months, is_month
 from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table, too_long
 from bot.core.texts import T, Text, UserError, join_texts
+from bot.core.views import Form, FormField, Option
 from bot.datacall.figures import parse_number
 from storage.models import Metric, MetricTarget, Role
 
@@ -241,3 +244,24 @@ def import_metrics(session: Session, path: Path, valid_from: str, now: dt.dateti
         updated += bool(result.changed) and not new
         unchanged += not result.changed and not new
     return ImportResult(created=created, updated=updated, unchanged=unchanged)
+
+
+def target_form(session: Session, caller: Caller, key: str, this_month: str) -> Form:
+    """A figure's target from a month on (this month or one of the next twelve)."""
+    _ = caller._
+    metric = session.get(Metric, key)
+    if metric is None:
+        raise UserError(T("Unknown figure {value!r}.", value=key))
+    months = [add_months(this_month, i) for i in range(0, 13)]
+    target = targets_in_force(session, this_month, [key]).get(key)
+    name = pick(caller.locale, metric.name_zh, metric.name_en)
+    return Form(kind="metrics.target", title=_("Change target"), submit=_("Save"), close=_("Cancel"), fields=[
+        FormField("valid_from", _("Valid from"), "select", initial=months[0], options=[Option(m, m) for m in months],
+                  hint=_("Months before it keep the target they were judged by.")),
+        FormField("target", _("Target ({unit})").format(unit=unit_name(_, metric.unit)), "number",
+                  initial=_text(Decimal(str(target))) if target is not None else None,
+                  min_value=float(metric.min_value), max_value=float(metric.max_value),
+                  hint=_("{direction}; valid {low}–{high}").format(
+                      direction=_("higher is better") if metric.higher_is_better else _("lower is better"),
+                      low=_text(metric.min_value), high=_text(metric.max_value))),
+    ], intro=name, state={"key": key})

@@ -448,7 +448,8 @@ SUMMED_UNITS = ("count", "minutes", "CNY")
 
 
 def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key: str, year: int,
-                  customer: Customer | None = None) -> Answer:
+                  customer: Customer | None = None, editable: bool = False) -> Answer:
+    """`editable`: the asker's own answer, with *Change target* for those who may."""
     _ = caller._
     metric = session.get(Metric, key)
     if metric is None:
@@ -478,6 +479,7 @@ def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key:
     parts: list = []
     if not series:
         parts.append(Paragraph(_("No {name} figures in {year}.").format(name=name, year=year)))
+        parts.extend(_target_button(caller, authorizer, metric.key, editable))
         return Answer(Message(text=title, cards=[Card(title=title, parts=parts)]))
     aggregation = _("sum over customers") if summed else _("mean over customers")
     fields = [Field(_("Months with figures"), str(len(series))),
@@ -497,11 +499,18 @@ def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key:
             else _("Every month is inside the limits: the variation is routine, not a signal.")))
     if metric.scope == "customer" and customer is None:
         parts.append(Context(aggregation))
+    parts.extend(_target_button(caller, authorizer, metric.key, editable))
     chart_labels = {"value": name, "mean": "x̄", "limits": _("limits"), "target": _("Target")}
     png = charts.xmr_chart(title, [m for m, _v in series], values, limits.mean if limits else values[0],
                            limits.upper if limits else values[0], limits.lower if limits else values[0],
                            target, limits.signals if limits else (), chart_labels)
     return Answer(Message(text=title, cards=[Card(title=title, parts=parts)]), png, title)
+
+
+def _target_button(caller: Caller, authorizer: Authorizer, key: str, editable: bool) -> list:
+    if editable and authorizer.allows(caller.roles, "rules.edit"):
+        return [Actions([Button(caller._("Change target"), "csat.metric_target", key)])]
+    return []
 
 
 def _target_mark(_: Gettext, value: float, target: float | None, higher_is_better: bool) -> str:

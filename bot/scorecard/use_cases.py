@@ -21,6 +21,7 @@ from bot.core.periods import Period, parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Message, Paragraph
+from bot.datacall.catalogue import change_metric, target_form
 from bot.datacall.obligations import in_collection, last_due_month
 from bot.people.callers import require
 from bot.people.customers import customer_label, find_customer
@@ -153,7 +154,7 @@ def answer_metric(ctx: AppContext, request: Request, words: list[str]) -> Reply:
             if isinstance(found, Message):
                 return Reply(message=found)
             customer = found
-        answer = metric_answer(session, request.caller, ctx.authorizer, key, year, customer)
+        answer = metric_answer(session, request.caller, ctx.authorizer, key, year, customer, editable=True)
         shareable = shareable_metric(session, key)
     if shareable:
         _offer_share(request, answer, {"kind": "metric", "key": key, "year": year,
@@ -323,4 +324,35 @@ def submit_rules(ctx: AppContext, caller: Caller, state: dict[str, Any], values:
             outbox.enqueue(session, f"rules:{result.version}:{key}", "dm" if key == "dm" else "post", target,
                            Message(text=text, cards=[Card(title=_("Scorecard rules"),
                                                           parts=[Paragraph(text), Paragraph(lines)])]), ctx.now())
+    return Submitted()
+
+
+def open_target_form(ctx: AppContext, request: Request, key: str) -> Reply:
+    """*Change target* on a figure's answer: the dialog with its target in force now."""
+    caller = request.caller
+    require(ctx, caller, "rules.edit", RULES_REFUSED)
+    this_month = ctx.local_today().strftime("%Y-%m")
+    with ctx.session() as session:
+        form = target_form(session, caller, key, this_month)
+    return Reply(form=form)
+
+
+def submit_target(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any]) -> Submitted:
+    """A figure's target from the month chosen; earlier months keep theirs."""
+    if not caller.known or not ctx.authorizer.allows(caller.roles, "rules.edit"):
+        return Submitted(errors={"target": RULES_REFUSED})
+    values = clean_values(values)
+    key, month = str(state.get("key") or ""), str(values.get("valid_from") or "")
+    with ctx.session() as session:
+        try:
+            changed = change_metric(session, key, {"target": str(values.get("target") or "")}, month, ctx.now(),
+                                    caller.person_id)
+        except UserError as error:
+            return Submitted(errors={"target": error.text})
+        if changed.changed:
+            before, after = changed.changed["target"]
+            text = caller._("Target of {key}: {before} → {after} from {month}; earlier months keep theirs.").format(
+                key=key, before=before, after=after, month=month)
+            outbox.enqueue(session, f"target:{key}:{month}:{after}:{caller.user_id}", "dm", caller.user_id,
+                           Message(text=text), ctx.now())
     return Submitted()

@@ -33,5 +33,9 @@ def register(app: App, listening: Listening) -> None:
     app.options("customer")(customer_search)
     app.view("scorecard.event")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)), lazy=deliver)
+    app.action("csat.metric_target")(listening.button(
+        lambda request, action: use_cases.open_target_form(ctx, request, str(action.get("value") or ""))))
+    app.view("metrics.target")(ack=listening.submission(
+        lambda caller, state, values, _dialog: use_cases.submit_target(ctx, caller, state, values)), lazy=deliver)
     app.view("scorecard.rules")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_rules(ctx, caller, state, values)), lazy=deliver)
