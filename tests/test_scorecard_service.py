@@ -128,6 +128,22 @@ def test_rules_open_actions_once(scored: AppContext) -> None:
     assert "交付表现连续 3 个月异常" in actions["scorecard_streak:ACME:delivery:2026-07"].title
 
 
+def test_actions_are_listed_with_what_opened_them(scored: AppContext, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    with scored.session() as session:
+        evaluate_actions(session, "2026-09", NOW, annual_year=2026)
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", scored.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    assert main(["actions", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert {a["trigger_key"] for a in listed} >= {"monthly_below_target:ACME:2026-09", "annual_below_target:ACME:2026"}
+    below = next(a for a in listed if a["kind"] == "monthly_below_target")
+    assert below["customer"] == "ACME" and below["status"] == "open" and below["detail"]["month"] == "2026-09"
+    assert main(["actions", "list", "--customer", "HDQC", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert main(["actions", "list"]) == 0
+    assert "ACME" in capsys.readouterr().out
+
+
 def test_the_action_job_waits_for_the_months_figures(scored: AppContext) -> None:
     before_due = dt.datetime(2026, 10, 12, 1, tzinfo=dt.UTC)  # September's figures are due 2026-10-13
     evaluate_scorecard_actions(scored, before_due)

@@ -150,3 +150,27 @@ def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> in
         insert_ignoring_conflicts(session, SettingValue, [{"key": EVALUATED, "value": value, "updated_at": now}])
     session.execute(update(SettingValue).where(SettingValue.key == EVALUATED).values(value=value, updated_at=now))
     return opened
+
+
+def action_listing(session: Session, only_open: bool = True, customer_id: int | None = None
+                   ) -> list[dict[str, object]]:
+    """Corrective actions, newest first, with what opened each (the rule and its detail, or
+    the complaint)."""
+    from storage.models import Complaint, Person
+
+    query = (select(CorrectiveAction, Customer.code, Complaint.number, Person.name)
+             .outerjoin(Customer, Customer.id == CorrectiveAction.customer_id)
+             .outerjoin(Complaint, Complaint.id == CorrectiveAction.complaint_id)
+             .outerjoin(Person, Person.id == CorrectiveAction.owner_id)
+             .order_by(CorrectiveAction.opened_at.desc(), CorrectiveAction.id.desc()))
+    if only_open:
+        query = query.where(CorrectiveAction.status.not_in(("verified", "closed")))
+    if customer_id is not None:
+        query = query.where(CorrectiveAction.customer_id == customer_id)
+    return [{"id": action.id, "trigger_key": action.trigger_key, "kind": action.trigger_kind,
+             "detail": action.trigger_detail, "customer": code, "complaint": number, "title": action.title,
+             "owner": owner, "owner_department": action.owner_department,
+             "due_date": action.due_date.isoformat() if action.due_date else None, "status": action.status,
+             "opened_at": action.opened_at.isoformat(), "closed_at": action.closed_at.isoformat()
+             if action.closed_at else None}
+            for action, code, number, owner in session.execute(query)]

@@ -76,6 +76,31 @@ def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
     return 0
 
 
+def cmd_actions_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.people.customers import exact_customer
+    from bot.scorecard.actions import action_listing
+
+    ctx = open_context(settings, _)
+    with ctx.session() as session:
+        customer_id = None
+        if args.customer:
+            customer = exact_customer(session, args.customer)
+            if customer is None:
+                err(_("Unknown customer {value!r}.").format(value=args.customer))
+                return 1
+            customer_id = customer.id
+        rows = action_listing(session, only_open=args.status == "open", customer_id=customer_id)
+    if args.json:
+        dump_json(rows)
+        return 0
+    if not rows:
+        out(_("No corrective action."))
+    for row in rows:
+        due = _("due {date}").format(date=row["due_date"]) if row["due_date"] else ""
+        out(f"#{row['id']}  {row['status']}  {row['customer'] or '—'}  {row['title']}  {due}".rstrip())
+    return 0
+
+
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.people.customers import exact_customer
     from bot.scorecard.answers import fmt, grade_name
@@ -151,6 +176,12 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     kpi_list.add_argument("--month", help=_("YYYY-MM (default: this month)"))
     kpi_list.add_argument("--json", action="store_true")
     kpi_list.set_defaults(run=cmd_kpis_list)
+    actions = sub.add_parser("actions", help=_("corrective actions")).add_subparsers(dest="action", required=True)
+    action_list = actions.add_parser("list", help=_("corrective actions, newest first, with what opened each"))
+    action_list.add_argument("--status", choices=["open", "all"], default="open")
+    action_list.add_argument("--customer", help=_("code or name"))
+    action_list.add_argument("--json", action="store_true")
+    action_list.set_defaults(run=cmd_actions_list)
     score = sub.add_parser("score", help=_("a customer's monthly or annual score"))
     score.add_argument("--customer", required=True, help=_("code or name"))
     score.add_argument("--month", help=_("YYYY-MM"))
