@@ -254,9 +254,8 @@ def kpi_parts(caller: Caller, score: MonthlyScore) -> list:
         elif result.source == "not_applicable":
             state = _("no complaint deadline this month")
         value = fmt(result.value, 3) + (" *" if result.source == "computed" else "")
-        rows.append([pick(caller.locale, kpi.name_zh, kpi.name_en), value, target, state])
-    parts: list = [Paragraph(_("Customer KPIs"), strong=True),
-                   Table([_("KPI"), _("Value"), _("Target"), _("Result")], rows)]
+        rows.append(Field(pick(caller.locale, kpi.name_zh, kpi.name_en), f"{value} ({target}) · {state}"))
+    parts: list = [Paragraph(_("Customer KPIs"), strong=True), FieldList(rows)]
     if any(r.source == "computed" for r in score.kpi_results):
         parts.append(Context(_("* computed by the bot: after-sales PPM from the 3MIS figure, response timeliness "
                                "from the month's complaint deadlines.")))
