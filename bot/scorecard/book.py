@@ -8,6 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -143,12 +144,16 @@ class ScoreBook:
         """A month closes when the next month's call opens: what is missing by then is missing."""
         if self._calendar is None:
             self._calendar = WorkingCalendar.load(self.session)
-        opens = call_dates(self._calendar, add_months(month, 1), data_call_settings(self.session)).opens
+        opens = call_dates(self._calendar, add_months(month, 1), self._call_settings).opens
         return today >= opens
 
     @cached_property
+    def _call_settings(self) -> dict[str, Any]:
+        return data_call_settings(self.session)
+
+    @property
     def missing_at_close(self) -> str:
-        return str(data_call_settings(self.session).get("kpi_missing_at_close", "not_met"))
+        return str(self._call_settings.get("kpi_missing_at_close", "not_met"))
 
     def monthly(self, customers: dict[int, str], months: list[str],
                 inputs: ScoreInputs | None = None) -> dict[tuple[int, str], MonthlyScore]:
