@@ -40,7 +40,7 @@ def evaluate_scorecard_actions(ctx: AppContext, now: dt.datetime) -> int:
     that was not evaluated yet or changed since, and for each year such a December closes."""
     today = now.astimezone(ctx.tz).date()
     with ctx.session() as session:
-        return evaluate_due_months(session, last_due_month(session, today), now)
+        return evaluate_due_months(session, last_due_month(session, today), now, ctx.tz)
 
 
 def data_call(ctx: AppContext, now: dt.datetime) -> ChaseReport:

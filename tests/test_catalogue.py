@@ -177,3 +177,20 @@ def test_a_quality_engineer_changes_a_figures_target_from_its_answer(
     with ctx.session() as session:
         assert targets_in_force(session, "2026-12", ["line_defect_ppm"])["line_defect_ppm"] == 100
         assert targets_in_force(session, "2027-01", ["line_defect_ppm"])["line_defect_ppm"] == 150
+
+
+def test_rule_values_beyond_what_the_rules_keep_are_refused(cli: AppContext, capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    assert main(["rules", "set", "abnormal_streak_months=100000"]) == 1
+    assert "from 0 to 100" in capsys.readouterr().err
+    assert main(["rules", "set", "abnormal_streak_months=30"]) == 1
+    assert "from 1 to 24" in capsys.readouterr().err
+    assert main(["rules", "set", "event.line_hold=5.555"]) == 1
+    assert "decimal places" in capsys.readouterr().err
+    odd = tmp_path / "odd.toml"
+    odd.write_text("[scorecard]\ncategories = 5\n", encoding="utf-8")
+    assert main(["rules", "import", str(odd)]) == 1
+    assert "must be tables" in capsys.readouterr().err
+    assert main(["rules", "set", "--from", "2027-06", "monthly_target=82"]) == 0
+    assert main(["rules", "set", "--from", "2027-03", "monthly_target=85"]) == 0
+    assert "applies until 2027-06" in capsys.readouterr().out

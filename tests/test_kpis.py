@@ -189,3 +189,86 @@ def test_the_card_says_provisional_and_shows_each_kpi(slack: SlackSender, ctx: A
     assert "暂定" in text and "售后PPM" in text and "关键过程能力" in text and "未达成" in text
     overview = json.dumps(slack.command("/csat", "overview 2026-10", LI).json(), ensure_ascii=False)
     assert "暂定" in overview and "ACME" in overview
+
+
+def test_an_upgraded_installation_keeps_its_history_as_it_was_scored(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import alembic_config, make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    command.upgrade(alembic_config(engine), "0006")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO settings (key, value, updated_at) VALUES ('data_call', "
+                                "'{\"due_working_day\": 6}', '2026-01-01 00:00:00')"))
+    command.upgrade(alembic_config(engine), "head")
+    with engine.connect() as connection:
+        value = json.loads(connection.execute(text("SELECT value FROM settings WHERE key = 'data_call'")).scalar_one())
+    assert value["due_working_day"] == 6 and value["kpi_rate_required_from"] == dt.datetime.now(dt.UTC).strftime(
+        "%Y-%m")
+    engine.dispose()
+
+
+def test_a_typed_rate_nobody_was_asked_for_keeps_full_marks(ctx: AppContext, people: None) -> None:
+    from storage.models import Metric, SettingValue
+
+    figure(ctx, "on_time_deliveries", "2026-10", "ACME", "40")
+    closed = dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI)
+    with ctx.session() as session:  # months before the rate was required keep their rule
+        row = session.get(SettingValue, "data_call")
+        assert row is not None
+        row.value = {**row.value, "kpi_rate_required_from": "2026-11"}
+    assert score(ctx, "2026-10", now=closed).kpi == 20
+    with ctx.session() as session:
+        row = session.get(SettingValue, "data_call")
+        assert row is not None
+        row.value = {**row.value, "kpi_rate_required_from": "2000-01"}
+        metric = session.get(Metric, "kpi_achievement_rate")
+        assert metric is not None
+        metric.in_monthly_call = False  # not asked in the call
+    assert score(ctx, "2026-10", now=closed).kpi == 20
+
+
+def test_a_register_whose_kpis_are_all_retired_requires_none(ctx: AppContext, people: None, tmp_path: Path) -> None:
+    load_register(ctx, tmp_path, "customer,kpi,name_zh,name_en,target,direction\n"
+                                 "ACME,cpk,关键过程能力,Key process capability,1.33,higher\n")
+    load_register(ctx, tmp_path, "customer,kpi,name_zh,name_en,target,direction,active\n"
+                                 "ACME,cpk,关键过程能力,Key process capability,1.33,higher,no\n", valid_from="2026-10")
+    figure(ctx, "on_time_deliveries", "2026-10", "ACME", "40")
+    october = score(ctx, "2026-10", now=dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
+    assert october.kpi == 20 and not october.provisional and october.kpi_missing == []
+    with ctx.session() as session:
+        li = session.scalar(select(Person.id).where(Person.slack_user_id == LI))
+        asked = {i.metric for i in obligations(session, "2026-10", dt.date(2026, 11, 3))[li].items}
+    assert not {"kpi.cpk", "kpi_achievement_rate"} & asked
+
+
+def test_a_computed_kpi_does_not_make_an_idle_month_scored(ctx: AppContext, people: None, tmp_path: Path) -> None:
+    load_register(ctx, tmp_path)
+    figure(ctx, "field_3mis_ppm", "2026-08", "ACME", "120")  # typed every month, deliveries or not
+    assert score(ctx, "2026-08") is None
+
+
+def test_the_action_job_evaluates_a_month_again_when_it_closes(ctx: AppContext, people: None,
+                                                              tmp_path: Path) -> None:
+    from scheduled.jobs import evaluate_scorecard_actions
+    from storage.models import CorrectiveAction
+
+    load_register(ctx, tmp_path, "customer,kpi,name_zh,name_en,target,direction\n"
+                                 "ACME,cpk,关键过程能力,Key process capability,1.33,higher\n"
+                                 "ACME,regulatory_compliance,法规符合率,Regulatory compliance,100,higher\n")
+    figure(ctx, "on_time_deliveries", "2026-10", "ACME", "40")
+    figure(ctx, "customer_scorecard_pct", "2026-10", "ACME", "40")
+    figure(ctx, "kpi.cpk", "2026-10", "ACME", "1.5")
+
+    def keys() -> set[str]:
+        with ctx.session() as session:
+            return set(session.scalars(select(CorrectiveAction.trigger_key)))
+
+    evaluate_scorecard_actions(ctx, dt.datetime(2026, 11, 10, 2, tzinfo=dt.UTC))  # due, still open: 30+30+20+8
+    assert "monthly_below_target:ACME:2026-10" not in keys()
+    assert score(ctx, "2026-10", now=dt.datetime(2026, 11, 10, 10, tzinfo=SHANGHAI)).total == 88
+    evaluate_scorecard_actions(ctx, dt.datetime(2026, 12, 2, 2, tzinfo=dt.UTC))  # closed: 30+30+10+8 = 78
+    assert score(ctx, "2026-10", now=dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI)).total == 78
+    assert "monthly_below_target:ACME:2026-10" in keys()

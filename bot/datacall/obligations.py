@@ -57,6 +57,12 @@ def call_dates(calendar: WorkingCalendar, period: str, settings: dict[str, Any])
     return CallDates(period, opens, max(remind, opens), due)
 
 
+def close_date(calendar: WorkingCalendar, period: str, settings: dict[str, Any]) -> dt.date:
+    """A month closes when the next month's call opens: a KPI figure missing by then is
+    missing, and its score is no longer provisional."""
+    return call_dates(calendar, add_months(period, 1), settings).opens
+
+
 def last_due_month(session: Session, today: dt.date) -> str:
     """The latest month whose figures were due before `today`: the month scores and answers
     default to, since a month still being collected would be judged on what is missing."""
@@ -150,7 +156,7 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
             owned[owner_id].append(customer_id)
     every_customer = [c for c, _o in customers]
     register = kpis.Register.load(session)
-    registered = {cid: found for cid in register.customer_ids if (found := register.in_force(cid, period))}
+    registered = {cid: register.in_force(cid, period) for cid in register.customer_ids if register.covers(cid, period)}
     deputies: dict[tuple[int, str], int] = {}
     for delegation in session.scalars(select(RoleDelegation).where(RoleDelegation.start_date <= on,
                                                                    RoleDelegation.end_date >= on)):

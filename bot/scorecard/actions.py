@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, month_of
+from bot.core.stored_settings import data_call_settings
 from bot.datacall.catalogue import targets_in_force
+from bot.datacall.obligations import close_date
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import (
     ActionTrigger,
@@ -67,10 +71,11 @@ def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Custo
     return insert_ignoring_conflicts(session, CorrectiveAction, rows)
 
 
-def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None) -> int:
+def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None,
+                     tz: ZoneInfo | None = None) -> int:
     """Apply the three rules for a completed month (and a completed year): streaks,
     monthly below target, annual below target."""
-    book = ScoreBook(session, now)
+    book = ScoreBook(session, now, tz)
     customers = {c.id: c for c in session.scalars(select(Customer).where(Customer.active.is_(True)))}
     codes = {cid: c.code for cid, c in customers.items()}
     rules = book.rules_for(month)
@@ -120,7 +125,7 @@ FIRST_BACKLOG_MONTHS = 1
 CHANGED_LOOKBACK_MONTHS = 12
 
 
-def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> int:
+def evaluate_due_months(session: Session, last_due: str, now: dt.datetime, tz: ZoneInfo) -> int:
     """Evaluate every due month not yet evaluated (a month the job missed while the bot was
     down), and again every month whose figures or events changed since the last run (a
     late import of an old month's events); the rules open each action once, whatever runs
@@ -136,6 +141,14 @@ def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> in
     if since is not None:
         months |= set(session.scalars(select(FigureSubmission.period).where(FigureSubmission.submitted_at > since)
                                       .distinct()))
+        # a month that closed since: its missing KPI figures now count, its score is final
+        calendar, settings = WorkingCalendar.load(session), data_call_settings(session)
+        today, last_run = now.astimezone(tz).date(), since.astimezone(tz).date()
+        month = add_months(last_due, -CHANGED_LOOKBACK_MONTHS)
+        while month <= last_due:
+            if last_run < close_date(calendar, month, settings) <= today:
+                months.add(month)
+            month = add_months(month, 1)
         months |= {month_of(day) for day in session.scalars(
             select(ScorecardEvent.event_date).where(ScorecardEvent.entered_at > since).distinct())}
     opened = 0
@@ -143,7 +156,7 @@ def evaluate_due_months(session: Session, last_due: str, now: dt.datetime) -> in
     for month in sorted(m for m in months if oldest < m <= last_due):
         year = int(month[:4])  # a December closes its year; the latest month also looks at the year before
         annual = year if month.endswith("-12") else year - 1 if month == last_due else None
-        opened += evaluate_actions(session, month, now, annual)
+        opened += evaluate_actions(session, month, now, annual, tz)
     latest = max(through, last_due)
     value = {"through": latest, "at": now.isoformat()}
     if state is None:  # a second replica may be writing it too: the first row stands, then both update it

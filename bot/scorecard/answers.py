@@ -472,7 +472,8 @@ def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key:
     scope = pick(caller.locale, customer.name_zh, customer.name_en) if customer else (
         _("all customers") if metric.scope == "customer" else _("company"))
     title = _("{name} ({unit}) · {scope} · {year}").format(name=name, unit=metric.unit, scope=scope, year=year)
-    target = targets_in_force(session, series[-1][0] if series else months[-1], [key]).get(key)
+    targets = {m: targets_in_force(session, m, [key]).get(key) for m, _v in series}  # each month's own target
+    target = targets[series[-1][0]] if series else targets_in_force(session, months[-1], [key]).get(key)
     values = [v for _m, v in series]
     limits = xmr_limits(values, floor=float(metric.min_value))
     parts: list = []
@@ -490,7 +491,7 @@ def metric_answer(session: Session, caller: Caller, authorizer: Authorizer, key:
     parts.append(FieldList(fields))
     signal_months = [series[i][0] for i in (limits.signals if limits else ())]
     parts.append(Table([_("Month"), _("Value"), _("Against target"), _("Signal")], [
-        [m, fmt(v, 2), _target_mark(_, v, target, metric.higher_is_better),
+        [m, fmt(v, 2), _target_mark(_, v, targets.get(m), metric.higher_is_better),
          _("outside the limits") if m in signal_months else ""] for m, v in series]))
     if limits:
         parts.append(Paragraph(

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, aliased
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.defaults import load_defaults
-from bot.core.periods import add_months, month_end, month_of, month_start, months_of_year
+from bot.core.periods import month_end, month_of, month_start, months_of_year
 from bot.core.stored_settings import data_call_settings
-from bot.datacall.obligations import call_dates
+from bot.datacall.obligations import close_date
 from bot.scorecard import kpis
 from bot.scorecard.engine import (
     AnnualScore,
@@ -35,7 +35,9 @@ from bot.scorecard.engine import (
 from storage.db import as_utc
 from storage.models import (
     Complaint,
+    Customer,
     FigureSubmission,
+    Metric,
     Person,
     ScorecardEvent,
     ScorecardRuleSet,
@@ -71,6 +73,8 @@ class ScoreInputs:
     figures: dict[tuple[int, str, str], FigureInput]  # (customer id, month, metric)
     register: kpis.Register = field(default_factory=lambda: kpis.Register(()))
     timeliness: dict[tuple[int, str], float] = field(default_factory=dict)
+    owned: set[int] = field(default_factory=set)  # customers with an owner, who is asked for their figures
+    rate_in_call: bool = True  # the typed KPI rate is in the monthly call
 
 
 class ScoreBook:
@@ -126,13 +130,18 @@ class ScoreBook:
         }
         timeliness = (kpis.response_timeliness(self.session, register.customer_ids, months, self.tz, self.now)
                       if register.customer_ids else {})
-        return ScoreInputs(events, figures, register, timeliness)
+        owners = select(Customer.id).where(Customer.owner_id.is_not(None))
+        if customer_ids is not None:
+            owners = owners.where(Customer.id.in_(customer_ids))
+        rate = self.session.get(Metric, KPI)
+        return ScoreInputs(events, figures, register, timeliness, set(self.session.scalars(owners)),
+                           rate is not None and rate.active and rate.in_monthly_call)
 
     def _kpi_achievement(self, inputs: ScoreInputs, customer_id: int, month: str, closed: bool
                          ) -> kpis.Achievement | None:
-        registered = inputs.register.in_force(customer_id, month) if customer_id in inputs.register.customer_ids else []
-        if not registered:
+        if customer_id not in inputs.register.customer_ids or not inputs.register.covers(customer_id, month):
             return None
+        registered = inputs.register.in_force(customer_id, month)
         figures = {kpi.metric: inputs.figures[(customer_id, month, kpi.metric)].value for kpi in registered
                    if (customer_id, month, kpi.metric) in inputs.figures}
         figures.update({key: inputs.figures[(customer_id, month, key)].value for key in kpis.FROM_FIGURE.values()
@@ -140,12 +149,17 @@ class ScoreBook:
         return kpis.judge(registered, figures, inputs.timeliness.get((customer_id, month)), closed,
                           self.missing_at_close)
 
+    def _rate_asked(self, inputs: ScoreInputs, customer_id: int, month: str) -> bool:
+        """The typed KPI rate was asked of the customer's owner in the month's call: the
+        figure is in the call, the customer has an owner, and the month is not before the
+        rate was first required (an installation's history keeps the rule it had)."""
+        return (inputs.rate_in_call and customer_id in inputs.owned
+                and month >= str(self._call_settings.get("kpi_rate_required_from") or "0000-01"))
+
     def _closed(self, month: str, today: dt.date) -> bool:
-        """A month closes when the next month's call opens: what is missing by then is missing."""
         if self._calendar is None:
             self._calendar = WorkingCalendar.load(self.session)
-        opens = call_dates(self._calendar, add_months(month, 1), self._call_settings).opens
-        return today >= opens
+        return today >= close_date(self._calendar, month, self._call_settings)
 
     @cached_property
     def _call_settings(self) -> dict[str, Any]:
@@ -172,14 +186,16 @@ class ScoreBook:
                 deliveries = sum(inputs.figures[(customer_id, month, k)].value
                                  for k in DELIVERIES if (customer_id, month, k) in inputs.figures)
                 judged = self._kpi_achievement(inputs, customer_id, month, closed)
-                known_kpi = judged is not None and any(r.value is not None for r in judged.results)
+                # a KPI figure handed in is scorecard input; a computed one is not (an idle month stays idle)
+                known_kpi = judged is not None and any(r.source == "figure" for r in judged.results)
                 if not events and kpi is None and card is None and deliveries <= 0 and not known_kpi:
                     continue
                 provisional, missing = False, []
                 if judged is not None:  # the register replaces a typed rate
                     kpi = FigureInput(judged.rate, source="kpi_register") if judged.rate is not None else None
                     provisional, missing = judged.provisional, judged.missing
-                elif kpi is None:  # a forgotten rate is not full marks: chased, then not met at close
+                elif kpi is None and self._rate_asked(inputs, customer_id, month):
+                    # a forgotten rate is not full marks: chased, then not met at close
                     missing = [KPI]
                     provisional = not closed
                     if closed and self.missing_at_close == "not_met":

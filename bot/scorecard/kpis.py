@@ -146,10 +146,13 @@ class Register:
             if current is not None and current.active:
                 result.append(RegisteredKpi(cid, current.kpi, current.name_zh, current.name_en,
                                             float(current.target), current.direction, current.valid_from))
-        return sorted(result, key=lambda k: k.kpi)
+        none = [k for k in result if k.kpi == NONE]
+        return none or sorted(result, key=lambda k: k.kpi)  # "requires none" from its month retires the others
 
-    def has_register(self, customer_id: int, month: str) -> bool:
-        return bool(self.in_force(customer_id, month))
+    def covers(self, customer_id: int, month: str) -> bool:
+        """The customer keeps a register in `month` (even one whose KPIs were all retired,
+        which requires none): the typed rate is not asked then."""
+        return any(row.valid_from <= month for rows in self._history.get(customer_id, {}).values() for row in rows)
 
 
 def figures_needed(register: Register) -> set[str]:
@@ -277,6 +280,10 @@ def import_kpis(session: Session, path: Path, valid_from: str, now: dt.datetime,
         seen[(customer.id, kpi)] = row.number
         parsed.append(KpiRow(customer.id, kpi, name_zh or name_en, name_en or name_zh, target, direction,
                              active_text not in NO, unit))
+    for customer_id in {r.customer_id for r in parsed if r.kpi == NONE and r.active}:
+        if any(r.customer_id == customer_id and r.kpi != NONE and r.active for r in parsed):
+            errors.append(RowError(seen[(customer_id, NONE)], T(
+                "A customer that requires no KPIs (none) has none listed: remove its other rows or this one.")))
     if errors:
         return ImportResult(errors=errors)
     register = Register.load(session, {r.customer_id for r in parsed})

@@ -20,12 +20,14 @@ from bot.core.i18n import pick
 from bot.core.periods import add_months, is_month, month_start
 from bot.core.texts import T, Text, UserError, join_texts
 from bot.core.views import Form, FormField, Option
+from bot.datacall.figures import decimal_places
 from bot.scorecard.answers import CATEGORY_NAMES
 from bot.scorecard.book import load_rule_sets
 from bot.scorecard.engine import CATEGORIES, EVENT_CATEGORIES, RuleSet, rule_set_for
 from storage.models import GradeBand, ScorecardRule, ScorecardRuleSet
 
 SCALARS = ("monthly_target", "annual_target", "survey_weight", "abnormal_streak_months")
+MAX_STREAK = 24  # months in a row; the action job looks back four times as far
 
 
 @dataclass
@@ -76,9 +78,13 @@ class Draft:
             value = Decimal(raw.strip())
         except InvalidOperation:
             return T("{key}: {value!r} is not a number.", key=key, value=raw)
-        if not value.is_finite() or value < 0:
-            return T("{key}: {value!r} is not a number of 0 or more.", key=key, value=raw)
+        if not value.is_finite() or value < 0 or value > 100:
+            return T("{key}: {value!r} is not a number from 0 to 100.", key=key, value=raw)
         kind, _, name = key.partition(".")
+        places = 3 if key == "survey_weight" else 0 if key == "abnormal_streak_months" else 2
+        if decimal_places(value) > places:  # the columns keep no more: never rounded silently
+            return T("{key}: {value!r} has more decimal places than it keeps ({places} at most).", key=key, value=raw,
+                     places=places)
         if kind == "category":
             self.categories[name] = value
         elif kind == "event":
@@ -86,8 +92,9 @@ class Draft:
         elif kind == "grade":
             self.grades[name]["min_score"] = value
         elif key == "abnormal_streak_months":
-            if value != value.to_integral_value() or value < 1:
-                return T("{key}: {value!r} must be a whole number of months, 1 or more.", key=key, value=raw)
+            if value != value.to_integral_value() or not 1 <= value <= MAX_STREAK:
+                return T("{key}: {value!r} must be a whole number of months from 1 to {most}.", key=key, value=raw,
+                         most=MAX_STREAK)
             self.abnormal_streak_months = int(value)
         else:
             setattr(self, key, value)
@@ -113,6 +120,12 @@ class Draft:
             if event["points"] > self.categories.get(event["category"], Decimal(100)):
                 found.append(T("event.{key}: {points} points is more than its category holds.", key=key,
                                points=_plain(event["points"])))
+        for key, event in self.events.items():
+            if len(key) > 64 or len(event["name_zh"]) > 200 or len(event["name_en"]) > 200:
+                found.append(T("event.{key}: a key of up to 64 characters and names of up to 200.", key=key[:64]))
+        for key, grade in self.grades.items():
+            if len(key) > 32 or len(grade["name_zh"]) > 64 or len(grade["name_en"]) > 64:
+                found.append(T("grade.{key}: a key of up to 32 characters and names of up to 64.", key=key[:32]))
         minimums = sorted(g["min_score"] for g in self.grades.values())
         if not self.grades or minimums[0] != 0:
             found.append(T("The lowest grade must start at 0, so every score has a grade."))
@@ -173,6 +186,7 @@ class NewVersion:
     version: int | None  # None: nothing changed, no version added
     valid_from: str
     changed: dict[str, tuple[str, str]]  # key -> (before, after)
+    until: str | None = None  # a later version already in place from this month: the change stops there
 
 
 def change_rules(session: Session, valid_from: str, changes: dict[str, str], now: dt.datetime,
@@ -202,10 +216,13 @@ def import_rules(session: Session, path: Path, valid_from: str, now: dt.datetime
     if not is_month(valid_from):
         raise UserError(T("Month {value!r} is not YYYY-MM.", value=valid_from))
     scorecard = data.get("scorecard", {})
-    if not isinstance(scorecard, dict):
-        raise UserError(T("{path}: [scorecard] must be a table.", path=path.name))
+    if not isinstance(scorecard, dict) or not isinstance(scorecard.get("categories", {}), dict) or any(
+            not isinstance(scorecard.get(k, []), list) for k in ("events",)) or not isinstance(
+            data.get("grades", []), list):
+        raise UserError(T("{path}: [scorecard] and [scorecard.categories] must be tables, [[scorecard.events]] "
+                          "and [[grades]] lists of tables, as in the defaults.", path=path.name))
     rules, row = in_force(session, valid_from)
-    draft = Draft.of(rules, str(scorecard.get("name") or row.name))
+    draft = Draft.of(rules, str(scorecard.get("name") or row.name)[:200])
     before = {key: _plain(Decimal(str(draft.get(key)))) for key in draft.keys()}
     changes: dict[str, str] = {key: str(scorecard[key]) for key in SCALARS if key in scorecard}
     changes.update({f"category.{k}": str(v) for k, v in dict(scorecard.get("categories", {})).items()})
@@ -225,7 +242,7 @@ def import_rules(session: Session, path: Path, valid_from: str, now: dt.datetime
             draft.grades[key].update({k: str(grade[k]) for k in ("name_zh", "name_en") if k in grade})
             if "min_score" in grade:
                 changes[f"grade.{key}"] = str(grade["min_score"])
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         raise UserError(T("{path}: every event and grade needs a key.", path=path.name)) from None
     _apply(draft, changes)
     return _store(session, draft, valid_from, before, now, by)
@@ -249,7 +266,9 @@ def _store(session: Session, draft: Draft, valid_from: str, before: dict[str, st
                        for key, g in draft.grades.items()]
     session.add(rule_set)
     session.flush()
-    return NewVersion(version, valid_from, changed)
+    later = session.scalar(select(func.min(ScorecardRuleSet.valid_from)).where(
+        ScorecardRuleSet.valid_from > month_start(valid_from)))
+    return NewVersion(version, valid_from, changed, later.strftime("%Y-%m") if later else None)
 
 
 # --- the dialog --------------------------------------------------------------------------------------
@@ -317,7 +336,7 @@ def field_for_problem(problem: Text, keys: list[str]) -> str:
     """Where a problem with the whole set is shown in the dialog: at the first field of the
     part it is about."""
     template = problem.template.lower()
-    for part in ("category", "grade", "survey_weight", "event"):
+    for part in ("event", "category", "grade", "survey_weight"):
         if part in template:
             return next((k for k in keys if k.startswith(part)), keys[0])
     return "monthly_target" if "monthly_target" in keys else keys[0]

@@ -298,6 +298,8 @@ def submit_rules(ctx: AppContext, caller: Caller, state: dict[str, Any], values:
         return Submitted(errors={"valid_from": RULES_REFUSED})
     values = clean_values(values)
     valid_from = str(values.get("valid_from") or "")
+    if valid_from < ctx.local_today().strftime("%Y-%m"):  # a month already scored: the command line, on purpose
+        return Submitted(errors={"valid_from": T("Choose this month or a later one.")})
     with ctx.session() as session:
         changes = changes_from_form(session, state.get("version"), values)
         if not changes:
@@ -321,6 +323,9 @@ def submit_rules(ctx: AppContext, caller: Caller, state: dict[str, Any], values:
             _ = gettext_for(locale)
             text = _("{name} changed the scorecard rules: version {version} from {month}; earlier months keep "
                      "theirs.").format(name=caller.name, version=result.version, month=result.valid_from)
+            if result.until:
+                text += " " + _("It applies until {month}, where a later version is already in force: change that "
+                                "one too if the change should carry on.").format(month=result.until)
             outbox.enqueue(session, f"rules:{result.version}:{key}", "dm" if key == "dm" else "post", target,
                            Message(text=text, cards=[Card(title=_("Scorecard rules"),
                                                           parts=[Paragraph(text), Paragraph(lines)])]), ctx.now())
@@ -343,6 +348,8 @@ def submit_target(ctx: AppContext, caller: Caller, state: dict[str, Any], values
         return Submitted(errors={"target": RULES_REFUSED})
     values = clean_values(values)
     key, month = str(state.get("key") or ""), str(values.get("valid_from") or "")
+    if month < ctx.local_today().strftime("%Y-%m"):
+        return Submitted(errors={"valid_from": T("Choose this month or a later one.")})
     with ctx.session() as session:
         try:
             changed = change_metric(session, key, {"target": str(values.get("target") or "")}, month, ctx.now(),
@@ -353,6 +360,7 @@ def submit_target(ctx: AppContext, caller: Caller, state: dict[str, Any], values
             before, after = changed.changed["target"]
             text = caller._("Target of {key}: {before} → {after} from {month}; earlier months keep theirs.").format(
                 key=key, before=before, after=after, month=month)
-            outbox.enqueue(session, f"target:{key}:{month}:{after}:{caller.user_id}", "dm", caller.user_id,
+            outbox.enqueue(session, f"target:{key}:{month}:{ctx.now().isoformat()}:{caller.user_id}", "dm",
+                           caller.user_id,
                            Message(text=text), ctx.now())
     return Submitted()

@@ -72,6 +72,9 @@ def _report_rules(_: Gettext, result: Any) -> int:
         return 0
     out(_("Rule set version {version} is in force from {month}; earlier months keep their rules.").format(
         version=result.version, month=result.valid_from))
+    if result.until:
+        out(_("It applies until {month}, where a later version is already in force: change that one too if the "
+              "change should carry on.").format(month=result.until))
     for key, (before, after) in result.changed.items():
         out(f"  {key}: {before} → {after}")
     return 0

@@ -4,6 +4,7 @@ Revision ID: 0007
 Revises: 0006
 """
 
+import datetime as dt
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -47,6 +48,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_kpis")),
         sa.UniqueConstraint("customer_id", "kpi", "valid_from", name="uq_customer_kpis_customer_id"),
     )
+
+
+    # an installation that upgrades keeps its history as it was scored: a month without a
+    # typed KPI rate was full marks until now; from this month on the rate is required
+    settings = sa.table("settings", sa.column("key", sa.String), sa.column("value", sa.JSON))
+    connection = op.get_bind()
+    row = connection.execute(sa.select(settings.c.value).where(settings.c.key == "data_call")).first()
+    if row is not None:
+        value = dict(row[0] or {})
+        value.setdefault("kpi_rate_required_from", dt.datetime.now(dt.UTC).strftime("%Y-%m"))
+        connection.execute(sa.update(settings).where(settings.c.key == "data_call").values(value=value))
 
 
 def downgrade() -> None:
