@@ -594,6 +594,25 @@ class CorrectiveAction(Base):
     verified_at: Mapped[dt.datetime | None] = mapped_column()
     opened_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[dt.datetime | None] = mapped_column()
+    # the improvement area (000 §4) that routed it to its department
+    area: Mapped[str | None] = mapped_column(String(32))
+    # times a verification found it not effective and sent it back to analysis
+    loops: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    management_review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class CorrectiveActionStep(Base):
+    """One step in an action's life, as it happened: who, when, what they recorded."""
+
+    __tablename__ = "corrective_action_steps"
+    __table_args__ = (Index("ix_corrective_action_steps_action_id", "action_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(24))
+    by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    at: Mapped[dt.datetime] = mapped_column()
+    text: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 # --- Working calendar ---------------------------------------------------------------------------

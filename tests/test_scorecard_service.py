@@ -135,9 +135,20 @@ def test_actions_are_listed_with_what_opened_them(scored: AppContext, monkeypatc
     monkeypatch.setenv("CSATBOT_LOCALE", "en")
     assert main(["actions", "list", "--json"]) == 0
     listed = json.loads(capsys.readouterr().out)
-    assert {a["trigger_key"] for a in listed} >= {"monthly_below_target:ACME:2026-09", "annual_below_target:ACME:2026"}
-    below = next(a for a in listed if a["kind"] == "monthly_below_target")
-    assert below["customer"] == "ACME" and below["status"] == "open" and below["detail"]["month"] == "2026-09"
+    assert {a["trigger"]["key"] for a in listed} >= {"monthly_below_target:ACME:2026-09",
+                                                     "annual_below_target:ACME:2026"}
+    below = next(a for a in listed if a["trigger"]["kind"] == "monthly_below_target")
+    assert below["customer"] == "ACME" and below["status"] == "open" and below["trigger"]["detail"]["month"] == "2026-09"
+    # routed to an improvement owner: no project manager is registered, so a quality engineer owns it
+    assert below["area"] == "product_quality" and below["department"] == "项目经理 / Project manager"
+    assert below["owner"] in ("王静", "Anna Schmidt")
+    annual = next(a for a in listed if a["trigger"]["kind"] == "annual_below_target")
+    assert annual["management_review"] is True
+    delivery = next(a for a in listed if a["trigger"]["key"] == "scorecard_streak:ACME:delivery:2026-07")
+    assert delivery["area"] == "delivery" and delivery["owner"] == "李强"  # the sales manager
+    assert main(["actions", "show", str(below["id"]), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["steps"] == [] and shown["loops"] == 0
     assert main(["actions", "list", "--customer", "HDQC", "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["actions", "list"]) == 0

@@ -86,7 +86,7 @@ def test_db_upgrade_twice_changes_nothing(tmp_path: Path, monkeypatch, capsys) -
             return {m.__name__: session.scalar(select(func.count()).select_from(m)) or 0 for m in models}
 
     first = counts()
-    assert first == {"Role": 13, "Metric": 19, "ScorecardRule": 17, "GradeBand": 4, "SlaPolicy": 8}
+    assert first == {"Role": 14, "Metric": 19, "ScorecardRule": 17, "GradeBand": 4, "SlaPolicy": 8}
     assert main(["db", "upgrade"]) == 0
     assert "nothing changed" in capsys.readouterr().out
     assert counts() == first

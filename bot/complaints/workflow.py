@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.actions.lifecycle import department_name, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import COMPANY_TZ, SlaPolicyBook, complaint_settings
 from bot.complaints.terms import EIGHT_D, RESPONSIBILITY
@@ -163,10 +164,13 @@ def open_corrective_action(session: Session, complaint: Complaint, by: int | Non
     customer = session.get(Customer, complaint.customer_id)
     names = (customer.name_zh, customer.name_en) if customer is not None else ("", "")
     symptom = complaint.symptom[:120]
+    area, owner = route(session, "complaint", {"number": complaint.number}, complaint.cause_category,
+                        customer.owner_id if customer is not None else None)
     insert_ignoring_conflicts(session, CorrectiveAction, [{
         "trigger_key": f"complaint:{complaint.number}", "trigger_kind": "complaint",
         "trigger_detail": {"number": complaint.number}, "customer_id": complaint.customer_id,
-        "complaint_id": complaint.id, "owner_department": None, "owner_id": complaint.owner_id,
+        "complaint_id": complaint.id, "area": area, "owner_department": department_name(session, area),
+        "owner_id": owner or complaint.owner_id,
         "title": f"{names[0]}：投诉 {complaint.number}（{symptom}）纠正措施 / {names[1]}: corrective action for "
                  f"complaint {complaint.number} ({symptom})",
         "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now}])

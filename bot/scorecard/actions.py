@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.actions.lifecycle import department_name, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, month_of
 from bot.core.stored_settings import data_call_settings
@@ -62,12 +63,16 @@ def action_title(trigger: ActionTrigger, customer: Customer) -> str:
 def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Customer]], now: dt.datetime,
                  due_days: int = 30) -> int:
     """Insert one action per trigger key; an existing key is left alone."""
-    rows = [{
-        "trigger_key": trigger.key, "trigger_kind": trigger.kind, "trigger_detail": trigger.detail,
-        "customer_id": customer.id, "complaint_id": None, "title": action_title(trigger, customer),
-        "owner_department": None, "owner_id": customer.owner_id,
-        "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now,
-    } for trigger, customer in triggers]
+    rows = []
+    for trigger, customer in triggers:
+        area, owner = route(session, trigger.kind, trigger.detail, customer_owner=customer.owner_id)
+        rows.append({
+            "trigger_key": trigger.key, "trigger_kind": trigger.kind, "trigger_detail": trigger.detail,
+            "customer_id": customer.id, "complaint_id": None, "title": action_title(trigger, customer),
+            "area": area, "owner_department": department_name(session, area),
+            "owner_id": owner or customer.owner_id, "management_review": trigger.kind == "annual_below_target",
+            "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now,
+        })
     return insert_ignoring_conflicts(session, CorrectiveAction, rows)
 
 
@@ -163,27 +168,3 @@ def evaluate_due_months(session: Session, last_due: str, now: dt.datetime, tz: Z
         insert_ignoring_conflicts(session, SettingValue, [{"key": EVALUATED, "value": value, "updated_at": now}])
     session.execute(update(SettingValue).where(SettingValue.key == EVALUATED).values(value=value, updated_at=now))
     return opened
-
-
-def action_listing(session: Session, only_open: bool = True, customer_id: int | None = None
-                   ) -> list[dict[str, object]]:
-    """Corrective actions, newest first, with what opened each (the rule and its detail, or
-    the complaint)."""
-    from storage.models import Complaint, Person
-
-    query = (select(CorrectiveAction, Customer.code, Complaint.number, Person.name)
-             .outerjoin(Customer, Customer.id == CorrectiveAction.customer_id)
-             .outerjoin(Complaint, Complaint.id == CorrectiveAction.complaint_id)
-             .outerjoin(Person, Person.id == CorrectiveAction.owner_id)
-             .order_by(CorrectiveAction.opened_at.desc(), CorrectiveAction.id.desc()))
-    if only_open:
-        query = query.where(CorrectiveAction.status.not_in(("verified", "closed")))
-    if customer_id is not None:
-        query = query.where(CorrectiveAction.customer_id == customer_id)
-    return [{"id": action.id, "trigger_key": action.trigger_key, "kind": action.trigger_kind,
-             "detail": action.trigger_detail, "customer": code, "complaint": number, "title": action.title,
-             "owner": owner, "owner_department": action.owner_department,
-             "due_date": action.due_date.isoformat() if action.due_date else None, "status": action.status,
-             "opened_at": action.opened_at.isoformat(), "closed_at": action.closed_at.isoformat()
-             if action.closed_at else None}
-            for action, code, number, owner in session.execute(query)]

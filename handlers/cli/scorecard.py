@@ -77,8 +77,8 @@ def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
 
 
 def cmd_actions_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.actions.listing import action_listing
     from bot.people.customers import exact_customer
-    from bot.scorecard.actions import action_listing
 
     ctx = open_context(settings, _)
     with ctx.session() as session:
@@ -89,15 +89,34 @@ def cmd_actions_list(settings: Settings, _: Gettext, args: argparse.Namespace) -
                 err(_("Unknown customer {value!r}.").format(value=args.customer))
                 return 1
             customer_id = customer.id
-        rows = action_listing(session, only_open=args.status == "open", customer_id=customer_id)
+        rows = action_listing(session, status=args.status, customer_id=customer_id)
     if args.json:
         dump_json(rows)
         return 0
     if not rows:
         out(_("No corrective action."))
     for row in rows:
-        due = _("due {date}").format(date=row["due_date"]) if row["due_date"] else ""
-        out(f"#{row['id']}  {row['status']}  {row['customer'] or '—'}  {row['title']}  {due}".rstrip())
+        due = _("due {date}").format(date=row["due"]) if row["due"] else ""
+        out(f"#{row['id']}  {row['status']}  {row['customer'] or '—'}  {row['owner'] or '—'}  {row['title']}  "
+            f"{due}".rstrip())
+    return 0
+
+
+def cmd_actions_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.actions.listing import action_detail
+
+    ctx = open_context(settings, _)
+    with ctx.session() as session:
+        data = action_detail(session, args.id)
+    if args.json:
+        dump_json(data)
+        return 0
+    out(f"#{data['id']}  {data['status']}  {data['title']}")
+    out("  " + _("Department: {department} · owner: {owner} · due: {due} · loops: {loops}").format(
+        department=data["department"] or "—", owner=data["owner"] or "—", due=data["due"] or "—",
+        loops=data["loops"]))
+    for step in data["steps"]:
+        out(f"  {step['at']}  {step['step']}  {step['by'] or '—'}  {step['text'] or ''}".rstrip())
     return 0
 
 
@@ -178,10 +197,15 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     kpi_list.set_defaults(run=cmd_kpis_list)
     actions = sub.add_parser("actions", help=_("corrective actions")).add_subparsers(dest="action", required=True)
     action_list = actions.add_parser("list", help=_("corrective actions, newest first, with what opened each"))
-    action_list.add_argument("--status", choices=["open", "all"], default="open")
+    action_list.add_argument("--status", choices=["open", "all", "assigned", "analysed", "approved",
+                                                  "implemented", "verified", "closed", "rejected"], default="open")
     action_list.add_argument("--customer", help=_("code or name"))
     action_list.add_argument("--json", action="store_true")
     action_list.set_defaults(run=cmd_actions_list)
+    action_show = actions.add_parser("show", help=_("one corrective action with every step"))
+    action_show.add_argument("id", type=int)
+    action_show.add_argument("--json", action="store_true")
+    action_show.set_defaults(run=cmd_actions_show)
     score = sub.add_parser("score", help=_("a customer's monthly or annual score"))
     score.add_argument("--customer", required=True, help=_("code or name"))
     score.add_argument("--month", help=_("YYYY-MM"))

@@ -1,0 +1,118 @@
+"""The life of a corrective action: routed, assigned, analysed, approved or sent back,
+implemented, verified effective or sent back to analysis, closed; nobody approves or
+verifies their own action."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.actions.lifecycle import StepRefused, take_step
+from bot.core.context import AppContext
+from bot.core.texts import UserError
+from bot.scorecard.actions import evaluate_actions
+from handlers.cli import main
+from storage.models import CorrectiveAction, Person, PersonRole
+from tests.conftest import NOW
+
+TODAY = dt.date(2026, 10, 20)
+
+
+def person(ctx: AppContext, slack_id: str) -> Person:
+    with ctx.session() as session:
+        found = session.scalar(select(Person).where(Person.slack_user_id == slack_id))
+        assert found is not None
+        session.expunge(found)
+        return found
+
+
+@pytest.fixture
+def action_id(scored: AppContext) -> int:
+    with scored.session() as session:
+        evaluate_actions(session, "2026-09", NOW)
+        ma = session.scalar(select(Person).where(Person.slack_user_id == "U0DH00001"))
+        assert ma is not None
+        session.add(PersonRole(person_id=ma.id, role_key="management_representative"))
+        return int(session.scalar(select(CorrectiveAction.id).where(
+            CorrectiveAction.trigger_key == "monthly_below_target:ACME:2026-09")))  # type: ignore[arg-type]
+
+
+def step(ctx: AppContext, action_id: int, key: str, who: str, **values: object) -> str:
+    with ctx.session() as session:
+        action = session.get(CorrectiveAction, action_id)
+        assert action is not None
+        by = session.scalar(select(Person).where(Person.slack_user_id == who))
+        assert by is not None
+        return take_step(session, ctx.authorizer, action, key, by, dict(values), NOW, TODAY).action.status
+
+
+ANALYSIS = {"root_cause": "包装标签打印机故障", "method": "five_why", "containment": "全检在库品",
+            "measures": "更换打印机并加首件检查"}
+
+
+def test_the_whole_loop_with_a_rejection_and_a_verification_that_found_it_not_effective(
+        scored: AppContext, action_id: int, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    ctx = scored
+    li = person(ctx, "U0SM00001")
+    assert step(ctx, action_id, "assign", "U0QE00001", owner=li.id, due_working_days="5") == "assigned"
+    with pytest.raises(StepRefused) as missing:
+        step(ctx, action_id, "analyse", "U0SM00001", root_cause="", method="guess", containment="x", measures="y")
+    assert set(missing.value.errors) == {"root_cause", "method"}
+    assert step(ctx, action_id, "analyse", "U0SM00001", **ANALYSIS) == "analysed"
+    with pytest.raises(UserError, match="roles do not allow"):
+        step(ctx, action_id, "approve", "U0QE00001")  # a quality engineer is not the management representative
+    assert step(ctx, action_id, "reject", "U0DH00001", reason="措施不针对根本原因") == "rejected"
+    assert step(ctx, action_id, "analyse", "U0SM00001", **ANALYSIS) == "analysed"
+    assert step(ctx, action_id, "approve", "U0DH00001") == "approved"
+    with pytest.raises(StepRefused) as future:
+        step(ctx, action_id, "implement", "U0SM00001", done="已更换", done_on="2027-01-01", evidence="")
+    assert set(future.value.errors) == {"done_on", "evidence"}
+    assert step(ctx, action_id, "implement", "U0SM00001", done="已更换打印机", done_on="2026-10-15",
+                evidence="https://files.example/8d.pdf") == "implemented"
+    assert step(ctx, action_id, "verify", "U0QE00001", effective="no", how="抽检10月批次", data="IPQC 记录",
+                period="2026-10") == "assigned"
+    assert step(ctx, action_id, "analyse", "U0SM00001", **ANALYSIS) == "analysed"
+    assert step(ctx, action_id, "approve", "U0DH00001") == "approved"
+    assert step(ctx, action_id, "implement", "U0SM00001", done="加首件检查", done_on="2026-10-18",
+                evidence="https://files.example/fai.pdf") == "implemented"
+    assert step(ctx, action_id, "verify", "U0QE00002", effective="yes", how="连续三批无标签问题",
+                data="出货检验", period="2026-10") == "verified"
+    assert step(ctx, action_id, "close", "U0QE00001") == "closed"
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    capsys.readouterr()
+    assert main(["actions", "show", str(action_id), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "closed" and shown["loops"] == 1 and shown["owner"] == "李强"
+    assert [s["step"] for s in shown["steps"]] == ["assign", "analyse", "reject", "analyse", "approve", "implement",
+                                                   "verify", "analyse", "approve", "implement", "verify", "close"]
+    assert shown["steps"][2]["by"] == "马俊" and shown["steps"][2]["text"] == "措施不针对根本原因"
+    assert shown["due"] is not None
+
+
+def test_nobody_approves_or_verifies_their_own_action(scored: AppContext, action_id: int) -> None:
+    ctx = scored
+    qe = person(ctx, "U0QE00001")
+    step(ctx, action_id, "assign", "U0QE00002", owner=qe.id)
+    step(ctx, action_id, "analyse", "U0QE00001", **ANALYSIS)
+    step(ctx, action_id, "approve", "U0DH00001")
+    step(ctx, action_id, "implement", "U0QE00001", done="x", done_on="2026-10-19", evidence="link")
+    with pytest.raises(UserError, match="verifies their own"):
+        step(ctx, action_id, "verify", "U0QE00001", effective="yes", how="x", data="y", period="z")
+    assert step(ctx, action_id, "verify", "U0QE00002", effective="yes", how="x", data="y", period="z") == "verified"
+
+
+def test_steps_follow_the_state_and_the_owner(scored: AppContext, action_id: int) -> None:
+    ctx = scored
+    with pytest.raises(UserError, match="cannot follow"):
+        step(ctx, action_id, "approve", "U0DH00001")
+    li = person(ctx, "U0SM00001")
+    step(ctx, action_id, "assign", "U0QE00001", owner=li.id)
+    with pytest.raises(UserError, match="owner carries out"):
+        step(ctx, action_id, "analyse", "U0SM00002", **ANALYSIS)  # another sales manager
+    with pytest.raises(StepRefused) as bad:
+        step(ctx, action_id, "assign", "U0QE00001", owner="999999", due_working_days="0")
+    assert set(bad.value.errors) == {"owner", "due_working_days"}
