@@ -57,6 +57,14 @@ def complaint_deadlines(ctx: AppContext, now: dt.datetime) -> ScanReport:
         return report
 
 
+def corrective_actions(ctx: AppContext, now: dt.datetime) -> int:
+    """A card in the quality channel for every action a rule or a complaint opened."""
+    from bot.actions.card import publish_unposted
+
+    with ctx.session() as session:
+        return publish_unposted(session, ctx.settings.quality_channel, ctx.locale, now)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -74,6 +82,7 @@ DERIVE_JOBS: list[Job] = [
     Job("evaluate_scorecard_actions", evaluate_scorecard_actions, 6 * 3600),
     Job("data_call", data_call, 300),
     Job("complaint_deadlines", complaint_deadlines, 60),
+    Job("corrective_actions", corrective_actions, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

@@ -607,7 +607,7 @@ class CorrectiveActionStep(Base):
     __tablename__ = "corrective_action_steps"
     __table_args__ = (Index("ix_corrective_action_steps_action_id", "action_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    action_id: Mapped[int] = mapped_column(ForeignKey("corrective_actions.id", ondelete="CASCADE"))
+    of_action: Mapped[int] = mapped_column("action_id", ForeignKey("corrective_actions.id", ondelete="CASCADE"))
     step: Mapped[str] = mapped_column(String(24))
     by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     at: Mapped[dt.datetime] = mapped_column()

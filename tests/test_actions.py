@@ -15,6 +15,8 @@ from bot.core.context import AppContext
 from bot.core.texts import UserError
 from bot.scorecard.actions import evaluate_actions
 from handlers.cli import main
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from scheduled.jobs import run_due
 from storage.models import CorrectiveAction, Person, PersonRole
 from tests.conftest import NOW
 
@@ -98,6 +100,10 @@ def test_nobody_approves_or_verifies_their_own_action(scored: AppContext, action
     qe = person(ctx, "U0QE00001")
     step(ctx, action_id, "assign", "U0QE00002", owner=qe.id)
     step(ctx, action_id, "analyse", "U0QE00001", **ANALYSIS)
+    with ctx.session() as session:  # the owner is also the management representative
+        session.add(PersonRole(person_id=qe.id, role_key="management_representative"))
+    with pytest.raises(UserError, match="approves their own"):
+        step(ctx, action_id, "approve", "U0QE00001")
     step(ctx, action_id, "approve", "U0DH00001")
     step(ctx, action_id, "implement", "U0QE00001", done="x", done_on="2026-10-19", evidence="link")
     with pytest.raises(UserError, match="verifies their own"):
@@ -116,3 +122,61 @@ def test_steps_follow_the_state_and_the_owner(scored: AppContext, action_id: int
     with pytest.raises(StepRefused) as bad:
         step(ctx, action_id, "assign", "U0QE00001", owner="999999", due_working_days="0")
     assert set(bad.value.errors) == {"owner", "due_working_days"}
+
+
+def test_an_action_runs_from_its_card_in_the_quality_channel(slack: SlackSender, scored: AppContext,
+                                                             emulator: SlackEmulator) -> None:
+    ctx = scored
+    with ctx.session() as session:
+        evaluate_actions(session, "2026-09", NOW)
+        ma = session.scalar(select(Person).where(Person.slack_user_id == "U0DH00001"))
+        assert ma is not None
+        session.add(PersonRole(person_id=ma.id, role_key="management_representative"))
+        action_id = int(session.scalar(select(CorrectiveAction.id).where(  # type: ignore[arg-type]
+            CorrectiveAction.trigger_key == "monthly_below_target:ACME:2026-09")))
+    run_due(ctx, NOW)
+    run_due(ctx, NOW)  # a second run posts nothing twice
+    cards = [c for c in emulator.calls_to("chat.postMessage") if c.args.get("channel") == "C0QUALITY"
+             and f"#{action_id} ·" in c.args.get("text", "")]
+    assert len(cards) == 1
+
+    def buttons(blocks: list[dict]) -> dict[str, str]:  # type: ignore[type-arg]
+        return {json.loads(e["value"])["step"]: e["value"] for b in blocks for e in b.get("elements", [])
+                if e.get("action_id") == "action.step"}
+
+    assign = buttons(cards[0].args["blocks"])["assign"]
+    slack.block_action("U0QE00001", "action.step", assign, channel_id="C0QUALITY", message_ts="1.1")
+    view = emulator.wait_for("views.open")[0].response["view"]
+    assert view["callback_id"] == "action.step"
+    state = {"owner": {"owner": {"type": "users_select", "selected_user": "U0SM00001"}},
+             "department": {"department": {"type": "plain_text_input", "value": "销售部"}},
+             "due_working_days": {"due_working_days": {"type": "number_input", "value": "0"}}}
+    wrong = slack.view_submission("U0QE00001", view, state).json()
+    assert wrong["response_action"] == "errors" and "due_working_days" in wrong["errors"]
+    state["due_working_days"] = {"due_working_days": {"type": "number_input", "value": "5"}}
+    assert slack.view_submission("U0QE00001", view, state).status == 200
+    told = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "").startswith("D")
+                             and f"#{action_id}" in c.args.get("text", ""))
+    assert "李强" not in told[0].args["text"] and "王静" in told[0].args["text"]  # the owner hears who did it
+    updated = emulator.wait_for("chat.update", lambda c: f"#{action_id} ·" in c.args.get("text", ""))[-1]
+    assert "analyse" in json.dumps(updated.args["blocks"]) and "李强" in json.dumps(updated.args["blocks"],
+                                                                                   ensure_ascii=False)
+    with ctx.session() as session:
+        action = session.get(CorrectiveAction, action_id)
+        assert action is not None and action.status == "assigned" and action.due_date is not None
+    # the owner analyses; approving it himself is refused, the management representative approves
+    slack.block_action("U0SM00001", "action.step", buttons(updated.args["blocks"])["analyse"],
+                       channel_id="C0QUALITY", message_ts="1.1")
+    view = emulator.wait_for("views.open", count=2)[1].response["view"]
+    analysis = {k: {k: {"type": "plain_text_input", "value": v}} for k, v in ANALYSIS.items() if k != "method"}
+    analysis["method"] = {"method": {"type": "static_select", "selected_option": {"value": "fishbone"}}}
+    assert slack.view_submission("U0SM00001", view, analysis).status == 200
+    with ctx.session() as session:
+        assert session.get(CorrectiveAction, action_id).status == "analysed"  # type: ignore[union-attr]
+    approve = json.dumps({"id": action_id, "step": "approve"})
+    refused = slack.block_action("U0SM00001", "action.step", approve, channel_id="C0QUALITY", message_ts="1.1")
+    assert refused.status == 200
+    emulator.wait_for("response_url", lambda c: "角色" in json.dumps(c.args, ensure_ascii=False))
+    slack.block_action("U0DH00001", "action.step", approve, channel_id="C0QUALITY", message_ts="1.1")
+    with ctx.session() as session:
+        assert session.get(CorrectiveAction, action_id).status == "approved"  # type: ignore[union-attr]

@@ -160,7 +160,7 @@ def take_step(session: Session, authorizer: Authorizer, action: CorrectiveAction
     elif step_key == "close":
         action.status = "closed"
         action.closed_at = now
-    session.add(CorrectiveActionStep(action_id=action.id, step=step_key, by_id=person.id, at=now, text=text,
+    session.add(CorrectiveActionStep(of_action=action.id, step=step_key, by_id=person.id, at=now, text=text,
                                      detail=detail))
     session.flush()
     return StepDone(action, step_key, before)
@@ -178,7 +178,7 @@ def _doers(session: Session, action: CorrectiveAction) -> set[int]:
     """Whose action it is: its owner and whoever analysed or implemented it."""
     doers = {action.owner_id} if action.owner_id is not None else set()
     doers |= {by for by in session.scalars(select(CorrectiveActionStep.by_id).where(
-        CorrectiveActionStep.action_id == action.id, CorrectiveActionStep.step.in_(("analyse", "implement"))))
+        CorrectiveActionStep.of_action == action.id, CorrectiveActionStep.step.in_(("analyse", "implement"))))
         if by is not None}
     return doers
 
@@ -214,9 +214,9 @@ def _check(session: Session, step: Step, values: dict[str, Any], today: dt.date)
     return errors
 
 
-def steps_of(session: Session, action_id: int) -> list[dict[str, Any]]:
+def steps_of(session: Session, action_number: int) -> list[dict[str, Any]]:
     rows = session.execute(select(CorrectiveActionStep, Person.name).outerjoin(
-        Person, Person.id == CorrectiveActionStep.by_id).where(CorrectiveActionStep.action_id == action_id)
+        Person, Person.id == CorrectiveActionStep.by_id).where(CorrectiveActionStep.of_action == action_number)
         .order_by(CorrectiveActionStep.at, CorrectiveActionStep.id))
     return [{"step": s.step, "by": name, "at": s.at.isoformat(), "text": s.text, "detail": s.detail}
             for s, name in rows]

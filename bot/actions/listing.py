@@ -49,9 +49,9 @@ def action_listing(session: Session, status: str = "open", customer_id: int | No
     return [_row(action, code, number, owner) for action, code, number, owner in session.execute(query)]
 
 
-def action_detail(session: Session, action_id: int) -> dict[str, Any]:
-    found = session.execute(_query().where(CorrectiveAction.id == action_id)).first()
+def action_detail(session: Session, action_number: int) -> dict[str, Any]:
+    found = session.execute(_query().where(CorrectiveAction.id == action_number)).first()
     if found is None:
-        raise UserError(T("No corrective action #{id}.", id=action_id))
+        raise UserError(T("No corrective action #{id}.", id=action_number))
     action, code, number, owner = found
     return _row(action, code, number, owner, steps_of(session, action.id))

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from bot.actions.lifecycle import take_step
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import SlaPolicyBook
+from bot.core.roles import Authorizer
 from bot.scorecard import kpis
 from storage.models import (
     Complaint as ComplaintRow,
@@ -53,7 +55,7 @@ PEOPLE: list[tuple[str, str, list[str], str, str]] = [
     ("U0DEMOCS1", "郑芳", ["customer_service"], "客户服务部", "zh-CN"),
     ("U0DEMOCS2", "Maria Garcia", ["customer_service"], "Customer Service", "en"),
     ("U0DEMOFI1", "黄蕾", ["finance"], "财务部", "zh-CN"),
-    ("U0DEMOMG1", "张建国", ["management"], "总经办", "zh-CN"),
+    ("U0DEMOMG1", "张建国", ["management", "management_representative"], "总经办", "zh-CN"),
     ("U0DEMODH1", "马俊", ["department_head"], "质量部", "zh-CN"),
     ("U0DEMODH2", "杨帆", ["department_head", "operations_manager"], "销售部", "zh-CN"),
     ("U0DEMORD1", "何磊", ["rd_engineer"], "研发中心", "zh-CN"),
@@ -352,15 +354,31 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
         if score_rows:
             session.execute(insert(FigureSubmission), score_rows)
 
-    # a few corrective actions
-    for index, customer in enumerate(sorted(customers, key=lambda c: quality_of[c.id])[:3]):
-        session.add(CorrectiveAction(
+    # corrective actions in several states, each taken through its steps as people would
+    authorizer = Authorizer()
+    boss, verifier = people["U0DEMOMG1"], quality[1 % len(quality)]
+    analysis = {"root_cause": "包装标签打印机老化，条码模糊 / the label printer wore out", "method": "five_why",
+                "containment": "在库品全检并重贴标签", "measures": "更换打印机，首件核对条码"}
+    plans = [(), ("assign",), ("assign", "analyse"), ("assign", "analyse", "approve"),
+             ("assign", "analyse", "approve", "implement"), ("assign", "analyse", "approve", "implement", "verify")]
+    when = dt.datetime.combine(last, dt.time(10), tz).astimezone(dt.UTC)
+    for index, customer in enumerate(sorted(customers, key=lambda c: quality_of[c.id])[:len(plans)]):
+        owner = people["U0DEMOSM1"] if index % 2 else quality[0]
+        action = CorrectiveAction(
             trigger_key=f"demo:{customer.code}:{months[-1]}", trigger_kind="monthly_below_target",
-            trigger_detail={"month": months[-1]}, customer_id=customer.id,
-            title=f"{customer.name_zh}：月度满意度低于目标，分析原因并整改", owner_department="质量部",
-            owner_id=quality[index % len(quality)].id, due_date=last + dt.timedelta(days=30 + 10 * index),
-            status=["open", "implemented", "verified"][index],
-        ))
-    session.flush()
+            trigger_detail={"month": months[-1]}, customer_id=customer.id, area="product_quality",
+            title=f"{customer.name_zh}：{months[-1]} 月度满意度低于目标，分析原因并整改 / "
+                  f"{customer.name_en}: {months[-1]} score below target", owner_department="项目经理 / Project manager",
+            owner_id=owner.id, due_date=last + dt.timedelta(days=30 + 10 * index), status="open", opened_at=when)
+        session.add(action)
+        session.flush()
+        for step in plans[index]:
+            by = {"assign": quality[0], "approve": boss, "verify": verifier}.get(step, owner)
+            values: dict[str, Any] = {"assign": {"owner": owner.id}, "analyse": analysis,
+                                      "implement": {"done": "已更换打印机并加首件核对", "done_on": last.isoformat(),
+                                                    "evidence": "8D-2026-015.pdf"},
+                                      "verify": {"effective": "yes", "how": "连续三批出货无标签问题",
+                                                 "data": "出货检验记录", "period": months[-1]}}.get(step, {})
+            take_step(session, authorizer, action, step, by, values, when, last)
     return {"people": len(PEOPLE), "customers": len(customers), "months": len(months),
             "scorecard_events": len(event_rows), "complaints": complaint_count, "survey_responses": responses}

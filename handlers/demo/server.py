@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from bot.actions.use_cases import publish_new_actions
 from bot.complaints.use_cases import publish_open_complaints
 from bot.core.context import AppContext
 from bot.core.settings import Settings
@@ -72,6 +73,7 @@ class Demo:
         self.jobs_lock = threading.Lock()
         if fresh:  # the demo company's open complaints get their cards in #quality, as if logged here
             publish_open_complaints(self.ctx)
+            publish_new_actions(self.ctx)
 
     @property
     def url(self) -> str:

@@ -1,0 +1,143 @@
+"""What a person does with a corrective action, whatever messenger they use: press a step
+on its card, fill in the step's dialog; the card follows, the owner and the department
+head are told."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.actions import card
+from bot.actions.lifecycle import STEPS, StepRefused, action_settings, take_step
+from bot.core import outbox
+from bot.core.caller import Caller
+from bot.core.context import AppContext
+from bot.core.deduplication import first_time, forget, press_key, submission_key
+from bot.core.i18n import gettext_for
+from bot.core.inputs import clean_values, row_id
+from bot.core.replies import Reply, Request, Submitted
+from bot.core.texts import T, Text, UserError
+from bot.core.views import Card, Form, Message, Paragraph, fit_initial_values
+from bot.people.callers import require
+from bot.people.directory import person_by_slack_id
+from storage.models import CorrectiveAction, Person, PersonRole
+
+REFUSED = T("Your roles do not allow this step.")
+
+
+def _choice(value: str) -> tuple[int | None, str]:
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None, ""
+    if not isinstance(data, dict):
+        return None, ""
+    return row_id(str(data.get("id", ""))), str(data.get("step") or "")
+
+
+def _action(session: Session, action_number: int | None) -> CorrectiveAction:
+    action = session.get(CorrectiveAction, action_number) if action_number is not None else None
+    if action is None:
+        raise UserError(T("That corrective action no longer exists."))
+    return action
+
+
+def _person(session: Session, caller: Caller) -> Person:
+    person = session.get(Person, caller.person_id) if caller.person_id else None
+    if person is None:
+        raise UserError(REFUSED)
+    return person
+
+
+def press_step(ctx: AppContext, request: Request, value: str) -> Reply:
+    """A step's button: approve and close act at once, the others open the step's dialog."""
+    caller = request.caller
+    require(ctx, caller)
+    action_number, step = _choice(value)
+    if step not in STEPS:
+        raise UserError(T("No such step on a corrective action."))
+    _ = caller._
+    with ctx.session() as session:
+        action = _action(session, action_number)
+        if step in card.AT_ONCE:
+            if not first_time(session, press_key(caller.user_id, request.key), ctx.now()):
+                return Reply()  # the same press again
+            _apply(ctx, session, action, step, _person(session, caller), {})
+            return Reply()
+        fields = card.step_fields(session, action, step, _, int(action_settings(session).get("due_working_days", 10)))
+        title_zh, _sep, title_en = action.title.partition(" / ")
+        form = Form(kind="action.step", title=_(card.STEP_NAMES[step]), submit=_("Save"), close=_("Cancel"),
+                    intro=f"#{action.id} · {title_zh if caller.locale == 'zh-CN' else title_en or title_zh}",
+                    fields=fields, state={"id": action.id, "step": step})
+    return Reply(form=fit_initial_values(form, _))
+
+
+def submit_step(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                dialog: str) -> Submitted:
+    """A step's dialog saved: checked at its fields, recorded, the card and people told."""
+    if not caller.known:
+        return Submitted(problem=REFUSED)
+    values = clean_values(values)
+    once = submission_key(dialog) if dialog else None
+    with ctx.session() as session:
+        if once is not None and not first_time(session, once, ctx.now()):
+            return Submitted()  # a repeat: the first was accepted
+        try:
+            action = _action(session, row_id(str(state.get("id", ""))))
+            if "owner" in values:  # the messenger's user id → the person csatbot knows
+                owner = person_by_slack_id(session, str(values.get("owner") or ""))
+                values["owner"] = str(owner.id) if owner is not None else "unknown"
+            with session.begin_nested():
+                _apply(ctx, session, action, str(state.get("step") or ""), _person(session, caller), values)
+        except StepRefused as refused:
+            if once is not None:
+                forget(session, once)
+            return Submitted(errors=refused.errors)
+        except UserError as error:
+            if once is not None:
+                forget(session, once)
+            return Submitted(problem=error.text)
+    return Submitted()
+
+
+def _apply(ctx: AppContext, session: Session, action: CorrectiveAction, step: str, person: Person,
+           values: dict[str, Any]) -> None:
+    now = ctx.now()
+    done = take_step(session, ctx.authorizer, action, step, person, values, now, ctx.local_today())
+    stamp = f"{action.id}:{step}:{now.isoformat()}"
+    line = T("{name}: {step} → {state}", name=person.name, step=Text(card.STEP_NAMES[step]),
+             state=Text(card.STATE_NAMES.get(action.status, action.status)))
+    card.publish(session, action, ctx.settings.quality_channel, ctx.locale, now, line, f"action:{stamp}:line")
+    _tell(session, action, person, done.step, now, stamp, ctx.locale)
+
+
+def _tell(session: Session, action: CorrectiveAction, by: Person, step: str, now: dt.datetime, stamp: str,
+          company_locale: str) -> None:
+    """The owner and the owner's department head hear of each step, in their language,
+    with the card (and its buttons) for what comes next."""
+    owner = session.get(Person, action.owner_id) if action.owner_id else None
+    told: list[Person] = [owner] if owner is not None else []
+    if owner is not None and owner.department:
+        told += list(session.scalars(select(Person).join(PersonRole).where(
+            PersonRole.role_key == "department_head", Person.department == owner.department,
+            Person.active.is_(True))))
+    for person in {p.id: p for p in told}.values():
+        if person.id == by.id or not person.slack_user_id:
+            continue
+        locale = person.locale or company_locale
+        _ = gettext_for(locale)
+        text = _("Corrective action #{id}: {name} recorded “{step}”; it is now {state}.").format(
+            id=action.id, name=by.name, step=_(card.STEP_NAMES[step]), state=_(card.STATE_NAMES[action.status]))
+        outbox.enqueue(session, f"action:{stamp}:tell:{person.id}", "dm", person.slack_user_id,
+                       Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]),
+                                                 card.action_card(session, action, locale)]), now)
+
+
+def publish_new_actions(ctx: AppContext) -> int:
+    """A card in the quality channel for every action a rule or a complaint opened since."""
+    with ctx.session() as session:
+        return card.publish_unposted(session, ctx.settings.quality_channel, ctx.locale, ctx.now())

@@ -1,0 +1,18 @@
+"""Corrective actions in Slack: the step buttons on an action's card and their dialogs."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.actions import use_cases
+from handlers.slack.listening import Listening
+
+
+def register(app: App, listening: Listening) -> None:
+    ctx = listening.ctx
+    deliver = [lambda: listening.deliver_pending()]
+    app.action("action.step")(ack=listening.button(
+        lambda request, action: use_cases.press_step(ctx, request, str(action.get("value") or ""))), lazy=deliver)
+    app.view("action.step")(ack=listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_step(ctx, caller, state, values, dialog)),
+        lazy=deliver)
