@@ -58,11 +58,14 @@ def complaint_deadlines(ctx: AppContext, now: dt.datetime) -> ScanReport:
 
 
 def corrective_actions(ctx: AppContext, now: dt.datetime) -> int:
-    """A card in the quality channel for every action a rule or a complaint opened."""
+    """A card in the quality channel for every action a rule or a complaint opened, and their
+    due dates chased."""
     from bot.actions.card import publish_unposted
+    from bot.actions.reminders import chase_actions
 
     with ctx.session() as session:
-        return publish_unposted(session, ctx.settings.quality_channel, ctx.locale, now)
+        posted = publish_unposted(session, ctx.settings.quality_channel, ctx.locale, now)
+        return posted + chase_actions(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel).queued
 
 
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:

@@ -180,3 +180,48 @@ def test_an_action_runs_from_its_card_in_the_quality_channel(slack: SlackSender,
     slack.block_action("U0DH00001", "action.step", approve, channel_id="C0QUALITY", message_ts="1.1")
     with ctx.session() as session:
         assert session.get(CorrectiveAction, action_id).status == "approved"  # type: ignore[union-attr]
+
+
+def test_due_dates_are_chased_across_national_day_once_whatever_runs_twice(
+        ctx: AppContext, people: None, emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
+    from handlers.bootstrap import bootstrap
+    from scheduled.jobs import corrective_actions
+    from tests.conftest import SHANGHAI
+
+    with ctx.session() as session:
+        owner = session.scalar(select(Person).where(Person.slack_user_id == "U0QE00001"))  # 质量部
+        assert owner is not None
+        session.add(CorrectiveAction(trigger_key="manual:1", trigger_kind="manual", trigger_detail={},
+                                     title="标签错误整改 / label errors", owner_id=owner.id,
+                                     due_date=dt.date(2026, 10, 9), status="assigned", opened_at=NOW))
+    replica = bootstrap(settings, clock=ctx.clock, worker="replica-2", sleep=sleeps)
+
+    def day(month: int, day: int) -> None:
+        when = dt.datetime(2026, month, day, 10, tzinfo=SHANGHAI)
+        for context in (ctx, replica, ctx):  # two schedulers, and one of them twice
+            corrective_actions(context, when)
+            context.deliverer.deliver_due(when)
+
+    def texts(user: str) -> list[str]:
+        channel = emulator.workspace.dm_channel(user)
+        return [c.args["text"] for c in emulator.calls_to("chat.postMessage")
+                if c.response.get("channel", "") == channel and "#1" in c.args["text"]]
+
+    day(9, 29)
+    assert texts("U0QE00001") == []
+    day(9, 30)  # two working days before the due date: 10-08 and 09-30, National Day between
+    assert len(texts("U0QE00001")) == 1 and "2026-10-09" in texts("U0QE00001")[0]
+    for d in (1, 2, 3, 4, 5, 6, 7, 8):
+        day(10, d)
+    assert len(texts("U0QE00001")) == 1  # holidays send nothing, and the reminder is sent once
+    day(10, 9)
+    assert len(texts("U0QE00001")) == 2 and "今天" in texts("U0QE00001")[1]
+    day(10, 10)  # the make-up Saturday is a working day: overdue, to the owner
+    assert len(texts("U0QE00001")) == 3 and texts("U0DH00001") == []
+    day(10, 11)
+    day(10, 12)  # a working day later, to the department head
+    assert len(texts("U0QE00001")) == 3 and len(texts("U0DH00001")) == 1
+    digests = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"
+               and "逾期" in c.args["text"]]
+    assert len(digests) == 2  # one a working day: 10-10 and 10-12
+    replica.engine.dispose()
