@@ -225,3 +225,21 @@ def test_due_dates_are_chased_across_national_day_once_whatever_runs_twice(
                and "逾期" in c.args["text"]]
     assert len(digests) == 2  # one a working day: 10-10 and 10-12
     replica.engine.dispose()
+
+
+def test_actions_are_listed_in_slack_and_in_app_home(slack: SlackSender, scored: AppContext,
+                                                    emulator: SlackEmulator) -> None:
+    with scored.session() as session:
+        evaluate_actions(session, "2026-09", NOW)
+    everyone = slack.command("/csat", "actions", "U0FI00001").json()
+    assert "纠正措施" in everyone["text"] and "(3)" in everyone["text"]
+    mine = json.dumps(slack.command("/csat", "actions mine", "U0SM00001").json(), ensure_ascii=False)
+    assert "交付表现连续" in mine and "月度得分" not in mine  # the sales manager owns the delivery streak
+    acme = slack.command("/csat", "actions customer ACME", "U0QE00001").json()
+    assert "(3)" in acme["text"]
+    overdue = slack.command("/csat", "actions overdue", "U0QE00001").json()
+    assert "(0)" in overdue["text"]
+    slack.event({"type": "app_home_opened", "user": "U0SM00001", "tab": "home"}, event_id="EvHomeActions")
+    emulator.wait_for("views.publish")
+    home = json.dumps(emulator.workspace.homes["U0SM00001"], ensure_ascii=False)
+    assert "我的纠正措施（1）" in home or "我的纠正措施 (1)" in home

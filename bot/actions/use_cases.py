@@ -12,18 +12,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions import card
-from bot.actions.lifecycle import STEPS, StepRefused, action_settings, take_step
+from bot.actions.lifecycle import CLOSED, STEPS, StepRefused, action_settings, take_step
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time, forget, press_key, submission_key
-from bot.core.i18n import gettext_for
+from bot.core.i18n import gettext_for, pick
 from bot.core.inputs import clean_values, row_id
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, Text, UserError
-from bot.core.views import Card, Form, Message, Paragraph, fit_initial_values
+from bot.core.views import Card, Context, Field, FieldList, Form, Message, Paragraph, fit_initial_values
 from bot.people.callers import require
 from bot.people.directory import person_by_slack_id
+from bot.scorecard.answers import resolve_customer
 from storage.models import CorrectiveAction, Person, PersonRole
 
 REFUSED = T("Your roles do not allow this step.")
@@ -141,3 +142,77 @@ def publish_new_actions(ctx: AppContext) -> int:
     """A card in the quality channel for every action a rule or a complaint opened since."""
     with ctx.session() as session:
         return card.publish_unposted(session, ctx.settings.quality_channel, ctx.locale, ctx.now())
+
+
+# --- listing ------------------------------------------------------------------------------------------
+
+LIST_WORDS = {"open": "open", "打开": "open", "未关闭": "open", "overdue": "overdue", "逾期": "overdue",
+              "mine": "mine", "我的": "mine"}
+SHOWN = 20
+
+
+def action_rows(session: Session, locale: str, actions: list[CorrectiveAction]) -> list[Field]:
+    """One field per action, which a phone shows whole: number, owner, title, due, state."""
+    _ = gettext_for(locale)
+    owners = {p.id: p.name for p in session.scalars(select(Person).where(Person.id.in_(
+        {a.owner_id for a in actions if a.owner_id is not None})))}
+    fields = []
+    for action in actions[:SHOWN]:
+        title_zh, _sep, title_en = action.title.partition(" / ")
+        due = _("due {date}").format(date=action.due_date.isoformat()) if action.due_date else _("no due date")
+        fields.append(Field(f"#{action.id} · {owners.get(action.owner_id or 0, _('nobody yet'))}",
+                            f"{pick(locale, title_zh, title_en or title_zh)} · {due} · "
+                            f"{_(card.STATE_NAMES.get(action.status, action.status))}"))
+    return fields
+
+
+def actions_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat actions [open | overdue | mine | customer X]`."""
+    caller = request.caller
+    require(ctx, caller)
+    _ = caller._
+    which = LIST_WORDS.get(words[0].lower(), "customer" if words else "open") if words else "open"
+    if which == "customer" and words[0].lower() in ("customer", "客户", "c"):
+        words = words[1:]
+    today = ctx.local_today()
+    with ctx.session() as session:
+        query = select(CorrectiveAction).where(CorrectiveAction.status.not_in(CLOSED)).order_by(
+            CorrectiveAction.due_date.is_(None), CorrectiveAction.due_date, CorrectiveAction.id)
+        label = _("Open corrective actions")
+        if which == "overdue":
+            query = query.where(CorrectiveAction.due_date < today)
+            label = _("Overdue corrective actions")
+        elif which == "mine":
+            query = query.where(CorrectiveAction.owner_id == caller.person_id)
+            label = _("My corrective actions")
+        elif which == "customer":
+            found = resolve_customer(session, caller, " ".join(words), None)
+            if isinstance(found, Message):
+                return Reply(message=found)
+            query = query.where(CorrectiveAction.customer_id == found.id)
+            label = _("Corrective actions of {name}").format(name=pick(caller.locale, found.name_zh, found.name_en))
+        actions = list(session.scalars(query))
+        parts: list = [FieldList(action_rows(session, caller.locale or ctx.locale, actions))] if actions else [
+            Paragraph(_("None."))]
+    if len(actions) > SHOWN:
+        parts.append(Context(_("First {n} of {total} shown; `csatbot actions list` lists them all.").format(
+            n=SHOWN, total=len(actions))))
+    text = f"{label} ({len(actions)})"
+    return Reply(message=Message(text=text, cards=[Card(title=text, parts=parts)]))
+
+
+def my_actions_card(session: Session, caller: Caller) -> Card | None:
+    """App Home: the open actions the person owns, with the card of the first for its next step."""
+    if caller.person_id is None:
+        return None
+    actions = list(session.scalars(select(CorrectiveAction).where(
+        CorrectiveAction.owner_id == caller.person_id, CorrectiveAction.status.not_in(CLOSED))
+        .order_by(CorrectiveAction.due_date.is_(None), CorrectiveAction.due_date, CorrectiveAction.id)))
+    if not actions:
+        return None
+    _ = caller._
+    parts: list = [FieldList(action_rows(session, caller.locale or "zh-CN", actions))]
+    if len(actions) > SHOWN:
+        parts.append(Context(_("First {n} of {total} shown; `/csat actions mine` lists them.").format(
+            n=SHOWN, total=len(actions))))
+    return Card(title=_("My corrective actions ({n})").format(n=len(actions)), parts=parts)

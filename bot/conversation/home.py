@@ -10,6 +10,7 @@ from textwrap import shorten
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions.use_cases import my_actions_card
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
@@ -82,6 +83,9 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
             parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
                                    "everyone.").format(n=MATRIX_ROWS)))
         cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
+    mine = my_actions_card(session, caller)
+    if mine is not None:
+        cards.append(mine)
     if authorizer.allows(caller.roles, "outbox.retry"):
         undelivered = _undelivered(session, caller, tz)
         if undelivered is not None:

@@ -35,6 +35,8 @@ COMMANDS: list[Command] = [
             "help"),
     Command("/csat deputy @person <role> <from> <to>", N_("Hand a role to a deputy for a period."),
             "figures.submit"),
+    Command("/csat actions [open | overdue | mine | customer X]",
+            N_("Corrective actions: their owner, due date and state."), "scorecard.view"),
     Command("/csat rules", N_("Change the scorecard rules (targets, grade bands, points) from a month on."),
             "rules.edit"),
     Command("/complaint [customer symptom quantity]", N_("Log a customer complaint (a dialog, pre-filled from "
