@@ -243,3 +243,30 @@ def test_actions_are_listed_in_slack_and_in_app_home(slack: SlackSender, scored:
     emulator.wait_for("views.publish")
     home = json.dumps(emulator.workspace.homes["U0SM00001"], ensure_ascii=False)
     assert "我的纠正措施（1）" in home or "我的纠正措施 (1)" in home
+
+
+def test_a_closed_complaint_with_its_action_pending_says_so(ctx: AppContext, people: None, tmp_path,  # type: ignore[no-untyped-def]
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.complaints.card import complaint_card
+    from bot.complaints.statistics import monthly_stats
+    from bot.complaints.workflow import open_corrective_action
+    from storage.models import Complaint
+    from tests.conftest import SHANGHAI
+    from tests.test_complaints import LEDGER_HEADER
+
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER_HEADER + "KS-2026-0300,ACME,2026-09-01 09:00,一般,DM-2201,B1,门锁异响,closed,"
+                      "2026-09-01 10:00,2026-09-02 08:00,2026-09-02 12:00,2026-09-03 16:00,已更换\n", encoding="utf-8")
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    assert main(["import", "complaints", str(ledger)]) == 0
+    with ctx.session() as session:
+        complaint = session.scalar(select(Complaint))
+        assert complaint is not None
+        open_corrective_action(session, complaint, None, NOW)
+        action = session.scalar(select(CorrectiveAction))
+        assert action is not None and action.owner_id is not None and action.owner_department
+        stats = monthly_stats(session, "2026-09", SHANGHAI, NOW)
+        card = json.dumps(complaint_card(session, complaint, "zh-CN", SHANGHAI, NOW), default=str,
+                          ensure_ascii=False)
+    assert stats["closed_with_action_pending"] == 1
+    assert f"纠正措施 #{action.id} 尚未验证" in card

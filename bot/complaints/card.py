@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions.card import STATE_NAMES as ACTION_STATE_NAMES
+from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
 from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
 from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
 from bot.core import outbox
@@ -30,6 +32,7 @@ from bot.people.directory import person_by_slack_id
 from storage.models import (
     Complaint,
     ComplaintDeadline,
+    CorrectiveAction,
     Customer,
     Person,
 )
@@ -97,6 +100,14 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
                         (_("Customer's opinion after closure"), complaint.customer_opinion)):
         if text:
             parts.append(FieldList([Field(label, text)]))
+    action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id)
+                            .order_by(CorrectiveAction.id.desc()).limit(1))
+    if action is not None:
+        state = _(ACTION_STATE_NAMES.get(action.status, action.status))
+        parts.append(Context(_("Corrective action #{id}: {state}.").format(id=action.id, state=state)
+                             if action.status in CLOSED_ACTIONS else
+                             _("⚠️ Corrective action #{id} is not verified yet: {state}.").format(id=action.id,
+                                                                                                  state=state)))
     if buttons:
         parts.append(Actions(card_buttons(complaint, _)))
     parts.append(Context(_("Times in {tz}.").format(tz=str(tz))))

@@ -8,9 +8,10 @@ from collections import Counter, defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
 from bot.complaints.deadlines import MILESTONES
 from bot.complaints.terms import CAUSES, MILESTONE_NAMES
 from bot.core import charts
@@ -18,7 +19,7 @@ from bot.core.i18n import N_, gettext_for
 from bot.core.periods import add_months, month_start
 from bot.core.views import Card, Field, FieldList, Message, Paragraph, Table
 from bot.scorecard.answers import Answer
-from storage.models import Complaint, ComplaintDeadline, Customer
+from storage.models import Complaint, ComplaintDeadline, CorrectiveAction, Customer
 
 UNCLASSIFIED = N_("not classified")
 
@@ -73,7 +74,12 @@ def monthly_stats(session: Session, month: str, tz: ZoneInfo, now: dt.datetime |
         decided = counts["met"] + counts["breached"]
         sla[milestone] = {**{k: counts[k] for k in ("met", "breached", "open", "not_needed")},
                           "compliance_pct": round(100 * counts["met"] / decided, 1) if decided else None}
-    return {"month": month, "count": len(rows), "by_customer": pareto(dict(by_customer)),
+    pending = session.scalar(select(func.count(func.distinct(Complaint.id))).join(
+        CorrectiveAction, CorrectiveAction.complaint_id == Complaint.id).where(
+        Complaint.received_at >= start, Complaint.received_at < end, Complaint.status == "closed",
+        CorrectiveAction.status.not_in(CLOSED_ACTIONS))) or 0
+    return {"month": month, "count": len(rows), "closed_with_action_pending": int(pending),
+            "by_customer": pareto(dict(by_customer)),
             "by_cause": pareto(dict(by_cause)), "by_cost": pareto(dict(cost)), "trend": trend, "sla": sla}
 
 
@@ -90,6 +96,8 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
                  f"{v['compliance_pct']}%" if v["compliance_pct"] is not None else "—"]
                 for m, v in stats["sla"].items()]
     parts: list = [FieldList([Field(_("Complaints"), str(stats["count"])),
+                              Field(_("Closed, corrective action not verified yet"),
+                                    str(stats.get("closed_with_action_pending", 0))),
                               Field(_("Last 12 months"),
                                     "  ".join(f"{t['month'][2:]}: {t['count']}" for t in stats["trend"]))])]
     if stats["count"]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.actions.card import STATE_NAMES as ACTION_STATE_NAMES
+from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
 from bot.complaints.terms import STATUS_NAMES
 from bot.core import charts
 from bot.core.caller import Caller
@@ -32,7 +34,6 @@ CATEGORY_NAMES = {
     "customer_scorecard": N_("Customer scorecard"),
 }
 COST_METRICS = ("claim_cost", "return_cost", "after_sales_cost")
-CLOSED_ACTION_STATES = ("verified", "closed")
 
 
 def fmt(value: float | None, digits: int = 1) -> str:
@@ -313,15 +314,16 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
         .order_by(Complaint.received_at.desc())).all())
     actions = list(session.scalars(
         select(CorrectiveAction).where(CorrectiveAction.customer_id == customer.id,
-                                       CorrectiveAction.status.not_in(CLOSED_ACTION_STATES))
+                                       CorrectiveAction.status.not_in(CLOSED_ACTIONS))
         .order_by(CorrectiveAction.opened_at.desc())))
     complaint_text = ", ".join(f"{n} ({_(STATUS_NAMES.get(s, s))})" for n, s in complaints[:5]) or _("none")
     if len(complaints) > 5:
         complaint_text += " …"
     due = _("due")
     action_text = "; ".join(
-        f"{a.title.split(' / ')[0 if caller.locale == 'zh-CN' else -1]}"
-        + (f" ({due} {a.due_date.isoformat()})" if a.due_date else "") for a in actions[:3]) or _("none")
+        f"#{a.id} {a.title.split(' / ')[0 if caller.locale == 'zh-CN' else -1]}"
+        + f" ({_(ACTION_STATE_NAMES.get(a.status, a.status))}"
+        + (f", {due} {a.due_date.isoformat()})" if a.due_date else ")") for a in actions[:3]) or _("none")
     return [FieldList([
         Field(_("Open complaints ({n})").format(n=len(complaints)), complaint_text),
         Field(_("Open corrective actions ({n})").format(n=len(actions)), action_text),
