@@ -205,6 +205,15 @@ def test_a_running_streak_keeps_one_action_and_targets_decide_percentages(scored
         keys = [k for k in session.scalars(select(CorrectiveAction.trigger_key)) if "streak" in k]
     # KPI 90 % < its 100 % target since January: one action for the run, however long it runs
     assert [k for k in keys if ":kpi:" in k] == ["scorecard_streak:ACME:kpi:2026-01"]
+    with scored.session() as session:  # September running on is a line on that action, once
+        evaluate_actions(session, "2026-09", NOW)
+        action = session.scalar(select(CorrectiveAction).where(
+            CorrectiveAction.trigger_key == "scorecard_streak:ACME:kpi:2026-01"))
+        assert action is not None
+        from bot.actions.listing import action_detail
+
+        lines = [s for s in action_detail(session, action.id)["steps"] if s["step"] == "retriggered"]
+    assert len(lines) == 1 and lines[0]["detail"]["months"][-1] == "2026-09"
     assert not [k for k in keys if "customer_scorecard" in k]  # 80 % in one month is no run
 
 

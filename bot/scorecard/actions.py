@@ -5,13 +5,14 @@ trigger opens one action, however often the rules are evaluated."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import department_name, route
+from bot.actions.lifecycle import CLOSED, department_name, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, month_of
 from bot.core.stored_settings import data_call_settings
@@ -28,6 +29,7 @@ from bot.scorecard.engine import (
 from storage.db import insert_ignoring_conflicts
 from storage.models import (
     CorrectiveAction,
+    CorrectiveActionStep,
     Customer,
     FigureSubmission,
     ScorecardEvent,
@@ -76,6 +78,20 @@ def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Custo
     return insert_ignoring_conflicts(session, CorrectiveAction, rows)
 
 
+def note_running_on(session: Session, running_on: list[tuple[int, ActionTrigger]], now: dt.datetime) -> None:
+    """A rule firing again while its action is open (a streak running on) adds a line to that
+    action, once for each new finding, rather than a second action."""
+    for action_number, trigger in running_on:
+        action = session.get(CorrectiveAction, action_number)
+        if action is None or action.trigger_detail == trigger.detail:
+            continue
+        seen = {json.dumps(d, sort_keys=True) for d in session.scalars(select(CorrectiveActionStep.detail).where(
+            CorrectiveActionStep.of_action == action.id, CorrectiveActionStep.step == "retriggered"))}
+        if json.dumps(trigger.detail, sort_keys=True) not in seen:
+            session.add(CorrectiveActionStep(of_action=action.id, step="retriggered", by_id=None, at=now,
+                                             text=None, detail=dict(trigger.detail)))
+
+
 def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year: int | None = None,
                      tz: ZoneInfo | None = None) -> int:
     """Apply the three rules for a completed month (and a completed year): streaks,
@@ -100,16 +116,20 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
         target = targets.get(score.month, {}).get(KPI if category == "kpi" else CUSTOMER_SCORECARD)
         return figure is not None and target is not None and figure.value < target
 
-    running = session.execute(select(CorrectiveAction.customer_id, CorrectiveAction.trigger_detail).where(
-        CorrectiveAction.trigger_kind == "scorecard_streak",
-        CorrectiveAction.status.not_in(("verified", "closed")))).all()
-    open_streaks = {(cid, detail.get("category")) for cid, detail in running}
+    running = session.execute(select(CorrectiveAction.id, CorrectiveAction.customer_id,
+                                     CorrectiveAction.trigger_detail).where(
+        CorrectiveAction.trigger_kind == "scorecard_streak", CorrectiveAction.status.not_in(CLOSED))).all()
+    open_streaks = {(cid, detail.get("category")): action for action, cid, detail in running}
     triggers: list[tuple[ActionTrigger, Customer]] = []
+    running_on: list[tuple[int, ActionTrigger]] = []
     for cid, customer in customers.items():
         mine = {m: scores[(cid, m)] for m in window if (cid, m) in scores}
         for trigger in streak_triggers(customer.code, mine, month, rules.abnormal_streak_months, abnormal):
-            if (cid, trigger.detail["category"]) not in open_streaks:  # one open action per running streak
+            action = open_streaks.get((cid, trigger.detail["category"]))
+            if action is None:
                 triggers.append((trigger, customer))
+            else:  # one open action per running streak: the run going on is a line on it
+                running_on.append((action, trigger))
         if month in mine:
             below = monthly_target_trigger(mine[month], rules.monthly_target)
             if below:
@@ -120,6 +140,7 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
             below_year = annual_target_trigger(annual, year_rules.annual_target)
             if below_year:
                 triggers.append((below_year, customers[cid]))
+    note_running_on(session, running_on, now)
     return open_actions(session, triggers, now)
 
 
