@@ -270,3 +270,30 @@ def test_a_closed_complaint_with_its_action_pending_says_so(ctx: AppContext, peo
                           ensure_ascii=False)
     assert stats["closed_with_action_pending"] == 1
     assert f"纠正措施 #{action.id} 尚未验证" in card
+
+
+def test_a_quality_engineer_opens_an_action_by_hand(slack: SlackSender, ctx: AppContext, people: None,
+                                                    emulator: SlackEmulator) -> None:
+    refused = slack.command("/csat", "action new", "U0SM00001").json()
+    assert "无权" in refused["text"] or "角色" in refused["text"]
+    slack.command("/csat", "action new", "U0QE00001")
+    view = emulator.wait_for("views.open")[0].response["view"]
+    assert view["callback_id"] == "action.new"
+    values = {"title": {"title": {"type": "plain_text_input", "value": ""}},
+              "customer": {"customer": {"type": "external_select", "selected_option": {"value": "ACME"}}},
+              "area": {"area": {"type": "static_select", "selected_option": {"value": "delivery"}}},
+              "owner": {"owner": {"type": "users_select", "selected_user": None}},
+              "due_working_days": {"due_working_days": {"type": "number_input", "value": "5"}}}
+    empty = slack.view_submission("U0QE00001", view, values).json()
+    assert set(empty["errors"]) == {"title"}
+    values["title"] = {"title": {"type": "plain_text_input", "value": "交付批次标签错误 / wrong batch labels"}}
+    for _ in range(2):  # the same submission twice opens one action
+        assert slack.view_submission("U0QE00001", view, values).status == 200
+    card = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0QUALITY"
+                             and "交付批次标签错误" in c.args["text"])
+    assert len(card) == 1
+    with ctx.session() as session:
+        actions = list(session.scalars(select(CorrectiveAction)))
+        owner = session.get(Person, actions[0].owner_id)
+    assert len(actions) == 1 and actions[0].area == "delivery" and actions[0].status == "assigned"
+    assert owner is not None and owner.name == "李强"  # ACME's owner is its sales manager, the delivery area's role

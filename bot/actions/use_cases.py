@@ -12,7 +12,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions import card
-from bot.actions.lifecycle import CLOSED, STEPS, StepRefused, action_settings, take_step
+from bot.actions.card import AREA_NAMES
+from bot.actions.lifecycle import (
+    CLOSED,
+    STEPS,
+    StepRefused,
+    action_settings,
+    department_name,
+    owner_for,
+    take_step,
+)
+from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
@@ -21,11 +31,24 @@ from bot.core.i18n import gettext_for, pick
 from bot.core.inputs import clean_values, row_id
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, Text, UserError
-from bot.core.views import Card, Context, Field, FieldList, Form, Message, Paragraph, fit_initial_values
+from bot.core.views import (
+    Card,
+    Context,
+    Field,
+    FieldList,
+    Form,
+    FormField,
+    Message,
+    Option,
+    Paragraph,
+    fit_initial_values,
+)
 from bot.people.callers import require
+from bot.people.customers import find_customer
 from bot.people.directory import person_by_slack_id
 from bot.scorecard.answers import resolve_customer
-from storage.models import CorrectiveAction, Person, PersonRole
+from storage.db import insert_ignoring_conflicts
+from storage.models import CorrectiveAction, CorrectiveActionStep, Person, PersonRole, Role
 
 REFUSED = T("Your roles do not allow this step.")
 
@@ -166,11 +189,87 @@ def action_rows(session: Session, locale: str, actions: list[CorrectiveAction]) 
     return fields
 
 
+NEW_WORDS = ("new", "新建", "新")
+
+
+def new_action_form(ctx: AppContext, caller: Caller) -> Form:
+    """`/csat action new`: an action a quality engineer opens by hand, routed like the others."""
+    require(ctx, caller, "action.manage", T("Your roles do not allow opening corrective actions."))
+    _ = caller._
+    with ctx.session() as session:
+        settings = action_settings(session)
+        areas = dict(settings.get("owners", {}))
+        options = []
+        for area, role_key in areas.items():
+            role = session.get(Role, role_key)
+            options.append(Option(area, f"{_(AREA_NAMES.get(area, area))} · "
+                                        f"{pick(caller.locale, role.name_zh, role.name_en) if role else role_key}"))
+        days = int(settings.get("due_working_days", 10))
+    return Form(kind="action.new", title=_("New corrective action"), submit=_("Save"), close=_("Cancel"), fields=[
+        FormField("title", _("What is to be corrected"), "text", max_length=300),
+        FormField("customer", _("Customer"), "customer", required=False, placeholder=_("Type a code or a name")),
+        FormField("area", _("Improvement area"), "select", options=options, initial=options[0].value if options
+                  else None, hint=_("It decides the department and the owner (000 §4).")),
+        FormField("owner", _("Owner (empty: the area's owner)"), "user", required=False),
+        FormField("due_working_days", _("Working days to carry it out"), "number", min_value=1, max_value=250,
+                  initial=str(days)),
+    ])
+
+
+def submit_new_action(ctx: AppContext, caller: Caller, values: dict[str, Any], dialog: str) -> Submitted:
+    """The action opened (once, however often the submission arrives), its card posted."""
+    if not caller.known or not ctx.authorizer.allows(caller.roles, "action.manage"):
+        return Submitted(problem=T("Your roles do not allow opening corrective actions."))
+    values = clean_values(values)
+    title = str(values.get("title") or "").strip()
+    errors: dict[str, Text] = {}
+    if not title:
+        errors["title"] = T("Required.")
+    elif len(title) > 300:
+        errors["title"] = T("At most {n} characters.", n=300)
+    days = str(values.get("due_working_days") or "")
+    if not days.isdigit() or not 1 <= int(days) <= 250:
+        errors["due_working_days"] = T("A number of working days from 1 to 250.")
+    with ctx.session() as session:
+        areas = dict(action_settings(session).get("owners", {}))
+        area = str(values.get("area") or "")
+        if area not in areas:
+            errors["area"] = T("Choose an improvement area.")
+        customer = find_customer(session, str(values["customer"])).found if values.get("customer") else None
+        if values.get("customer") and customer is None:
+            errors["customer"] = T("Unknown customer {value!r}.", value=values["customer"])
+        owner = person_by_slack_id(session, str(values["owner"])) if values.get("owner") else None
+        if values.get("owner") and (owner is None or not owner.active):
+            errors["owner"] = T("Choose a person csatbot knows.")
+        if errors:
+            return Submitted(errors=errors)
+        owner_id = owner.id if owner is not None else owner_for(session, area, customer.owner_id if customer else None)
+        key = f"manual:{dialog or ctx.now().isoformat()}"
+        insert_ignoring_conflicts(session, CorrectiveAction, [{
+            "trigger_key": key, "trigger_kind": "manual", "trigger_detail": {"by": caller.name},
+            "customer_id": customer.id if customer else None, "complaint_id": None, "title": title, "area": area,
+            "owner_department": department_name(session, area), "owner_id": owner_id,
+            "due_date": WorkingCalendar.load(session).nth_working_day_after(ctx.local_today(), int(days)),
+            "status": "assigned" if owner_id else "open", "opened_at": ctx.now()}])
+        action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.trigger_key == key))
+        assert action is not None
+        if not outbox.exists(session, card.card_key(action.id)):
+            session.add(CorrectiveActionStep(of_action=action.id, step="assign" if owner_id else "open",
+                                             by_id=caller.person_id, at=ctx.now(), text=title,
+                                             detail={"due": action.due_date.isoformat() if action.due_date else None}))
+            card.publish(session, action, ctx.settings.quality_channel, ctx.locale, ctx.now())
+            _tell(session, action, session.get(Person, caller.person_id), "assign", ctx.now(),  # type: ignore[arg-type]
+                  f"{action.id}:new", ctx.locale)
+    return Submitted()
+
+
 def actions_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat actions [open | overdue | mine | customer X]`."""
+    """`/csat actions [open | overdue | mine | customer X]`, `/csat action new`."""
     caller = request.caller
     require(ctx, caller)
     _ = caller._
+    if words and words[0].lower() in NEW_WORDS:
+        return Reply(form=new_action_form(ctx, caller), message=Message(text=_("Opening the dialog…")))
     which = LIST_WORDS.get(words[0].lower(), "customer" if words else "open") if words else "open"
     if which == "customer" and words[0].lower() in ("customer", "客户", "c"):
         words = words[1:]

@@ -29,7 +29,7 @@ CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
     (("status", "进度", "s"), "help", figures_status),
     (("deputy", "代理"), "figures.submit", hand_over_role),
     (("rules", "规则"), "rules.edit", rules_command),
-    (("actions", "措施", "a"), "scorecard.view", actions_command),
+    (("actions", "action", "措施", "a"), "scorecard.view", actions_command),
 ]
 CSAT_WORDS: dict[str, tuple[str, UseCase]] = {
     word: (permission, use_case) for words, permission, use_case in CSAT_COMMANDS for word in words

@@ -13,6 +13,9 @@ def register(app: App, listening: Listening) -> None:
     deliver = [lambda: listening.deliver_pending()]
     app.action("action.step")(ack=listening.button(
         lambda request, action: use_cases.press_step(ctx, request, str(action.get("value") or ""))), lazy=deliver)
+    app.view("action.new")(ack=listening.submission(
+        lambda caller, _state, values, dialog: use_cases.submit_new_action(ctx, caller, values, dialog)),
+        lazy=deliver)
     app.view("action.step")(ack=listening.submission(
         lambda caller, state, values, dialog: use_cases.submit_step(ctx, caller, state, values, dialog)),
         lazy=deliver)
