@@ -41,7 +41,9 @@ def card_key(action_number: int) -> str:
     return f"action:{action_number}:card"
 
 
-def action_card(session: Session, action: CorrectiveAction, locale: str, buttons: bool = True) -> Card:
+def action_card(session: Session, action: CorrectiveAction, locale: str, buttons: bool = True,
+                steps: list[dict[str, Any]] | None = None) -> Card:
+    """`steps`: the action's steps when the caller loaded many actions' at once."""
     _ = gettext_for(locale)
     owner = session.get(Person, action.owner_id) if action.owner_id else None
     customer = session.get(Customer, action.customer_id) if action.customer_id else None
@@ -63,7 +65,7 @@ def action_card(session: Session, action: CorrectiveAction, locale: str, buttons
         fields.append(Field(_("Sent back after verification"), _("{n} time(s)").format(n=action.loops)))
     parts: list = [FieldList(fields)]
     latest: dict[str, dict[str, Any]] = {}
-    for step in steps_of(session, action.id):
+    for step in steps if steps is not None else steps_of(session, action.id):
         latest[step["step"]] = step
     if "analyse" in latest:
         detail = latest["analyse"]["detail"]

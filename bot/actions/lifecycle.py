@@ -215,8 +215,18 @@ def _check(session: Session, step: Step, values: dict[str, Any], today: dt.date)
 
 
 def steps_of(session: Session, action_number: int) -> list[dict[str, Any]]:
-    rows = session.execute(select(CorrectiveActionStep, Person.name).outerjoin(
-        Person, Person.id == CorrectiveActionStep.by_id).where(CorrectiveActionStep.of_action == action_number)
-        .order_by(CorrectiveActionStep.at, CorrectiveActionStep.id))
-    return [{"step": s.step, "by": name, "at": s.at.isoformat(), "text": s.text, "detail": s.detail}
-            for s, name in rows]
+    return steps_by_action(session, [action_number]).get(action_number, [])
+
+
+def steps_by_action(session: Session, numbers: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The steps of many actions in one query, each action's in the order they happened."""
+    result: dict[int, list[dict[str, Any]]] = {}
+    for start in range(0, len(numbers), 500):
+        rows = session.execute(select(CorrectiveActionStep, Person.name).outerjoin(
+            Person, Person.id == CorrectiveActionStep.by_id).where(
+            CorrectiveActionStep.of_action.in_(numbers[start:start + 500]))
+            .order_by(CorrectiveActionStep.at, CorrectiveActionStep.id))
+        for step, name in rows:
+            result.setdefault(step.of_action, []).append(
+                {"step": step.step, "by": name, "at": step.at.isoformat(), "text": step.text, "detail": step.detail})
+    return result

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions.card import STATE_NAMES, action_card
-from bot.actions.lifecycle import CLOSED
+from bot.actions.lifecycle import CLOSED, steps_by_action
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
@@ -63,6 +63,12 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         .order_by(CorrectiveAction.due_date, CorrectiveAction.id)))
     people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(
         {a.owner_id for a in actions if a.owner_id is not None})))}
+    heads: dict[str, list[Person]] = {}
+    for head in session.scalars(select(Person).join(PersonRole).where(
+            PersonRole.role_key == "department_head", Person.active.is_(True))):
+        heads.setdefault(head.department, []).append(head)
+    remind_from: dict[dt.date, dt.date] = {}
+    first_overdue: dict[dt.date, dt.date] = {}
     wanted: list[tuple[str, CorrectiveAction, Person, str]] = []  # key, action, to whom, which message
     overdue: list[CorrectiveAction] = []
     for action in actions:
@@ -74,42 +80,42 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         if owner is None or not owner.slack_user_id:
             continue
         stem = f"action:{action.id}:due:{due.isoformat()}"
-        if _working_days_before(calendar, due, REMIND_WORKING_DAYS) <= today < due:
+        if due not in remind_from:
+            remind_from[due] = _working_days_before(calendar, due, REMIND_WORKING_DAYS)
+            first_overdue[due] = _next_working_day(calendar, due)
+        if remind_from[due] <= today < due:
             wanted.append((f"{stem}:before", action, owner, "before"))
         elif today == due:
             wanted.append((f"{stem}:today", action, owner, "today"))
         elif today > due:
             wanted.append((f"{stem}:overdue", action, owner, "overdue"))
-            if today > _next_working_day(calendar, due):  # the owner was told a working day ago
-                for head in _department_heads(session, owner):
-                    wanted.append((f"{stem}:head:{head.id}", action, head, "head"))
-    already = outbox.queued(session, [key for key, *_rest in wanted])
+            if today > first_overdue[due]:  # the owner was told a working day ago
+                for head in heads.get(owner.department, []) if owner.department else []:
+                    if head.id != owner.id:
+                        wanted.append((f"{stem}:head:{head.id}", action, head, "head"))
+    digest_key = f"actions:overdue:{today.isoformat()}"
+    already = outbox.queued(session, [key for key, *_rest in wanted] + [digest_key])
+    steps = steps_by_action(session, sorted({a.id for key, a, *_rest in wanted if key not in already}))
     def expires(action: CorrectiveAction, which: str) -> dt.datetime | None:
         """A reminder held up by an outage past its day is superseded, not sent late."""
         assert action.due_date is not None
         ends = {"before": action.due_date, "today": action.due_date + dt.timedelta(days=1)}.get(which)
         return dt.datetime.combine(ends, dt.time(0), tz).astimezone(dt.UTC) if ends else None
 
-    rows = [outbox.Queued(key, "dm", person.slack_user_id, _message(session, action, person, which, company_locale),
+    rows = [outbox.Queued(key, "dm", person.slack_user_id,
+                          _message(session, action, person, which, company_locale, steps.get(action.id, [])),
                           expires_at=expires(action, which))
             for key, action, person, which in wanted if key not in already]
-    if overdue and quality_channel:
-        rows.append(outbox.Queued(f"actions:overdue:{today.isoformat()}", "post", quality_channel,
-                                  _digest(session, overdue, today, company_locale)))
+    if overdue and quality_channel and digest_key not in already:
+        rows.append(outbox.Queued(digest_key, "post", quality_channel, _digest(session, overdue, today,
+                                                                               company_locale)))
     result.queued = outbox.enqueue_many(session, rows, now)
     result.overdue = len(overdue)
     return result
 
 
-def _department_heads(session: Session, owner: Person) -> list[Person]:
-    if not owner.department:
-        return []
-    return list(session.scalars(select(Person).join(PersonRole).where(
-        PersonRole.role_key == "department_head", Person.department == owner.department, Person.active.is_(True),
-        Person.id != owner.id)))
-
-
-def _message(session: Session, action: CorrectiveAction, person: Person, which: str, company_locale: str) -> Message:
+def _message(session: Session, action: CorrectiveAction, person: Person, which: str, company_locale: str,
+             steps: list[dict[str, object]]) -> Message:
     locale = person.locale or company_locale
     _ = gettext_for(locale)
     due = action.due_date.isoformat() if action.due_date else "—"
@@ -121,7 +127,7 @@ def _message(session: Session, action: CorrectiveAction, person: Person, which: 
         "head": _("Corrective action #{id}, owned by {owner} in your department, is overdue: it was due on {due}."),
     }[which].format(id=action.id, due=due, owner=owner.name if owner else "—")
     return Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]),
-                                     action_card(session, action, locale)])
+                                     action_card(session, action, locale, steps=steps)])
 
 
 def _digest(session: Session, overdue: list[CorrectiveAction], today: dt.date, locale: str) -> Message:
