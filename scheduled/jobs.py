@@ -68,6 +68,14 @@ def corrective_actions(ctx: AppContext, now: dt.datetime) -> int:
         return posted + chase_actions(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel).queued
 
 
+def revisits(ctx: AppContext, now: dt.datetime) -> int:
+    """The customer's owner told of each quality revisit due, then chased until it is recorded."""
+    from bot.revisits.visits import chase_revisits
+
+    with ctx.session() as session:
+        return chase_revisits(session, now, ctx.tz, ctx.locale)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -86,6 +94,7 @@ DERIVE_JOBS: list[Job] = [
     Job("data_call", data_call, 300),
     Job("complaint_deadlines", complaint_deadlines, 60),
     Job("corrective_actions", corrective_actions, 300),
+    Job("revisits", revisits, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

@@ -615,6 +615,33 @@ class CorrectiveActionStep(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class Revisit(Base):
+    """An after-sales quality revisit owed to a customer (SPEC §8, 004 §5.1): why, for which
+    product, by when, and once done what the customer said."""
+
+    __tablename__ = "revisits"
+    __table_args__ = (Index("ix_revisits_status_due", "status", "due_date"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # a stable description of what made it due, so an import or an action never adds it twice
+    trigger_key: Mapped[str] = mapped_column(String(200), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    product: Mapped[str] = mapped_column(String(200))
+    # change_first_batch | new_product | concession | after_improvement
+    reason: Mapped[str] = mapped_column(String(24))
+    from_action: Mapped[int | None] = mapped_column("action_id", ForeignKey("corrective_actions.id"))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="due")  # due | recorded
+    note: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))  # import | action | dialog
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    visited_on: Mapped[dt.date | None] = mapped_column(Date)
+    met_whom: Mapped[str | None] = mapped_column(String(200))
+    customer_said: Mapped[str | None] = mapped_column(Text)
+    problems: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[dt.datetime | None] = mapped_column()
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+
+
 # --- Working calendar ---------------------------------------------------------------------------
 
 

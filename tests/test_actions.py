@@ -82,7 +82,12 @@ def test_the_whole_loop_with_a_rejection_and_a_verification_that_found_it_not_ef
     assert step(ctx, action_id, "implement", "U0SM00001", done="加首件检查", done_on="2026-10-18",
                 evidence="https://files.example/fai.pdf") == "implemented"
     assert step(ctx, action_id, "verify", "U0QE00002", effective="yes", how="连续三批无标签问题",
-                data="出货检验", period="2026-10") == "verified"
+                data="出货检验", period="2026-10", product="DM-2201") == "verified"
+    with ctx.session() as session:  # the first batch after the improvement is revisited
+        from storage.models import Revisit
+
+        revisit = session.scalar(select(Revisit).where(Revisit.reason == "after_improvement"))
+        assert revisit is not None and revisit.product == "DM-2201" and revisit.source == "action"
     assert step(ctx, action_id, "close", "U0QE00001") == "closed"
     monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
     capsys.readouterr()

@@ -153,5 +153,9 @@ def step_fields(session: Session, action: CorrectiveAction, step: str, _: Gettex
                     Option("yes", _("yes: close it after this")), Option("no", _("no: back to analysis"))]),
                 FormField("how", _("How it was verified"), "multiline", max_length=2000),
                 FormField("data", _("On what data"), "text", max_length=2000),
-                FormField("period", _("Over which period"), "text", max_length=200)]
+                FormField("period", _("Over which period"), "text", max_length=200),
+                FormField("product", _("Product whose first batch after the improvement is revisited"), "text",
+                          required=False, max_length=200,
+                          hint=_("Effective and a product named: its quality revisit falls due.")),
+                ]
     return []

@@ -20,6 +20,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import setting
 from bot.core.texts import T, Text, UserError
+from bot.revisits.visits import open_revisit
 from storage.models import CorrectiveAction, CorrectiveActionStep, Person, PersonRole, Role
 
 STATES = ("open", "assigned", "analysed", "approved", "implemented", "verified", "closed", "rejected")
@@ -153,6 +154,12 @@ def take_step(session: Session, authorizer: Authorizer, action: CorrectiveAction
             action.status = "verified"
             action.verified_by_id, action.verified_at = person.id, now
             action.verification = str(values["how"])
+            product = str(values.get("product") or "").strip()
+            if product and action.customer_id is not None:  # the first batch after an improvement is revisited
+                detail["product"] = product
+                open_revisit(session, f"action:{action.id}", action.customer_id, product, "after_improvement",
+                             WorkingCalendar.load(session).nth_working_day_after(today, 10), "action", now,
+                             action=action.id)
         else:
             action.status = "assigned"  # back to analysis
             action.loops = (action.loops or 0) + 1

@@ -23,9 +23,10 @@ from bot.core.texts import T, UserError, score_text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Message, Paragraph, Table
 from bot.datacall.catalogue import targets_in_force
 from bot.people.customers import all_customers, find_customer
+from bot.revisits.visits import REASONS as REVISIT_REASONS
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import AnnualScore, MonthlyScore, RuleSet, xmr_limits
-from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric
+from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric, Revisit
 
 CATEGORY_NAMES = {
     "quality": N_("Quality performance"),
@@ -324,9 +325,14 @@ def _open_items(session: Session, caller: Caller, customer: Customer) -> list:
         f"#{a.id} {a.title.split(' / ')[0 if caller.locale == 'zh-CN' else -1]}"
         + f" ({_(ACTION_STATE_NAMES.get(a.status, a.status))}"
         + (f", {due} {a.due_date.isoformat()})" if a.due_date else ")") for a in actions[:3]) or _("none")
+    revisits = list(session.scalars(select(Revisit).where(Revisit.customer_id == customer.id,
+                                                          Revisit.status == "due").order_by(Revisit.due_date)))
+    revisit_text = "; ".join(f"{r.product} ({_(REVISIT_REASONS.get(r.reason, r.reason))}, {due} "
+                             f"{r.due_date.isoformat()})" for r in revisits[:3]) or _("none")
     return [FieldList([
         Field(_("Open complaints ({n})").format(n=len(complaints)), complaint_text),
         Field(_("Open corrective actions ({n})").format(n=len(actions)), action_text),
+        Field(_("Quality revisits due ({n})").format(n=len(revisits)), revisit_text),
     ])]
 
 

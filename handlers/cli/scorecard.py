@@ -120,6 +120,40 @@ def cmd_actions_show(settings: Settings, _: Gettext, args: argparse.Namespace) -
     return 0
 
 
+def cmd_import_revisits(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.revisits.visits import import_revisits
+
+    return run_import(settings, _,
+                      lambda session, ctx: import_revisits(session, Path(args.file), ctx.now(), ctx.local_today()),
+                      lambda r: _("Quality revisits: {created} new, {skipped} imported before.").format(
+                          created=r.created, skipped=r.skipped))
+
+
+def cmd_revisits_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.people.customers import exact_customer
+    from bot.revisits.visits import listing
+
+    ctx = open_context(settings, _)
+    with ctx.session() as session:
+        customer_id = None
+        if args.customer:
+            customer = exact_customer(session, args.customer)
+            if customer is None:
+                err(_("Unknown customer {value!r}.").format(value=args.customer))
+                return 1
+            customer_id = customer.id
+        rows = listing(session, args.status, customer_id)
+    if args.json:
+        dump_json(rows)
+        return 0
+    if not rows:
+        out(_("No quality revisit."))
+    for row in rows:
+        out(f"#{row['id']}  {row['status']}  {row['customer']}  {row['product']}  {row['reason']}  "
+            + _("due {date}").format(date=row["due"]))
+    return 0
+
+
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.people.customers import exact_customer
     from bot.scorecard.answers import fmt, grade_name
@@ -195,6 +229,17 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     kpi_list.add_argument("--month", help=_("YYYY-MM (default: this month)"))
     kpi_list.add_argument("--json", action="store_true")
     kpi_list.set_defaults(run=cmd_kpis_list)
+    revisit_import = imports.add_parser("revisits", help=_("quality revisits owed: columns customer,product,reason "
+                                                          "and optional due,note (all or nothing)"))
+    revisit_import.add_argument("file")
+    revisit_import.set_defaults(run=cmd_import_revisits)
+    revisit_group = sub.add_parser("revisits", help=_("after-sales quality revisits")).add_subparsers(
+        dest="action", required=True)
+    revisit_list = revisit_group.add_parser("list", help=_("revisits, the earliest due first"))
+    revisit_list.add_argument("--status", choices=["due", "recorded", "all"], default="due")
+    revisit_list.add_argument("--customer", help=_("code or name"))
+    revisit_list.add_argument("--json", action="store_true")
+    revisit_list.set_defaults(run=cmd_revisits_list)
     actions = sub.add_parser("actions", help=_("corrective actions")).add_subparsers(dest="action", required=True)
     action_list = actions.add_parser("list", help=_("corrective actions, newest first, with what opened each"))
     action_list.add_argument("--status", choices=["open", "all", "assigned", "analysed", "approved",

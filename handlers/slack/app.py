@@ -19,7 +19,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.conversation import commands
 from bot.conversation.home import open_home, press_retry
 from bot.core.context import AppContext
-from handlers.slack import actions, complaints, figures, scorecard
+from handlers.slack import actions, complaints, figures, revisits, scorecard
 from handlers.slack.blockkit import render_message
 from handlers.slack.listening import Listening, ephemeral, failure_message, plain_mentions
 from handlers.slack.messenger import make_client
@@ -83,4 +83,5 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     figures.register(app, listening)
     complaints.register(app, listening)
     actions.register(app, listening)
+    revisits.register(app, listening)
     return app

@@ -1,0 +1,104 @@
+"""Recording a quality revisit, whatever messenger: the button in the reminder opens the
+dialog; problems found can open a corrective action, routed like any other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.actions import card as action_card
+from bot.actions.lifecycle import department_name, owner_for
+from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
+from bot.core.caller import Caller
+from bot.core.context import AppContext
+from bot.core.deduplication import first_time, forget, submission_key
+from bot.core.inputs import clean_values, row_id
+from bot.core.replies import Reply, Request, Submitted
+from bot.core.texts import T, UserError
+from bot.core.views import Card, FieldList, Form, Message, Paragraph, fit_initial_values
+from bot.people.callers import require
+from bot.revisits.visits import check_record, record_fields, revisit_summary
+from storage.db import insert_ignoring_conflicts
+from storage.models import CorrectiveAction, Customer, Revisit
+
+REFUSED = T("Only the customer's owner or a quality engineer records its revisit.")
+
+
+def _may_record(ctx: AppContext, caller: Caller, customer: Customer | None) -> bool:
+    return caller.known and (customer is not None and customer.owner_id == caller.person_id
+                             or ctx.authorizer.allows(caller.roles, "action.manage"))
+
+
+def press_record(ctx: AppContext, request: Request, value: str) -> Reply:
+    caller = request.caller
+    require(ctx, caller)
+    _ = caller._
+    with ctx.session() as session:
+        revisit = session.get(Revisit, row_id(value)) if row_id(value) is not None else None
+        if revisit is None:
+            raise UserError(T("That revisit no longer exists."))
+        if revisit.status == "recorded":
+            return Reply.text(_("This revisit is recorded already."))
+        if not _may_record(ctx, caller, session.get(Customer, revisit.customer_id)):
+            raise UserError(REFUSED)
+        summary = revisit_summary(session, revisit, caller.locale or ctx.locale)
+        intro = " · ".join(f"{f.label}: {f.value}" for f in summary)
+        form = Form(kind="revisit.record", title=_("Quality revisit"), submit=_("Save"), close=_("Cancel"),
+                    intro=intro, fields=record_fields(_, ctx.local_today()), state={"id": revisit.id})
+    return Reply(form=fit_initial_values(form, _))
+
+
+def submit_record(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                  dialog: str) -> Submitted:
+    values = clean_values(values)
+    once = submission_key(dialog) if dialog else None
+    with ctx.session() as session:
+        revisit = session.get(Revisit, row_id(str(state.get("id", "")))) if row_id(str(state.get("id", ""))) else None
+        if revisit is None:
+            return Submitted(problem=T("That revisit no longer exists."))
+        customer = session.get(Customer, revisit.customer_id)
+        if not _may_record(ctx, caller, customer):
+            return Submitted(problem=REFUSED)
+        if once is not None and not first_time(session, once, ctx.now()):
+            return Submitted()  # a repeat: the first was accepted
+        if revisit.status == "recorded":
+            return Submitted(problem=T("This revisit is recorded already."))
+        data, errors = check_record(values, ctx.local_today())
+        if errors:
+            if once is not None:
+                forget(session, once)
+            return Submitted(errors=errors)
+        revisit.visited_on, revisit.met_whom = data["visited_on"], data["met_whom"]
+        revisit.customer_said, revisit.problems = data["customer_said"], data["problems"]
+        revisit.status, revisit.recorded_at, revisit.recorded_by_id = "recorded", ctx.now(), caller.person_id
+        _ = caller._
+        lines = [_("Revisit recorded. Thank you.")]
+        if data["follow_up"] == "action" and customer is not None:
+            action = _open_action(ctx, session, revisit, customer)
+            lines.append(_("Corrective action #{id} is opened for the problems found.").format(id=action.id))
+        text = " ".join(lines)
+        outbox.enqueue(session, f"revisit:{revisit.id}:recorded", "dm", caller.user_id, Message(
+            text=text, cards=[Card(title="", parts=[Paragraph(text), FieldList(
+                revisit_summary(session, revisit, caller.locale or ctx.locale))])]), ctx.now())
+    return Submitted()
+
+
+def _open_action(ctx: AppContext, session: Any, revisit: Revisit, customer: Customer) -> CorrectiveAction:
+    area = "product_quality"
+    owner = owner_for(session, area, customer.owner_id)
+    problems = (revisit.problems or "")[:120]
+    key = f"revisit:{revisit.id}"
+    insert_ignoring_conflicts(session, CorrectiveAction, [{
+        "trigger_key": key, "trigger_kind": "revisit", "trigger_detail": {"revisit": revisit.id,
+                                                                         "product": revisit.product},
+        "customer_id": customer.id, "complaint_id": None, "area": area,
+        "owner_department": department_name(session, area), "owner_id": owner,
+        "title": f"{customer.name_zh}：质量回访发现问题（{revisit.product}）：{problems} / {customer.name_en}: "
+                 f"quality revisit found problems ({revisit.product}): {problems}",
+        "due_date": WorkingCalendar.load(session).nth_working_day_after(ctx.local_today(), 10),
+        "status": "assigned" if owner else "open", "opened_at": ctx.now()}])
+    action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.trigger_key == key))
+    action_card.publish(session, action, ctx.settings.quality_channel, ctx.locale, ctx.now())
+    return action  # type: ignore[no-any-return]

@@ -1,0 +1,18 @@
+"""Quality revisits in Slack: the button in the reminder and its dialog."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.revisits import use_cases
+from handlers.slack.listening import Listening
+
+
+def register(app: App, listening: Listening) -> None:
+    ctx = listening.ctx
+    deliver = [lambda: listening.deliver_pending()]
+    app.action("revisit.record")(listening.button(
+        lambda request, action: use_cases.press_record(ctx, request, str(action.get("value") or ""))))
+    app.view("revisit.record")(ack=listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_record(ctx, caller, state, values, dialog)),
+        lazy=deliver)
