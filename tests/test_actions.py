@@ -302,3 +302,50 @@ def test_a_quality_engineer_opens_an_action_by_hand(slack: SlackSender, ctx: App
         owner = session.get(Person, actions[0].owner_id)
     assert len(actions) == 1 and actions[0].area == "delivery" and actions[0].status == "assigned"
     assert owner is not None and owner.name == "李强"  # ACME's owner is its sales manager, the delivery area's role
+
+
+def test_two_approvals_at_once_take_the_step_once(scored: AppContext, action_id: int) -> None:
+    from tests.conftest import at_once
+
+    ctx = scored
+    li = person(ctx, "U0SM00001")
+    step(ctx, action_id, "assign", "U0QE00001", owner=li.id)
+    step(ctx, action_id, "analyse", "U0SM00001", **ANALYSIS)
+    with ctx.session() as session:  # a second management representative
+        session.add(PersonRole(person_id=person(ctx, "U0FI00001").id, role_key="management_representative"))
+
+    def approve(who: str) -> None:
+        with ctx.session() as session:
+            action = session.get(CorrectiveAction, action_id)
+            by = session.scalar(select(Person).where(Person.slack_user_id == who))
+            assert action is not None and by is not None
+            action.status  # noqa: B018 - both read the state before either writes
+            take_step(session, ctx.authorizer, action, "approve", by, {}, NOW, TODAY)
+
+    errors = at_once(approve, ["U0DH00001", "U0FI00001"])
+    assert len(errors) == 1 and ("meanwhile" in str(errors[0]) or "cannot follow" in str(errors[0]))
+    with ctx.session() as session:
+        from bot.actions.lifecycle import steps_of
+
+        assert [s["step"] for s in steps_of(session, action_id)].count("approve") == 1
+
+
+def test_a_due_date_on_a_holiday_is_told_on_the_last_working_day_before_it(
+        ctx: AppContext, people: None, emulator: SlackEmulator) -> None:
+    from scheduled.jobs import corrective_actions
+    from tests.conftest import SHANGHAI
+
+    with ctx.session() as session:
+        owner = session.scalar(select(Person).where(Person.slack_user_id == "U0QE00001"))
+        assert owner is not None
+        session.add(CorrectiveAction(trigger_key="manual:2", trigger_kind="manual", trigger_detail={},
+                                     title="整改 / fix", owner_id=owner.id, due_date=dt.date(2026, 10, 3),
+                                     status="assigned", opened_at=NOW))
+    for day in ((9, 28), (9, 29), (9, 30)):
+        when = dt.datetime(2026, *day, 10, tzinfo=SHANGHAI)
+        ctx.clock.set(when)  # type: ignore[attr-defined]
+        corrective_actions(ctx, when)
+        ctx.deliverer.deliver_due(when)
+    channel = emulator.workspace.dm_channel("U0QE00001")
+    told = [c.args["text"] for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") == channel]
+    assert len(told) == 2 and "最后一个工作日" in told[-1]  # 09-29 two days before, 09-30 the last working day

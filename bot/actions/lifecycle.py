@@ -12,10 +12,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from bot.actions.terms import STATE_NAMES, STEP_NAMES
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import setting
@@ -82,6 +84,15 @@ def owner_for(session: Session, area: str, prefer: int | None = None) -> int | N
     return None
 
 
+def due_in_working_days(session: Session, now: dt.datetime, tz: ZoneInfo | None = None) -> dt.date:
+    """The due date of a new action: the configured working days from today (company time)."""
+    from bot.complaints.deadlines import COMPANY_TZ
+
+    today = now.astimezone(tz or COMPANY_TZ).date()
+    days = int(action_settings(session).get("due_working_days", 10))
+    return WorkingCalendar.load(session).nth_working_day_after(today, max(1, days))
+
+
 def department_name(session: Session, area: str) -> str | None:
     """The improvement owner's role, in both languages: the record outlives whoever reads it."""
     role_key = dict(action_settings(session).get("owners", {})).get(area)
@@ -106,24 +117,19 @@ def take_step(session: Session, authorizer: Authorizer, action: CorrectiveAction
               person: Person, values: dict[str, Any], now: dt.datetime, today: dt.date) -> StepDone:
     """One step, checked against the state, the person's roles and the procedure's rules;
     field problems are raised together, keyed by field."""
-    step = STEPS.get(step_key)
-    if step is None:
-        raise UserError(T("Unknown step {step!r}.", step=step_key))
-    if action.status not in step.after:
-        raise UserError(T("This action is {state}: {step} cannot follow.", state=action.status, step=step_key))
-    roles = person.role_keys
-    if step.permission is not None and not authorizer.allows(roles, step.permission):
-        raise UserError(T("Your roles do not allow this step."))
-    if step.permission is None and person.id != action.owner_id and not authorizer.allows(roles, "action.manage"):
-        raise UserError(T("Only the action's owner carries out this step."))
-    if step_key in ("approve", "reject") and person.id == action.owner_id:
-        raise UserError(T("Nobody approves their own action."))
-    if step_key in ("verify", "close") and person.id in _doers(session, action):
-        raise UserError(T("Nobody verifies their own action: another quality engineer verifies it."))
+    step = may_take(session, authorizer, action, step_key, person)
     errors = _check(session, step, values, today)
     if errors:
         raise StepRefused(errors)
     before = action.status
+    # the step claims the row: of two presses or submissions at once, the second finds the
+    # state moved on (it waits for the first's lock) and is refused, so no step is taken twice
+    claimed = session.execute(update(CorrectiveAction).where(
+        CorrectiveAction.id == action.id, CorrectiveAction.status == before).values(status=before)
+        .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        raise UserError(T("Someone else took a step on this action meanwhile: open its card again."))
+    session.refresh(action)
     detail = {k: values[k] for k in step.needs if k in values and k not in ("owner",)}
     text = None
     if step_key == "assign":
@@ -173,6 +179,28 @@ def take_step(session: Session, authorizer: Authorizer, action: CorrectiveAction
     return StepDone(action, step_key, before)
 
 
+def may_take(session: Session, authorizer: Authorizer, action: CorrectiveAction, step_key: str,
+             person: Person) -> Step:
+    """The step, if it follows from the action's state and the person may take it; else why not."""
+    step = STEPS.get(step_key)
+    if step is None:
+        raise UserError(T("Unknown step {step!r}.", step=step_key))
+    if action.status not in step.after:
+        raise UserError(T("This action is {state}: {step} cannot follow.",
+                          state=Text(STATE_NAMES.get(action.status, action.status)),
+                          step=Text(STEP_NAMES.get(step_key, step_key))))
+    roles = person.role_keys
+    if step.permission is not None and not authorizer.allows(roles, step.permission):
+        raise UserError(T("Your roles do not allow this step."))
+    if step.permission is None and person.id != action.owner_id and not authorizer.allows(roles, "action.manage"):
+        raise UserError(T("Only the action's owner carries out this step."))
+    if step_key in ("approve", "reject") and person.id in _doers(session, action):
+        raise UserError(T("Nobody approves their own action, nor an analysis they wrote."))
+    if step_key in ("verify", "close") and person.id in _doers(session, action):
+        raise UserError(T("Nobody verifies their own action: another quality engineer verifies it."))
+    return step
+
+
 class StepRefused(UserError):
     """What is wrong with which field (a dialog shows each at its field)."""
 
@@ -211,12 +239,13 @@ def _check(session: Session, step: Step, values: dict[str, Any], today: dt.date)
             if done_on > today:
                 errors["done_on"] = T("It is in the future.")
     if "owner" in step.needs and values.get("owner") not in (None, ""):
-        owner = session.get(Person, int(values["owner"])) if str(values["owner"]).isdigit() else None
+        owner_text = str(values["owner"])
+        owner = session.get(Person, int(owner_text)) if owner_text.isascii() and owner_text.isdigit() else None
         if owner is None or not owner.active:
             errors["owner"] = T("Choose a person csatbot knows.")
     if values.get("due_working_days") not in (None, ""):
         text = str(values["due_working_days"])
-        if not text.isdigit() or not 1 <= int(text) <= 250:
+        if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 250:
             errors["due_working_days"] = T("A number of working days from 1 to 250.")
     return errors
 

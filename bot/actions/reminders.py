@@ -21,7 +21,7 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Field, FieldList, Message, Paragraph
-from storage.models import CorrectiveAction, Person, PersonRole
+from storage.models import Complaint, CorrectiveAction, Customer, Person, PersonRole
 
 REMIND_WORKING_DAYS = 2
 LOOK_AHEAD_DAYS = 21  # calendar days that hold two working days even across Spring Festival
@@ -69,6 +69,7 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         heads.setdefault(head.department, []).append(head)
     remind_from: dict[dt.date, dt.date] = {}
     first_overdue: dict[dt.date, dt.date] = {}
+    due_day: dict[dt.date, dt.date] = {}
     wanted: list[tuple[str, CorrectiveAction, Person, str]] = []  # key, action, to whom, which message
     overdue: list[CorrectiveAction] = []
     for action in actions:
@@ -83,23 +84,31 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         if due not in remind_from:
             remind_from[due] = _working_days_before(calendar, due, REMIND_WORKING_DAYS)
             first_overdue[due] = _next_working_day(calendar, due)
-        if remind_from[due] <= today < due:
+            # a due date on a day off is told on the last working day before it
+            due_day[due] = due if calendar.is_working_day(due) else _working_days_before(calendar, due, 1)
+        if remind_from[due] <= today < due_day[due]:
             wanted.append((f"{stem}:before", action, owner, "before"))
-        elif today == due:
-            wanted.append((f"{stem}:today", action, owner, "today"))
+        elif due_day[due] <= today <= due:
+            wanted.append((f"{stem}:today", action, owner, "today" if due_day[due] == due else "last_day"))
         elif today > due:
             wanted.append((f"{stem}:overdue", action, owner, "overdue"))
             if today > first_overdue[due]:  # the owner was told a working day ago
                 for head in heads.get(owner.department, []) if owner.department else []:
                     if head.id != owner.id:
                         wanted.append((f"{stem}:head:{head.id}", action, head, "head"))
+    # the cards in the messages name customers and complaints: loaded once, kept while the messages are built
+    loaded = [*session.scalars(select(Customer).where(Customer.id.in_(
+        {a.customer_id for _k, a, *_rest in wanted if a.customer_id is not None}))),
+        *session.scalars(select(Complaint).where(Complaint.id.in_(
+            {a.complaint_id for _k, a, *_rest in wanted if a.complaint_id is not None})))]
     digest_key = f"actions:overdue:{today.isoformat()}"
     already = outbox.queued(session, [key for key, *_rest in wanted] + [digest_key])
     steps = steps_by_action(session, sorted({a.id for key, a, *_rest in wanted if key not in already}))
     def expires(action: CorrectiveAction, which: str) -> dt.datetime | None:
         """A reminder held up by an outage past its day is superseded, not sent late."""
         assert action.due_date is not None
-        ends = {"before": action.due_date, "today": action.due_date + dt.timedelta(days=1)}.get(which)
+        ends = {"before": action.due_date, "today": action.due_date + dt.timedelta(days=1),
+                "last_day": action.due_date + dt.timedelta(days=1)}.get(which)
         return dt.datetime.combine(ends, dt.time(0), tz).astimezone(dt.UTC) if ends else None
 
     rows = [outbox.Queued(key, "dm", person.slack_user_id,
@@ -110,6 +119,7 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         rows.append(outbox.Queued(digest_key, "post", quality_channel, _digest(session, overdue, today,
                                                                                company_locale)))
     result.queued = outbox.enqueue_many(session, rows, now)
+    del loaded
     result.overdue = len(overdue)
     return result
 
@@ -123,6 +133,7 @@ def _message(session: Session, action: CorrectiveAction, person: Person, which: 
     text = {
         "before": _("Corrective action #{id} is due on {due}."),
         "today": _("Corrective action #{id} is due today ({due})."),
+        "last_day": _("Corrective action #{id} is due on {due}, a day off: today is the last working day before it."),
         "overdue": _("Corrective action #{id} is overdue: it was due on {due}."),
         "head": _("Corrective action #{id}, owned by {owner} in your department, is overdue: it was due on {due}."),
     }[which].format(id=action.id, due=due, owner=owner.name if owner else "—")

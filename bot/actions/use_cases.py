@@ -19,6 +19,7 @@ from bot.actions.lifecycle import (
     StepRefused,
     action_settings,
     department_name,
+    may_take,
     owner_for,
     take_step,
 )
@@ -87,6 +88,7 @@ def press_step(ctx: AppContext, request: Request, value: str) -> Reply:
     _ = caller._
     with ctx.session() as session:
         action = _action(session, action_number)
+        may_take(session, ctx.authorizer, action, step, _person(session, caller))  # refused before typing
         if step in card.AT_ONCE:
             if not first_time(session, press_key(caller.user_id, request.key), ctx.now()):
                 return Reply()  # the same press again
@@ -228,7 +230,7 @@ def submit_new_action(ctx: AppContext, caller: Caller, values: dict[str, Any], d
     elif len(title) > 300:
         errors["title"] = T("At most {n} characters.", n=300)
     days = str(values.get("due_working_days") or "")
-    if not days.isdigit() or not 1 <= int(days) <= 250:
+    if not (days.isascii() and days.isdigit()) or not 1 <= int(days) <= 250:
         errors["due_working_days"] = T("A number of working days from 1 to 250.")
     with ctx.session() as session:
         areas = dict(action_settings(session).get("owners", {}))
@@ -245,7 +247,7 @@ def submit_new_action(ctx: AppContext, caller: Caller, values: dict[str, Any], d
             return Submitted(errors=errors)
         owner_id = owner.id if owner is not None else owner_for(session, area, customer.owner_id if customer else None)
         key = f"manual:{dialog or ctx.now().isoformat()}"
-        insert_ignoring_conflicts(session, CorrectiveAction, [{
+        opened = insert_ignoring_conflicts(session, CorrectiveAction, [{
             "trigger_key": key, "trigger_kind": "manual", "trigger_detail": {"by": caller.name},
             "customer_id": customer.id if customer else None, "complaint_id": None, "title": title, "area": area,
             "owner_department": department_name(session, area), "owner_id": owner_id,
@@ -253,7 +255,7 @@ def submit_new_action(ctx: AppContext, caller: Caller, values: dict[str, Any], d
             "status": "assigned" if owner_id else "open", "opened_at": ctx.now()}])
         action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.trigger_key == key))
         assert action is not None
-        if not outbox.exists(session, card.card_key(action.id)):
+        if opened:  # the same submission again opened nothing: nothing more to record
             session.add(CorrectiveActionStep(of_action=action.id, step="assign" if owner_id else "open",
                                              by_id=caller.person_id, at=ctx.now(), text=title,
                                              detail={"due": action.due_date.isoformat() if action.due_date else None}))

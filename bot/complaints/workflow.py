@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import department_name, route
+from bot.actions.lifecycle import department_name, due_in_working_days, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import COMPANY_TZ, SlaPolicyBook, complaint_settings
 from bot.complaints.terms import EIGHT_D, RESPONSIBILITY
@@ -159,8 +159,7 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
             verification=f"撤销：责任判定改为{decision} / withdrawn: responsibility decided as {decision}"))
 
 
-def open_corrective_action(session: Session, complaint: Complaint, by: int | None, now: dt.datetime,
-                           due_days: int = 30) -> None:
+def open_corrective_action(session: Session, complaint: Complaint, by: int | None, now: dt.datetime) -> None:
     customer = session.get(Customer, complaint.customer_id)
     names = (customer.name_zh, customer.name_en) if customer is not None else ("", "")
     symptom = complaint.symptom[:120]
@@ -173,7 +172,7 @@ def open_corrective_action(session: Session, complaint: Complaint, by: int | Non
         "owner_id": owner or complaint.owner_id,
         "title": f"{names[0]}：投诉 {complaint.number}（{symptom}）纠正措施 / {names[1]}: corrective action for "
                  f"complaint {complaint.number} ({symptom})",
-        "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now}])
+        "due_date": due_in_working_days(session, now), "status": "open", "opened_at": now}])
 
 
 def closing_gaps(session: Session, complaint: Complaint) -> list[Text]:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import CLOSED, department_name, route
+from bot.actions.lifecycle import CLOSED, department_name, due_in_working_days, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, month_of
 from bot.core.stored_settings import data_call_settings
@@ -63,8 +63,10 @@ def action_title(trigger: ActionTrigger, customer: Customer) -> str:
 
 
 def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Customer]], now: dt.datetime,
-                 due_days: int = 30) -> int:
-    """Insert one action per trigger key; an existing key is left alone."""
+                 tz: ZoneInfo | None = None) -> int:
+    """Insert one action per trigger key; an existing key is left alone. Due in the
+    configured working days from today, on the company calendar."""
+    due = due_in_working_days(session, now, tz)
     rows = []
     for trigger, customer in triggers:
         area, owner = route(session, trigger.kind, trigger.detail, customer_owner=customer.owner_id)
@@ -73,7 +75,7 @@ def open_actions(session: Session, triggers: Iterable[tuple[ActionTrigger, Custo
             "customer_id": customer.id, "complaint_id": None, "title": action_title(trigger, customer),
             "area": area, "owner_department": department_name(session, area),
             "owner_id": owner or customer.owner_id, "management_review": trigger.kind == "annual_below_target",
-            "due_date": (now + dt.timedelta(days=due_days)).date(), "status": "open", "opened_at": now,
+            "due_date": due, "status": "open", "opened_at": now,
         })
     return insert_ignoring_conflicts(session, CorrectiveAction, rows)
 
@@ -141,7 +143,7 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
             if below_year:
                 triggers.append((below_year, customers[cid]))
     note_running_on(session, running_on, now)
-    return open_actions(session, triggers, now)
+    return open_actions(session, triggers, now, tz)
 
 
 EVALUATED = "scorecard_actions_evaluated"  # the settings row that says how far evaluation has come

@@ -16,10 +16,10 @@ from slack_sdk import WebClient
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import tell_directly
-from bot.core.i18n import gettext_for
+from bot.core.i18n import N_, gettext_for
 from bot.core.inputs import clean_text, clean_values
 from bot.core.replies import Reply, Request, Submitted
-from bot.core.texts import UserError, render_error
+from bot.core.texts import T, UserError, render_error
 from bot.core.views import Form, Message
 from bot.people.callers import who_is_calling
 from handlers.slack.blockkit import form_state, form_values, render_form, render_message
@@ -34,11 +34,12 @@ def ephemeral(message: Message) -> dict[str, Any]:
     return {"response_type": "ephemeral", "text": text, "blocks": blocks}
 
 
-def failure_message(locale: str | None) -> Message:
-    _ = gettext_for(locale)
-    text = _("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
+FAILURE = N_("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
              "and tell a quality engineer if it keeps happening.")
-    return Message(text=text)
+
+
+def failure_message(locale: str | None) -> Message:
+    return Message(text=gettext_for(locale)(FAILURE))
 
 
 def plain_mentions(text: str) -> str:
@@ -156,7 +157,13 @@ class Listening:
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             caller = self.caller(body["user"]["id"])
             values = clean_values(form_values(view.get("state") or {}))
-            submitted = use_case(caller, clean_values(form_state(view)), values, dialog_key(view))
+            try:
+                submitted = use_case(caller, clean_values(form_state(view)), values, dialog_key(view))
+            except UserError as error:  # a use case that refuses by raising: the reason, in the dialog
+                submitted = Submitted(problem=error.text)
+            except Exception:  # a fault of ours: an apology in the dialog, which keeps what was typed
+                log.exception("dialog %s failed", view.get("callback_id"))
+                submitted = Submitted(problem=T(FAILURE))
             self.ack_submission(ack, caller, view, submitted)
         return listener
 
