@@ -349,3 +349,37 @@ def test_a_due_date_on_a_holiday_is_told_on_the_last_working_day_before_it(
     channel = emulator.workspace.dm_channel("U0QE00001")
     told = [c.args["text"] for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") == channel]
     assert len(told) == 2 and "最后一个工作日" in told[-1]  # 09-29 two days before, 09-30 the last working day
+
+
+def test_a_customers_responsibility_opens_its_quality_information_reply(ctx: AppContext, people: None,
+                                                                        tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from bot.complaints import workflow
+    from storage.models import Complaint
+    from tests.test_complaints import LEDGER_HEADER
+
+    ledger = tmp_path / "ledger.csv"
+    ledger.write_text(LEDGER_HEADER + ",ACME,2026-10-12 09:00,一般,DM-2201,B9,异响,open,2026-10-12 10:00,,,,\n",
+                      encoding="utf-8")
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    assert main(["import", "complaints", str(ledger)]) == 0
+    with ctx.session() as session:
+        complaint = session.scalar(select(Complaint))
+        assert complaint is not None
+        complaint.owner_id = person(ctx, "U0QE00001").id
+        workflow.decide_responsibility(session, complaint, "customer", None, NOW, None, "QI-2026-07 顾客装配不当")
+        workflow.decide_responsibility(session, complaint, "customer", None, NOW, None, "QI-2026-07 顾客装配不当")
+        replies = list(session.scalars(select(CorrectiveAction).where(
+            CorrectiveAction.trigger_kind == "quality_info_reply")))
+        assert len(replies) == 1 and replies[0].trigger_detail["reply"] == "QI-2026-07 顾客装配不当"
+        number = replies[0].id
+    with pytest.raises(UserError, match="does not belong"):
+        step(ctx, number, "analyse", "U0QE00001", **ANALYSIS)
+    with pytest.raises(StepRefused):
+        step(ctx, number, "confirm", "U0QE00001", confirmed="", customer_answer="")
+    assert step(ctx, number, "confirm", "U0QE00001", confirmed="no", customer_answer="顾客不认可") == "assigned"
+    assert step(ctx, number, "confirm", "U0QE00001", confirmed="yes", customer_answer="顾客签字确认") == "closed"
+    with ctx.session() as session:  # closed on the customer's answer, the refusal before it counted
+        complaint = session.scalar(select(Complaint))
+        assert complaint is not None
+        action = session.get(CorrectiveAction, number)
+        assert action is not None and action.loops == 1 and action.verification == "顾客签字确认"

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import METHODS, steps_of
+from bot.actions.lifecycle import METHODS, QUALITY_INFO_REPLY, steps_of
 from bot.actions.terms import AREA_NAMES, METHOD_NAMES, STATE_NAMES, STEP_NAMES  # noqa: F401 (used by callers)
 from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
@@ -24,6 +24,7 @@ NEXT_STEPS = {"open": ("assign",), "assigned": ("analyse", "assign"), "rejected"
               "analysed": ("approve", "reject", "analyse"), "approved": ("implement",), "implemented": ("verify",),
               "verified": ("close",), "closed": ()}
 AT_ONCE = ("approve", "close")
+REPLY_NEXT = {"open": ("assign",), "assigned": ("confirm", "assign")}
 
 
 def card_key(action_number: int) -> str:
@@ -73,10 +74,14 @@ def action_card(session: Session, action: CorrectiveAction, locale: str, buttons
                                                      f"{detail.get('period')}")]))
     if action.management_review:
         parts.append(Context(_("Goes to management review.")))
-    if buttons and NEXT_STEPS.get(action.status):
+    if action.trigger_kind == QUALITY_INFO_REPLY and action.trigger_detail.get("reply"):
+        parts.append(FieldList([Field(_("Quality information reply"), str(action.trigger_detail["reply"]))]))
+    next_steps = (REPLY_NEXT.get(action.status, ()) if action.trigger_kind == QUALITY_INFO_REPLY
+                  else NEXT_STEPS.get(action.status, ()))
+    if buttons and next_steps:
         parts.append(Actions([Button(_(STEP_NAMES[s]), "action.step", json.dumps({"id": action.id, "step": s}),
                                      "primary" if index == 0 else None)
-                              for index, s in enumerate(NEXT_STEPS[action.status])]))
+                              for index, s in enumerate(next_steps)]))
     return Card(title=title, parts=parts)
 
 
@@ -131,6 +136,10 @@ def step_fields(session: Session, action: CorrectiveAction, step: str, _: Gettex
                           options=[Option(m, _(METHOD_NAMES[m])) for m in METHODS]),
                 FormField("containment", _("Containment already taken"), "multiline", max_length=2000),
                 FormField("measures", _("Measures proposed"), "multiline", max_length=4000)]
+    if step == "confirm":
+        return [FormField("confirmed", _("Did the customer confirm the reply?"), "select", options=[
+                    Option("yes", _("yes: close it")), Option("no", _("no: discuss it again"))]),
+                FormField("customer_answer", _("The customer's answer"), "multiline", max_length=4000)]
     if step == "reject":
         return [FormField("reason", _("Why it is sent back"), "multiline", max_length=2000)]
     if step == "implement":

@@ -47,9 +47,12 @@ STEPS = {
     "implement": Step("implement", ("approved",), None, ("done", "done_on", "evidence")),
     "verify": Step("verify", ("implemented",), "action.verify", ("effective", "how", "data", "period")),
     "close": Step("close", ("verified",), "action.verify", ()),
+    # a quality information reply: the customer's answer, confirmed (closed) or not (asked again)
+    "confirm": Step("confirm", ("open", "assigned"), None, ("confirmed", "customer_answer")),
 }
-LIMITS = {"root_cause": 4000, "containment": 2000, "measures": 4000, "reason": 2000, "done": 4000,
-          "evidence": 1000, "how": 2000, "data": 2000, "period": 200}
+QUALITY_INFO_REPLY = "quality_info_reply"
+LIMITS = {"customer_answer": 4000, "root_cause": 4000, "containment": 2000, "measures": 4000, "reason": 2000,
+          "done": 4000, "evidence": 1000, "how": 2000, "data": 2000, "period": 200}
 
 
 def action_settings(session: Session) -> dict[str, Any]:
@@ -173,6 +176,15 @@ def take_step(session: Session, authorizer: Authorizer, action: CorrectiveAction
     elif step_key == "close":
         action.status = "closed"
         action.closed_at = now
+    elif step_key == "confirm":
+        confirmed = values["confirmed"] in (True, "yes", "true", "1")
+        detail["confirmed"] = confirmed
+        text = str(values["customer_answer"])
+        if confirmed:
+            action.status, action.closed_at, action.verification = "closed", now, text
+        else:
+            action.status = "assigned"  # the reply is discussed again
+            action.loops = (action.loops or 0) + 1
     session.add(CorrectiveActionStep(of_action=action.id, step=step_key, by_id=person.id, at=now, text=text,
                                      detail=detail))
     session.flush()
@@ -185,6 +197,8 @@ def may_take(session: Session, authorizer: Authorizer, action: CorrectiveAction,
     step = STEPS.get(step_key)
     if step is None:
         raise UserError(T("Unknown step {step!r}.", step=step_key))
+    if (action.trigger_kind == QUALITY_INFO_REPLY) != (step_key == "confirm") and step_key != "assign":
+        raise UserError(T("This step does not belong to this kind of action."))
     if action.status not in step.after:
         raise UserError(T("This action is {state}: {step} cannot follow.",
                           state=Text(STATE_NAMES.get(action.status, action.status)),
@@ -222,12 +236,14 @@ def _check(session: Session, step: Step, values: dict[str, Any], today: dt.date)
     errors: dict[str, Text] = {}
     for field in step.needs:
         raw = values.get(field)
-        if raw in (None, "") and field != "effective":
+        if raw in (None, "") and field not in ("effective", "confirmed"):
             errors[field] = T("Required.")
         elif isinstance(raw, str) and field in LIMITS and len(raw) > LIMITS[field]:
             errors[field] = T("At most {n} characters.", n=LIMITS[field])
     if "method" in step.needs and values.get("method") and values["method"] not in METHODS:
         errors["method"] = T("Choose a method: {methods}.", methods=", ".join(METHODS))
+    if "confirmed" in step.needs and values.get("confirmed") in (None, ""):
+        errors["confirmed"] = T("Say whether the customer confirmed it.")
     if "effective" in step.needs and values.get("effective") in (None, ""):
         errors["effective"] = T("Say whether it was effective.")
     if "done_on" in step.needs and values.get("done_on"):

@@ -10,7 +10,7 @@ STATE_NAMES = {"open": N_("open, not assigned"), "assigned": N_("assigned: to be
                "closed": N_("closed"), "rejected": N_("sent back: to be analysed again")}
 STEP_NAMES = {"assign": N_("Assign"), "analyse": N_("Analyse"), "approve": N_("Approve"), "reject": N_("Send back"),
               "implement": N_("Implemented"), "verify": N_("Verify effectiveness"), "close": N_("Close"),
-              "retriggered": N_("Triggered again"), "open": N_("Opened")}
+              "retriggered": N_("Triggered again"), "open": N_("Opened"), "confirm": N_("Customer's answer")}
 AREA_NAMES = {"delivery": N_("delivery"), "material": N_("material"), "service": N_("service quality"),
               "product_technical": N_("product and technical"), "technical_process": N_("technical and process"),
               "product_quality": N_("product quality"), "cost": N_("cost")}

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import department_name, due_in_working_days, route
+from bot.actions.lifecycle import QUALITY_INFO_REPLY, department_name, due_in_working_days, route
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import COMPANY_TZ, SlaPolicyBook, complaint_settings
 from bot.complaints.terms import EIGHT_D, RESPONSIBILITY
@@ -145,6 +145,14 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
     if detail:
         complaint.responsibility_detail = detail
     complaint.updated_at = now
+    if previous == "customer" and decision != "customer":  # the reply is no longer asked for
+        session.execute(update(CorrectiveAction).where(
+            CorrectiveAction.complaint_id == complaint.id, CorrectiveAction.trigger_kind == QUALITY_INFO_REPLY,
+            CorrectiveAction.status.not_in(("verified", "closed"))).values(
+            status="closed", closed_at=now,
+            verification=f"撤销：责任判定改为{decision} / withdrawn: responsibility decided as {decision}"))
+    if decision == "customer":
+        open_quality_info_reply(session, complaint, now, detail or complaint.responsibility_detail)
     if decision == "ours":
         open_corrective_action(session, complaint, by, now)
         session.execute(update(CorrectiveAction).where(  # ours again: a withdrawn action comes back
@@ -157,6 +165,29 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
             CorrectiveAction.status == "open").values(
             status="closed", closed_at=now,
             verification=f"撤销：责任判定改为{decision} / withdrawn: responsibility decided as {decision}"))
+
+
+def open_quality_info_reply(session: Session, complaint: Complaint, now: dt.datetime, reply: str | None) -> None:
+    """The customer's responsibility rests on the quality information reply (质量信息回复单,
+    003 6.2) the customer confirms: an action of its own, owned by the complaint's owner,
+    closed when the customer's answer is recorded."""
+    customer = session.get(Customer, complaint.customer_id)
+    names = (customer.name_zh, customer.name_en) if customer is not None else ("", "")
+    key = f"{QUALITY_INFO_REPLY}:{complaint.number}"
+    existing = session.scalar(select(CorrectiveAction).where(CorrectiveAction.trigger_key == key))
+    if existing is not None:
+        if existing.status == "closed" and (existing.verification or "").startswith("撤销"):
+            existing.status, existing.closed_at, existing.verification = "assigned", None, None  # decided so again
+        return
+    insert_ignoring_conflicts(session, CorrectiveAction, [{
+        "trigger_key": key, "trigger_kind": QUALITY_INFO_REPLY,
+        "trigger_detail": {"number": complaint.number, "reply": (reply or "")[:2000]},
+        "customer_id": complaint.customer_id, "complaint_id": complaint.id, "area": "service",
+        "owner_department": department_name(session, "service"), "owner_id": complaint.owner_id,
+        "title": f"{names[0]}：投诉 {complaint.number} 质量信息回复单，待顾客确认 / {names[1]}: quality information "
+                 f"reply for complaint {complaint.number}, for the customer to confirm",
+        "due_date": due_in_working_days(session, now), "status": "assigned" if complaint.owner_id else "open",
+        "opened_at": now}])
 
 
 def open_corrective_action(session: Session, complaint: Complaint, by: int | None, now: dt.datetime) -> None:

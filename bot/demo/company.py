@@ -18,6 +18,7 @@ from bot.actions.lifecycle import take_step
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import SlaPolicyBook
 from bot.core.roles import Authorizer
+from bot.revisits.visits import open_revisit
 from bot.scorecard import kpis
 from storage.models import (
     Complaint as ComplaintRow,
@@ -380,5 +381,11 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                                       "verify": {"effective": "yes", "how": "连续三批出货无标签问题",
                                                  "data": "出货检验记录", "period": months[-1]}}.get(step, {})
             take_step(session, authorizer, action, step, by, values, when, last)
+    # quality revisits: one due today for the first customer's owner, one in a fortnight
+    today = now.astimezone(tz).date()
+    model = PRODUCTS[0][0]
+    for index, (reason, due) in enumerate((("new_product", today), ("concession", today + dt.timedelta(days=14)))):
+        open_revisit(session, f"demo:{index}", customers[index].id, model, reason, due, "import", now,
+                     note="演示数据 / demo")
     return {"people": len(PEOPLE), "customers": len(customers), "months": len(months),
             "scorecard_events": len(event_rows), "complaints": complaint_count, "survey_responses": responses}
