@@ -27,7 +27,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
-from bot.core.deduplication import first_time, forget, press_key, submission_key
+from bot.core.deduplication import first_time, once_per_dialog, press_key
 from bot.core.i18n import gettext_for, pick
 from bot.core.inputs import clean_values, row_id
 from bot.core.replies import Reply, Request, Submitted
@@ -108,26 +108,22 @@ def submit_step(ctx: AppContext, caller: Caller, state: dict[str, Any], values: 
     if not caller.known:
         return Submitted(problem=REFUSED)
     values = clean_values(values)
-    once = submission_key(dialog) if dialog else None
     with ctx.session() as session:
-        if once is not None and not first_time(session, once, ctx.now()):
-            return Submitted()  # a repeat: the first was accepted
-        try:
-            action = _action(session, row_id(str(state.get("id", ""))))
-            if "owner" in values:  # the messenger's user id → the person csatbot knows
-                owner = person_by_slack_id(session, str(values.get("owner") or ""))
-                values["owner"] = str(owner.id) if owner is not None else "unknown"
-            with session.begin_nested():
-                _apply(ctx, session, action, str(state.get("step") or ""), _person(session, caller), values)
-        except StepRefused as refused:
-            if once is not None:
-                forget(session, once)
-            return Submitted(errors=refused.errors)
-        except UserError as error:
-            if once is not None:
-                forget(session, once)
-            return Submitted(problem=error.text)
-    return Submitted()
+        def attempt() -> Submitted:
+            try:
+                action = _action(session, row_id(str(state.get("id", ""))))
+                if "owner" in values:  # the messenger's user id → the person csatbot knows
+                    owner = person_by_slack_id(session, str(values.get("owner") or ""))
+                    values["owner"] = str(owner.id) if owner is not None else "unknown"
+                with session.begin_nested():
+                    _apply(ctx, session, action, str(state.get("step") or ""), _person(session, caller), values)
+            except StepRefused as refused:
+                return Submitted(errors=refused.errors)
+            except UserError as error:
+                return Submitted(problem=error.text)
+            return Submitted()
+
+        return once_per_dialog(session, dialog, ctx.now(), attempt)
 
 
 def _apply(ctx: AppContext, session: Session, action: CorrectiveAction, step: str, person: Person,

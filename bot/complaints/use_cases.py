@@ -18,7 +18,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.commands import help_message
 from bot.core.context import AppContext
-from bot.core.deduplication import first_time, forget, press_key, submission_key
+from bot.core.deduplication import first_time, once_per_dialog, press_key, submission_key
 from bot.core.delivery import send_private_chart
 from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values
@@ -144,32 +144,32 @@ def submit_card_action(ctx: AppContext, caller: Caller, state: dict[str, Any], v
     if spec is None or not caller.known or not ctx.authorizer.allows(caller.roles, spec.permission):
         return Submitted(problem=ACTION_REFUSED)
     values = clean_values(values)
-    once = submission_key(dialog) if dialog else None
     with ctx.session() as session:
         # recording the submission first starts the write transaction, so that the savepoint
         # below never holds a read snapshot on SQLite that a concurrent writer makes stale
-        if once is not None and not first_time(session, once, ctx.now()):
-            return Submitted()  # a repeat: the first was accepted
-        try:
-            complaint = ledger.find(session, str(state.get("number") or ""))
-            with session.begin_nested():
-                line = spec.apply(session, complaint, values, caller, ctx.now(), ctx.tz)
-        except FieldError as error:
-            if once is not None:
-                forget(session, once)
-            return Submitted(errors={error.field: error.text})
-        except UserError as error:
-            if once is not None:
-                forget(session, once)
-            return Submitted(problem=error.text)
-        stamp = ctx.now().isoformat()
-        card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
-                  f"complaint:{complaint.number}:{action}:{dialog}:{stamp}")
-        if action == "assign":
-            card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
-                         card.owner_copy_key(complaint.number, f"{complaint.owner_id}:{stamp}"))
-        if action == "return":
-            _queue_return_approval(ctx, session, complaint)
+        return once_per_dialog(session, dialog, ctx.now(),
+                               lambda: _take_card_action(ctx, session, caller, spec, action, state, values, dialog))
+
+
+def _take_card_action(ctx: AppContext, session: Session, caller: Caller, spec: Any, action: str,
+                      state: dict[str, Any], values: dict[str, Any], dialog: str) -> Submitted:
+    """One card action in a savepoint: refused whole at the field, or done and told."""
+    try:
+        complaint = ledger.find(session, str(state.get("number") or ""))
+        with session.begin_nested():
+            line = spec.apply(session, complaint, values, caller, ctx.now(), ctx.tz)
+    except FieldError as error:
+        return Submitted(errors={error.field: error.text})
+    except UserError as error:
+        return Submitted(problem=error.text)
+    stamp = ctx.now().isoformat()
+    card.publish(session, complaint, ctx.settings.quality_channel, ctx.locale, ctx.tz, ctx.now(), line,
+                 f"complaint:{complaint.number}:{action}:{dialog}:{stamp}")
+    if action == "assign":
+        card.tell_owner(session, complaint, ctx.locale, ctx.tz, ctx.now(),
+                        card.owner_copy_key(complaint.number, f"{complaint.owner_id}:{stamp}"))
+    if action == "return":
+        _queue_return_approval(ctx, session, complaint)
     return Submitted()
 
 

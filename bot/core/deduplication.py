@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from bot.core.replies import Submitted
 from storage.db import insert_ignoring_conflicts
 from storage.models import ProcessedEvent
 
@@ -45,3 +47,15 @@ def first_time(session: Session, event_id: str | None, now: dt.datetime) -> bool
     if not fresh:
         log.info("event %s already handled; retry ignored", event_id)
     return bool(fresh)
+
+
+def once_per_dialog(session: Session, dialog: str, now: dt.datetime, attempt: Callable[[], Submitted]) -> Submitted:
+    """`attempt` the first time a dialog's submission arrives (a repeat is accepted, and
+    changes nothing); a refused attempt is forgotten, so the corrected one is taken."""
+    key = submission_key(dialog) if dialog else None
+    if key is not None and not first_time(session, key, now):
+        return Submitted()
+    outcome = attempt()
+    if key is not None and not outcome.accepted:
+        forget(session, key)
+    return outcome

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.i18n import pick
 from bot.core.inputs import clean_text
+from bot.core.texts import T, UserError
 from bot.core.views import Option
 from storage.models import Customer
 
@@ -25,6 +26,16 @@ class CustomerMatch:
     found: Customer | None
     candidates: list[Customer]
     suggestions: list[Customer]
+
+
+def exact_customer_id(session: Session, query: str | None) -> int | None:
+    """A command's `--customer`: None when not given; an unknown one is refused, by name."""
+    if not query:
+        return None
+    customer = exact_customer(session, query)
+    if customer is None:
+        raise UserError(T("Unknown customer {value!r}.", value=query))
+    return customer.id
 
 
 def exact_customer(session: Session, query: str) -> Customer | None:

@@ -13,7 +13,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
-from bot.core.deduplication import first_time, forget, submission_key
+from bot.core.deduplication import once_per_dialog
 from bot.core.inputs import clean_values, row_id
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
@@ -53,7 +53,6 @@ def press_record(ctx: AppContext, request: Request, value: str) -> Reply:
 def submit_record(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
                   dialog: str) -> Submitted:
     values = clean_values(values)
-    once = submission_key(dialog) if dialog else None
     with ctx.session() as session:
         revisit = session.get(Revisit, row_id(str(state.get("id", "")))) if row_id(str(state.get("id", ""))) else None
         if revisit is None:
@@ -61,27 +60,30 @@ def submit_record(ctx: AppContext, caller: Caller, state: dict[str, Any], values
         customer = session.get(Customer, revisit.customer_id)
         if not _may_record(ctx, caller, customer):
             return Submitted(problem=REFUSED)
-        if once is not None and not first_time(session, once, ctx.now()):
-            return Submitted()  # a repeat: the first was accepted
-        if revisit.status == "recorded":
-            return Submitted(problem=T("This revisit is recorded already."))
-        data, errors = check_record(values, ctx.local_today())
-        if errors:
-            if once is not None:
-                forget(session, once)
-            return Submitted(errors=errors)
-        revisit.visited_on, revisit.met_whom = data["visited_on"], data["met_whom"]
-        revisit.customer_said, revisit.problems = data["customer_said"], data["problems"]
-        revisit.status, revisit.recorded_at, revisit.recorded_by_id = "recorded", ctx.now(), caller.person_id
-        _ = caller._
-        lines = [_("Revisit recorded. Thank you.")]
-        if data["follow_up"] == "action" and customer is not None:
-            action = _open_action(ctx, session, revisit, customer)
-            lines.append(_("Corrective action #{id} is opened for the problems found.").format(id=action.id))
-        text = " ".join(lines)
-        outbox.enqueue(session, f"revisit:{revisit.id}:recorded", "dm", caller.user_id, Message(
-            text=text, cards=[Card(title="", parts=[Paragraph(text), FieldList(
-                revisit_summary(session, revisit, caller.locale or ctx.locale))])]), ctx.now())
+        return once_per_dialog(session, dialog, ctx.now(),
+                               lambda: _record(ctx, session, caller, revisit, customer, values))
+
+
+def _record(ctx: AppContext, session: Any, caller: Caller, revisit: Revisit, customer: Customer | None,
+            values: dict[str, Any]) -> Submitted:
+    """The visit on record; problems found can open a corrective action."""
+    if revisit.status == "recorded":
+        return Submitted(problem=T("This revisit is recorded already."))
+    data, errors = check_record(values, ctx.local_today())
+    if errors:
+        return Submitted(errors=errors)
+    revisit.visited_on, revisit.met_whom = data["visited_on"], data["met_whom"]
+    revisit.customer_said, revisit.problems = data["customer_said"], data["problems"]
+    revisit.status, revisit.recorded_at, revisit.recorded_by_id = "recorded", ctx.now(), caller.person_id
+    _ = caller._
+    lines = [_("Revisit recorded. Thank you.")]
+    if data["follow_up"] == "action" and customer is not None:
+        action = _open_action(ctx, session, revisit, customer)
+        lines.append(_("Corrective action #{id} is opened for the problems found.").format(id=action.id))
+    text = " ".join(lines)
+    outbox.enqueue(session, f"revisit:{revisit.id}:recorded", "dm", caller.user_id, Message(
+        text=text, cards=[Card(title="", parts=[Paragraph(text), FieldList(
+            revisit_summary(session, revisit, caller.locale or ctx.locale))])]), ctx.now())
     return Submitted()
 
 

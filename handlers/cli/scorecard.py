@@ -44,7 +44,7 @@ def cmd_import_kpis(settings: Settings, _: Gettext, args: argparse.Namespace) ->
 
 
 def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.people.customers import exact_customer
+    from bot.people.customers import exact_customer_id
     from bot.scorecard.answers import fmt
     from bot.scorecard.kpis import register_listing
 
@@ -53,14 +53,9 @@ def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
         return 2
     ctx = open_context(settings, _)
     with ctx.session() as session:
-        ids = None
-        if args.customer:
-            customer = exact_customer(session, args.customer)
-            if customer is None:
-                err(_("Unknown customer {value!r}.").format(value=args.customer))
-                return 1
-            ids = [customer.id]
-        rows = register_listing(session, args.month or ctx.local_today().strftime("%Y-%m"), ids)
+        customer_id = exact_customer_id(session, args.customer)
+        rows = register_listing(session, args.month or ctx.local_today().strftime("%Y-%m"),
+                                [customer_id] if customer_id is not None else None)
     if args.json:
         dump_json(rows)
         return 0
@@ -78,17 +73,11 @@ def cmd_kpis_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> i
 
 def cmd_actions_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.actions.listing import action_listing
-    from bot.people.customers import exact_customer
+    from bot.people.customers import exact_customer_id
 
     ctx = open_context(settings, _)
     with ctx.session() as session:
-        customer_id = None
-        if args.customer:
-            customer = exact_customer(session, args.customer)
-            if customer is None:
-                err(_("Unknown customer {value!r}.").format(value=args.customer))
-                return 1
-            customer_id = customer.id
+        customer_id = exact_customer_id(session, args.customer)
         rows = action_listing(session, status=args.status, customer_id=customer_id)
     if args.json:
         dump_json(rows)
@@ -130,18 +119,12 @@ def cmd_import_revisits(settings: Settings, _: Gettext, args: argparse.Namespace
 
 
 def cmd_revisits_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.people.customers import exact_customer
+    from bot.people.customers import exact_customer_id
     from bot.revisits.visits import listing
 
     ctx = open_context(settings, _)
     with ctx.session() as session:
-        customer_id = None
-        if args.customer:
-            customer = exact_customer(session, args.customer)
-            if customer is None:
-                err(_("Unknown customer {value!r}.").format(value=args.customer))
-                return 1
-            customer_id = customer.id
+        customer_id = exact_customer_id(session, args.customer)
         rows = listing(session, args.status, customer_id)
     if args.json:
         dump_json(rows)
