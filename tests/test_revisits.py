@@ -84,3 +84,42 @@ def test_revisits_are_imported_once_chased_recorded_and_open_an_action(
     assert listed["new_product"]["status"] == "recorded" and listed["concession"]["status"] == "due"
     card = json.dumps(slack.command("/csat", "customer ACME", LI).json(), ensure_ascii=False)
     assert "待进行的质量回访（1）" in card and "WS-310" in card  # the customer card lists the revisit still due
+
+
+def test_a_revisit_owed_is_noted_by_hand_and_its_problems_logged_as_a_complaint(
+        slack: SlackSender, ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock) -> None:
+    clock.set(dt.datetime(2026, 10, 12, 10, tzinfo=SHANGHAI))
+    assert "无权" in slack.command("/csat", "revisit new ACME", "U0FI00001").json()["text"]
+    slack.command("/csat", "revisit new ACME", LI)
+    view = emulator.wait_for("views.open")[0].response["view"]
+    assert view["callback_id"] == "revisit.new"
+    values = {"customer": {"customer": {"type": "external_select", "selected_option": {"value": "ACME"}}},
+              "product": {"product": {"type": "plain_text_input", "value": ""}},
+              "reason": {"reason": {"type": "static_select", "selected_option": {"value": "change_first_batch"}}},
+              "due": {"due": {"type": "datepicker", "selected_date": "2026-10-12"}},
+              "note": {"note": {"type": "plain_text_input", "value": ""}}}
+    assert set(slack.view_submission(LI, view, values).json()["errors"]) == {"product"}
+    values["product"] = {"product": {"type": "plain_text_input", "value": "DM-2201 新版锁舌"}}
+    for _ in range(2):
+        assert slack.view_submission(LI, view, values).status == 200
+    with ctx.session() as session:
+        owed = list(session.scalars(select(Revisit)))
+    assert len(owed) == 1 and owed[0].reason == "change_first_batch" and owed[0].source == "dialog"
+    revisits(ctx, clock.now())
+    ctx.deliverer.deliver_due(clock.now())
+    slack.block_action(LI, "revisit.record", str(owed[0].id), channel_id="D1", message_ts="1.1")
+    record = emulator.wait_for("views.open", count=2)[1].response["view"]
+    answer = {"visited_on": {"visited_on": {"type": "datepicker", "selected_date": "2026-10-12"}},
+              "met_whom": {"met_whom": {"type": "plain_text_input", "value": "王经理"}},
+              "customer_said": {"customer_said": {"type": "plain_text_input", "value": "总体满意"}},
+              "problems": {"problems": {"type": "plain_text_input", "value": "锁舌划伤 3 件"}},
+              "follow_up": {"follow_up": {"type": "static_select", "selected_option": {"value": "none"}}}}
+    assert slack.view_submission(LI, record, answer).status == 200
+    thanks = emulator.wait_for("chat.postMessage", lambda c: "回访已记录" in c.args["text"])[0]
+    button = next(e for b in thanks.args["blocks"] for e in b.get("elements", [])
+                  if e.get("action_id") == "revisit.complaint")
+    slack.block_action(LI, "revisit.complaint", button["value"], channel_id="D1", message_ts="1.1")
+    complaint = emulator.wait_for("views.open", count=3)[2].response["view"]
+    assert complaint["callback_id"] == "complaint.log"
+    symptom = next(b for b in complaint["blocks"] if b.get("block_id") == "symptom")
+    assert "锁舌划伤 3 件" in symptom["element"]["initial_value"]

@@ -38,6 +38,8 @@ COMMANDS: list[Command] = [
     Command("/csat actions [open | overdue | mine | customer X]",
             N_("Corrective actions: their owner, due date and state."), "scorecard.view"),
     Command("/csat action new", N_("Open a corrective action by hand (a dialog)."), "action.manage"),
+    Command("/csat revisit new [customer]", N_("Note an after-sales quality revisit owed (a dialog)."),
+            "scorecard.record_event"),
     Command("/csat rules", N_("Change the scorecard rules (targets, grade bands, points) from a month on."),
             "rules.edit"),
     Command("/complaint [customer symptom quantity]", N_("Log a customer complaint (a dialog, pre-filled from "
