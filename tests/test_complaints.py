@@ -638,8 +638,13 @@ def test_a_corrective_action_is_withdrawn_when_the_responsibility_is_not_ours_af
         assert row is not None
         workflow.decide_responsibility(session, row, "ours", None, at(10, 12, 10), None)
         workflow.decide_responsibility(session, row, "customer", None, at(10, 12, 11), None, "QI-9")
-        action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id))
+        action = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id,
+                                                               CorrectiveAction.trigger_kind == "complaint"))
         assert action is not None and action.status == "closed" and "withdrawn" in (action.verification or "")
+        reply = session.scalar(select(CorrectiveAction).where(CorrectiveAction.complaint_id == complaint.id,
+                                                              CorrectiveAction.trigger_kind == "quality_info_reply"))
+        assert reply is not None and reply.status != "closed"  # the customer's: its reply is asked for
         # the reply was for the customer's: switching to the supplier's does not carry it over
         workflow.decide_responsibility(session, row, "supplier", None, at(10, 12, 12), None, "QI-9")
         assert row.responsibility_detail is None
+        assert reply.status == "closed" and "withdrawn" in (reply.verification or "")  # no longer asked for

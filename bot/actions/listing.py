@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.lifecycle import CLOSED, steps_of
+from bot.actions.lifecycle import CLOSED, steps_by_action, steps_of
 from bot.core.texts import T, UserError
 from storage.models import Complaint, CorrectiveAction, Customer, Person
 
@@ -38,7 +38,7 @@ def _row(action: CorrectiveAction, code: str | None, number: str | None, owner: 
 
 
 def action_listing(session: Session, status: str = "open", customer_id: int | None = None) -> list[dict[str, Any]]:
-    """Newest first. `status`: open (not yet verified or closed), all, or one state."""
+    """Newest first, each with its steps. `status`: open (not yet verified or closed), all, or one state."""
     query = _query().order_by(CorrectiveAction.opened_at.desc(), CorrectiveAction.id.desc())
     if status == "open":
         query = query.where(CorrectiveAction.status.not_in(CLOSED))
@@ -46,7 +46,9 @@ def action_listing(session: Session, status: str = "open", customer_id: int | No
         query = query.where(CorrectiveAction.status == status)
     if customer_id is not None:
         query = query.where(CorrectiveAction.customer_id == customer_id)
-    return [_row(action, code, number, owner) for action, code, number, owner in session.execute(query)]
+    found = list(session.execute(query))
+    steps = steps_by_action(session, [row[0].id for row in found])
+    return [_row(action, code, number, owner, steps.get(action.id, [])) for action, code, number, owner in found]
 
 
 def action_detail(session: Session, action_number: int) -> dict[str, Any]:

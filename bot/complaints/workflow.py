@@ -162,7 +162,7 @@ def decide_responsibility(session: Session, complaint: Complaint, decision: str,
     elif previous == "ours":  # not ours after all: the action it opened is withdrawn, on the record
         session.execute(update(CorrectiveAction).where(
             CorrectiveAction.complaint_id == complaint.id, CorrectiveAction.trigger_kind == "complaint",
-            CorrectiveAction.status == "open").values(
+            CorrectiveAction.status.not_in(("verified", "closed"))).values(
             status="closed", closed_at=now,
             verification=f"撤销：责任判定改为{decision} / withdrawn: responsibility decided as {decision}"))
 
@@ -220,7 +220,8 @@ def closing_gaps(session: Session, complaint: Complaint) -> list[Text]:
         report = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
         if report is None or report.submitted_at is None:
             gaps.append(T("the complete 8D, D1–D8 or an attached report (8D report)"))
-        if session.scalar(select(CorrectiveAction.id).where(CorrectiveAction.complaint_id == complaint.id)) is None:
+        if session.scalar(select(CorrectiveAction.id).where(CorrectiveAction.complaint_id == complaint.id,
+                                                            CorrectiveAction.trigger_kind == "complaint")) is None:
             open_corrective_action(session, complaint, None, complaint.updated_at)
     elif not complaint.responsibility_detail:
         gaps.append(T("the quality information reply the customer confirms (Responsibility)")
