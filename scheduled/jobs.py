@@ -60,11 +60,11 @@ def complaint_deadlines(ctx: AppContext, now: dt.datetime) -> ScanReport:
 def corrective_actions(ctx: AppContext, now: dt.datetime) -> int:
     """A card in the quality channel for every action a rule or a complaint opened, and their
     due dates chased."""
-    from bot.actions.card import publish_unposted
     from bot.actions.reminders import chase_actions
+    from bot.actions.use_cases import publish_new_actions
 
+    posted = publish_new_actions(ctx, now)
     with ctx.session() as session:
-        posted = publish_unposted(session, ctx.settings.quality_channel, ctx.locale, now)
         return posted + chase_actions(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel).queued
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions.lifecycle import METHODS, QUALITY_INFO_REPLY, steps_of
-from bot.actions.terms import AREA_NAMES, METHOD_NAMES, STATE_NAMES, STEP_NAMES  # noqa: F401 (used by callers)
+from bot.actions.terms import METHOD_NAMES, STATE_NAMES, STEP_NAMES
 from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
 from bot.core.texts import Text
@@ -109,15 +109,14 @@ def publish_unposted(session: Session, channel: str, locale: str, now: dt.dateti
     derived from rows, so a restart or a second replica posts each once."""
     if not channel:
         return 0
-    actions = list(session.scalars(select(CorrectiveAction).where(CorrectiveAction.status != "closed")
+    numbers = list(session.scalars(select(CorrectiveAction.id).where(CorrectiveAction.status != "closed")
                                    .order_by(CorrectiveAction.id)))
-    posted = outbox.queued(session, [card_key(a.id) for a in actions])
-    count = 0
-    for action in actions:
-        if card_key(action.id) not in posted:
-            publish(session, action, channel, locale, now)
-            count += 1
-    return count
+    posted = outbox.queued(session, [card_key(n) for n in numbers])
+    unposted = [n for n in numbers if card_key(n) not in posted]
+    for action in session.scalars(select(CorrectiveAction).where(CorrectiveAction.id.in_(unposted))
+                                  .order_by(CorrectiveAction.id)) if unposted else ():
+        publish(session, action, channel, locale, now)
+    return len(unposted)
 
 
 def step_fields(session: Session, action: CorrectiveAction, step: str, _: Gettext, default_days: int

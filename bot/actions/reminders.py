@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.card import STATE_NAMES, action_card
+from bot.actions.card import action_card
 from bot.actions.lifecycle import CLOSED, steps_by_action
+from bot.actions.terms import STATE_NAMES
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
@@ -32,21 +33,6 @@ DIGEST_ROWS = 20
 class Chased:
     queued: int = 0
     overdue: int = 0
-
-
-def _working_days_before(calendar: WorkingCalendar, day: dt.date, n: int) -> dt.date:
-    while n > 0:
-        day -= dt.timedelta(days=1)
-        if calendar.is_working_day(day):
-            n -= 1
-    return day
-
-
-def _next_working_day(calendar: WorkingCalendar, day: dt.date) -> dt.date:
-    day += dt.timedelta(days=1)
-    while not calendar.is_working_day(day):
-        day += dt.timedelta(days=1)
-    return day
 
 
 def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str,
@@ -82,10 +68,10 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
             continue
         stem = f"action:{action.id}:due:{due.isoformat()}"
         if due not in remind_from:
-            remind_from[due] = _working_days_before(calendar, due, REMIND_WORKING_DAYS)
-            first_overdue[due] = _next_working_day(calendar, due)
+            remind_from[due] = calendar.nth_working_day_before(due, REMIND_WORKING_DAYS)
+            first_overdue[due] = calendar.nth_working_day_after(due, 1)
             # a due date on a day off is told on the last working day before it
-            due_day[due] = due if calendar.is_working_day(due) else _working_days_before(calendar, due, 1)
+            due_day[due] = due if calendar.is_working_day(due) else calendar.nth_working_day_before(due, 1)
         if remind_from[due] <= today < due_day[due]:
             wanted.append((f"{stem}:before", action, owner, "before"))
         elif due_day[due] <= today <= due:

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.actions import card
-from bot.actions.card import AREA_NAMES
 from bot.actions.lifecycle import (
     CLOSED,
     STEPS,
@@ -23,6 +22,7 @@ from bot.actions.lifecycle import (
     owner_for,
     take_step,
 )
+from bot.actions.terms import AREA_NAMES, STATE_NAMES, STEP_NAMES
 from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.caller import Caller
@@ -96,7 +96,7 @@ def press_step(ctx: AppContext, request: Request, value: str) -> Reply:
             return Reply()
         fields = card.step_fields(session, action, step, _, int(action_settings(session).get("due_working_days", 10)))
         title_zh, _sep, title_en = action.title.partition(" / ")
-        form = Form(kind="action.step", title=_(card.STEP_NAMES[step]), submit=_("Save"), close=_("Cancel"),
+        form = Form(kind="action.step", title=_(STEP_NAMES[step]), submit=_("Save"), close=_("Cancel"),
                     intro=f"#{action.id} · {title_zh if caller.locale == 'zh-CN' else title_en or title_zh}",
                     fields=fields, state={"id": action.id, "step": step})
     return Reply(form=fit_initial_values(form, _))
@@ -131,8 +131,8 @@ def _apply(ctx: AppContext, session: Session, action: CorrectiveAction, step: st
     now = ctx.now()
     done = take_step(session, ctx.authorizer, action, step, person, values, now, ctx.local_today())
     stamp = f"{action.id}:{step}:{now.isoformat()}"
-    line = T("{name}: {step} → {state}", name=person.name, step=Text(card.STEP_NAMES[step]),
-             state=Text(card.STATE_NAMES.get(action.status, action.status)))
+    line = T("{name}: {step} → {state}", name=person.name, step=Text(STEP_NAMES[step]),
+             state=Text(STATE_NAMES.get(action.status, action.status)))
     card.publish(session, action, ctx.settings.quality_channel, ctx.locale, now, line, f"action:{stamp}:line")
     _tell(session, action, person, done.step, now, stamp, ctx.locale)
 
@@ -153,16 +153,16 @@ def _tell(session: Session, action: CorrectiveAction, by: Person, step: str, now
         locale = person.locale or company_locale
         _ = gettext_for(locale)
         text = _("Corrective action #{id}: {name} recorded “{step}”; it is now {state}.").format(
-            id=action.id, name=by.name, step=_(card.STEP_NAMES[step]), state=_(card.STATE_NAMES[action.status]))
+            id=action.id, name=by.name, step=_(STEP_NAMES[step]), state=_(STATE_NAMES[action.status]))
         outbox.enqueue(session, f"action:{stamp}:tell:{person.id}", "dm", person.slack_user_id,
                        Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]),
                                                  card.action_card(session, action, locale)]), now)
 
 
-def publish_new_actions(ctx: AppContext) -> int:
+def publish_new_actions(ctx: AppContext, now: dt.datetime | None = None) -> int:
     """A card in the quality channel for every action a rule or a complaint opened since."""
     with ctx.session() as session:
-        return card.publish_unposted(session, ctx.settings.quality_channel, ctx.locale, ctx.now())
+        return card.publish_unposted(session, ctx.settings.quality_channel, ctx.locale, now or ctx.now())
 
 
 # --- listing ------------------------------------------------------------------------------------------
@@ -183,7 +183,7 @@ def action_rows(session: Session, locale: str, actions: list[CorrectiveAction]) 
         due = _("due {date}").format(date=action.due_date.isoformat()) if action.due_date else _("no due date")
         fields.append(Field(f"#{action.id} · {owners.get(action.owner_id or 0, _('nobody yet'))}",
                             f"{pick(locale, title_zh, title_en or title_zh)} · {due} · "
-                            f"{_(card.STATE_NAMES.get(action.status, action.status))}"))
+                            f"{_(STATE_NAMES.get(action.status, action.status))}"))
     return fields
 
 

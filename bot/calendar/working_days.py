@@ -149,6 +149,17 @@ class WorkingCalendar:
                 n -= 1
         return current
 
+    def nth_working_day_before(self, day: dt.date, n: int) -> dt.date:
+        """The Nth working day strictly before `day` (n >= 1)."""
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        current = day
+        while n:
+            current -= dt.timedelta(days=1)
+            if self.is_working_day(current):
+                n -= 1
+        return current
+
     def nth_working_day_of_month(self, year: int, month: int, n: int) -> dt.date:
         return self.nth_working_day_after(dt.date(year, month, 1) - dt.timedelta(days=1), n)
 

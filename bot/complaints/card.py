@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.card import STATE_NAMES as ACTION_STATE_NAMES
 from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
+from bot.actions.terms import STATE_NAMES as ACTION_STATE_NAMES
 from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
 from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
 from bot.core import outbox

@@ -49,11 +49,8 @@ def call_dates(calendar: WorkingCalendar, period: str, settings: dict[str, Any])
     following = month_start(add_months(period, 1))
     opens = calendar.nth_working_day_of_month(following.year, following.month, settings["open_working_day"])
     due = calendar.nth_working_day_of_month(following.year, following.month, settings["due_working_day"])
-    remind = due
-    for _ in range(settings["remind_working_days_before_due"]):
-        remind -= dt.timedelta(days=1)
-        while not calendar.is_working_day(remind):
-            remind -= dt.timedelta(days=1)
+    before = settings["remind_working_days_before_due"]
+    remind = calendar.nth_working_day_before(due, before) if before > 0 else due
     return CallDates(period, opens, max(remind, opens), due)
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.actions.card import STATE_NAMES as ACTION_STATE_NAMES
 from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
+from bot.actions.terms import STATE_NAMES as ACTION_STATE_NAMES
 from bot.complaints.terms import STATUS_NAMES
 from bot.core import charts
 from bot.core.caller import Caller
