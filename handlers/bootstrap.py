@@ -5,9 +5,10 @@ demo, the tests and the benchmarks all build the running system here."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,34 @@ def require_current_schema(engine: Engine, gettext: object = None) -> None:
         )
 
 
+class WorkAfterResponse(ThreadPoolExecutor):
+    """The threads that run what comes after each response (answers, deliveries), counting
+    what is still to run so that a caller can wait until all of it is done (a test's next
+    step, the demo page's next look, a clean shutdown)."""
+
+    def __init__(self, max_workers: int) -> None:
+        super().__init__(max_workers=max_workers, thread_name_prefix="csatbot-lazy")
+        self._pending = 0
+        self._settled = threading.Condition()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._settled:
+            self._pending += 1
+        future = super().submit(fn, *args, **kwargs)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, _future: Future[Any]) -> None:
+        with self._settled:
+            self._pending -= 1
+            self._settled.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """True once nothing is left to run (work that queues more work is waited for too)."""
+        with self._settled:
+            return self._settled.wait_for(lambda: self._pending == 0, timeout)
+
+
 class RunningBot:
     """The bot as it runs: the context, the bolt app over WSGI (Slack's events and the health
     check) and, if asked, the scheduler. `executor` runs the deliveries after each response;
@@ -76,7 +105,7 @@ class RunningBot:
 
     def __init__(self, ctx: AppContext, *, scheduler: bool = True, lazy_workers: int = 8) -> None:
         self.ctx = ctx
-        self.executor = ThreadPoolExecutor(max_workers=lazy_workers, thread_name_prefix="csatbot-lazy")
+        self.executor = WorkAfterResponse(lazy_workers)
         self.app = build_app(ctx, self.executor)
         self.wsgi: WSGIApp = make_wsgi(ctx, self.app)
         self.scheduler = build_scheduler(ctx) if scheduler else None

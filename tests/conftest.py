@@ -217,13 +217,27 @@ def scored(ctx: AppContext, people: None, tmp_path: Path) -> AppContext:
 
 
 @pytest.fixture
-def bot_server(ctx: AppContext) -> Iterator[BackgroundServer]:
+def running_bot(ctx: AppContext) -> Iterator[RunningBot]:
     running = RunningBot(ctx, scheduler=False, lazy_workers=4)
-    yield running.serve_in_background(threads=4)
+    yield running
     running.stop()  # deliveries after the response finish before the database goes
 
 
 @pytest.fixture
-def slack(bot_server: BackgroundServer, emulator: SlackEmulator) -> SlackSender:
-    """Sends signed Slack requests to the running bot; response_url replies go to the emulator."""
+def bot_server(running_bot: RunningBot) -> BackgroundServer:
+    return running_bot.serve_in_background(threads=4)
+
+
+@pytest.fixture
+def slack(bot_server: BackgroundServer, running_bot: RunningBot, emulator: SlackEmulator) -> SlackSender:
+    """Sends signed Slack requests to the running bot; response_url replies go to the emulator.
+    Each request returns once the bot has also done what it does after the response (the
+    scenario's next step sees it); `raw_slack` does not wait."""
+    return SlackSender(bot_server.url + "/slack/events", SIGNING_SECRET, emulator=emulator,
+                       settle=running_bot.executor.wait_idle)
+
+
+@pytest.fixture
+def raw_slack(bot_server: BackgroundServer, emulator: SlackEmulator) -> SlackSender:
+    """Like `slack`, but returns at the response: for what must hold before the bot's later work."""
     return SlackSender(bot_server.url + "/slack/events", SIGNING_SECRET, emulator=emulator)

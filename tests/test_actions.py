@@ -236,13 +236,13 @@ def test_actions_are_listed_in_slack_and_in_app_home(slack: SlackSender, scored:
                                                     emulator: SlackEmulator) -> None:
     with scored.session() as session:
         evaluate_actions(session, "2026-09", NOW)
-    everyone = slack.command("/csat", "actions", "U0FI00001").json()
+    everyone = slack.command("/csat", "actions", "U0FI00001").answer()
     assert "纠正措施" in everyone["text"] and "(3)" in everyone["text"]
-    mine = json.dumps(slack.command("/csat", "actions mine", "U0SM00001").json(), ensure_ascii=False)
+    mine = json.dumps(slack.command("/csat", "actions mine", "U0SM00001").answer(), ensure_ascii=False)
     assert "交付表现连续" in mine and "月度得分" not in mine  # the sales manager owns the delivery streak
-    acme = slack.command("/csat", "actions customer ACME", "U0QE00001").json()
+    acme = slack.command("/csat", "actions customer ACME", "U0QE00001").answer()
     assert "(3)" in acme["text"]
-    overdue = slack.command("/csat", "actions overdue", "U0QE00001").json()
+    overdue = slack.command("/csat", "actions overdue", "U0QE00001").answer()
     assert "(0)" in overdue["text"]
     slack.event({"type": "app_home_opened", "user": "U0SM00001", "tab": "home"}, event_id="EvHomeActions")
     emulator.wait_for("views.publish")
@@ -279,7 +279,7 @@ def test_a_closed_complaint_with_its_action_pending_says_so(ctx: AppContext, peo
 
 def test_a_quality_engineer_opens_an_action_by_hand(slack: SlackSender, ctx: AppContext, people: None,
                                                     emulator: SlackEmulator) -> None:
-    refused = slack.command("/csat", "action new", "U0SM00001").json()
+    refused = slack.command("/csat", "action new", "U0SM00001").answer()
     assert "无权" in refused["text"] or "角色" in refused["text"]
     slack.command("/csat", "action new", "U0QE00001")
     view = emulator.wait_for("views.open")[0].response["view"]

@@ -134,7 +134,7 @@ def _form_values(view: dict, changed: dict[str, str]) -> dict:  # type: ignore[t
 def test_a_quality_engineer_changes_the_rules_in_a_dialog(slack: SlackSender, ctx: AppContext, people: None,
                                                           emulator: SlackEmulator, clock: FixedClock) -> None:
     clock.set(dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
-    refused = slack.command("/csat", "rules", "U0SM00001").json()
+    refused = slack.command("/csat", "rules", "U0SM00001").answer()
     assert "无权" in refused["text"] or "质量工程师" in refused["text"]
     assert slack.command("/csat", "rules", "U0QE00001").status == 200
     view = emulator.wait_for("views.open")[0].response["view"]
@@ -160,10 +160,10 @@ def test_a_quality_engineer_changes_a_figures_target_from_its_answer(
     from bot.datacall.catalogue import targets_in_force
 
     clock.set(dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
-    answer = json.dumps(slack.command("/csat", "metric line_defect_ppm", "U0QE00001").json(), ensure_ascii=False)
+    answer = json.dumps(slack.command("/csat", "metric line_defect_ppm", "U0QE00001").answer(), ensure_ascii=False)
     assert "csat.metric_target" in answer
     assert "csat.metric_target" not in json.dumps(slack.command("/csat", "metric line_defect_ppm",
-                                                                "U0SM00001").json())
+                                                                "U0SM00001").answer())
     slack.block_action("U0QE00001", "csat.metric_target", "line_defect_ppm", channel_id="C0GENERAL",
                        message_ts="1.1")
     view = emulator.wait_for("views.open")[0].response["view"]

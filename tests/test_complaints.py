@@ -290,11 +290,11 @@ def test_look_ups_and_json(slack: SlackSender, ctx: AppContext, people: None, cl
     clock.set(at(10, 10, 9))
     with ctx.session() as session:
         scan(session, clock.now(), SHANGHAI, "zh-CN", "")
-    listing = slack.command("/complaint", "list overdue", QE).json()
+    listing = slack.command("/complaint", "list overdue", QE).answer()
     assert complaint.number in json.dumps(listing["blocks"], ensure_ascii=False)
-    shown = slack.command("/complaint", f"show {complaint.number.lower()}", QE_EN).json()
+    shown = slack.command("/complaint", f"show {complaint.number.lower()}", QE_EN).answer()
     assert "Registered in the ledger" in json.dumps(shown["blocks"])
-    missing = slack.command("/complaint", "show KS-1999-9999", QE_EN).json()
+    missing = slack.command("/complaint", "show KS-1999-9999", QE_EN).answer()
     assert "No complaint KS-1999-9999" in missing["text"]
     monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
     assert main(["complaints", "show", complaint.number, "--json"]) == 0

@@ -250,7 +250,7 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
 
 def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppContext, people: None,
                                                   clock: FixedClock, emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "deputy <@U0DH00001|ma> finance 2026-10-01 2026-10-31", HUANG).json()
+    answer = slack.command("/csat", "deputy <@U0DH00001|ma> finance 2026-10-01 2026-10-31", HUANG).answer()
     assert "代您" in answer["text"]
     with ctx.session() as session:
         assert session.scalar(select(RoleDelegation)) is not None
@@ -263,7 +263,7 @@ def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppCo
         people_ids = dict(session.execute(select(Person.slack_user_id, Person.id)).all())
     assert figure is not None
     assert figure.submitted_by_id == people_ids[MA] and figure.on_behalf_of_id == people_ids[HUANG]
-    refused = slack.command("/csat", "deputy <@U0SM00001> quality_engineer 2026-10-01 2026-10-31", HUANG).json()
+    refused = slack.command("/csat", "deputy <@U0SM00001> quality_engineer 2026-10-01 2026-10-31", HUANG).answer()
     assert "不是您的角色" in refused["text"]
 
 
@@ -294,10 +294,10 @@ def test_a_429_storm_delivers_everything_once(ctx: AppContext, people: None, clo
 def test_status_for_quality_engineers_and_for_everyone(slack: SlackSender, ctx: AppContext, people: None,
                                                        clock: FixedClock, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(14))
-    full = slack.command("/csat", "status 2026-09", QE).json()
+    full = slack.command("/csat", "status 2026-09", QE).answer()
     text = json.dumps(full["blocks"], ensure_ascii=False)
     assert "李强" in text and "黄蕾" in text and "逾期" in text
-    own = json.dumps(slack.command("/csat", "status", LI).json()["blocks"], ensure_ascii=False)
+    own = json.dumps(slack.command("/csat", "status", LI).answer()["blocks"], ensure_ascii=False)
     assert "李强" in own and "黄蕾" not in own
     monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
     assert main(["figures", "status", "--month", "2026-09", "--json"]) == 0

@@ -184,10 +184,10 @@ def test_the_card_says_provisional_and_shows_each_kpi(slack: SlackSender, ctx: A
     figure(ctx, "on_time_deliveries", "2026-10", "ACME", "40")
     figure(ctx, "kpi.cpk", "2026-10", "ACME", "1.2")
     clock.set(dt.datetime(2026, 11, 20, 10, tzinfo=SHANGHAI))
-    answer = slack.command("/csat", "customer ACME 2026-10", LI).json()
+    answer = slack.command("/csat", "customer ACME 2026-10", LI).answer()
     text = json.dumps(answer, ensure_ascii=False)
     assert "暂定" in text and "售后PPM" in text and "关键过程能力" in text and "未达成" in text
-    overview = json.dumps(slack.command("/csat", "overview 2026-10", LI).json(), ensure_ascii=False)
+    overview = json.dumps(slack.command("/csat", "overview 2026-10", LI).answer(), ensure_ascii=False)
     assert "暂定" in overview and "ACME" in overview
 
 

@@ -20,7 +20,7 @@ def test_every_declared_command_and_event_is_answered(slack: SlackSender, people
     for command in manifest["features"]["slash_commands"]:
         response = slack.command(command["command"], "help", "U0QE00001")
         assert response.status == 200, command["command"]
-        assert response.json()["blocks"]
+        assert response.answer()["blocks"]
     for index, event in enumerate(manifest["settings"]["event_subscriptions"]["bot_events"]):
         response = slack.event({"type": event, "user": "U0QE00001", "tab": "home"}, event_id=f"EvManifest{index}")
         assert response.status == 200, event

@@ -82,14 +82,14 @@ def test_revisits_are_imported_once_chased_recorded_and_open_an_action(
     assert main(["revisits", "list", "--status", "all", "--json"]) == 0
     listed = {r["reason"]: r for r in json.loads(capsys.readouterr().out)}
     assert listed["new_product"]["status"] == "recorded" and listed["concession"]["status"] == "due"
-    card = json.dumps(slack.command("/csat", "customer ACME", LI).json(), ensure_ascii=False)
+    card = json.dumps(slack.command("/csat", "customer ACME", LI).answer(), ensure_ascii=False)
     assert "待进行的质量回访（1）" in card and "WS-310" in card  # the customer card lists the revisit still due
 
 
 def test_a_revisit_owed_is_noted_by_hand_and_its_problems_logged_as_a_complaint(
         slack: SlackSender, ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock) -> None:
     clock.set(dt.datetime(2026, 10, 12, 10, tzinfo=SHANGHAI))
-    assert "无权" in slack.command("/csat", "revisit new ACME", "U0FI00001").json()["text"]
+    assert "无权" in slack.command("/csat", "revisit new ACME", "U0FI00001").answer()["text"]
     slack.command("/csat", "revisit new ACME", LI)
     view = emulator.wait_for("views.open")[0].response["view"]
     assert view["callback_id"] == "revisit.new"

@@ -29,7 +29,7 @@ def buttons(blocks: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
 
 
 def test_customer_card_in_a_channel(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "customer ACME 2026-09", QE).json()
+    answer = slack.command("/csat", "customer ACME 2026-09", QE).answer()
     assert answer["response_type"] == "ephemeral" and validate_blocks(answer["blocks"]) == []
     text = text_of(answer["blocks"])
     assert "艾克美汽车" in text and "79" in text and "一般" in text
@@ -48,16 +48,16 @@ def test_customer_card_in_a_channel(slack: SlackSender, scored: AppContext, emul
 
 
 def test_costs_only_for_entitled_roles(slack: SlackSender, scored: AppContext) -> None:
-    sales = text_of(slack.command("/csat", "customer ACME 2026-09", SALES).json()["blocks"])
-    finance = text_of(slack.command("/csat", "customer ACME 2026-09", FINANCE).json()["blocks"])
+    sales = text_of(slack.command("/csat", "customer ACME 2026-09", SALES).answer()["blocks"])
+    finance = text_of(slack.command("/csat", "customer ACME 2026-09", FINANCE).answer()["blocks"])
     assert "索赔费用" not in sales and "12,345.50" not in sales
     assert "索赔费用" in finance and "12,345.50" in finance
-    refused = slack.command("/csat", "metric claim_cost 2026", SALES).json()
+    refused = slack.command("/csat", "metric claim_cost 2026", SALES).answer()
     assert "财务" in refused["text"]
 
 
 def test_english_reader_and_the_year_view(slack: SlackSender, scored: AppContext) -> None:
-    answer = slack.command("/csat", "customer ACME 2026", QE_EN).json()
+    answer = slack.command("/csat", "customer ACME 2026", QE_EN).answer()
     text = text_of(answer["blocks"])
     assert "ACME Motors" in text and "Annual score" in text and "weight 50%" in text
     assert "9 month(s) evaluated" in text
@@ -65,68 +65,68 @@ def test_english_reader_and_the_year_view(slack: SlackSender, scored: AppContext
 
 def test_several_matches_give_buttons_and_picking_answers(slack: SlackSender, scored: AppContext,
                                                           emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "customer 汽车 2026-09", QE).json()
+    answer = slack.command("/csat", "customer 汽车 2026-09", QE).answer()
     picks = [e for b in answer["blocks"] for e in b.get("elements", []) if e.get("action_id") == "csat.pick_customer"]
     assert len(picks) == 2
     acme = next(p for p in picks if json.loads(p["value"])["code"] == "ACME")
-    assert slack.block_action(QE, "csat.pick_customer", acme["value"], channel_id="C0GENERAL",
-                              message_ts="1.1").status == 200
-    replies = emulator.wait_for("response_url")
-    assert replies[0].args["replace_original"] is True
-    assert "79" in text_of(replies[0].args["blocks"])
+    picked = slack.block_action(QE, "csat.pick_customer", acme["value"], channel_id="C0GENERAL", message_ts="1.1")
+    assert picked.status == 200
+    reply = picked.answer()
+    assert reply["replace_original"] is True
+    assert "79" in text_of(reply["blocks"])
     emulator.wait_for("files.completeUploadExternal")
 
 
 def test_no_match_suggests_the_closest(slack: SlackSender, scored: AppContext) -> None:
-    answer = slack.command("/csat", "customer ACME Motor Co", QE_EN).json()
+    answer = slack.command("/csat", "customer ACME Motor Co", QE_EN).answer()
     assert "No customer matches" in answer["text"]
     assert "ACME" in text_of(answer["blocks"])
-    bad_period = slack.command("/csat", "customer ACME 2026-13", QE_EN).json()
+    bad_period = slack.command("/csat", "customer ACME 2026-13", QE_EN).answer()
     assert bad_period["text"] == "'2026-13' is not a month (YYYY-MM) or a year (YYYY)."
 
 
 def test_share_posts_to_the_channel_without_costs(slack: SlackSender, scored: AppContext,
                                                   emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "customer ACME 2026-09", FINANCE).json()
+    answer = slack.command("/csat", "customer ACME 2026-09", FINANCE).answer()
     share = buttons(answer["blocks"])["csat.share"]
-    slack.block_action(FINANCE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
+    shared = slack.block_action(FINANCE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
     posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
     posted = text_of(posts[0].args["blocks"])
     assert "79" in posted and "索赔费用" not in posted and "由 黄蕾 分享" in posted
     assert "csat.share" not in posted
     uploads = emulator.wait_for("files.completeUploadExternal", lambda c: c.args.get("channel_id") == "C0GENERAL")
     assert uploads[0].args["thread_ts"] == posts[0].response["ts"]
-    assert "已分享" in json.dumps(emulator.wait_for("response_url")[0].args, ensure_ascii=False)
+    assert "已分享" in json.dumps(shared.answer(), ensure_ascii=False)
 
 
 def test_overview_ranks_and_draws_the_heat_map(slack: SlackSender, scored: AppContext,
                                                emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "overview 2026-09", QE).json()
+    answer = slack.command("/csat", "overview 2026-09", QE).answer()
     text = text_of(answer["blocks"])
     assert "顾客满意度总览" in text and "1 / 2" in text and "低于目标" in text
     # on 8 October September's figures are still coming in (due the 13th): it says so
     assert "进行中" in text and "2026-10-13" in text and "1 / 2" in text
     emulator.wait_for("files.completeUploadExternal")
     # and without a month the overview is of August, the last month whose figures are due
-    default = text_of(slack.command("/csat", "overview", QE).json()["blocks"])
+    default = text_of(slack.command("/csat", "overview", QE).answer()["blocks"])
     assert "2026-08" in default and "进行中" not in default
 
 
 def test_metric_trend_with_control_limits(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
-    answer = slack.command("/csat", "metric kpi_achievement_rate 2026 ACME", QE_EN).json()
+    answer = slack.command("/csat", "metric kpi_achievement_rate 2026 ACME", QE_EN).answer()
     text = text_of(answer["blocks"])
     assert "Natural process limits" in text and "2026-09" in text
     emulator.wait_for("files.completeUploadExternal")
-    unknown = slack.command("/csat", "metric nonsense", QE_EN).json()
+    unknown = slack.command("/csat", "metric nonsense", QE_EN).answer()
     assert "No figure is called 'nonsense'" in unknown["text"] and "line_fpy" in text_of(unknown["blocks"])
-    by_name = slack.command("/csat", "metric 索赔 2026", QE).json()  # part of a Chinese name
+    by_name = slack.command("/csat", "metric 索赔 2026", QE).answer()  # part of a Chinese name
     assert "索赔费用" in text_of(by_name["blocks"]) and "2026" in text_of(by_name["blocks"])
-    english = text_of(slack.command("/csat", "metric On-time deliveries 2026 ACME", QE_EN).json()["blocks"])
+    english = text_of(slack.command("/csat", "metric On-time deliveries 2026 ACME", QE_EN).answer()["blocks"])
     assert "On-time deliveries" in english and "Natural process limits" in english
-    several = slack.command("/csat", "metric 满意度", QE).json()
+    several = slack.command("/csat", "metric 满意度", QE).answer()
     assert "多项数据" in several["text"]
     assert "user_satisfaction" in text_of(several["blocks"]) and "line_fpy" not in text_of(several["blocks"])
-    listing = text_of(slack.command("/csat", "metric", QE_EN).json()["blocks"])
+    listing = text_of(slack.command("/csat", "metric", QE_EN).answer()["blocks"])
     assert "kpi_achievement_rate" in listing and "Claim cost" in listing
 
 
@@ -183,7 +183,7 @@ def test_event_dialog_validates_saves_and_corrects(slack: SlackSender, scored: A
 
 
 def test_roles_guard_event_entry(slack: SlackSender, scored: AppContext) -> None:
-    refused = slack.command("/csat", "event ACME", FINANCE).json()
+    refused = slack.command("/csat", "event ACME", FINANCE).answer()
     assert "无权" in refused["text"]
 
 
@@ -203,12 +203,12 @@ def test_charts_render_chinese_without_missing_glyphs() -> None:
 
 def test_overview_and_metric_answers_can_be_shared(slack: SlackSender, scored: AppContext,
                                                   emulator: SlackEmulator) -> None:
-    overview = slack.command("/csat", "overview 2026-09", QE, channel_id="C0GENERAL").json()
+    overview = slack.command("/csat", "overview 2026-09", QE, channel_id="C0GENERAL").answer()
     share = buttons(overview["blocks"])["csat.share"]
     slack.block_action(QE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
     posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
     assert "顾客满意度总览" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
-    metric = slack.command("/csat", "metric line_fpy 2026", QE, channel_id="C0GENERAL").json()
+    metric = slack.command("/csat", "metric line_fpy 2026", QE, channel_id="C0GENERAL").answer()
     assert "csat.share" in buttons(metric["blocks"])
-    costs = slack.command("/csat", "metric claim_cost 2026", QE, channel_id="C0GENERAL").json()
+    costs = slack.command("/csat", "metric claim_cost 2026", QE, channel_id="C0GENERAL").answer()
     assert "csat.share" not in buttons(costs["blocks"])  # costs stay with the roles entitled to them

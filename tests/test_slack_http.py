@@ -34,17 +34,18 @@ def test_forged_missing_and_stale_signatures_get_401(slack: SlackSender) -> None
 def test_help_in_chinese_and_english(slack: SlackSender, people: None) -> None:
     zh = slack.command("/csat", "help", "U0QE00001")
     assert zh.status == 200
-    answer = zh.json()
-    assert answer["response_type"] == "ephemeral"
+    assert zh.json()["response_type"] == "ephemeral" and "/csat help" in zh.json()["text"]  # acknowledged at once
+    answer = zh.answer()
+    assert answer["response_type"] == "ephemeral" and answer["replace_original"] is True
     assert validate_blocks(answer["blocks"]) == []
     assert "/csat help" in blocks_text(answer["blocks"])
     assert "命令" in blocks_text(answer["blocks"])
-    en = slack.command("/csat", "", "U0QE00002").json()
+    en = slack.command("/csat", "", "U0QE00002").answer()
     assert "commands" in en["text"] and "命令" not in blocks_text(en["blocks"])
 
 
 def test_unknown_subcommand_gets_help_with_a_notice(slack: SlackSender, people: None) -> None:
-    answer = slack.command("/csat", "frobnicate <!channel>", "U0QE00002").json()
+    answer = slack.command("/csat", "frobnicate <!channel>", "U0QE00002").answer()
     text = blocks_text(answer["blocks"])
     assert "Unknown command" in text
     assert "<!channel>" not in text and "&lt;!channel&gt;" in text
@@ -52,10 +53,10 @@ def test_unknown_subcommand_gets_help_with_a_notice(slack: SlackSender, people: 
 
 def test_stranger_gets_polite_refusal_in_their_language(slack: SlackSender, people: None,
                                                         emulator: SlackEmulator) -> None:
-    en = slack.command("/csat", "help", "U0STRANGR").json()
+    en = slack.command("/csat", "help", "U0STRANGR").answer()
     assert "does not know you" in en["text"]
     assert "王静" in blocks_text(en["blocks"])  # who can add them
-    zh = slack.command("/csat", "help", "U0STRANZH").json()
+    zh = slack.command("/csat", "help", "U0STRANZH").answer()
     assert "认识" in zh["text"] or "还不" in zh["text"]
     assert emulator.calls_to("users.info")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.caller import Caller
-from bot.core.i18n import N_
+from bot.core.i18n import N_, gettext_for
 from bot.core.roles import Authorizer
 from bot.core.views import Card, Context, Message, Paragraph, Table
 
@@ -49,6 +49,15 @@ COMMANDS: list[Command] = [
     Command("/complaint stats [YYYY-MM]", N_("Complaint statistics: Pareto of causes, trend, SLA compliance."),
             "report.view"),
 ]
+
+
+WORKING = N_("⏳ Working on `{command}`…")
+
+
+def working_message(locale: str | None, command: str) -> Message:
+    """What a command's acknowledgement says while its answer is being made: the answer
+    replaces it moments later."""
+    return Message(text=gettext_for(locale)(WORKING).format(command=command.strip()))
 
 
 def help_message(caller: Caller, authorizer: Authorizer) -> Message:

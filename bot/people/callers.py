@@ -14,7 +14,7 @@ from bot.core.views import Card, Message, Option, Paragraph
 from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
 from bot.people.identities import person_by_identity
-from storage.models import Role
+from storage.models import Person, PersonIdentity, Role
 
 
 def identify(session: Session, user_id: str, company_locale: str, messenger: str = "slack") -> Caller:
@@ -54,6 +54,15 @@ def who_is_calling(ctx: AppContext, user_id: str, messenger: str = "slack") -> C
     if caller.locale is None:
         caller.locale = normalize_locale(ctx.messenger.user_locale(user_id), ctx.locale)
     return caller
+
+
+def stored_locale(ctx: AppContext, user_id: str, messenger: str = "slack") -> str:
+    """The language to acknowledge a request in, from one indexed read: the person's own, else
+    the company's (the messenger is not asked; the answer that follows is in the right one)."""
+    with ctx.session() as session:
+        locale = session.scalar(select(Person.locale).join(PersonIdentity).where(
+            PersonIdentity.messenger == messenger, PersonIdentity.user_id == user_id, Person.active.is_(True)))
+    return normalize_locale(locale, ctx.locale) if locale else ctx.locale
 
 
 def search_customers(ctx: AppContext, caller: Caller, text: str) -> list[Option]:

@@ -184,10 +184,7 @@ class Demo:
         name = "directmessage" if channel.startswith("D") else next(
             (c["name"] for c in self.emulator.workspace.channels.values() if c["id"] == channel), channel)
         reply = self.sender.command(command, rest, user, channel_id=channel, channel_name=name)
-        answer = reply.json() if reply.body else None
-        if isinstance(answer, dict) and (answer.get("text") or answer.get("blocks")):
-            self.emulator.workspace.add_ephemeral(channel, user, answer)
-        return {"status": reply.status}
+        return {"status": reply.status}  # the sender shows the acknowledgement, as Slack does
 
     def api_action(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
         user = body["user"]

@@ -11,8 +11,8 @@ from handlers.slack.listening import Listening
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
     deliver = [lambda: listening.deliver_pending()]
-    app.action("action.step")(ack=listening.button(
-        lambda request, action: use_cases.press_step(ctx, request, str(action.get("value") or ""))), lazy=deliver)
+    app.action("action.step")(**listening.button(
+        lambda request, action: use_cases.press_step(ctx, request, str(action.get("value") or ""))))
     app.view("action.new")(ack=listening.submission(
         lambda caller, _state, values, dialog: use_cases.submit_new_action(ctx, caller, values, dialog)),
         lazy=deliver)

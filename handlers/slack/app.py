@@ -1,10 +1,12 @@
 """The bolt App: each listener parses the payload, calls one use case, renders what it
 returns and acks. Nothing connects to Slack at import time.
 
-Listeners run inline before the HTTP response (`process_before_response`): ack() carries
-the answer and must come well inside Slack's 3 seconds. Outbound messages go to the outbox
-first; a lazy listener delivers them right after the response, and whatever it cannot
-deliver stays for the delivery job.
+Ack first: the acknowledging listener runs inline before the HTTP response
+(`process_before_response`, so no thread hand-off delays it) and does only what the ack must
+carry: a command's "working on it" in the person's language, a dialog's field errors. The
+use case runs after the response (a lazy listener) and its answer replaces the
+acknowledgement through the response URL. Outbound messages go to the outbox first; the
+lazy listener delivers them, and whatever it cannot deliver stays for the delivery job.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from bot.conversation.home import open_home, press_retry
 from bot.core.context import AppContext
 from handlers.slack import actions, complaints, figures, revisits, scorecard
 from handlers.slack.blockkit import render_message
-from handlers.slack.listening import Listening, ephemeral, failure_message, plain_mentions
+from handlers.slack.listening import Listening, failure_message
 from handlers.slack.messenger import make_client
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
         # one Web API client for listeners and outbox delivery alike
         client=getattr(ctx.messenger, "client", None) or make_client(settings.slack_bot_token, settings.api_url),
         token_verification_enabled=False,
+        request_verification_enabled=False,  # the WSGI front door verifies every request before bolt sees it
         process_before_response=True,
     )
     listening = Listening(ctx)
@@ -58,27 +61,19 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
         except Exception:  # the apology is best effort
             log.exception("could not tell the user about the error")
 
-    def slash_command(route: Any) -> Any:
-        def listener(ack: Ack, command: dict[str, Any]) -> None:
-            request = listening.command_request(command)
-            text = plain_mentions(command.get("text") or "")
-            reply = listening.run(request.caller, lambda: route(ctx, request, text))
-            message = listening.show(app.client, command.get("trigger_id"), request.caller, reply)
-            ack(**ephemeral(message)) if message is not None else ack()
-        return listener
-
-    def app_home_opened(ack: Ack, event: dict[str, Any], body: dict[str, Any]) -> None:
+    def acknowledge(ack: Ack) -> None:
         ack()
-        if event.get("tab", "home") != "home":
-            return
-        open_home(ctx, listening.caller(event["user"]), body.get("event_id"))
 
-    deliver = [lambda: listening.deliver_pending()]
-    app.command("/csat")(ack=slash_command(commands.csat), lazy=deliver)
-    app.command("/complaint")(ack=slash_command(commands.complaint), lazy=deliver)
-    app.event("app_home_opened")(ack=app_home_opened, lazy=deliver)
-    app.action("outbox.retry")(ack=listening.button(
-        lambda request, action: press_retry(ctx, request, str(action.get("value") or ""))), lazy=deliver)
+    def app_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("tab", "home") == "home":
+            open_home(ctx, listening.caller(event["user"]), body.get("event_id"))
+        listening.deliver_pending()
+
+    app.command("/csat")(**listening.command(lambda request, text: commands.csat(ctx, request, text)))
+    app.command("/complaint")(**listening.command(lambda request, text: commands.complaint(ctx, request, text)))
+    app.event("app_home_opened")(ack=acknowledge, lazy=[app_home_opened])
+    app.action("outbox.retry")(**listening.button(
+        lambda request, action: press_retry(ctx, request, str(action.get("value") or ""))))
     scorecard.register(app, listening)
     figures.register(app, listening)
     complaints.register(app, listening)

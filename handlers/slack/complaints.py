@@ -20,13 +20,13 @@ def register(app: App, listening: Listening) -> None:
         lambda caller, state, values, dialog: use_cases.submit_card_action(ctx, caller, state, values, dialog)),
         lazy=deliver)
     for key in ACTIONS:  # `complaint.<action>`, the complaint's number as the value
-        app.action(f"complaint.{key}")(ack=listening.button(
+        app.action(f"complaint.{key}")(**listening.button(
             lambda request, action: use_cases.press_card_button(
-                ctx, request, action["action_id"].split(".", 1)[1], str(action.get("value") or ""))), lazy=deliver)
-    app.action("complaint.scorecard_event")(listening.button(
+                ctx, request, action["action_id"].split(".", 1)[1], str(action.get("value") or ""))))
+    app.action("complaint.scorecard_event")(**listening.button(
         lambda request, action: use_cases.open_complaint_event_form(ctx, request.caller,
                                                                     str(action.get("value") or ""))))
     for action_id, approve in (("complaint.return_approve", True), ("complaint.return_reject", False)):
-        app.action(action_id)(ack=listening.button(
+        app.action(action_id)(**listening.button(
             lambda request, action, approve=approve: use_cases.decide_return(
-                ctx, request, str(action.get("value") or ""), approve)), lazy=deliver)
+                ctx, request, str(action.get("value") or ""), approve)))

@@ -20,7 +20,7 @@ def register(app: App, listening: Listening) -> None:
         use_cases.keep_draft(ctx, listening.caller(body["user"]["id"]), form_state(view),
                              form_values(view.get("state") or {}))
 
-    app.action("figures.open")(listening.button(
+    app.action("figures.open")(**listening.button(
         lambda request, action: use_cases.open_called_figures(ctx, request.caller, choice(action)),
         dm_key="figures-open"))
     app.view("figures.submit")(ack=listening.submission(

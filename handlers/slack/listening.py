@@ -4,6 +4,7 @@ errors in the ack), and failures turned into a translated message instead of an 
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import re
@@ -14,6 +15,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.core.caller import Caller
+from bot.core.commands import working_message
 from bot.core.context import AppContext
 from bot.core.delivery import tell_directly
 from bot.core.i18n import N_, gettext_for
@@ -21,7 +23,7 @@ from bot.core.inputs import clean_text, clean_values
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError, render_error
 from bot.core.views import Form, Message
-from bot.people.callers import who_is_calling
+from bot.people.callers import stored_locale, who_is_calling
 from handlers.slack.blockkit import form_state, form_values, render_form, render_message
 
 log = logging.getLogger(__name__)
@@ -131,24 +133,79 @@ class Listening:
         button was (replacing the button's message if the reply says so)."""
         message = self.show(client, body.get("trigger_id"), caller, reply)
         if message is not None and (message.text or message.cards):
-            if body.get("response_url") and self.ctx.settings.response_url_allowed(str(body["response_url"])):
-                respond(**ephemeral(message), replace_original=reply.replace)
-            else:  # App Home has no response URL: tell the person in their direct messages
-                tell_directly(self.ctx, caller, message, f"{dm_key}:{caller.user_id}:{action_key(body)}")
-                self.deliver_pending()
+            self.answer(respond, body, caller, message, reply.replace, f"{dm_key}:{caller.user_id}:{action_key(body)}")
 
-    def button(self, use_case: Callable[[Request, dict[str, Any]], Reply], dm_key: str = "told"
-               ) -> Callable[..., None]:
-        """A listener for a button: ack at once, run the use case with the request and the
-        pressed action, answer where the button was (by a DM keyed `dm_key:…` from App Home)."""
-        def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond,
-                     client: WebClient) -> None:
+    def answer(self, respond: Respond, body: dict[str, Any], caller: Caller, message: Message | None,
+               replace: bool, dm_key: str) -> None:
+        """An answer made after the response: through the response URL where there is one
+        (`message` None deletes the acknowledgement, a dialog having opened instead); where
+        there is none (App Home), or it fails, the person gets it in their direct messages."""
+        url = str(body.get("response_url") or "")
+        if url and self.ctx.settings.response_url_allowed(url):
+            try:
+                if message is None:
+                    sent = respond(delete_original=True)
+                else:
+                    sent = respond(**ephemeral(message), replace_original=replace)
+                if getattr(sent, "status_code", 200) == 200:
+                    return
+                log.warning("the response URL refused an answer: %s", getattr(sent, "status_code", None))
+            except Exception:  # Slack unreachable: the answer goes the other way
+                log.exception("could not answer through the response URL")
+        if message is not None:
+            tell_directly(self.ctx, caller, message, dm_key)
+            self.deliver_pending()
+
+    def command(self, route: Callable[[Request, str], Reply]) -> dict[str, Any]:
+        """A slash command's listeners: the acknowledgement (one read, for the language) says
+        what is coming; the use case runs after the response and its answer replaces it."""
+        def acknowledge(ack: Ack, command: dict[str, Any]) -> None:
+            typed = f"{command.get('command') or ''} {clean_text(command.get('text') or '')}"
+            ack(**ephemeral(working_message(stored_locale(self.ctx, str(command.get("user_id") or "")), typed)))
+
+        def work(command: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+            request = self.command_request(command)
+            text = plain_mentions(command.get("text") or "")
+            reply = self.run(request.caller, lambda: route(request, text))
+            message = self.show(client, command.get("trigger_id"), request.caller, reply)
+            self.answer(respond, body, request.caller, message, True, f"answer:{request.caller.user_id}:{request.key}")
+            self.deliver_pending()
+        return {"ack": acknowledge, "lazy": [self.after_response(work, replace=True)]}
+
+    def button(self, use_case: Callable[[Request, dict[str, Any]], Reply], dm_key: str = "told") -> dict[str, Any]:
+        """A button's listeners: ack at once; after the response, the use case runs with the
+        request and the pressed action and answers where the button was (by a DM keyed
+        `dm_key:…` from App Home), then what it queued is delivered."""
+        def acknowledge(ack: Ack) -> None:
             ack()
+
+        def work(body: dict[str, Any], action: dict[str, Any], respond: Respond, client: WebClient) -> None:
             action = clean_values(action)
             request = self.action_request(body, action)
             reply = self.run(request.caller, lambda: use_case(request, action))
             self.respond(respond, body, client, request.caller, reply, dm_key)
-        return listener
+            self.deliver_pending()
+        return {"ack": acknowledge, "lazy": [self.after_response(work, replace=False)]}
+
+    def after_response(self, work: Callable[..., None], replace: bool) -> Callable[..., None]:
+        """Work after the response that fails before it could answer (the database gone, a
+        bug) still tells the person, replacing the acknowledgement of a command."""
+        wanted = set(inspect.signature(work).parameters)
+
+        def guarded(body: dict[str, Any], respond: Respond, client: WebClient, command: dict[str, Any] | None,
+                    action: dict[str, Any] | None) -> None:
+            given = {"body": body, "respond": respond, "client": client, "command": command, "action": action}
+            try:
+                work(**{name: value for name, value in given.items() if name in wanted})
+            except Exception:
+                log.exception("answering after the response failed")
+                try:
+                    if body.get("response_url") and self.ctx.settings.response_url_allowed(str(body["response_url"])):
+                        respond(**ephemeral(failure_message(self.ctx.locale)), replace_original=replace)
+                except Exception:  # nothing else is left to try
+                    log.exception("could not tell the person")
+        guarded.__name__ = f"{work.__name__}_{id(guarded)}"  # bolt finds a lazy listener by its name
+        return guarded
 
     def submission(self, use_case: Callable[[Caller, dict[str, Any], dict[str, Any], str], Submitted]
                    ) -> Callable[..., None]:

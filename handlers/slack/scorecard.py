@@ -22,18 +22,18 @@ def register(app: App, listening: Listening) -> None:
         options = search_customers(ctx, listening.caller(body["user"]["id"]), clean_text(str(body.get("value") or "")))
         ack(options=[{"text": plain(o.label, 75), "value": o.value} for o in options])
 
-    app.action("csat.pick_customer")(ack=listening.button(
-        lambda request, action: use_cases.answer_picked_customer(ctx, request, choice(action))), lazy=deliver)
-    app.action("csat.share")(ack=listening.button(
-        lambda request, action: use_cases.share_answer(ctx, request, choice(action))), lazy=deliver)
+    app.action("csat.pick_customer")(**listening.button(
+        lambda request, action: use_cases.answer_picked_customer(ctx, request, choice(action))))
+    app.action("csat.share")(**listening.button(
+        lambda request, action: use_cases.share_answer(ctx, request, choice(action))))
     for action_id, correcting in (("csat.record_event", False), ("csat.correct_event", True)):
-        app.action(action_id)(listening.button(
+        app.action(action_id)(**listening.button(
             lambda request, action, correcting=correcting: use_cases.press_event_button(
                 ctx, request, str(action.get("value") or ""), correcting)))
     app.options("customer")(customer_search)
     app.view("scorecard.event")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)), lazy=deliver)
-    app.action("csat.metric_target")(listening.button(
+    app.action("csat.metric_target")(**listening.button(
         lambda request, action: use_cases.open_target_form(ctx, request, str(action.get("value") or ""))))
     app.view("metrics.target")(ack=listening.submission(
         lambda caller, state, values, _dialog: use_cases.submit_target(ctx, caller, state, values)), lazy=deliver)

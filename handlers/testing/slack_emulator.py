@@ -92,6 +92,7 @@ class Workspace:
         self.triggers: dict[str, str] = {}  # trigger_id -> user who acted
         self.modals: dict[str, list[str]] = {}  # user -> stack of open view ids
         self.response_targets: dict[str, tuple[str | None, str]] = {}  # response_url token -> (channel, user)
+        self.superseded: set[str] = set()  # response_url tokens whose original was replaced or deleted
         self._ids = itertools.count(1)
 
     def next_ts(self) -> str:
@@ -126,15 +127,30 @@ class Workspace:
             return channel_id
 
     def add_ephemeral(self, channel: str | None, user: str, payload: dict[str, Any], replace: bool = False,
-                      delete: bool = False) -> None:
-        """An ephemeral reply; replace/delete act on that person's latest one in the channel."""
+                      delete: bool = False, token: str | None = None) -> None:
+        """An ephemeral reply. `token` names the response URL it came through: replace/delete
+        act on the message of that interaction (a command's acknowledgement, or the message whose
+        button was pressed), or without one on that person's latest one in the channel."""
         with self.lock:
             mine = [e for e in self.ephemeral if e["channel"] == channel and e["user"] == user]
+            if token is not None and (replace or delete):
+                self.superseded.add(token)
+                mine = [e for e in mine if e.get("token") == token] or mine
             if (replace or delete) and mine:
                 self.ephemeral.remove(mine[-1])
             if delete:
                 return
-            self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(),
+            self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(), "token": token,
+                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or []})
+
+    def add_acknowledgement(self, token: str, payload: dict[str, Any]) -> None:
+        """What a command's HTTP response showed; it arrives at the client after the replies
+        that run after the response may already have replaced it, and then it is not shown."""
+        channel, user = self.response_targets.get(token, (None, ""))
+        with self.lock:
+            if token in self.superseded:
+                return
+            self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(), "token": token,
                                    "text": payload.get("text", ""), "blocks": payload.get("blocks") or []})
 
     def history(self, channel: str) -> list[dict[str, Any]]:
@@ -261,6 +277,11 @@ class SlackEmulator:
         if parsed.path.startswith("/upload/"):
             return self._upload(parsed.path.rsplit("/", 1)[-1], body)
         if parsed.path.startswith("/respond/"):
+            injected = self._injected_failure("response_url")  # an expired or unreachable response URL
+            if injected is not None:
+                self._record(Call(method="response_url", args={"token": parsed.path.rsplit("/", 1)[-1]},
+                                  at=time.monotonic(), status=injected[0], response={"ok": False}))
+                return injected[0], injected[1], b"expired_url"
             return self._respond(parsed.path.rsplit("/", 1)[-1], body)
         method = parsed.path.rsplit("/", 1)[-1]
         args = self._parse_args(headers, body, parsed.query)
@@ -556,7 +577,7 @@ class SlackEmulator:
         else:
             channel, user = self.workspace.response_targets.get(token, (None, ""))
             self.workspace.add_ephemeral(channel, user, payload, replace=bool(payload.get("replace_original")),
-                                         delete=bool(payload.get("delete_original")))
+                                         delete=bool(payload.get("delete_original")), token=token)
         self._record(call)
         return (400 if problems else 200), {}, b"invalid_blocks" if problems else b"ok"
 
@@ -616,17 +637,30 @@ def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]
 class BotResponse:
     status: int
     body: str
+    emulator: SlackEmulator | None = None
+    token: str | None = None  # the response URL's, for a command or a button
 
     def json(self) -> Any:
+        """The HTTP response itself: for a command, its acknowledgement."""
         return json.loads(self.body) if self.body else None
+
+    def answer(self, timeout: float = 10.0) -> dict[str, Any]:
+        """What the person ends up seeing: the first reply through the response URL, which
+        replaces the acknowledgement (the bot acks at once and answers after the response)."""
+        assert self.emulator is not None and self.token is not None, "answer() needs the emulator"
+        calls = self.emulator.wait_for("response_url", lambda c: c.args.get("token") == self.token, timeout=timeout)
+        return {k: v for k, v in calls[0].args.items() if k != "token"}
 
 
 class SlackSender:
     """Sends Slack-shaped, correctly signed requests to a bot's /slack/events."""
 
     def __init__(self, url: str, signing_secret: str, team_id: str = SlackEmulator.TEAM,
-                 emulator: SlackEmulator | None = None) -> None:
+                 emulator: SlackEmulator | None = None, settle: Callable[[], object] | None = None) -> None:
+        """`settle`, when given, is called after each response: a test waits there for what
+        the bot does after responding (the answer, the deliveries) before its next step."""
         self.url = url
+        self.settle = settle
         self.secret = signing_secret
         self.team_id = team_id
         self.emulator = emulator
@@ -643,6 +677,14 @@ class SlackSender:
         self.emulator.workspace.response_targets[token] = (channel, user)
         return self.emulator.response_url(token)
 
+    def _answerable(self, response: BotResponse, url: str) -> BotResponse:
+        """The response with the token of its response URL; a command's acknowledgement is
+        shown in the emulated workspace as Slack shows it (until a reply replaces it)."""
+        if self.emulator is None or not url:
+            return response
+        response.emulator, response.token = self.emulator, url.rsplit("/", 1)[-1]
+        return response
+
     def send(self, body: str, content_type: str, headers: dict[str, str] | None = None,
              signed: bool = True, timestamp: int | None = None) -> BotResponse:
         all_headers = {"Content-Type": content_type}
@@ -652,9 +694,12 @@ class SlackSender:
         request = urllib.request.Request(self.url, data=body.encode(), headers=all_headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                return BotResponse(response.status, response.read().decode())
+                answered = BotResponse(response.status, response.read().decode())
         except urllib.error.HTTPError as error:
-            return BotResponse(error.code, error.read().decode())
+            answered = BotResponse(error.code, error.read().decode())
+        if self.settle is not None:
+            self.settle()
+        return answered
 
     def trigger_id(self, user: str = "") -> str:
         trigger = f"{next(self._trigger)}.{int(time.time())}.csatbot"
@@ -664,12 +709,18 @@ class SlackSender:
 
     def command(self, command: str, text: str, user_id: str, channel_id: str = "C0GENERAL",
                 channel_name: str = "general", **extra: Any) -> BotResponse:
+        url = self.response_url(channel_id, user_id)
         form = {"token": "unused", "team_id": self.team_id, "team_domain": "csatbot", "channel_id": channel_id,
                 "channel_name": channel_name, "user_id": user_id, "user_name": user_id.lower(),
                 "command": command, "text": text, "api_app_id": "A0CSATBOT", "is_enterprise_install": "false",
-                "response_url": self.response_url(channel_id, user_id), "trigger_id": self.trigger_id(user_id)}
+                "response_url": url, "trigger_id": self.trigger_id(user_id)}
         form.update(extra)
-        return self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded")
+        response = self._answerable(self.send(urllib.parse.urlencode(form), "application/x-www-form-urlencoded"), url)
+        acknowledgement = response.json() if response.status == 200 and response.body else None
+        if response.token is not None and isinstance(acknowledgement, dict) and (
+                acknowledgement.get("text") or acknowledgement.get("blocks")):
+            self.emulator.workspace.add_acknowledgement(response.token, acknowledgement)  # type: ignore[union-attr]
+        return response
 
     def interaction(self, payload: dict[str, Any]) -> BotResponse:
         payload = {"team": {"id": self.team_id, "domain": "csatbot"}, "api_app_id": "A0CSATBOT", **payload}
@@ -684,8 +735,9 @@ class SlackSender:
             "actions": [{"type": "button", "action_id": action_id, "block_id": block_id, "value": value,
                          "action_ts": f"{time.time():.6f}"}],
         }
+        url = ""
         if view is None:  # App Home and modals have no response_url
-            payload["response_url"] = self.response_url(channel_id, user_id)
+            url = payload["response_url"] = self.response_url(channel_id, user_id)
         if channel_id:
             payload["channel"] = {"id": channel_id}
             payload["container"] = {"type": "message", "channel_id": channel_id, "message_ts": message_ts}
@@ -693,7 +745,7 @@ class SlackSender:
         if view is not None:
             payload["view"] = view
             payload["container"] = {"type": "view", "view_id": view.get("id")}
-        return self.interaction(payload)
+        return self._answerable(self.interaction(payload), url)
 
     def options(self, user_id: str, action_id: str, value: str, view: dict[str, Any] | None = None) -> BotResponse:
         """An external select asking for its options (block_suggestion)."""
