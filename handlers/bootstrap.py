@@ -28,7 +28,7 @@ from handlers.server import BackgroundServer, WSGIApp, make_wsgi
 from handlers.slack.app import build_app
 from handlers.slack.messenger import SlackMessenger, make_client
 from handlers.testing.slack_emulator import SlackEmulator
-from scheduled.scheduler import build_scheduler
+from scheduled.scheduler import Elected, build_scheduler
 from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
 
 
@@ -108,7 +108,8 @@ class RunningBot:
         self.executor = WorkAfterResponse(lazy_workers)
         self.app = build_app(ctx, self.executor)
         self.wsgi: WSGIApp = make_wsgi(ctx, self.app)
-        self.scheduler = build_scheduler(ctx) if scheduler else None
+        self.elected = Elected(ctx)
+        self.scheduler = build_scheduler(ctx, self.elected) if scheduler else None
         self.server: BackgroundServer | None = None
 
     def start(self) -> RunningBot:
@@ -124,6 +125,7 @@ class RunningBot:
     def stop(self) -> None:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+            self.elected.resign()
         if self.server is not None:
             self.server.stop()
         self.executor.shutdown(wait=True)  # deliveries after the response finish before the database goes

@@ -1,5 +1,7 @@
-"""HTTP mode: POST /slack/events for bolt, GET /healthz for the operator, served by
-waitress (threaded, so concurrent requests do not wait for each other)."""
+"""HTTP mode: POST /slack/events for bolt, GET /healthz for the operator. One process is
+served by waitress (threaded, so concurrent requests do not wait for each other); several
+by gunicorn, a pre-fork server with threaded workers, so that work bound to the CPU (scores,
+charts) in one worker does not hold up the others behind Python's interpreter lock."""
 
 from __future__ import annotations
 
@@ -113,3 +115,38 @@ class BackgroundServer:
 
 def serve_forever(wsgi: WSGIApp, host: str, port: int, threads: int = 8) -> None:
     waitress.serve(wsgi, host=host, port=port, threads=threads, ident="csatbot")
+
+
+def prefork_available() -> bool:
+    """gunicorn runs where processes fork (Linux, macOS); elsewhere one threaded process serves."""
+    import importlib.util
+    import os
+
+    return hasattr(os, "fork") and importlib.util.find_spec("gunicorn") is not None
+
+
+def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]], host: str, port: int,
+                  workers: int, threads: int = 8) -> None:
+    """gunicorn with `workers` processes of `threads` threads each. `start_worker` runs in each
+    worker after the fork (its own database connections, its own threads after the response,
+    its own scheduler contending for the lease) and gives its WSGI app and how to stop it."""
+    from gunicorn.app.base import BaseApplication
+
+    stops: list[Callable[[], None]] = []
+
+    class Prefork(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
+                               "worker_class": "gthread", "preload_app": False, "timeout": 60,
+                               "graceful_timeout": 20, "accesslog": None, "proc_name": "csatbot",
+                               "worker_exit": lambda _server, _worker: [stop() for stop in stops]}.items():
+                self.cfg.set(key, value)
+            if "control_socket_disable" in self.cfg.settings:  # gunicorn 25+: no socket in the home folder
+                self.cfg.set("control_socket_disable", True)
+
+        def load(self) -> WSGIApp:
+            wsgi, stop = start_worker()
+            stops.append(stop)
+            return wsgi
+
+    Prefork().run()

@@ -719,6 +719,17 @@ class SettingValue(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Lease(Base):
+    """A role only one process may play at a time (running the scheduled jobs), held by
+    whoever renewed it last until it expires: workers and replicas elect one through the
+    database they share."""
+
+    __tablename__ = "leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
 class Counter(Base):
     """A named sequence (complaint numbers per year): one row locked per increment, so two
     people logging at once never get the same number, on SQLite or PostgreSQL."""

@@ -16,14 +16,20 @@ from bot.core.outbox import DeliveryReport
 from bot.core.periods import is_month
 from bot.core.settings import Settings, check, effective
 from bot.people import directory
-from handlers.bootstrap import RunningBot, emulated_workspace, prepare_demo_database, sandbox_settings
+from handlers.bootstrap import (
+    RunningBot,
+    emulated_workspace,
+    prepare_demo_database,
+    require_current_schema,
+    sandbox_settings,
+)
 from handlers.cli.common import (
     engine_for,
     err,
     open_context,
     out,
 )
-from storage.db import make_session_factory, schema_state, transaction, upgrade_schema
+from storage.db import make_engine, make_session_factory, schema_state, transaction, upgrade_schema
 
 
 def cmd_config_check(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -156,6 +162,8 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         err(_("See the README's Slack setup section. `csatbot config check` shows the whole configuration."))
         err(_("To try csatbot without a Slack workspace: `csatbot serve --local`."))
         return 2
+    if not args.socket_mode and args.workers > 1:
+        return _serve_workers(settings, _, args)
     running = RunningBot(open_context(settings, _)).start()
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
     try:
@@ -167,9 +175,34 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         else:
             out(_("csatbot is listening on http://{host}:{port}/slack/events (health: /healthz)").format(
                 host=args.host, port=args.port))
-            serve_forever(running.wsgi, args.host, args.port)
+            serve_forever(running.wsgi, args.host, args.port, threads=args.threads)
     finally:
         running.stop()
+    return 0
+
+
+def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    """Several worker processes under gunicorn; where it cannot run, one threaded process."""
+    from handlers.server import prefork_available, serve_prefork
+
+    engine = make_engine(settings.database_url)
+    try:
+        require_current_schema(engine, _)  # refuse before any worker starts
+    finally:
+        engine.dispose()  # no connection of this process is inherited by the workers
+    if not prefork_available():
+        err(_("--workers needs gunicorn on a system that forks processes; serving with one process instead."))
+        args.workers = 1
+        return cmd_serve(settings, _, args)
+
+    def start_worker() -> tuple[Any, Any]:
+        running = RunningBot(open_context(settings, _)).start()
+        return running.wsgi, running.stop
+
+    out(_("csatbot is listening on http://{host}:{port}/slack/events (health: /healthz) with {workers} worker "
+          "processes of {threads} threads").format(host=args.host, port=args.port, workers=args.workers,
+                                                   threads=args.threads))
+    serve_prefork(start_worker, args.host, args.port, args.workers, args.threads)
     return 0
 
 
@@ -221,6 +254,10 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     serve.add_argument("--host", default="0.0.0.0")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--socket-mode", action="store_true", help=_("connect with SLACK_APP_TOKEN instead of HTTP"))
+    serve.add_argument("--workers", type=int, default=1,
+                       help=_("worker processes (default 1; more than one runs under gunicorn, and the database "
+                              "elects the one that runs the scheduled jobs)"))
+    serve.add_argument("--threads", type=int, default=8, help=_("threads per worker process (default 8)"))
     serve.add_argument("--local", action="store_true",
                        help=_("no Slack workspace: use the bundled Slack Web API emulator (trying csatbot, smoke "
                               "tests)"))
