@@ -76,6 +76,14 @@ def revisits(ctx: AppContext, now: dt.datetime) -> int:
         return chase_revisits(session, now, ctx.tz, ctx.locale)
 
 
+def refresh_scores(ctx: AppContext, now: dt.datetime) -> int:
+    """Score again what changed since it was stored, so that answers read current scores."""
+    from bot.scorecard.stored import refresh
+
+    with ctx.session() as session:
+        return refresh(session, now, ctx.tz)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -95,6 +103,7 @@ DERIVE_JOBS: list[Job] = [
     Job("complaint_deadlines", complaint_deadlines, 60),
     Job("corrective_actions", corrective_actions, 300),
     Job("revisits", revisits, 300),
+    Job("refresh_scores", refresh_scores, 60),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

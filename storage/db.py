@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+import storage.score_inputs  # noqa: F401  (counts changes to the inputs of scores, on every session)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

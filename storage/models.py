@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -717,6 +718,37 @@ class SettingValue(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column()
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScoreInputsVersion(Base):
+    """How often the inputs of a customer's scores changed (customer_id 0: the inputs of
+    everyone's, such as the rules or the calendar), counted in the transaction that changed
+    them: a stored score computed from older inputs is recognised as such."""
+
+    __tablename__ = "score_inputs_versions"
+    customer_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StoredScore(Base):
+    """A customer's monthly score as last computed (an idle month too, as not evaluated),
+    with the versions of the inputs it was computed from and the moment the passing of time
+    alone would change it (the month closing, a complaint deadline falling due)."""
+
+    __tablename__ = "monthly_scores"
+    __table_args__ = (Index("ix_monthly_scores_month", "month"),)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    evaluated: Mapped[bool] = mapped_column(Boolean)
+    total: Mapped[float | None] = mapped_column(Float)
+    grade: Mapped[str | None] = mapped_column(String(32))
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    kpi_missing: Mapped[list[Any]] = mapped_column(default=list)
+    rules_version: Mapped[int] = mapped_column(Integer)
+    customer_inputs: Mapped[int] = mapped_column(Integer)
+    shared_inputs: Mapped[int] = mapped_column(Integer)
+    valid_until: Mapped[dt.datetime | None] = mapped_column()
+    computed_at: Mapped[dt.datetime] = mapped_column()
 
 
 class Lease(Base):

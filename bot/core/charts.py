@@ -3,7 +3,8 @@ XmR control chart. Chinese text uses Noto Sans CJK from the noto-cjk-sans-otc pa
 a fresh install renders it without a missing-glyph warning.
 
 Uses matplotlib's object API (Figure + Agg canvas), not pyplot: no global state, safe from
-the server's threads.
+the server's threads. matplotlib is imported at the first chart, not with this module: a
+worker that acknowledges requests starts without it.
 """
 
 from __future__ import annotations
@@ -13,17 +14,12 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+from bot.core.texts import score_text
 
-matplotlib.use("Agg")
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from bot.core.texts import score_text  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 GRADE_COLOURS = {
     "very_satisfied": "#2e7d32",
@@ -36,8 +32,13 @@ FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
 
 @functools.cache
 def setup_fonts() -> str:
-    """Register the bundled CJK font once; returns its family name."""
+    """Load matplotlib for drawing off screen and register the bundled CJK font, once;
+    returns the font's family name."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import noto_cjk_sans_otc
+    from matplotlib import font_manager
 
     path = Path(noto_cjk_sans_otc.__file__).parent / "NotoSansCJK-Regular.ttc"
     font_manager.fontManager.addfont(str(path))
@@ -47,7 +48,16 @@ def setup_fonts() -> str:
     return FONT_FAMILY[0]
 
 
+def _figure(**size: Any) -> Figure:
+    setup_fonts()
+    from matplotlib.figure import Figure
+
+    return Figure(**size)
+
+
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     buffer = io.BytesIO()
     FigureCanvasAgg(figure)
     figure.savefig(buffer, format="png", dpi=110)
@@ -65,8 +75,7 @@ class Band:
 def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None], target: float,
                 bands: Sequence[Band], target_label: str, score_label: str) -> bytes:
     """13-month score trend: grade bands shaded, target dashed, months without a score left open."""
-    setup_fonts()
-    figure = Figure(figsize=(8, 3.6))
+    figure = _figure(figsize=(8, 3.6))
     axes = figure.add_subplot()
     x = list(range(len(months)))
     known = [s for s in scores if s is not None]
@@ -97,12 +106,13 @@ def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None
 def heatmap_chart(title: str, customers: Sequence[str], months: Sequence[str],
                   grid: Sequence[Sequence[float | None]], bands: Sequence[Band]) -> bytes:
     """Customers × months, each cell coloured by its grade and labelled with the score."""
-    setup_fonts()
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
     ordered = sorted(bands, key=lambda b: b.low)
     colours = ListedColormap([GRADE_COLOURS.get(b.key, "#cccccc") for b in ordered])
     norm = BoundaryNorm([b.low for b in ordered] + [100.0001], colours.N)
     height = max(2.5, 0.32 * len(customers) + 1.2)
-    figure = Figure(figsize=(max(6.0, 0.55 * len(months) + 3.5), height))
+    figure = _figure(figsize=(max(6.0, 0.55 * len(months) + 3.5), height))
     axes = figure.add_subplot()
     data = [[v if v is not None else float("nan") for v in row] for row in grid]
     image = axes.imshow(data, cmap=colours, norm=norm, aspect="auto")
@@ -122,8 +132,7 @@ def heatmap_chart(title: str, customers: Sequence[str], months: Sequence[str],
 def xmr_chart(title: str, months: Sequence[str], values: Sequence[float], mean: float, upper: float,
               lower: float, target: float | None, signals: Sequence[int], labels: dict[str, str]) -> bytes:
     """Individuals chart with x̄ and the natural process limits; signals in red."""
-    setup_fonts()
-    figure = Figure(figsize=(8, 3.6))
+    figure = _figure(figsize=(8, 3.6))
     axes = figure.add_subplot()
     x = list(range(len(values)))
     axes.plot(x, values, marker="o", color="#1f4e79", lw=1.8, label=labels["value"])
@@ -145,8 +154,7 @@ def xmr_chart(title: str, months: Sequence[str], values: Sequence[float], mean: 
 def pareto_chart(title: str, labels: Sequence[str], values: Sequence[float], cumulative: Sequence[float],
                  value_label: str, cumulative_label: str) -> bytes:
     """Bars in falling order with the cumulative share on a second axis (80 % line)."""
-    setup_fonts()
-    figure = Figure(figsize=(8, 3.8))
+    figure = _figure(figsize=(8, 3.8))
     axes = figure.add_subplot()
     x = list(range(len(values)))
     axes.bar(x, values, color="#1f4e79", label=value_label)

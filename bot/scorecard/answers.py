@@ -24,6 +24,7 @@ from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Mes
 from bot.datacall.catalogue import targets_in_force
 from bot.people.customers import all_customers, find_customer
 from bot.revisits.visits import REASONS as REVISIT_REASONS
+from bot.scorecard import stored
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import AnnualScore, MonthlyScore, RuleSet, xmr_limits
 from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric, Revisit
@@ -159,9 +160,13 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
     book = book or ScoreBook(session)
     month = period.month
     months = [add_months(month, -i) for i in range(12, -1, -1)]
-    scores = book.monthly({customer.id: customer.code}, months)
+    scores: dict[tuple[int, str], MonthlyScore | stored.Headline] = dict(
+        stored.monthly_headlines(book, {customer.id: customer.code}, months))
     rules = book.rules_for(month)
-    score = scores.get((customer.id, month))
+    score = book.monthly({customer.id: customer.code}, [month]).get((customer.id, month))  # the month in detail
+    scores.pop((customer.id, month), None)
+    if score is not None:
+        scores[(customer.id, month)] = score
     name = pick(caller.locale, customer.name_zh, customer.name_en)
     title = _("{name} ({code}) · {month}").format(name=name, code=customer.code, month=month)
     parts: list = []
@@ -397,7 +402,7 @@ def overview_answer(session: Session, caller: Caller, month: str, collecting: dt
     customers = all_customers(session)
     names = {c.id: pick(caller.locale, c.name_zh, c.name_en) for c in session.scalars(select(Customer))}
     months = [add_months(month, -i) for i in range(11, -1, -1)]
-    scores = book.monthly(customers, months)
+    scores = stored.monthly_headlines(book, customers, months)
     rules = book.rules_for(month)
     current = sorted(((cid, scores[(cid, month)]) for cid in customers if (cid, month) in scores),
                      key=lambda item: (-item[1].total, customers[item[0]]))

@@ -154,20 +154,20 @@ class ScoreBook:
         figure is in the call, the customer has an owner, and the month is not before the
         rate was first required (an installation's history keeps the rule it had)."""
         return (inputs.rate_in_call and customer_id in inputs.owned
-                and month >= str(self._call_settings.get("kpi_rate_required_from") or "0000-01"))
+                and month >= str(self.call_settings.get("kpi_rate_required_from") or "0000-01"))
 
     def _closed(self, month: str, today: dt.date) -> bool:
         if self._calendar is None:
             self._calendar = WorkingCalendar.load(self.session)
-        return today >= close_date(self._calendar, month, self._call_settings)
+        return today >= close_date(self._calendar, month, self.call_settings)
 
     @cached_property
-    def _call_settings(self) -> dict[str, Any]:
+    def call_settings(self) -> dict[str, Any]:
         return data_call_settings(self.session)
 
     @property
     def missing_at_close(self) -> str:
-        return str(self._call_settings.get("kpi_missing_at_close", "not_met"))
+        return str(self.call_settings.get("kpi_missing_at_close", "not_met"))
 
     def monthly(self, customers: dict[int, str], months: list[str],
                 inputs: ScoreInputs | None = None) -> dict[tuple[int, str], MonthlyScore]:
