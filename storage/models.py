@@ -743,7 +743,7 @@ class StoredScore(Base):
     total: Mapped[float | None] = mapped_column(Float)
     grade: Mapped[str | None] = mapped_column(String(32))
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
-    kpi_missing: Mapped[list[Any]] = mapped_column(default=list)
+    kpi_missing: Mapped[str] = mapped_column(String(1000), default="")  # keys, comma-separated
     rules_version: Mapped[int] = mapped_column(Integer)
     customer_inputs: Mapped[int] = mapped_column(Integer)
     shared_inputs: Mapped[int] = mapped_column(Integer)

@@ -10,8 +10,11 @@ worker that acknowledges requests starts without it.
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,7 @@ GRADE_COLOURS = {
     "unsatisfied": "#e53935",
 }
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
+REMEMBERED_CHARTS = 32  # per chart kind; a heat map is some 100 kB
 
 
 @functools.cache
@@ -64,6 +68,35 @@ def _png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def remembered(draw: Callable[..., bytes]) -> Callable[..., bytes]:
+    """The last charts drawn, by what they show: twenty people asking for the same overview
+    at once get one drawing (the others wait for it rather than draw it again)."""
+    drawn: OrderedDict[str, bytes] = OrderedDict()
+    drawing: dict[str, threading.Lock] = {}
+    guard = threading.Lock()
+
+    @functools.wraps(draw)
+    def chart(*args: Any, **kwargs: Any) -> bytes:
+        key = hashlib.sha256(repr((args, sorted(kwargs.items()))).encode()).hexdigest()
+        with guard:
+            if key in drawn:
+                drawn.move_to_end(key)
+                return drawn[key]
+            lock = drawing.setdefault(key, threading.Lock())
+        with lock:
+            with guard:
+                if key in drawn:
+                    return drawn[key]
+            png = draw(*args, **kwargs)
+            with guard:
+                drawn[key] = png
+                drawing.pop(key, None)
+                while len(drawn) > REMEMBERED_CHARTS:
+                    drawn.popitem(last=False)
+            return png
+    return chart
+
+
 @dataclass(frozen=True)
 class Band:
     key: str
@@ -72,6 +105,7 @@ class Band:
     high: float
 
 
+@remembered
 def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None], target: float,
                 bands: Sequence[Band], target_label: str, score_label: str) -> bytes:
     """13-month score trend: grade bands shaded, target dashed, months without a score left open."""
@@ -99,10 +133,11 @@ def trend_chart(title: str, months: Sequence[str], scores: Sequence[float | None
     axes.set_title(title, fontsize=11)
     axes.legend(loc="lower left", fontsize=8, frameon=False)
     axes.grid(axis="y", alpha=0.25)
-    figure.tight_layout()
+    figure.subplots_adjust(left=0.065, right=0.985, top=0.9, bottom=0.1)  # fixed: one drawing, not two
     return _png(figure)
 
 
+@remembered
 def heatmap_chart(title: str, customers: Sequence[str], months: Sequence[str],
                   grid: Sequence[Sequence[float | None]], bands: Sequence[Band]) -> bytes:
     """Customers × months, each cell coloured by its grade and labelled with the score."""

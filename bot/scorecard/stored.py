@@ -12,11 +12,12 @@ first question after a change rarely pays for it."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict, defaultdict
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,8 +34,7 @@ from storage.score_inputs import SHARED
 FEW_CUSTOMERS = 200  # above this many, whole tables are read rather than an IN list
 
 
-@dataclass(frozen=True)
-class Headline:
+class Headline(NamedTuple):
     """What a month's score says at a glance (the card of one month computes the rest)."""
 
     customer_id: int
@@ -46,18 +46,32 @@ class Headline:
     rules_version: int
 
 
+def _shared_version(book: ScoreBook) -> int:
+    return int(book.session.scalar(select(ScoreInputsVersion.version).where(
+        ScoreInputsVersion.customer_id == SHARED)) or 0)
+
+
+def _current(book: ScoreBook, customer_ids: list[int], months: list[str], shared: int
+             ) -> dict[tuple[int, str], Row[Any]]:
+    """The stored rows still current as far as the database can tell (the inputs' versions,
+    time); plain rows, not ORM objects: tens of thousands are read for an overview."""
+    table, versions = StoredScore.__table__, ScoreInputsVersion.__table__
+    query = (select(table.c.customer_id, table.c.month, table.c.evaluated, table.c.total, table.c.grade,
+                    table.c.provisional, table.c.kpi_missing, table.c.rules_version)
+             .outerjoin(versions, versions.c.customer_id == table.c.customer_id)
+             .where(table.c.month.in_(months), table.c.shared_inputs == shared,
+                    table.c.customer_inputs == func.coalesce(versions.c.version, 0),
+                    or_(table.c.valid_until.is_(None), table.c.valid_until > book.now)))
+    if len(customer_ids) <= FEW_CUSTOMERS:
+        query = query.where(table.c.customer_id.in_(customer_ids))
+    return {(row.customer_id, row.month): row for row in book.session.execute(query)}
+
+
 def _versions(book: ScoreBook, customer_ids: list[int]) -> dict[int, int]:
     query = select(ScoreInputsVersion.customer_id, ScoreInputsVersion.version)
     if len(customer_ids) <= FEW_CUSTOMERS:
         query = query.where(ScoreInputsVersion.customer_id.in_([*customer_ids, SHARED]))
     return {int(cid): int(version) for cid, version in book.session.execute(query)}
-
-
-def _stored(book: ScoreBook, customer_ids: list[int], months: list[str]) -> dict[tuple[int, str], StoredScore]:
-    query = select(StoredScore).where(StoredScore.month.in_(months))
-    if len(customer_ids) <= FEW_CUSTOMERS:
-        query = query.where(StoredScore.customer_id.in_(customer_ids))
-    return {(row.customer_id, row.month): row for row in book.session.scalars(query)}
 
 
 def _changes_with_time(book: ScoreBook, customer_ids: list[int], months: list[str]
@@ -92,31 +106,80 @@ def _changes_with_time(book: ScoreBook, customer_ids: list[int], months: list[st
     return changes
 
 
+class _Remembered(NamedTuple):
+    inputs: tuple[int, int]
+    until: dt.datetime | None
+    headlines: dict[tuple[int, str], Headline]
+
+
+_remembered: OrderedDict[tuple[Any, ...], _Remembered] = OrderedDict()
+_remembering: dict[tuple[Any, ...], threading.Lock] = {}
+_guard = threading.Lock()
+REMEMBERED = 4  # all customers' headlines over a span, per process
+
+
+def _inputs_fingerprint(book: ScoreBook) -> tuple[int, int]:
+    """Changes anywhere since: every change raises some version, so the sum only grows."""
+    count, total = book.session.execute(
+        select(func.count(), func.coalesce(func.sum(ScoreInputsVersion.version), 0))).one()
+    return int(count), int(total)
+
+
+def _next_change_with_time(book: ScoreBook, months: list[str]) -> dt.datetime | None:
+    table = StoredScore.__table__
+    return as_utc(book.session.scalar(select(func.min(table.c.valid_until)).where(
+        table.c.month.in_(months), table.c.valid_until > book.now)))
+
+
 def monthly_headlines(book: ScoreBook, customers: dict[int, str], months: list[str]
                       ) -> dict[tuple[int, str], Headline]:
     """The scores of the evaluated months (an idle month has none), stored ones where they
-    are still current, the others computed and stored."""
+    are still current, the others computed and stored. Many customers at once (an overview)
+    are also remembered by the process until any input changes or time changes a score,
+    and computed once when several ask at the same moment."""
+    if len(customers) <= FEW_CUSTOMERS:
+        return _headlines(book, customers, months)
+    key = (tuple(months), len(customers), hash(tuple(customers)))
+    inputs = _inputs_fingerprint(book)
+    with _guard:
+        known = _remembered.get(key)
+        lock = _remembering.setdefault(key, threading.Lock())
+    if known is not None and known.inputs == inputs and (known.until is None or book.now < known.until):
+        return dict(known.headlines)
+    with lock:
+        with _guard:
+            known = _remembered.get(key)
+        if known is not None and known.inputs == inputs and (known.until is None or book.now < known.until):
+            return dict(known.headlines)
+        headlines = _headlines(book, customers, months)
+        remembered = _Remembered(inputs, _next_change_with_time(book, months), headlines)
+        with _guard:
+            _remembered[key] = remembered
+            _remembered.move_to_end(key)
+            while len(_remembered) > REMEMBERED:
+                _remembered.popitem(last=False)
+        return dict(headlines)
+
+
+def _headlines(book: ScoreBook, customers: dict[int, str], months: list[str]) -> dict[tuple[int, str], Headline]:
     ids = list(customers)
-    versions = _versions(book, ids)  # read before the inputs: a change meanwhile only makes a row stale
-    shared = versions.get(SHARED, 0)
-    stored = _stored(book, ids, months)
+    shared = _shared_version(book)  # read before the inputs: a change meanwhile only makes a row stale
+    current = _current(book, ids, months, shared)
     rules = {month: book.rules_for(month).version for month in months}
-    now = book.now
     headlines: dict[tuple[int, str], Headline] = {}
+    for key, row in current.items():
+        if row.rules_version == rules[row.month] and row.evaluated:
+            headlines[key] = Headline(row.customer_id, row.month, row.total, row.grade, row.provisional,
+                                      tuple(row.kpi_missing.split(",")) if row.kpi_missing else (), row.rules_version)
     stale: dict[int, set[str]] = defaultdict(set)
     for cid in ids:
         for month in months:
-            row = stored.get((cid, month))
-            valid_until = as_utc(row.valid_until) if row is not None else None
-            if (row is None or row.customer_inputs != versions.get(cid, 0) or row.shared_inputs != shared
-                    or row.rules_version != rules[month] or (valid_until is not None and valid_until <= now)):
+            row = current.get((cid, month))
+            if row is None or row.rules_version != rules[month]:
                 stale[cid].add(month)
-            elif row.evaluated:
-                assert row.total is not None and row.grade is not None
-                headlines[(cid, month)] = Headline(cid, month, row.total, row.grade, row.provisional,
-                                                   tuple(row.kpi_missing or ()), row.rules_version)
     if not stale:
         return headlines
+    versions = _versions(book, list(stale))
     wanted = sorted({m for ms in stale.values() for m in ms})
     fresh = book.monthly({cid: customers[cid] for cid in stale}, wanted)
     changes = _changes_with_time(book, list(stale), wanted)
@@ -130,9 +193,9 @@ def monthly_headlines(book: ScoreBook, customers: dict[int, str], months: list[s
             rows.append({"customer_id": cid, "month": month, "evaluated": score is not None,
                          "total": score.total if score else None, "grade": score.grade if score else None,
                          "provisional": bool(score and score.provisional),
-                         "kpi_missing": list(score.kpi_missing) if score else [], "rules_version": rules[month],
+                         "kpi_missing": ",".join(score.kpi_missing) if score else "", "rules_version": rules[month],
                          "customer_inputs": versions.get(cid, 0), "shared_inputs": shared,
-                         "valid_until": changes.get((cid, month)), "computed_at": now})
+                         "valid_until": changes.get((cid, month)), "computed_at": book.now})
     _store(book.session.connection(), rows)
     return headlines
 
