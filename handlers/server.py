@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import threading
+import time
+import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -125,14 +129,82 @@ def prefork_available() -> bool:
     return hasattr(os, "fork") and importlib.util.find_spec("gunicorn") is not None
 
 
+class SchedulerProcess:
+    """The scheduled jobs in a process of their own beside the workers, forked by gunicorn's
+    master (which has no threads of its own, so a fork is safe) and forked again when it
+    dies. A job that scores every customer then holds no worker's interpreter lock, so no
+    acknowledgement waits for it; it runs at a lower priority than the workers."""
+
+    NICENESS = 5
+
+    def __init__(self, run: Callable[[], None]) -> None:
+        self.run = run  # blocks until SIGTERM, then stops the scheduler (giving up its lease)
+        self.pid: int | None = None
+
+    def alive(self) -> bool:
+        if self.pid is None:
+            return False
+        try:
+            pid, _status = os.waitpid(self.pid, os.WNOHANG)
+        except ChildProcessError:  # gunicorn's master reaps every child: it has exited
+            return False
+        return pid == 0
+
+    def ensure(self) -> None:
+        if self.alive():
+            return
+        pid = os.fork()
+        if pid:
+            self.pid = pid
+            return
+        code = 0
+        try:
+            for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGUSR1, signal.SIGUSR2,
+                           signal.SIGWINCH, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU):
+                signal.signal(number, signal.SIG_DFL)  # the master's handlers are not this process's
+            signal.signal(signal.SIGTERM, lambda *_a: None)
+            os.nice(self.NICENESS)
+            self.run()
+        except BaseException:  # noqa: BLE001 - the child reports and exits; the master forks another
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if not self.alive():
+            return
+        assert self.pid is not None
+        os.kill(self.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if self.alive():
+            os.kill(self.pid, signal.SIGKILL)
+
+
 def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]], host: str, port: int,
-                  workers: int, threads: int = 8) -> None:
+                  workers: int, threads: int = 8, scheduler: Callable[[], None] | None = None) -> None:
     """gunicorn with `workers` processes of `threads` threads each. `start_worker` runs in each
-    worker after the fork (its own database connections, its own threads after the response,
-    its own scheduler contending for the lease) and gives its WSGI app and how to stop it."""
+    worker after the fork (its own database connections, its own threads after the response)
+    and gives its WSGI app and how to stop it; `scheduler`, when given, runs in a process of
+    its own that the master keeps alive (see SchedulerProcess)."""
     from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
 
     stops: list[Callable[[], None]] = []
+    keeper = SchedulerProcess(scheduler) if scheduler is not None else None
+
+    class KeepingScheduler(Arbiter):  # type: ignore[misc]
+        def manage_workers(self) -> None:
+            super().manage_workers()
+            if keeper is not None:
+                keeper.ensure()
+
+        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
+            if keeper is not None:
+                keeper.stop()
+            super().halt(reason, exit_status)
 
     class Prefork(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -148,5 +220,8 @@ def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]]
             wsgi, stop = start_worker()
             stops.append(stop)
             return wsgi
+
+        def run(self) -> None:
+            KeepingScheduler(self).run()
 
     Prefork().run()

@@ -1,20 +1,34 @@
 """More than one worker: the database elects one scheduler among all worker processes of all
 replicas, another takes over when it stops, and eight contenders ticking at once send every
-message once."""
+message once; `serve --workers` runs the scheduler in a process of its own beside the
+workers, and keeps it alive."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
 
 from bot.core.clock import FixedClock
 from bot.core.context import AppContext
 from bot.core.settings import Settings
 from handlers.bootstrap import bootstrap
-from handlers.testing.slack_emulator import SlackEmulator
+from handlers.server import prefork_available
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import DELIVERY_JOB, DERIVE_JOBS, Job
 from scheduled.scheduler import LEASE_SECONDS, Elected
-from tests.conftest import at_once
+from storage.models import Lease
+from tests.conftest import SIGNING_SECRET, at_once
 
 NOTHING = Job("nothing", lambda _ctx, _now: None, 1)
 
@@ -54,3 +68,78 @@ def test_two_replicas_of_four_workers_send_nothing_twice(settings: Settings, clo
     assert max(keys.values()) == 1, keys.most_common(3)
     for contender in contenders:
         contender.ctx.engine.dispose()
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and f"PPid:\t{pid}\n" in (entry / "status").read_text():
+                found.add(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _until(condition, timeout: float = 60.0):  # type: ignore[no-untyped-def]
+    """Polls `condition` (a real server in other processes) until it gives something true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("not within the timeout")
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not prefork_available() or not Path("/proc").is_dir(), reason="gunicorn needs fork and /proc")
+def test_serve_with_workers_answers_and_keeps_its_scheduler_in_a_process_of_its_own(
+        settings: Settings, people: None, emulator: SlackEmulator, tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, CSATBOT_DATABASE_URL=settings.database_url, SLACK_BOT_TOKEN="xoxb-test-token",
+               SLACK_SIGNING_SECRET=SIGNING_SECRET, SLACK_API_URL=emulator.api_url,
+               CSATBOT_QUALITY_CHANNEL="C0QUALITY", CSATBOT_DATA_DIR=str(tmp_path))
+    master = subprocess.Popen(
+        [sys.executable, "-c", "from handlers.cli import main; main()", "serve", "--host", "127.0.0.1", "--port",
+         str(port), "--workers", "2", "--threads", "4"], cwd=Path(__file__).resolve().parent.parent, env=env,
+        stdout=subprocess.DEVNULL, stderr=open(tmp_path / "serve.log", "wb"))
+    url = f"http://127.0.0.1:{port}"
+    ctx = bootstrap(settings)
+    try:
+        _until(lambda: _healthy(url))
+        answer = SlackSender(url + "/slack/events", SIGNING_SECRET, emulator=emulator).command(
+            "/csat", "help", "U0QE00001", channel_id="C0QUALITY").answer(timeout=30)
+        assert "/csat customer" in str(answer)
+
+        def holder() -> int | None:
+            with ctx.session() as session:
+                lease = session.scalar(select(Lease).where(Lease.name == "scheduler"))
+            return int(lease.holder.split(":")[1]) if lease is not None else None
+
+        scheduler = _until(holder)
+        children = _until(lambda: _children(master.pid) if len(_children(master.pid)) == 3 else None)
+        assert scheduler in children  # two workers and the scheduler beside them, not in one of them
+
+        os.kill(scheduler, signal.SIGKILL)
+        again = _until(lambda: {c for c in _children(master.pid) if c != scheduler} if len(
+            {c for c in _children(master.pid) if c != scheduler}) == 3 else None)
+        assert len(again - children) == 1  # the master forked a scheduler again
+
+        master.send_signal(signal.SIGTERM)
+        assert master.wait(60) == 0
+        _until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in again))  # workers and scheduler stopped
+    finally:
+        if master.poll() is None:
+            master.kill()
+            master.wait(30)
+        ctx.engine.dispose()

@@ -196,13 +196,23 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         return cmd_serve(settings, _, args)
 
     def start_worker() -> tuple[Any, Any]:
-        running = RunningBot(open_context(settings, _)).start()
+        running = RunningBot(open_context(settings, _), scheduler=False)
         return running.wsgi, running.stop
+
+    def run_scheduler() -> None:
+        stopping = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_a: stopping.set())
+        running = RunningBot(open_context(settings, _)).start()
+        try:
+            while not stopping.wait(1.0):
+                pass
+        finally:
+            running.stop()
 
     out(_("csatbot is listening on http://{host}:{port}/slack/events (health: /healthz) with {workers} worker "
           "processes of {threads} threads").format(host=args.host, port=args.port, workers=args.workers,
                                                    threads=args.threads))
-    serve_prefork(start_worker, args.host, args.port, args.workers, args.threads)
+    serve_prefork(start_worker, args.host, args.port, args.workers, args.threads, scheduler=run_scheduler)
     return 0
 
 
