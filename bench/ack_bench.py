@@ -50,6 +50,7 @@ from bot.core.defaults import seed_defaults  # noqa: E402
 from bot.demo.company import DemoSize, generate  # noqa: E402
 from bot.people.customers import all_customers  # noqa: E402
 from bot.people.directory import import_people  # noqa: E402
+from bot.scorecard.stored import refresh  # noqa: E402
 from handlers.testing.slack_emulator import BotResponse, SlackEmulator, SlackSender  # noqa: E402
 from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
 
@@ -124,6 +125,10 @@ def prepare_database(url: str, customers: int, months: int, clients: int) -> tup
                  last_month=LAST_MONTH)
         assert import_people(session, folder / "people.csv").ok
         codes = list(all_customers(session).values())
+    started = time.perf_counter()
+    with transaction(make_session_factory(engine)) as session:  # a company that runs csatbot has them stored
+        refresh(session, dt.datetime.now(dt.UTC), TZ)
+    print(f"scores stored in {time.perf_counter() - started:.1f} s", flush=True)
     engine.dispose()
     return codes, users
 

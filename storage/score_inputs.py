@@ -28,6 +28,14 @@ BY_COMPLAINT = {"complaint_deadlines", "complaint_pauses"}  # rows of a complain
 FOR_EVERYONE = {"scorecard_rule_sets", "scorecard_rules", "grade_bands", "metrics", "settings",
                 "calendar_days", "calendar_years"}
 WATCHED = set(BY_CUSTOMER) | BY_COMPLAINT | FOR_EVERYONE
+# settings rows that are bookkeeping, not rules (how far a job has come): registered by
+# their owners; a key not registered counts as an input, which is the safe side
+NOT_INPUTS: set[str] = set()
+
+
+def not_an_input(setting_key: str) -> str:
+    NOT_INPUTS.add(setting_key)
+    return setting_key
 
 
 def raise_versions(connection: Connection, customers: Iterable[int | None]) -> None:
@@ -55,6 +63,8 @@ def _object_customers(session: Session, instance: Any) -> set[int | None] | None
     set for what scores do not read."""
     table = getattr(instance, "__table__", None)
     name = table.name if table is not None else ""
+    if name == "settings" and getattr(instance, "key", None) in NOT_INPUTS:
+        return set()
     if name in FOR_EVERYONE:
         return None
     state = inspect(instance)
@@ -90,6 +100,29 @@ def _rows(parameters: Any) -> list[dict[str, Any]]:
     return []
 
 
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)  # a bound parameter's value
+
+
+def _bookkeeping_only(state: ORMExecuteState, table: Table, rows: list[dict[str, Any]]) -> bool:
+    """Whether a statement on the settings touches only rows registered as not inputs."""
+    if not NOT_INPUTS:
+        return False
+    if state.is_insert:
+        statement: Any = state.statement
+        keys = [row.get("key") for row in rows]
+        for values in getattr(statement, "_multi_values", ()):  # insert(...).values([...])
+            keys += [_plain(row.get("key", row.get(table.c.key))) for row in values]
+        if getattr(statement, "_values", None):  # insert(...).values(key=...)
+            keys.append(_plain(statement._values.get("key", statement._values.get(table.c.key))))
+        return bool(keys) and all(key in NOT_INPUTS for key in keys)
+    where = getattr(state.statement, "whereclause", None)
+    if where is None:
+        return False
+    keys = set(state.session.connection().scalars(select(table.c.key).where(where)))
+    return keys <= NOT_INPUTS
+
+
 def _statement_customers(state: ORMExecuteState, table: Table) -> set[int | None]:
     """The customers an ORM insert, update or delete on `table` touches; {SHARED} when that
     cannot be told from the statement."""
@@ -97,6 +130,8 @@ def _statement_customers(state: ORMExecuteState, table: Table) -> set[int | None
     connection = state.session.connection()
     name = table.name
     column = BY_CUSTOMER.get(name, "complaint_id")
+    if name == "settings" and _bookkeeping_only(state, table, rows):
+        return set()
     if name in FOR_EVERYONE:
         return {SHARED}
     if state.is_insert:

@@ -23,7 +23,15 @@ from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import NewEvent, record_event
 from bot.scorecard.kpis import import_kpis
 from bot.scorecard.rules import change_rules
-from storage.models import ComplaintDeadline, Customer, FigureSubmission, Person, ScorecardEvent, StoredScore
+from storage.models import (
+    ComplaintDeadline,
+    Customer,
+    FigureSubmission,
+    Person,
+    ScorecardEvent,
+    ScoreInputsVersion,
+    StoredScore,
+)
 from tests.conftest import SHANGHAI
 
 LAST = "2026-09"
@@ -132,3 +140,21 @@ def test_stored_scores_equal_fresh_ones_through_random_changes(company: AppConte
     with ctx.session() as session:
         row = session.get(StoredScore, (customer_id, LAST))
         assert row is not None and not row.provisional
+
+
+def test_the_jobs_bookkeeping_leaves_stored_scores_current(company: AppContext) -> None:
+    """Only inputs make scores stale: the corrective-action job's note of how far it has come
+    is a setting, but not one scores read, so the next question still reads the store."""
+    from scheduled.jobs import evaluate_scorecard_actions
+
+    ctx = company
+    compare(ctx)
+
+    def versions() -> dict[int, int]:
+        with ctx.session() as session:
+            return dict(session.execute(select(ScoreInputsVersion.customer_id, ScoreInputsVersion.version)).all())
+
+    before = versions()
+    for _run in range(2):
+        evaluate_scorecard_actions(ctx, ctx.now())
+    assert versions() == before

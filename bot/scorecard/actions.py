@@ -35,6 +35,7 @@ from storage.models import (
     ScorecardEvent,
     SettingValue,
 )
+from storage.score_inputs import not_an_input
 
 KPI = "kpi_achievement_rate"
 CUSTOMER_SCORECARD = "customer_scorecard_pct"
@@ -146,7 +147,7 @@ def evaluate_actions(session: Session, month: str, now: dt.datetime, annual_year
     return open_actions(session, triggers, now, tz)
 
 
-EVALUATED = "scorecard_actions_evaluated"  # the settings row that says how far evaluation has come
+EVALUATED = not_an_input("scorecard_actions_evaluated")  # the settings row that says how far evaluation has come
 # on a first run only the latest due month: an installation does not open actions for the past it imported
 FIRST_BACKLOG_MONTHS = 1
 # a late change is evaluated again within a year of the latest due month; history imported wholesale is not
