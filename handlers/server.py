@@ -12,7 +12,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import waitress
@@ -129,16 +129,15 @@ def prefork_available() -> bool:
     return hasattr(os, "fork") and importlib.util.find_spec("gunicorn") is not None
 
 
-class SchedulerProcess:
-    """The scheduled jobs in a process of their own beside the workers, forked by gunicorn's
+class KeptProcess:
+    """A process beside the workers (the scheduled jobs, the answers), forked by gunicorn's
     master (which has no threads of its own, so a fork is safe) and forked again when it
-    dies. A job that scores every customer then holds no worker's interpreter lock, so no
-    acknowledgement waits for it; it runs at a lower priority than the workers."""
+    dies; it runs at a lower priority than the workers, which acknowledge."""
 
     NICENESS = 5
 
     def __init__(self, run: Callable[[], None]) -> None:
-        self.run = run  # blocks until SIGTERM, then stops the scheduler (giving up its lease)
+        self.run = run  # blocks until SIGTERM, then stops what it started
         self.pid: int | None = None
 
     def alive(self) -> bool:
@@ -183,28 +182,88 @@ class SchedulerProcess:
             os.kill(self.pid, signal.SIGKILL)
 
 
+class AnswerQueue:
+    """The work after each response, handed by the workers to answer processes: a worker
+    then only acknowledges, and an ack never waits behind a score or a chart for the
+    interpreter lock. What goes across is the request as Slack sent it (verified by the
+    worker) and the name of the work; the answer process runs the same bolt app with
+    bolt's own lazy-only dispatch (as its AWS Lambda adapter does)."""
+
+    def __init__(self, size: int = 1000) -> None:
+        import multiprocessing
+
+        self.queue: Any = multiprocessing.get_context("fork").Queue(maxsize=size)
+
+    def runner(self, app: App) -> None:
+        """In a worker: the app's work after responses goes to the queue (in this process
+        when the queue is full, rather than lost)."""
+        from slack_bolt.lazy_listener import LazyListenerRunner
+
+        listener_runner: Any = app._listener_runner  # bolt has no setter for it
+        in_process = listener_runner.lazy_listener_runner
+        queue = self.queue
+
+        class ToAnswerProcesses(LazyListenerRunner):  # type: ignore[misc]
+            logger = in_process.logger
+
+            def start(self, function: Callable[..., None], request: Any) -> None:
+                try:
+                    queue.put_nowait((request.raw_body, dict(request.headers), request.lazy_function_name))
+                except Exception:  # full, or closed while stopping: answer here
+                    in_process.start(function, request)
+
+        listener_runner.lazy_listener_runner = ToAnswerProcesses()
+
+    def answer(self, app: App, threads: int, stopping: threading.Event) -> None:
+        """In an answer process: take the work from the queue with `threads` threads until
+        `stopping` is set and nothing is left."""
+        import queue as queues
+
+        from slack_bolt.request import BoltRequest
+
+        def take() -> None:
+            while True:
+                try:
+                    body, headers, name = self.queue.get(timeout=0.5)
+                except queues.Empty:
+                    if stopping.is_set():  # stopping, and nothing is left to answer
+                        return
+                    continue
+                headers = dict(headers, **{"x-slack-bolt-lazy-only": ["1"], "x-slack-bolt-lazy-function-name": [name]})
+                try:
+                    app.dispatch(BoltRequest(body=body, headers=headers))
+                except Exception:  # a listener's own failure is told by its guard; this is a last resort
+                    traceback.print_exc()
+
+        takers = [threading.Thread(target=take, name=f"csatbot-answer-{n}", daemon=True) for n in range(threads)]
+        for taker in takers:
+            taker.start()
+        for taker in takers:
+            taker.join()
+
+
 def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]], host: str, port: int,
-                  workers: int, threads: int = 8, scheduler: Callable[[], None] | None = None) -> None:
+                  workers: int, threads: int = 8, beside: Sequence[Callable[[], None]] = ()) -> None:
     """gunicorn with `workers` processes of `threads` threads each. `start_worker` runs in each
     worker after the fork (its own database connections, its own threads after the response)
-    and gives its WSGI app and how to stop it; `scheduler`, when given, runs in a process of
-    its own that the master keeps alive (see SchedulerProcess)."""
+    and gives its WSGI app and how to stop it; each of `beside` runs in a process of its own
+    that the master keeps alive (see KeptProcess)."""
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
 
     stops: list[Callable[[], None]] = []
-    keeper = SchedulerProcess(scheduler) if scheduler is not None else None
+    kept = [KeptProcess(run) for run in beside]
 
-    class KeepingScheduler(Arbiter):  # type: ignore[misc]
+    class KeepingProcesses(Arbiter):  # type: ignore[misc]
         def manage_workers(self) -> None:
             super().manage_workers()
-            if keeper is not None:
-                keeper.ensure()
+            for process in kept:
+                process.ensure()
 
-        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
-            if keeper is not None:
-                keeper.stop()
-            super().halt(reason, exit_status)
+        def stop(self, graceful: bool = True) -> None:
+            super().stop(graceful)  # the workers first: what they handed over is still answered
+            for process in kept:
+                process.stop()
 
     class Prefork(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -222,6 +281,6 @@ def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]]
             return wsgi
 
         def run(self) -> None:
-            KeepingScheduler(self).run()
+            KeepingProcesses(self).run()
 
     Prefork().run()

@@ -1,7 +1,7 @@
 """More than one worker: the database elects one scheduler among all worker processes of all
 replicas, another takes over when it stops, and eight contenders ticking at once send every
-message once; `serve --workers` runs the scheduler in a process of its own beside the
-workers, and keeps it alive."""
+message once; `serve --workers` runs the scheduler and the answers in processes of their
+own beside the workers, and keeps them alive."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def _healthy(url: str) -> bool:
 
 
 @pytest.mark.skipif(not prefork_available() or not Path("/proc").is_dir(), reason="gunicorn needs fork and /proc")
-def test_serve_with_workers_answers_and_keeps_its_scheduler_in_a_process_of_its_own(
+def test_serve_with_workers_answers_and_keeps_its_scheduler_and_answers_in_processes_of_their_own(
         settings: Settings, people: None, emulator: SlackEmulator, tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -127,12 +127,13 @@ def test_serve_with_workers_answers_and_keeps_its_scheduler_in_a_process_of_its_
             return int(lease.holder.split(":")[1]) if lease is not None else None
 
         scheduler = _until(holder)
-        children = _until(lambda: _children(master.pid) if len(_children(master.pid)) == 3 else None)
-        assert scheduler in children  # two workers and the scheduler beside them, not in one of them
+        # two workers, and beside them the scheduler and two answer processes (an answer came: they work)
+        children = _until(lambda: _children(master.pid) if len(_children(master.pid)) == 5 else None)
+        assert scheduler in children
 
         os.kill(scheduler, signal.SIGKILL)
         again = _until(lambda: {c for c in _children(master.pid) if c != scheduler} if len(
-            {c for c in _children(master.pid) if c != scheduler}) == 3 else None)
+            {c for c in _children(master.pid) if c != scheduler}) == 5 else None)
         assert len(again - children) == 1  # the master forked a scheduler again
 
         master.send_signal(signal.SIGTERM)

@@ -183,7 +183,7 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
 
 def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     """Several worker processes under gunicorn; where it cannot run, one threaded process."""
-    from handlers.server import prefork_available, serve_prefork
+    from handlers.server import AnswerQueue, prefork_available, serve_prefork
 
     engine = make_engine(settings.database_url)
     try:
@@ -195,24 +195,37 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         args.workers = 1
         return cmd_serve(settings, _, args)
 
+    answers = AnswerQueue()  # made before any fork, so that workers and answer processes share it
+
     def start_worker() -> tuple[Any, Any]:
         running = RunningBot(open_context(settings, _), scheduler=False)
+        answers.runner(running.app)
         return running.wsgi, running.stop
 
-    def run_scheduler() -> None:
+    def until_stopped(scheduler: bool, answer: bool) -> None:
         stopping = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_a: stopping.set())
-        running = RunningBot(open_context(settings, _)).start()
+        running = RunningBot(open_context(settings, _), scheduler=scheduler).start()
         try:
-            while not stopping.wait(1.0):
-                pass
+            if answer:
+                answers.answer(running.app, args.threads, stopping)
+            else:
+                while not stopping.wait(1.0):
+                    pass
         finally:
             running.stop()
+
+    def run_scheduler() -> None:
+        until_stopped(scheduler=True, answer=False)
+
+    def run_answers() -> None:
+        until_stopped(scheduler=False, answer=True)
 
     out(_("csatbot is listening on http://{host}:{port}/slack/events (health: /healthz) with {workers} worker "
           "processes of {threads} threads").format(host=args.host, port=args.port, workers=args.workers,
                                                    threads=args.threads))
-    serve_prefork(start_worker, args.host, args.port, args.workers, args.threads, scheduler=run_scheduler)
+    serve_prefork(start_worker, args.host, args.port, args.workers, args.threads,
+                  beside=[run_scheduler, *[run_answers] * args.workers])
     return 0
 
 

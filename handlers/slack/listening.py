@@ -81,6 +81,7 @@ class Listening:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self._lazy_listeners = 0
 
     def caller(self, user_id: str) -> Caller:
         return who_is_calling(self.ctx, user_id)
@@ -204,7 +205,10 @@ class Listening:
                         respond(**ephemeral(failure_message(self.ctx.locale)), replace_original=replace)
                 except Exception:  # nothing else is left to try
                     log.exception("could not tell the person")
-        guarded.__name__ = f"{work.__name__}_{id(guarded)}"  # bolt finds a lazy listener by its name
+        # bolt finds a lazy listener by its name, in this process or in an answer process that
+        # built the same app: the names follow the order of registration, the same in each
+        self._lazy_listeners += 1
+        guarded.__name__ = f"{work.__name__}_{self._lazy_listeners}"
         return guarded
 
     def submission(self, use_case: Callable[[Caller, dict[str, Any], dict[str, Any], str], Submitted]
