@@ -132,9 +132,10 @@ def prefork_available() -> bool:
 class KeptProcess:
     """A process beside the workers (the scheduled jobs, the answers), forked by gunicorn's
     master (which has no threads of its own, so a fork is safe) and forked again when it
-    dies; it runs at a lower priority than the workers, which acknowledge."""
+    dies; it runs at a lower priority than the workers, which acknowledge (at 10, a busy
+    answer process gets a tenth of the processor a worker that has a request to ack gets)."""
 
-    NICENESS = 5
+    NICENESS = 10
 
     def __init__(self, run: Callable[[], None]) -> None:
         self.run = run  # blocks until SIGTERM, then stops what it started
