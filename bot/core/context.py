@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -28,6 +28,8 @@ class AppContext:
     messenger: Messenger
     authorizer: Authorizer
     deliverer: Deliverer
+    # the language each person was last acknowledged in, and until when it is trusted (monotonic)
+    ack_locales: dict[tuple[str, str], tuple[str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:

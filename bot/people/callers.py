@@ -3,6 +3,9 @@ roles; and the polite refusal for someone csatbot does not know."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -56,13 +59,29 @@ def who_is_calling(ctx: AppContext, user_id: str, messenger: str = "slack") -> C
     return caller
 
 
+ACK_LOCALE_SECONDS = 60.0
+_ack_locales_guard = threading.Lock()
+
+
 def stored_locale(ctx: AppContext, user_id: str, messenger: str = "slack") -> str:
-    """The language to acknowledge a request in, from one indexed read: the person's own, else
-    the company's (the messenger is not asked; the answer that follows is in the right one)."""
+    """The language to acknowledge a request in: the person's own, else the company's (the
+    messenger is not asked). Read once a minute per person and process at most: an ack under
+    load then waits for no database; a language changed meanwhile shows in the answer, which
+    follows in the right one, and in the acks a minute later."""
+    key, now = (messenger, user_id), time.monotonic()
+    with _ack_locales_guard:
+        known = ctx.ack_locales.get(key)
+    if known is not None and known[1] > now:
+        return known[0]
     with ctx.session() as session:
         locale = session.scalar(select(Person.locale).join(PersonIdentity).where(
             PersonIdentity.messenger == messenger, PersonIdentity.user_id == user_id, Person.active.is_(True)))
-    return normalize_locale(locale, ctx.locale) if locale else ctx.locale
+    found = normalize_locale(locale, ctx.locale) if locale else ctx.locale
+    with _ack_locales_guard:
+        if len(ctx.ack_locales) > 10_000:
+            ctx.ack_locales.clear()
+        ctx.ack_locales[key] = (found, now + ACK_LOCALE_SECONDS)
+    return found
 
 
 def search_customers(ctx: AppContext, caller: Caller, text: str) -> list[Option]:

@@ -208,7 +208,7 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         running = RunningBot(open_context(settings, _), scheduler=scheduler).start()
         try:
             if answer:
-                answers.answer(running.app, args.threads, stopping)
+                answers.answer(running.app, min(args.threads, 4), stopping)  # bound to the CPU: few suffice
             else:
                 while not stopping.wait(1.0):
                     pass
