@@ -16,22 +16,28 @@ from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Option, Paragraph
 from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
-from bot.people.identities import person_by_identity
-from storage.models import Person, PersonIdentity, Role
+from storage.models import Person, PersonIdentity, PersonRole, Role
 
 
 def identify(session: Session, user_id: str, company_locale: str, messenger: str = "slack") -> Caller:
     """The person behind a messenger's user id, with their locale from the people table. When
     the table has none, the locale is left None for the caller to ask the messenger (outside
     the transaction), falling back to the company default."""
-    person = person_by_identity(session, messenger, user_id)
-    if person is None:
+    rows = session.execute(  # one round trip: a dialog's field errors wait for it in the ack
+        select(Person.id, Person.name, Person.locale, PersonRole.role_key, Role.name_zh, Role.name_en)
+        .join(PersonIdentity, PersonIdentity.person_id == Person.id)
+        .outerjoin(PersonRole, PersonRole.person_id == Person.id)
+        .outerjoin(Role, Role.key == PersonRole.role_key)
+        .where(PersonIdentity.messenger == messenger, PersonIdentity.user_id == user_id, Person.active.is_(True))
+        .order_by(PersonRole.role_key)).all()
+    if not rows:
         return Caller(user_id, None)
-    locale = normalize_locale(person.locale, company_locale) if person.locale else None
-    roles = {r.key: r for r in session.scalars(select(Role).where(Role.key.in_(person.role_keys)))}
-    names = [pick(locale or company_locale, roles[k].name_zh, roles[k].name_en) for k in person.role_keys
-             if k in roles]
-    return Caller(user_id, locale, person.id, person.name, person.role_keys, names)
+    person_id, name, stored, _key, _zh, _en = rows[0]
+    locale = normalize_locale(stored, company_locale) if stored else None
+    keys = [row.role_key for row in rows if row.role_key is not None]
+    names = [pick(locale or company_locale, row.name_zh, row.name_en) for row in rows
+             if row.role_key is not None and row.name_zh is not None]
+    return Caller(user_id, locale, person_id, name, keys, names)
 
 
 def refusal(session: Session, caller: Caller) -> Message:
