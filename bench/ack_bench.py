@@ -44,7 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import write_result  # noqa: E402
+from common import percentile, write_result  # noqa: E402
 
 from bot.core.defaults import seed_defaults  # noqa: E402
 from bot.demo.company import DemoSize, generate  # noqa: E402
@@ -63,12 +63,8 @@ Send = Callable[[SlackSender, str, random.Random], BotResponse]
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-
-    def at(share: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(at(0.95) * 1000, 1),
-            "p99_ms": round(at(0.99) * 1000, 1), "n": len(ordered)}
+    return {"p50_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(percentile(ordered, 0.95) * 1000, 1),
+            "p99_ms": round(percentile(ordered, 0.99) * 1000, 1), "n": len(ordered)}
 
 
 def free_port() -> int:

@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any
 
 
+def percentile(ordered: list[float], share: float) -> float:
+    """The nearest-rank percentile of samples already sorted."""
+    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
+
+
 def summary(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
-    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    p95 = percentile(ordered, 0.95)
     return {"median_ms": round(statistics.median(ordered) * 1000, 1), "p95_ms": round(p95 * 1000, 1),
             "runs": len(ordered)}
 
