@@ -10,12 +10,9 @@ from handlers.slack.listening import Listening
 
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
-    deliver = [lambda: listening.deliver_pending()]
     app.action("action.step")(**listening.button(
         lambda request, action: use_cases.press_step(ctx, request, str(action.get("value") or ""))))
-    app.view("action.new")(ack=listening.submission(
-        lambda caller, _state, values, dialog: use_cases.submit_new_action(ctx, caller, values, dialog)),
-        lazy=deliver)
-    app.view("action.step")(ack=listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_step(ctx, caller, state, values, dialog)),
-        lazy=deliver)
+    app.view("action.new")(listening.submission(
+        lambda caller, _state, values, dialog: use_cases.submit_new_action(ctx, caller, values, dialog)))
+    app.view("action.step")(listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_step(ctx, caller, state, values, dialog)))

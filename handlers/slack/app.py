@@ -43,7 +43,7 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
         request_verification_enabled=False,  # the WSGI front door verifies every request before bolt sees it
         process_before_response=True,
     )
-    listening = Listening(ctx)
+    listening = Listening(ctx, later=lazy.submit)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> None:

@@ -12,13 +12,11 @@ from handlers.slack.listening import Listening
 
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
-    deliver = [lambda: listening.deliver_pending()]
 
-    app.view("complaint.log")(ack=listening.submission(
-        lambda caller, _state, values, dialog: use_cases.log_complaint(ctx, caller, values, dialog)), lazy=deliver)
-    app.view("complaint.action")(ack=listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_card_action(ctx, caller, state, values, dialog)),
-        lazy=deliver)
+    app.view("complaint.log")(listening.submission(
+        lambda caller, _state, values, dialog: use_cases.log_complaint(ctx, caller, values, dialog)))
+    app.view("complaint.action")(listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_card_action(ctx, caller, state, values, dialog)))
     for key in ACTIONS:  # `complaint.<action>`, the complaint's number as the value
         app.action(f"complaint.{key}")(**listening.button(
             lambda request, action: use_cases.press_card_button(

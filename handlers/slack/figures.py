@@ -23,7 +23,6 @@ def register(app: App, listening: Listening) -> None:
     app.action("figures.open")(**listening.button(
         lambda request, action: use_cases.open_called_figures(ctx, request.caller, choice(action)),
         dm_key="figures-open"))
-    app.view("figures.submit")(ack=listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_figures(ctx, caller, state, values, dialog)),
-        lazy=[lambda: listening.deliver_pending()])
+    app.view("figures.submit")(listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_figures(ctx, caller, state, values, dialog)))
     app.view_closed("figures.submit")(closed)

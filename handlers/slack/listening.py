@@ -79,8 +79,10 @@ def is_direct(channel_id: str | None) -> bool:
 class Listening:
     """The context, and the steps every listener shares."""
 
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, later: Callable[[Callable[[], None]], object] | None = None) -> None:
+        """`later` runs a small job beside the request (the deliveries of a saved dialog)."""
         self.ctx = ctx
+        self.later = later or (lambda job: job())
         self._lazy_listeners = 0
 
     def caller(self, user_id: str) -> Caller:
@@ -214,7 +216,9 @@ class Listening:
     def submission(self, use_case: Callable[[Caller, dict[str, Any], dict[str, Any], str], Submitted]
                    ) -> Callable[..., None]:
         """A listener for a dialog's submission: the use case gets the caller, the form's
-        state and values and the dialog's id; its outcome goes back in the ack."""
+        state and values and the dialog's id; its outcome goes back in the ack. What a saved
+        dialog queued is delivered beside it; a refused one (field errors) costs nothing more,
+        which is why this is not a bolt lazy listener (bolt copies every request for those)."""
         def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
             caller = self.caller(body["user"]["id"])
             values = clean_values(form_values(view.get("state") or {}))
@@ -226,6 +230,8 @@ class Listening:
                 log.exception("dialog %s failed", view.get("callback_id"))
                 submitted = Submitted(problem=T(FAILURE))
             self.ack_submission(ack, caller, view, submitted)
+            if submitted.accepted:
+                self.later(self.deliver_pending)
         return listener
 
     @staticmethod

@@ -10,14 +10,11 @@ from handlers.slack.listening import Listening
 
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
-    deliver = [lambda: listening.deliver_pending()]
     app.action("revisit.record")(**listening.button(
         lambda request, action: use_cases.press_record(ctx, request, str(action.get("value") or ""))))
     app.action("revisit.complaint")(**listening.button(
         lambda request, action: use_cases.press_log_complaint(ctx, request, str(action.get("value") or ""))))
-    app.view("revisit.new")(ack=listening.submission(
-        lambda caller, _state, values, dialog: use_cases.submit_new_revisit(ctx, caller, values, dialog)),
-        lazy=deliver)
-    app.view("revisit.record")(ack=listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_record(ctx, caller, state, values, dialog)),
-        lazy=deliver)
+    app.view("revisit.new")(listening.submission(
+        lambda caller, _state, values, dialog: use_cases.submit_new_revisit(ctx, caller, values, dialog)))
+    app.view("revisit.record")(listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_record(ctx, caller, state, values, dialog)))

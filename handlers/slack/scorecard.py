@@ -16,7 +16,6 @@ from handlers.slack.listening import Listening, choice
 
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
-    deliver = [lambda: listening.deliver_pending()]
 
     def customer_search(ack: Ack, body: dict[str, Any]) -> None:
         options = search_customers(ctx, listening.caller(body["user"]["id"]), clean_text(str(body.get("value") or "")))
@@ -31,11 +30,11 @@ def register(app: App, listening: Listening) -> None:
             lambda request, action, correcting=correcting: use_cases.press_event_button(
                 ctx, request, str(action.get("value") or ""), correcting)))
     app.options("customer")(customer_search)
-    app.view("scorecard.event")(ack=listening.submission(
-        lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)), lazy=deliver)
+    app.view("scorecard.event")(listening.submission(
+        lambda caller, state, values, _dialog: use_cases.submit_event(ctx, caller, state, values)))
     app.action("csat.metric_target")(**listening.button(
         lambda request, action: use_cases.open_target_form(ctx, request, str(action.get("value") or ""))))
-    app.view("metrics.target")(ack=listening.submission(
-        lambda caller, state, values, _dialog: use_cases.submit_target(ctx, caller, state, values)), lazy=deliver)
-    app.view("scorecard.rules")(ack=listening.submission(
-        lambda caller, state, values, _dialog: use_cases.submit_rules(ctx, caller, state, values)), lazy=deliver)
+    app.view("metrics.target")(listening.submission(
+        lambda caller, state, values, _dialog: use_cases.submit_target(ctx, caller, state, values)))
+    app.view("scorecard.rules")(listening.submission(
+        lambda caller, state, values, _dialog: use_cases.submit_rules(ctx, caller, state, values)))
