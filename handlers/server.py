@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import signal
 import threading
@@ -21,9 +22,12 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
+from bot.core import queued_work
 from bot.core.context import AppContext
+from bot.core.leases import contender_id
 from storage.db import schema_state
 
+log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -188,59 +192,97 @@ class AnswerQueue:
     then only acknowledges, and an ack never waits behind a score or a chart for the
     interpreter lock. What goes across is the request as Slack sent it (verified by the
     worker) and the name of the work; the answer process runs the same bolt app with
-    bolt's own lazy-only dispatch (as its AWS Lambda adapter does)."""
+    bolt's own lazy-only dispatch (as its AWS Lambda adapter does). The work is kept in
+    the database until it is done (bot.core.queued_work), and the queue only signals it,
+    so that an answer process killed in the middle loses nothing: its claims run out and
+    another process does the work again."""
 
-    def __init__(self, size: int = 1000) -> None:
+    def __init__(self, size: int = 1000, sweep_seconds: float = 5.0) -> None:
         import multiprocessing
 
         self.queue: Any = multiprocessing.get_context("fork").Queue(maxsize=size)
+        self.sweep_seconds = sweep_seconds
 
-    def runner(self, app: App) -> None:
-        """In a worker: the app's work after responses goes to the queue (in this process
-        when the queue is full, rather than lost)."""
+    def runner(self, app: App, ctx: AppContext) -> None:
+        """In a worker: the app's work after responses is kept and signalled to the answer
+        processes (done here, in this process, when it cannot be handed over)."""
         from slack_bolt.lazy_listener import LazyListenerRunner
 
         listener_runner: Any = app._listener_runner  # bolt has no setter for it
         in_process = listener_runner.lazy_listener_runner
-        queue = self.queue
+        signal_queue = self.queue
 
         class ToAnswerProcesses(LazyListenerRunner):  # type: ignore[misc]
             logger = in_process.logger
 
             def start(self, function: Callable[..., None], request: Any) -> None:
                 try:
-                    queue.put_nowait((request.raw_body, dict(request.headers), request.lazy_function_name))
-                except Exception:  # full, or closed while stopping: answer here
+                    work_id = queued_work.queue(ctx.factory, request.lazy_function_name, request.raw_body,
+                                                dict(request.headers), ctx.now())
+                except Exception:  # the database is unreachable: answer here, at once
+                    log.exception("could not keep the work after a response")
                     in_process.start(function, request)
+                    return
+                try:
+                    signal_queue.put_nowait(work_id)
+                except Exception:  # full, or closed while stopping: kept, so an answer process finds it
+                    pass
 
         listener_runner.lazy_listener_runner = ToAnswerProcesses()
 
-    def answer(self, app: App, threads: int, stopping: threading.Event) -> None:
-        """In an answer process: take the work from the queue with `threads` threads until
-        `stopping` is set and nothing is left."""
+    def answer(self, app: App, ctx: AppContext, threads: int, stopping: threading.Event) -> None:
+        """In an answer process: do the signalled work with `threads` threads, and every few
+        seconds what was left behind, until `stopping` is set and nothing is left."""
         import queue as queues
 
-        from slack_bolt.request import BoltRequest
+        taker = contender_id()
+
+        def run(work_id: int) -> None:
+            work = queued_work.claim(ctx.factory, work_id, taker, ctx.now())
+            if work is None:  # done already, or another process has it
+                return
+            try:
+                do_work(app, work)
+            finally:
+                queued_work.done(ctx.factory, work.id, taker)
 
         def take() -> None:
             while True:
                 try:
-                    body, headers, name = self.queue.get(timeout=0.5)
+                    work_id = self.queue.get(timeout=0.5)
                 except queues.Empty:
                     if stopping.is_set():  # stopping, and nothing is left to answer
                         return
                     continue
-                headers = dict(headers, **{"x-slack-bolt-lazy-only": ["1"], "x-slack-bolt-lazy-function-name": [name]})
-                try:
-                    app.dispatch(BoltRequest(body=body, headers=headers))
-                except Exception:  # a listener's own failure is told by its guard; this is a last resort
-                    traceback.print_exc()
+                _guarded(run, work_id)
+
+        def sweep() -> None:
+            while not stopping.wait(self.sweep_seconds):
+                _guarded(lambda: [run(work_id) for work_id in queued_work.left_behind(ctx.factory, ctx.now())])
 
         takers = [threading.Thread(target=take, name=f"csatbot-answer-{n}", daemon=True) for n in range(threads)]
-        for taker in takers:
-            taker.start()
-        for taker in takers:
-            taker.join()
+        takers.append(threading.Thread(target=sweep, name="csatbot-answer-sweep", daemon=True))
+        for thread in takers:
+            thread.start()
+        for thread in takers:
+            thread.join()
+
+
+def do_work(app: App, work: queued_work.Work) -> None:
+    """The work after a response, as bolt's lazy-only dispatch runs it."""
+    from slack_bolt.request import BoltRequest
+
+    headers = dict(work.headers, **{"x-slack-bolt-lazy-only": ["1"], "x-slack-bolt-lazy-function-name": [work.name]})
+    app.dispatch(BoltRequest(body=work.body, headers=headers))
+
+
+def _guarded(step: Callable[..., Any], *args: Any) -> None:
+    """A listener's own failure is told by its guard, and the database's by the log: a
+    taker thread never dies of either."""
+    try:
+        step(*args)
+    except Exception:
+        traceback.print_exc()
 
 
 def serve_prefork(start_worker: Callable[[], tuple[WSGIApp, Callable[[], None]]], host: str, port: int,

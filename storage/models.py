@@ -762,6 +762,22 @@ class Lease(Base):
     expires_at: Mapped[dt.datetime] = mapped_column()
 
 
+class QueuedWork(Base):
+    """Work after a response handed from a worker to the answer processes, kept until it
+    is done: a process killed in the middle (out of memory, SIGKILL) leaves its claim to
+    run out, and another process does the work again (every answer is safe to repeat)."""
+
+    __tablename__ = "queued_work"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]] = mapped_column()
+    queued_at: Mapped[dt.datetime] = mapped_column(index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column()
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Counter(Base):
     """A named sequence (complaint numbers per year): one row locked per increment, so two
     people logging at once never get the same number, on SQLite or PostgreSQL."""

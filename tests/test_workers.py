@@ -11,23 +11,25 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from bot.core import queued_work
 from bot.core.clock import FixedClock
 from bot.core.context import AppContext
 from bot.core.settings import Settings
-from handlers.bootstrap import bootstrap
-from handlers.server import prefork_available
+from handlers.bootstrap import RunningBot, bootstrap
+from handlers.server import AnswerQueue, prefork_available
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import DELIVERY_JOB, DERIVE_JOBS, Job
 from scheduled.scheduler import LEASE_SECONDS, Elected
-from storage.models import Lease
+from storage.models import Lease, QueuedWork
 from tests.conftest import SIGNING_SECRET, at_once
 
 NOTHING = Job("nothing", lambda _ctx, _now: None, 1)
@@ -144,3 +146,69 @@ def test_serve_with_workers_answers_and_keeps_its_scheduler_and_answers_in_proce
             master.kill()
             master.wait(30)
         ctx.engine.dispose()
+
+
+def test_kept_work_is_claimed_once_found_again_when_its_taker_dies_and_given_up_after_three_tries(
+        ctx: AppContext, clock: FixedClock) -> None:
+    work_id = queued_work.queue(ctx.factory, "work_1", "body", {"x": ["1"]}, ctx.now())
+    taken = queued_work.claim(ctx.factory, work_id, "answers-a", ctx.now())
+    assert taken is not None and (taken.name, taken.body, taken.headers, taken.attempts) == (
+        "work_1", "body", {"x": ["1"]}, 1)
+    assert queued_work.claim(ctx.factory, work_id, "answers-b", ctx.now()) is None  # one taker at a time
+    assert queued_work.left_behind(ctx.factory, ctx.now()) == []  # its taker is at it
+    clock.advance(queued_work.CLAIM)  # the taker died: its claim ran out
+    assert queued_work.left_behind(ctx.factory, ctx.now()) == [work_id]
+    again = queued_work.claim(ctx.factory, work_id, "answers-b", ctx.now())
+    assert again is not None and again.attempts == 2
+    queued_work.done(ctx.factory, work_id, "answers-a")  # the dead taker's late word changes nothing
+    assert queued_work.claim(ctx.factory, work_id, "answers-c", ctx.now()) is None
+    clock.advance(queued_work.CLAIM)
+    assert queued_work.claim(ctx.factory, work_id, "answers-c", ctx.now()) is not None  # third try, dies too
+    clock.advance(queued_work.CLAIM)
+    assert queued_work.left_behind(ctx.factory, ctx.now()) == []  # given up, not tried a fourth time
+    with ctx.session() as session:
+        assert session.scalar(select(func.count()).select_from(QueuedWork)) == 0
+
+    unsignalled = queued_work.queue(ctx.factory, "work_2", "body", {}, ctx.now())  # its signal was lost
+    assert queued_work.left_behind(ctx.factory, ctx.now()) == []  # a signal may still be on its way
+    clock.advance(queued_work.UNTAKEN)
+    assert queued_work.left_behind(ctx.factory, ctx.now()) == [unsignalled]
+    assert queued_work.claim(ctx.factory, unsignalled, "answers-a", ctx.now()) is not None
+    queued_work.done(ctx.factory, unsignalled, "answers-a")
+    with ctx.session() as session:
+        assert session.scalar(select(func.count()).select_from(QueuedWork)) == 0
+
+
+def test_an_answer_whose_process_was_killed_is_answered_by_another(
+        ctx: AppContext, people: None, emulator: SlackEmulator, clock: FixedClock,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    sweeps: list[list[int]] = []
+    looked = queued_work.left_behind
+    monkeypatch.setattr(queued_work, "left_behind", lambda *a, **k: sweeps.append(looked(*a, **k)) or sweeps[-1])
+    answers = AnswerQueue(sweep_seconds=0.05)
+    worker = RunningBot(ctx, scheduler=False)
+    answers.runner(worker.app, worker.ctx)
+    server = worker.serve_in_background(threads=2)
+    answering = RunningBot(ctx, scheduler=False)
+    stopping = threading.Event()
+    thread = threading.Thread(target=answers.answer, args=(answering.app, answering.ctx, 2, stopping))
+    try:
+        sent = SlackSender(server.url + "/slack/events", SIGNING_SECRET, emulator=emulator).command(
+            "/csat", "help", "U0QE00001", channel_id="C0QUALITY")
+        assert "⏳" in str(sent.json())  # acknowledged at once
+        # an answer process took the signal and claimed the work, then was killed
+        assert queued_work.claim(ctx.factory, answers.queue.get(timeout=10), "killed-answers", ctx.now())
+        thread.start()  # the answer process forked again in its place
+        _until(lambda: len(sweeps) >= 2)
+        assert sweeps[:2] == [[], []] and emulator.calls_to("response_url") == []  # the dead one's claim holds
+        clock.advance(queued_work.CLAIM)
+        assert "/csat customer" in str(sent.answer(timeout=30))
+        with ctx.session() as session:
+            assert _until(lambda: session.scalar(select(func.count()).select_from(QueuedWork)) == 0 or None)
+    finally:
+        stopping.set()
+        if thread.is_alive():
+            thread.join(30)
+        server.stop()
+        worker.stop()
+        answering.stop()

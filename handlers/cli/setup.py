@@ -199,7 +199,7 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
 
     def start_worker() -> tuple[Any, Any]:
         running = RunningBot(open_context(settings, _), scheduler=False)
-        answers.runner(running.app)
+        answers.runner(running.app, running.ctx)
         return running.wsgi, running.stop
 
     def until_stopped(scheduler: bool, answer: bool) -> None:
@@ -208,7 +208,7 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         running = RunningBot(open_context(settings, _), scheduler=scheduler).start()
         try:
             if answer:
-                answers.answer(running.app, min(args.threads, 4), stopping)  # bound to the CPU: few suffice
+                answers.answer(running.app, running.ctx, min(args.threads, 4), stopping)  # bound to the CPU: few suffice
             else:
                 while not stopping.wait(1.0):
                     pass

@@ -1,0 +1,81 @@
+"""Work handed from one process to another, kept in the database until it is done: the
+process that takes it claims it for a while; if that process dies (killed, out of
+memory), the claim runs out and another takes the work again. Work is repeated at most
+`MAX_ATTEMPTS` times, since work that kills its process every time must not kill every
+process in turn. Whatever is repeated must be safe to repeat (every answer of the bot is:
+it replaces a placeholder, and its messages go through the outbox with their keys)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import QueuedWork
+
+CLAIM = dt.timedelta(minutes=2)  # longer than any answer takes; a dead taker's work waits this long at most
+UNTAKEN = dt.timedelta(seconds=10)  # work nobody took by then lost its signal (its taker died holding it)
+MAX_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Work:
+    id: int
+    name: str
+    body: str
+    headers: dict[str, Any]
+    attempts: int
+
+
+def queue(factory: sessionmaker[Session], name: str, body: str, headers: dict[str, Any], now: dt.datetime) -> int:
+    """Keep the work; its id, to signal it by."""
+    with factory() as session:
+        work_id = session.execute(insert(QueuedWork).values(
+            name=name, body=body, headers=headers, queued_at=now, attempts=0).returning(QueuedWork.id)).scalar_one()
+        session.commit()
+    return int(work_id)
+
+
+def claim(factory: sessionmaker[Session], work_id: int, taker: str, now: dt.datetime) -> Work | None:
+    """The work, claimed by `taker`, if it is still there and nobody else holds it."""
+    with factory() as session:
+        taken = session.execute(
+            update(QueuedWork)
+            .where(QueuedWork.id == work_id,
+                   or_(QueuedWork.claimed_until.is_(None), QueuedWork.claimed_until <= now))
+            .values(claimed_by=taker, claimed_until=now + CLAIM, attempts=QueuedWork.attempts + 1))
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            session.rollback()
+            return None
+        row = session.get(QueuedWork, work_id)
+        assert row is not None
+        work = Work(row.id, row.name, row.body, dict(row.headers), row.attempts)
+        session.commit()
+    return work
+
+
+def done(factory: sessionmaker[Session], work_id: int, taker: str) -> None:
+    with factory() as session:
+        session.execute(delete(QueuedWork).where(QueuedWork.id == work_id, QueuedWork.claimed_by == taker))
+        session.commit()
+
+
+def left_behind(factory: sessionmaker[Session], now: dt.datetime, limit: int = 20) -> list[int]:
+    """Work whose taker died (its claim ran out) or that nobody took; work tried
+    `MAX_ATTEMPTS` times and left behind again is given up, with an error in the log."""
+    with factory() as session:
+        abandoned = and_(QueuedWork.claimed_until.is_not(None), QueuedWork.claimed_until <= now)
+        untaken = and_(QueuedWork.claimed_until.is_(None), QueuedWork.queued_at <= now - UNTAKEN)
+        hopeless = session.execute(delete(QueuedWork).where(abandoned, QueuedWork.attempts >= MAX_ATTEMPTS))
+        ids = list(session.scalars(select(QueuedWork.id).where(or_(abandoned, untaken))
+                                   .order_by(QueuedWork.id).limit(limit)))
+        session.commit()
+    if hopeless.rowcount:  # type: ignore[attr-defined]
+        log.error("gave up %s queued answers after %s attempts each", hopeless.rowcount, MAX_ATTEMPTS)  # type: ignore[attr-defined]
+    return ids
