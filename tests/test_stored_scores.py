@@ -17,8 +17,10 @@ from bot.core.context import AppContext
 from bot.core.periods import add_months
 from bot.datacall.figures import import_figures
 from bot.demo.company import DemoSize, generate
+from bot.people.callers import identify
 from bot.people.customers import all_customers
-from bot.scorecard import stored
+from bot.scorecard import answers, stored
+from bot.scorecard.answers import overview_answer
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import NewEvent, record_event
 from bot.scorecard.kpis import import_kpis
@@ -46,6 +48,12 @@ def compare(ctx: AppContext) -> int:
         headlines = stored.monthly_headlines(book, customers, MONTHS)
         fresh = ScoreBook(session, ctx.now(), ctx.tz).monthly(customers, MONTHS)
     assert set(headlines) == set(fresh)
+    with ctx.session() as session:  # the overview, remembered while current, equals one made now
+        caller = identify(session, "U0QE00001", "zh-CN")
+        book = ScoreBook(session, ctx.now(), ctx.tz)
+        remembered = overview_answer(session, caller, LAST, None, book)
+        made_now = answers._overview(session, caller, LAST, None, ScoreBook(session, ctx.now(), ctx.tz), MONTHS)
+    assert (remembered.message, remembered.chart) == (made_now.message, made_now.chart)
     for key, score in fresh.items():
         headline = headlines[key]
         assert (headline.total, headline.grade, headline.provisional, list(headline.kpi_missing)) == (

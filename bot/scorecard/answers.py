@@ -3,6 +3,7 @@ charts that go with them, and the JSON the command line prints."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 from collections import Counter
@@ -396,13 +397,25 @@ HEATMAP_ROWS = 40
 
 def overview_answer(session: Session, caller: Caller, month: str, collecting: dt.date | None = None,
                     book: ScoreBook | None = None) -> Answer:
-    """`collecting`: the month's figures are still coming in, due then."""
-    _ = caller._
+    """`collecting`: the month's figures are still coming in, due then. Everyone asking for
+    the same month in the same language gets the same answer: it is made once while its
+    inputs stay as they are (twenty people asking at once wait for one), and copied for
+    each, since an answer gets the asker's own buttons."""
     book = book or ScoreBook(session)
+    months = [add_months(month, -i) for i in range(11, -1, -1)]
+    key = ("overview", month, caller.locale, collecting)
+    return copy.deepcopy(stored.while_current(
+        book, key, months, lambda: _overview(session, caller, month, collecting, book, months)))
+
+
+def _overview(session: Session, caller: Caller, month: str, collecting: dt.date | None, book: ScoreBook,
+              months: list[str]) -> Answer:
+    """The overview as the company's data stands; what it shows depends on the asker's
+    language alone."""
+    _ = caller._
     customers = all_customers(session)
     names = {cid: pick(caller.locale, zh, en)  # the columns, not thousands of customers with all they hold
              for cid, zh, en in session.execute(select(Customer.id, Customer.name_zh, Customer.name_en))}
-    months = [add_months(month, -i) for i in range(11, -1, -1)]
     scores = stored.monthly_headlines(book, customers, months)
     rules = book.rules_for(month)
     current = sorted(((cid, scores[(cid, month)]) for cid in customers if (cid, month) in scores),

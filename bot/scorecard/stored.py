@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections import OrderedDict, defaultdict
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, func, or_, select
@@ -109,13 +110,15 @@ def _changes_with_time(book: ScoreBook, customer_ids: list[int], months: list[st
 class _Remembered(NamedTuple):
     inputs: tuple[int, int]
     until: dt.datetime | None
-    headlines: dict[tuple[int, str], Headline]
+    value: Any
 
 
 _remembered: OrderedDict[tuple[Any, ...], _Remembered] = OrderedDict()
 _remembering: dict[tuple[Any, ...], threading.Lock] = {}
 _guard = threading.Lock()
-REMEMBERED = 4  # all customers' headlines over a span, per process
+REMEMBERED = 8  # answers about all customers over a span, per process
+
+T = TypeVar("T")
 
 
 def _inputs_fingerprint(book: ScoreBook) -> tuple[int, int]:
@@ -131,34 +134,41 @@ def _next_change_with_time(book: ScoreBook, months: list[str]) -> dt.datetime | 
         table.c.month.in_(months), table.c.valid_until > book.now)))
 
 
-def monthly_headlines(book: ScoreBook, customers: dict[int, str], months: list[str]
-                      ) -> dict[tuple[int, str], Headline]:
-    """The scores of the evaluated months (an idle month has none), stored ones where they
-    are still current, the others computed and stored. Many customers at once (an overview)
-    are also remembered by the process until any input changes or time changes a score,
-    and computed once when several ask at the same moment."""
-    if len(customers) <= FEW_CUSTOMERS:
-        return _headlines(book, customers, months)
-    key = (tuple(months), len(customers), hash(tuple(customers)))
+def while_current(book: ScoreBook, key: tuple[Any, ...], months: list[str], compute: Callable[[], T]) -> T:
+    """What `compute` gives from all customers' scores of `months` (and whatever else the
+    score inputs hold: customers, rules, figures), remembered by the process until any input
+    changes or time changes one of those scores, and computed once when several ask at the
+    same moment (the others wait for it). The value is shared: copy it before changing it."""
     inputs = _inputs_fingerprint(book)
     with _guard:
         known = _remembered.get(key)
         lock = _remembering.setdefault(key, threading.Lock())
     if known is not None and known.inputs == inputs and (known.until is None or book.now < known.until):
-        return dict(known.headlines)
+        return cast(T, known.value)
     with lock:
         with _guard:
             known = _remembered.get(key)
         if known is not None and known.inputs == inputs and (known.until is None or book.now < known.until):
-            return dict(known.headlines)
-        headlines = _headlines(book, customers, months)
-        remembered = _Remembered(inputs, _next_change_with_time(book, months), headlines)
+            return cast(T, known.value)
+        value = compute()
+        remembered = _Remembered(inputs, _next_change_with_time(book, months), value)
         with _guard:
             _remembered[key] = remembered
             _remembered.move_to_end(key)
             while len(_remembered) > REMEMBERED:
                 _remembered.popitem(last=False)
-        return dict(headlines)
+        return value
+
+
+def monthly_headlines(book: ScoreBook, customers: dict[int, str], months: list[str]
+                      ) -> dict[tuple[int, str], Headline]:
+    """The scores of the evaluated months (an idle month has none), stored ones where they
+    are still current, the others computed and stored; many customers at once (an overview)
+    are remembered while current."""
+    if len(customers) <= FEW_CUSTOMERS:
+        return _headlines(book, customers, months)
+    key = ("headlines", tuple(months), len(customers), hash(tuple(customers)))
+    return dict(while_current(book, key, months, lambda: _headlines(book, customers, months)))
 
 
 def _headlines(book: ScoreBook, customers: dict[int, str], months: list[str]) -> dict[tuple[int, str], Headline]:
