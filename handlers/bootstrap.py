@@ -55,7 +55,7 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     return AppContext(
         settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
         authorizer=Authorizer(overrides),
-        deliverer=Deliverer(factory, messenger, clock, worker, pacer, settings.retry_horizon),
+        deliverer=Deliverer(factory, messenger, clock, worker, pacer, settings.retry_horizon, wait),
     )
 
 

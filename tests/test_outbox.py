@@ -163,6 +163,43 @@ def test_a_reply_whose_parent_never_comes_gives_up(ctx: AppContext, emulator: Sl
     assert emulator.calls_to("chat.postMessage") == []
 
 
+def test_a_reply_waits_for_the_parent_another_deliverer_is_sending(ctx: AppContext, settings, clock,  # type: ignore[no-untyped-def]
+                                                                  emulator: SlackEmulator) -> None:
+    """Two requests delivering at once: the card is on its way through one, its thread line
+    through the other, which waits for the card rather than for the delivery job."""
+    now = ctx.now()
+    with ctx.session() as session:
+        outbox.enqueue(session, "k:card", "post", "C0QUALITY", note("card"), now)
+        outbox.enqueue(session, "k:line", "post", "C0QUALITY", note("line"), now, thread_of="k:card")
+        outbox.enqueue(session, "k:lost", "post", "C0QUALITY", note("lost"), now)
+        outbox.enqueue(session, "k:lost-line", "post", "C0QUALITY", note("lost line"), now, thread_of="k:lost")
+        ids = {key: row_id for key, row_id in session.execute(select(OutboxMessage.idempotency_key,
+                                                                     OutboxMessage.id))}
+    sending = bootstrap(settings, clock=clock, worker="sending", sleep=lambda _s: None)
+    # (the claim a deliverer finishes is its thread's last one: the card's)
+    assert sending.deliverer.claim(ids["k:lost"]) and sending.deliverer.claim(ids["k:card"])
+    polls: list[float] = []
+
+    def poll(seconds: float) -> None:
+        if seconds == outbox.PARENT_POLL_SECONDS:
+            polls.append(seconds)
+            if len(polls) == 2:  # the card lands while its line waits
+                assert sending.deliverer._deliver_claimed(ids["k:card"], now) == "sent"
+
+    waiting = bootstrap(settings, clock=clock, worker="waiting", sleep=poll)
+    report = waiting.deliverer.deliver_due(now, keys=["k:line"])
+    assert (report.sent, report.deferred) == (1, 0)
+    history = emulator.workspace.history("C0QUALITY")
+    assert [(m["text"], m["thread_ts"]) for m in history] == [("card", None), ("line", history[0]["ts"])]
+    # the other deliverer died holding its card: the line waits a few seconds, then for the job
+    polls.clear()
+    report = waiting.deliverer.deliver_due(now, keys=["k:lost-line"])
+    assert (report.sent, report.deferred) == (0, 1)
+    assert len(polls) * outbox.PARENT_POLL_SECONDS == pytest.approx(outbox.PARENT_IN_FLIGHT_WAIT_SECONDS)
+    for other in (sending, waiting):
+        other.engine.dispose()
+
+
 def test_a_claim_is_not_taken_twice(ctx: AppContext, settings, clock) -> None:  # type: ignore[no-untyped-def]
     other = bootstrap(settings, clock=clock, worker="other", sleep=lambda _s: None)
     with ctx.session() as session:

@@ -52,6 +52,8 @@ IMAGE_LOOKUP_DELAY_SECONDS = 60
 # kinds worth sending again by hand: a stale App Home or ephemeral answer days later helps nobody
 RETRYABLE_KINDS = ("post", "dm", "image", "update")
 PARENT_WAIT = dt.timedelta(hours=1)
+PARENT_IN_FLIGHT_WAIT_SECONDS = 3.0  # a send takes less; a deliverer that died mid-send is left to the job
+PARENT_POLL_SECONDS = 0.05
 MAX_HOLD_SECONDS = 5.0
 RECOVERY_STEP = 0.01  # of the configured rate, per send
 KINDS = ("post", "dm", "update", "ephemeral", "home", "image")
@@ -244,8 +246,9 @@ class Deliverer:
 
     def __init__(self, factory: sessionmaker[Session], messenger: Messenger, clock: Clock,
                  worker: str | None = None, pacer: Pacer | None = None,
-                 horizon: dt.timedelta = DEFAULT_HORIZON) -> None:
+                 horizon: dt.timedelta = DEFAULT_HORIZON, sleep: Callable[[float], None] = time.sleep) -> None:
         self.factory = factory
+        self.sleep = sleep
         self.messenger = messenger
         self.clock = clock
         self.worker = worker or worker_id()
@@ -344,8 +347,10 @@ class Deliverer:
             retrying_since = _retried_at(payload) or created_at
             # a long batch may reach a row after its time: judge by the clock, not the batch's start
             expired = row.expires_at is not None and max(now, self.clock.now()) >= row.expires_at
-            parent, parent_due = self._parent(session, payload)
+            parent, parent_due = self._parent(session, payload, self.clock.now())
             stale = kind == "update" and self._newer_update_sent(session, row)
+        if parent is False and parent_due is None:  # the parent is being sent right now
+            parent, parent_due = self._wait_for_parent(payload)
         if stale or expired:  # a later version is showing (it would undo it), or it no longer matters
             reason = "a newer version was sent" if stale else "it stopped mattering before it could be sent"
             self._finish(row_id, "superseded", now, None, reason, attempts)
@@ -435,23 +440,38 @@ class Deliverer:
         return newer is not None
 
     @staticmethod
-    def _parent(session: Session, payload: dict[str, Any]) -> tuple[Posted | None | bool | str, dt.datetime | None]:
+    def _parent(session: Session, payload: dict[str, Any], now: dt.datetime
+                ) -> tuple[Posted | None | bool | str, dt.datetime | None]:
         """Where the parent of a thread reply or an update landed; False while it is on its
-        way (with when it is next tried), MISSING when nothing was queued under its key,
-        None when it never will be."""
+        way (with when it is next tried, or None while another deliverer is sending it),
+        MISSING when nothing was queued under its key, None when it never will be."""
         key = payload.get("thread_of") or payload.get("update_of")
         if not key:
             return None, None
         parent = session.execute(select(OutboxMessage.status, OutboxMessage.result_ts, OutboxMessage.result_channel,
-                                        OutboxMessage.target, OutboxMessage.next_attempt_at)
+                                        OutboxMessage.target, OutboxMessage.next_attempt_at,
+                                        OutboxMessage.claimed_until)
                                  .where(OutboxMessage.idempotency_key == key)).first()
         if parent is None:
             return MISSING, None
         if parent.status in ("failed", "superseded"):
             return None, None
         if parent.status != "sent" or not parent.result_ts:
-            return False, parent.next_attempt_at
+            in_flight = parent.claimed_until is not None and parent.claimed_until > now
+            return False, None if in_flight else parent.next_attempt_at
         return Posted(channel=parent.result_channel or parent.target, ts=parent.result_ts), None
+
+    def _wait_for_parent(self, payload: dict[str, Any]) -> tuple[Posted | None | bool | str, dt.datetime | None]:
+        """A reply whose parent another deliverer is sending at this moment (two requests
+        delivering at once) waits a little for it, rather than for the delivery job: where
+        no job runs soon, the reply would otherwise come seconds late."""
+        for _poll in range(int(PARENT_IN_FLIGHT_WAIT_SECONDS / PARENT_POLL_SECONDS)):
+            self.sleep(PARENT_POLL_SECONDS)
+            with self.factory() as session:
+                parent, due = self._parent(session, payload, self.clock.now())
+            if parent is not False or due is not None:
+                return parent, due
+        return False, self.clock.now()
 
     @staticmethod
     def _where(kind: str, target: str, payload: dict[str, Any], parent: Posted | None | bool) -> tuple[str, str | None]:

@@ -208,7 +208,8 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         running = RunningBot(open_context(settings, _), scheduler=scheduler).start()
         try:
             if answer:
-                answers.answer(running.app, running.ctx, min(args.threads, 4), stopping)  # bound to the CPU: few suffice
+                # the answers are bound to the CPU: a few threads suffice
+                answers.answer(running.app, running.ctx, min(args.threads, 4), stopping)
             else:
                 while not stopping.wait(1.0):
                     pass
