@@ -203,32 +203,62 @@ class AnswerQueue:
         self.queue: Any = multiprocessing.get_context("fork").Queue(maxsize=size)
         self.sweep_seconds = sweep_seconds
 
-    def runner(self, app: App, ctx: AppContext) -> None:
+    def runner(self, app: App, ctx: AppContext) -> Callable[[], None]:
         """In a worker: the app's work after responses is kept and signalled to the answer
-        processes (done here, in this process, when it cannot be handed over)."""
+        processes (done here, in this process, when it cannot be kept). Keeping it is one
+        thread's job, after the response: an ack never waits for a write (on SQLite it would
+        wait behind every other writer). Gives how to stop: what waits is kept first."""
+        import queue as queues
+
         from slack_bolt.lazy_listener import LazyListenerRunner
 
         listener_runner: Any = app._listener_runner  # bolt has no setter for it
         in_process = listener_runner.lazy_listener_runner
         signal_queue = self.queue
+        waiting: queues.Queue[tuple[Callable[..., None], Any] | None] = queues.Queue()
 
         class ToAnswerProcesses(LazyListenerRunner):  # type: ignore[misc]
             logger = in_process.logger
 
             def start(self, function: Callable[..., None], request: Any) -> None:
-                try:
-                    work_id = queued_work.queue(ctx.factory, request.lazy_function_name, request.raw_body,
-                                                dict(request.headers), ctx.now())
-                except Exception:  # the database is unreachable: answer here, at once
-                    log.exception("could not keep the work after a response")
-                    in_process.start(function, request)
-                    return
-                try:
-                    signal_queue.put_nowait(work_id)
-                except Exception:  # full, or closed while stopping: kept, so an answer process finds it
-                    pass
+                waiting.put((function, request))
 
+        def keep() -> None:
+            stopping = False
+            while not stopping:
+                batch = [waiting.get()]
+                while len(batch) < 50:  # what came meanwhile is kept in the same transaction
+                    try:
+                        batch.append(waiting.get_nowait())
+                    except queues.Empty:
+                        break
+                stopping = None in batch
+                handed = [item for item in batch if item is not None]
+                if not handed:
+                    continue
+                try:
+                    ids = queued_work.queue(ctx.factory, [(request.lazy_function_name, request.raw_body,
+                                                           dict(request.headers)) for _f, request in handed],
+                                            ctx.now())
+                except Exception:  # the database is unreachable: answered here
+                    log.exception("could not keep the work after a response")
+                    for function, request in handed:
+                        in_process.start(function, request)
+                    continue
+                for work_id in ids:
+                    try:
+                        signal_queue.put_nowait(work_id)
+                    except Exception:  # full, or closed while stopping: kept, so an answer process finds it
+                        pass
+
+        keeper = threading.Thread(target=keep, name="csatbot-keep-work", daemon=True)
+        keeper.start()
         listener_runner.lazy_listener_runner = ToAnswerProcesses()
+
+        def stop() -> None:
+            waiting.put(None)
+            keeper.join(30)
+        return stop
 
     def answer(self, app: App, ctx: AppContext, threads: int, stopping: threading.Event) -> None:
         """In an answer process: do the signalled work with `threads` threads, and every few

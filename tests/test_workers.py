@@ -150,7 +150,7 @@ def test_serve_with_workers_answers_and_keeps_its_scheduler_and_answers_in_proce
 
 def test_kept_work_is_claimed_once_found_again_when_its_taker_dies_and_given_up_after_three_tries(
         ctx: AppContext, clock: FixedClock) -> None:
-    work_id = queued_work.queue(ctx.factory, "work_1", "body", {"x": ["1"]}, ctx.now())
+    [work_id] = queued_work.queue(ctx.factory, [("work_1", "body", {"x": ["1"]})], ctx.now())
     taken = queued_work.claim(ctx.factory, work_id, "answers-a", ctx.now())
     assert taken is not None and (taken.name, taken.body, taken.headers, taken.attempts) == (
         "work_1", "body", {"x": ["1"]}, 1)
@@ -169,7 +169,7 @@ def test_kept_work_is_claimed_once_found_again_when_its_taker_dies_and_given_up_
     with ctx.session() as session:
         assert session.scalar(select(func.count()).select_from(QueuedWork)) == 0
 
-    unsignalled = queued_work.queue(ctx.factory, "work_2", "body", {}, ctx.now())  # its signal was lost
+    [unsignalled] = queued_work.queue(ctx.factory, [("work_2", "body", {})], ctx.now())  # its signal was lost
     assert queued_work.left_behind(ctx.factory, ctx.now()) == []  # a signal may still be on its way
     clock.advance(queued_work.UNTAKEN)
     assert queued_work.left_behind(ctx.factory, ctx.now()) == [unsignalled]
@@ -187,7 +187,7 @@ def test_an_answer_whose_process_was_killed_is_answered_by_another(
     monkeypatch.setattr(queued_work, "left_behind", lambda *a, **k: sweeps.append(looked(*a, **k)) or sweeps[-1])
     answers = AnswerQueue(sweep_seconds=0.05)
     worker = RunningBot(ctx, scheduler=False)
-    answers.runner(worker.app, worker.ctx)
+    stop_keeping = answers.runner(worker.app, worker.ctx)
     server = worker.serve_in_background(threads=2)
     answering = RunningBot(ctx, scheduler=False)
     stopping = threading.Event()
@@ -211,4 +211,5 @@ def test_an_answer_whose_process_was_killed_is_answered_by_another(
             thread.join(30)
         server.stop()
         worker.stop()
+        stop_keeping()
         answering.stop()

@@ -33,13 +33,16 @@ class Work:
     attempts: int
 
 
-def queue(factory: sessionmaker[Session], name: str, body: str, headers: dict[str, Any], now: dt.datetime) -> int:
-    """Keep the work; its id, to signal it by."""
+def queue(factory: sessionmaker[Session], works: list[tuple[str, str, dict[str, Any]]], now: dt.datetime
+          ) -> list[int]:
+    """Keep each work (its name, body and headers), in one transaction; their ids, to
+    signal them by."""
     with factory() as session:
-        work_id = session.execute(insert(QueuedWork).values(
-            name=name, body=body, headers=headers, queued_at=now, attempts=0).returning(QueuedWork.id)).scalar_one()
+        ids = [session.execute(insert(QueuedWork).values(name=name, body=body, headers=headers, queued_at=now,
+                                                         attempts=0).returning(QueuedWork.id)).scalar_one()
+               for name, body, headers in works]
         session.commit()
-    return int(work_id)
+    return [int(work_id) for work_id in ids]
 
 
 def claim(factory: sessionmaker[Session], work_id: int, taker: str, now: dt.datetime) -> Work | None:

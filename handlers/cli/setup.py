@@ -199,8 +199,12 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
 
     def start_worker() -> tuple[Any, Any]:
         running = RunningBot(open_context(settings, _), scheduler=False)
-        answers.runner(running.app, running.ctx)
-        return running.wsgi, running.stop
+        stop_keeping = answers.runner(running.app, running.ctx)
+
+        def stop() -> None:
+            running.stop()  # its server's requests first, then what they handed over is kept
+            stop_keeping()
+        return running.wsgi, stop
 
     def until_stopped(scheduler: bool, answer: bool) -> None:
         stopping = threading.Event()
