@@ -42,6 +42,10 @@ COMMANDS: list[Command] = [
             "scorecard.record_event"),
     Command("/csat rules", N_("Change the scorecard rules (targets, grade bands, points) from a month on."),
             "rules.edit"),
+    Command("/csat export scorecard [YYYY-MM] [customer]",
+            N_("The month's customer satisfaction evaluation forms as an Excel workbook, in your direct messages; "
+               "also `export complaints [YYYY-MM | YYYY]` (the ledger) and `export figures [YYYY-MM]`."),
+            "report.view"),
     Command("/complaint [customer symptom quantity]", N_("Log a customer complaint (a dialog, pre-filled from "
                                                          "what you type)."), "complaint.log"),
     Command("/complaint list [open | overdue | mine]", N_("Complaints and their state."), "complaint.log"),

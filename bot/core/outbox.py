@@ -78,6 +78,7 @@ class Queued:
     image_title: str = ""
     not_before: dt.datetime | None = None
     expires_at: dt.datetime | None = None
+    file_name: str = ""  # an "image" that is another kind of file (a workbook): its name
 
 
 def _row(item: Queued, now: dt.datetime) -> dict[str, Any]:
@@ -93,7 +94,7 @@ def _row(item: Queued, now: dt.datetime) -> dict[str, Any]:
     elif item.message is not None:
         payload["message"] = message_to_dict(item.message)
     for name, value in (("thread_of", item.thread_of), ("update_of", item.update_of), ("user", item.ephemeral_user),
-                        ("image_title", item.image_title)):
+                        ("image_title", item.image_title), ("file_name", item.file_name)):
         if value:
             payload[name] = value
     return {"idempotency_key": item.key, "kind": item.kind, "target": item.target, "payload": payload,
@@ -116,12 +117,14 @@ def enqueue(
     image_title: str = "",
     not_before: dt.datetime | None = None,
     expires_at: dt.datetime | None = None,
+    file_name: str = "",
 ) -> bool:
     """Queue a message once per key. `thread_of` names the outbox key of the message to
     reply under; `update_of` the key of the message to replace; past `expires_at` the message
-    is superseded instead of sent late. Returns True if new."""
+    is superseded instead of sent late; an "image" is a PNG chart unless `file_name` says
+    what file it is. Returns True if new."""
     return bool(enqueue_many(session, [Queued(key, kind, target, message, thread_of, update_of, ephemeral_user,
-                                              image, image_title, not_before, expires_at)], now))
+                                              image, image_title, not_before, expires_at, file_name)], now))
 
 
 def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk: int = 500) -> int:
@@ -491,8 +494,8 @@ class Deliverer:
             if image is None:
                 raise DeliveryError("an image message without an image", permanent=True)
             channel = parent.channel if isinstance(parent, Posted) else target
-            return self.messenger.upload_image(channel, image, "chart.png", payload.get("image_title", ""),
-                                               thread_ts, key=key)
+            return self.messenger.upload_image(channel, image, payload.get("file_name") or "chart.png",
+                                               payload.get("image_title", ""), thread_ts, key=key)
         message = message_from_dict(payload["message"])
         if kind == "post":
             return self.messenger.post(target, message, thread_ts, key=key)

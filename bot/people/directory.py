@@ -112,7 +112,7 @@ def import_people(session: Session, path: Path) -> ImportResult:
 
 
 def import_customers(session: Session, path: Path) -> ImportResult:
-    rows = read_table(path, ["code", "name_zh", "name_en"], ["segment", "owner_slack_user_id"])
+    rows = read_table(path, ["code", "name_zh", "name_en"], ["segment", "owner_slack_user_id", "address"])
     people = {p.slack_user_id: p.id for p in session.scalars(select(Person))}
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
@@ -121,7 +121,8 @@ def import_customers(session: Session, path: Path) -> ImportResult:
         v = row.values
         row_errors = too_long(row, {"name_zh": column_length(Customer.name_zh),
                                     "name_en": column_length(Customer.name_en),
-                                    "segment": column_length(Customer.segment)})
+                                    "segment": column_length(Customer.segment),
+                                    "address": column_length(Customer.address)})
         code = v.get("code", "").strip()
         if not code:
             row_errors.append(RowError(row.number, T("code is empty.")))
@@ -143,7 +144,8 @@ def import_customers(session: Session, path: Path) -> ImportResult:
         errors.extend(row_errors)
         if not row_errors:
             records.append({"code": code, "name_zh": name_zh or name_en, "name_en": name_en or name_zh,
-                            "segment": v.get("segment", "").strip(), "owner_id": owner_id})
+                            "segment": v.get("segment", "").strip(), "owner_id": owner_id,
+                            "address": v["address"].strip() if "address" in v else None})
     if errors:
         return ImportResult(errors=errors)
     existing = {c.code.lower(): c for c in session.scalars(select(Customer))}
@@ -159,6 +161,8 @@ def import_customers(session: Session, path: Path) -> ImportResult:
         customer.name_zh = record["name_zh"]
         customer.name_en = record["name_en"]
         customer.segment = record["segment"]
+        if record["address"] is not None:  # a file without the column keeps the addresses known
+            customer.address = record["address"]
         customer.owner_id = record["owner_id"]
         customer.active = True
     session.flush()

@@ -12,7 +12,7 @@ from bot.core.i18n import Gettext, gettext_for
 from bot.core.settings import Settings, check
 from bot.core.texts import UserError
 from handlers.bootstrap import SchemaOutOfDate
-from handlers.cli import calendar, catalogue, complaints, datacall, delivery, people, scorecard, setup
+from handlers.cli import calendar, catalogue, complaints, datacall, delivery, people, reports, scorecard, setup
 from handlers.cli.common import ENGINES, err
 
 
@@ -23,7 +23,7 @@ def build_parser(_: Gettext) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     imports = sub.add_parser("import", help=_("scorecard events and figures from CSV or XLSX")).add_subparsers(
         dest="action", required=True)
-    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery):
+    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery, reports):
         module.add_commands(sub, imports, _)
     return parser
 

@@ -158,19 +158,25 @@ def _delivery_error(error: SlackApiError) -> DeliveryError:
     return DeliveryError(f"slack error: {code}", permanent=code not in TRANSIENT, in_doubt=code in MAYBE_DONE)
 
 
+def _key_mark(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
 def _file_name(key: str, filename: str) -> str:
     """An uploaded file's name carries its outbox key (files take no metadata)."""
     if not key:
         return filename
     stem, _, extension = filename.rpartition(".")
-    return f"{stem or filename}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.{extension or 'png'}"
+    return f"{stem or filename}-{_key_mark(key)}.{extension or 'png'}"
 
 
-def _carries(message: dict[str, Any], key: str, file_name: str) -> bool:
+def _carries(message: dict[str, Any], key: str, mark: str) -> bool:
+    """Whether a message is the one queued under `key`: by its metadata, or by an uploaded
+    file whose name ends in the key's mark (a chart, a workbook)."""
     metadata = message.get("metadata") or {}
     if metadata.get("event_type") == METADATA_EVENT and (metadata.get("event_payload") or {}).get("key") == key:
         return True
-    return any(f.get("name") == file_name for f in message.get("files") or [])
+    return any(str(f.get("name") or "").rpartition(".")[0].endswith(f"-{mark}") for f in message.get("files") or [])
 
 
 class SlackMessenger:
@@ -202,7 +208,7 @@ class SlackMessenger:
         channel = self.open_dm(target) if target.startswith(("U", "W")) else target
         oldest = f"{since.timestamp():.6f}"
         latest = f"{until.timestamp():.6f}" if until is not None else None
-        file_name = _file_name(key, "chart.png")
+        mark = _key_mark(key)
         cursor: str | None = None
         for _page in range(LOOKUP_PAGES):
             if thread_ts:
@@ -212,7 +218,7 @@ class SlackMessenger:
                 response = self._call("conversations_history", channel=channel, oldest=oldest, latest=latest,
                                       include_all_metadata=True, limit=200, cursor=cursor)
             for found in response.get("messages") or []:
-                if _carries(found, key, file_name):
+                if _carries(found, key, mark):
                     return Posted(channel=channel, ts=str(found["ts"]))
             cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:

@@ -1,0 +1,95 @@
+"""`/csat export …`: the procedure's Excel forms, made after the acknowledgement and sent
+to the asker's direct messages with the bot through the outbox (a file cannot ride on an
+ephemeral answer). The command line writes the same workbooks to a file."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from bot.core import outbox
+from bot.core.context import AppContext
+from bot.core.i18n import N_
+from bot.core.periods import Period, last_complete_month, month_end, month_start, parse_period
+from bot.core.replies import Reply, Request
+from bot.core.texts import T, UserError
+from bot.people.customers import find_customer
+from bot.reports.ledgers import complaint_ledger_workbook, figures_workbook
+from bot.reports.scorecard_form import scorecard_workbook
+
+USAGE = T("Export a form: /csat export scorecard [YYYY-MM] [customer] · /csat export complaints [YYYY-MM | YYYY] · "
+          "/csat export figures [YYYY-MM]")
+TITLES = {"scorecard": N_("Customer satisfaction monitoring and evaluation form {period}"),
+          "complaints": N_("Complaint ledger {period}"), "figures": N_("Monthly figures {period}")}
+FILE_STEMS = {"scorecard": "customer-satisfaction-form", "complaints": "complaint-ledger", "figures": "figures"}
+KINDS = {"scorecard": "scorecard", "评价表": "scorecard", "complaints": "complaints", "投诉": "complaints",
+         "台账": "complaints", "figures": "figures", "数据": "figures"}
+
+
+def export_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat export scorecard|complaints|figures [period] [customer]`."""
+    caller = request.caller
+    kind = KINDS.get(words[0].lower()) if words else None
+    if kind is None:
+        raise UserError(USAGE)
+    rest = words[1:]
+    period = _period(ctx, rest[0]) if rest else None
+    if period is not None:
+        rest = rest[1:]
+    if kind != "complaints" and period is not None and period.month is None:
+        raise UserError(USAGE)
+    if kind != "scorecard" and rest:
+        raise UserError(USAGE)
+    month = period.month if period is not None and period.month else last_complete_month(ctx.now(), ctx.tz)
+    start, end, label = _span(period) if kind == "complaints" else (None, None, month)
+    content = make_workbook(ctx, kind, caller.locale or ctx.locale, month, start, end, " ".join(rest))
+    title = caller._(TITLES[kind]).format(period=caller._("all") if label == "all" else label)
+    with ctx.session() as session:
+        outbox.enqueue(session, f"export:{caller.user_id}:{request.key}", "image", caller.user_id, None, ctx.now(),
+                       image=content, image_title=title, file_name=f"{FILE_STEMS[kind]}-{label}.xlsx")
+    return Reply.text(caller._("📎 {title} is in your direct messages with csatbot.").format(title=title))
+
+
+def make_workbook(ctx: AppContext, kind: str, locale: str, month: str | None = None, start: dt.date | None = None,
+                  end: dt.date | None = None, customer: str = "") -> bytes:
+    """One of the forms as an .xlsx: `scorecard` (a month, one customer or all), `complaints`
+    (received from `start` to `end`), `figures` (a month)."""
+    with ctx.session() as session:
+        if kind == "scorecard":
+            assert month is not None
+            return scorecard_workbook(session, month, locale, ctx.tz, ctx.now(), _customer_ids(session, customer))
+        if kind == "complaints":
+            return complaint_ledger_workbook(session, start, end, locale, ctx.tz)
+        assert month is not None
+        return figures_workbook(session, month, locale, ctx.tz)
+
+
+def _period(ctx: AppContext, word: str) -> Period | None:
+    """The word as a month or a year, or None when it is something else (a customer)."""
+    try:
+        return parse_period(word, ctx.now(), ctx.tz)
+    except UserError:
+        return None
+
+
+def _customer_ids(session: Session, query: str) -> list[int] | None:
+    """The one customer asked for (all when none is): a near miss names the candidates."""
+    if not query:
+        return None
+    match = find_customer(session, query)
+    if match.found is None:
+        names = ", ".join(c.code for c in (match.candidates or match.suggestions)[:5])
+        raise UserError(T("Unknown customer {value!r}. Did you mean: {names}?", value=query, names=names)
+                        if names else T("Unknown customer {value!r}.", value=query))
+    return [match.found.id]
+
+
+def _span(period: Period | None) -> tuple[dt.date | None, dt.date | None, str]:
+    """The days a complaint ledger covers: a month, a year, or (nothing asked) every complaint."""
+    if period is None:
+        return None, None, "all"
+    if period.month:
+        return month_start(period.month), month_end(period.month), period.month
+    assert period.year is not None
+    return dt.date(period.year, 1, 1), dt.date(period.year, 12, 31), str(period.year)

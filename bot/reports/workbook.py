@@ -1,0 +1,111 @@
+"""Writing the procedure's Excel forms with openpyxl: text that stays text (a symptom that
+begins with `=` never becomes a formula in Excel or WPS), numbers that stay numbers (shown
+with one decimal, summable), a header people can filter, and a sheet name Excel accepts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+ONE_DECIMAL = "0.0"
+WHEN = "yyyy-mm-dd hh:mm"
+DAY = "yyyy-mm-dd"
+FORMULA_LIKE = ("=", "+", "-", "@", "\t", "\r")
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="999999")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="top")
+SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def new_workbook() -> Workbook:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    return workbook
+
+
+def text(sheet: Worksheet, row: int, column: int, value: object, *, bold: bool = False, wrap: bool = False,
+         box: bool = False) -> Cell:
+    """A cell that holds text as text: written as a string, never parsed as a formula, and
+    marked as typed text where a spreadsheet would otherwise read it as one."""
+    cell = sheet.cell(row=row, column=column)
+    content = "" if value is None else str(value)
+    cell.value = content
+    cell.data_type = "s"
+    if content.startswith(FORMULA_LIKE):
+        cell.quotePrefix = True
+    _style(cell, bold, wrap, box)
+    return cell
+
+
+def number(sheet: Worksheet, row: int, column: int, value: float | int | None, fmt: str = ONE_DECIMAL, *,
+           bold: bool = False, box: bool = False) -> Cell:
+    cell = sheet.cell(row=row, column=column, value=None if value is None else float(value))
+    cell.number_format = fmt
+    _style(cell, bold, False, box)
+    return cell
+
+
+def moment(sheet: Worksheet, row: int, column: int, value: dt.datetime | dt.date | None, tz: ZoneInfo, *,
+           box: bool = False) -> Cell:
+    """A time in the company's time zone (Excel has none), or a day."""
+    if isinstance(value, dt.datetime):
+        local = value.astimezone(tz).replace(tzinfo=None) if value.tzinfo else value
+        cell = sheet.cell(row=row, column=column, value=local)
+        cell.number_format = WHEN
+    else:
+        cell = sheet.cell(row=row, column=column, value=value)
+        cell.number_format = DAY
+    _style(cell, False, False, box)
+    return cell
+
+
+def _style(cell: Cell, bold: bool, wrap: bool, box: bool) -> None:
+    if bold:
+        cell.font = Font(bold=True)
+    if wrap:
+        cell.alignment = WRAP
+    if box:
+        cell.border = BOX
+
+
+def header(sheet: Worksheet, row: int, titles: list[str], *, freeze: bool = True, filters: bool = True) -> None:
+    """A bold, shaded header row; frozen, with filters on its columns."""
+    for column, title in enumerate(titles, start=1):
+        cell = text(sheet, row, column, title, bold=True, wrap=True, box=True)
+        cell.fill = HEADER_FILL
+    if freeze:
+        sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
+    if filters:
+        sheet.auto_filter.ref = f"A{row}:{get_column_letter(len(titles))}{row}"
+
+
+def widths(sheet: Worksheet, columns: list[float]) -> None:
+    for index, width in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+
+
+def sheet_name(wanted: str, taken: set[str]) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\, unique whatever the case."""
+    base = SHEET_NAME_FORBIDDEN.sub("_", wanted).strip("'") or "Sheet"
+    name, n = base[:31], 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+def to_bytes(workbook: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+

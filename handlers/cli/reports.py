@@ -1,0 +1,70 @@
+"""`csatbot export …`: the procedure's Excel forms written to a file."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.core.i18n import Gettext
+from bot.core.periods import is_month
+from bot.core.settings import Settings
+from handlers.cli.common import err, open_context, out
+
+
+def cmd_export(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.core.i18n import normalize_locale
+    from bot.reports.use_cases import make_workbook
+
+    month = getattr(args, "month", None)
+    if month is not None and not is_month(month):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=month))
+        return 2
+    start, end = _day(_, getattr(args, "start", None)), _day(_, getattr(args, "end", None))
+    if start is False or end is False:
+        return 2
+    target = Path(args.xlsx)
+    if target.suffix.lower() != ".xlsx":
+        err(_("{path}: the file's name must end in .xlsx.").format(path=str(target)))
+        return 2
+    ctx = open_context(settings, _)
+    content = make_workbook(ctx, args.kind, normalize_locale(args.locale or settings.locale), month,
+                            start or None, end or None, getattr(args, "customer", None) or "")
+    try:
+        target.write_bytes(content)
+    except OSError as error:
+        err(_("Could not write {path}: {reason}").format(path=str(target), reason=error.strerror or str(error)))
+        return 1
+    out(_("Written: {path} ({size} kB)").format(path=str(target), size=max(1, len(content) // 1024)))
+    return 0
+
+
+def _day(_: Gettext, text: str | None) -> dt.date | None | bool:
+    """The day given, None when none was, False (said why) when it is not a day."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        err(_("{value!r} is not a day (YYYY-MM-DD).").format(value=text))
+        return False
+
+
+def add_commands(sub: Any, _imports: Any, _: Gettext) -> None:
+    export = sub.add_parser("export", help=_("the procedure's Excel forms")).add_subparsers(dest="kind",
+                                                                                            required=True)
+    scorecard = export.add_parser("scorecard", help=_("the month's customer satisfaction evaluation form, one sheet "
+                                                      "per customer and a summary"))
+    scorecard.add_argument("--month", required=True, help=_("YYYY-MM"))
+    scorecard.add_argument("--customer", help=_("only this customer (code or name)"))
+    complaints = export.add_parser("complaints", help=_("the complaint ledger, every field and deadline"))
+    complaints.add_argument("--from", dest="start", help=_("first day received (YYYY-MM-DD); default: the first"))
+    complaints.add_argument("--to", dest="end", help=_("last day received (YYYY-MM-DD); default: the last"))
+    figures = export.add_parser("figures", help=_("every figure of a month with its versions"))
+    figures.add_argument("--month", required=True, help=_("YYYY-MM"))
+    for parser in (scorecard, complaints, figures):
+        parser.add_argument("--xlsx", required=True, help=_("the file to write"))
+        parser.add_argument("--locale", choices=["zh-CN", "en"],
+                            help=_("the language of the form (default: the company's)"))
+        parser.set_defaults(run=cmd_export)

@@ -1,0 +1,178 @@
+"""The procedure's Excel forms, opened again with openpyxl: the monthly evaluation form laid
+out as 004 §7.1 lays it out with the score book's numbers, the complaint ledger and the
+month's figures; text that looks like a formula stays text; `/csat export` sends the file
+to the asker's direct messages; the command line writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from openpyxl.workbook.workbook import Workbook
+from sqlalchemy import select, update
+
+from bot.complaints import intake
+from bot.core.context import AppContext
+from bot.datacall.figures import import_figures
+from bot.people.customers import all_customers
+from bot.reports.scorecard_form import tenths
+from bot.reports.use_cases import make_workbook
+from bot.scorecard.book import ScoreBook
+from bot.scorecard.events import NewEvent, record_event
+from handlers.cli import main
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from storage.models import Customer, Person
+from tests.conftest import NOW, SHANGHAI
+
+QE, QE_EN, SALES = "U0QE00001", "U0QE00002", "U0SM00001"
+FORMULA = '=HYPERLINK("http://evil.example","点我")'
+
+
+def opened(content: bytes) -> Workbook:
+    return load_workbook(io.BytesIO(content))
+
+
+def rows(sheet: object) -> list[list[object]]:
+    return [[v for v in row] for row in sheet.iter_rows(values_only=True)]  # type: ignore[attr-defined]
+
+
+def test_the_monthly_form_is_laid_out_as_the_document_with_the_score_books_numbers(scored: AppContext) -> None:
+    with scored.session() as session:
+        session.execute(update(Customer).where(Customer.code == "ACME").values(address="上海市嘉定区安亭镇 1 号"))
+        acme = session.scalar(select(Customer).where(Customer.code == "ACME"))
+        by = session.scalar(select(Person.id).where(Person.slack_user_id == QE))
+        assert acme is not None
+        record_event(session, NewEvent(acme, dt.date(2026, 9, 20), "packaging_nonconformity", 1, FORMULA, None, None),
+                     by, NOW, "slack")
+    with scored.session() as session:
+        fresh = ScoreBook(session, scored.now(), scored.tz).monthly(all_customers(session), ["2026-09"])
+        score = next(s for (cid, _m), s in fresh.items() if s.customer == "ACME")
+    book = opened(make_workbook(scored, "scorecard", "zh-CN", "2026-09"))
+    assert book.sheetnames[0] == "汇总" and "ACME" in book.sheetnames and "HDQC" in book.sheetnames
+
+    form = book["ACME"]
+    assert form["A1"].value == "顾客满意度监测评价表"
+    assert (form["A2"].value, form["B2"].value, form["C2"].value, form["D2"].value) == (
+        "顾客全称", "艾克美汽车", "顾客地址", "上海市嘉定区安亭镇 1 号")
+    assert (form["A3"].value, form["B3"].value) == ("考核时间", "2026年09月")
+    assert [c.value for c in form[5]][:5] == ["项目", "配分", "指标及监视评价方法", "得分", "考核人"]
+    items = {form.cell(row=r, column=1).value: r for r in range(6, 11)}
+    assert list(items) == ["质量表现", "交付表现", "顾客要求的绩效", "顾客积分卡", "总分"]
+    for name, category, points in [("质量表现", "quality", 30), ("交付表现", "delivery", 30),
+                                   ("顾客要求的绩效", "kpi", 20), ("顾客积分卡", "customer_scorecard", 20)]:
+        row = items[name]
+        assert form.cell(row=row, column=2).value == points
+        cell = form.cell(row=row, column=4)
+        assert cell.value == tenths(getattr(score, category)) and cell.number_format == "0.0"
+        assert form.cell(row=row, column=5).value == "李强"  # the customer's representative assesses
+    method = form.cell(row=items["质量表现"], column=3).value
+    assert method.startswith("1. 部分退货/换货") and "每次扣10分" in method  # the document's order and points
+    assert "客户不打分时可打满分" in form.cell(row=items["顾客积分卡"], column=3).value
+    total = items["总分"]
+    assert form.cell(row=total, column=4).value == tenths(score.total) and form.cell(row=total, column=2).value == 100
+    assert "等级" in form.cell(row=total, column=3).value
+    # the events behind each deduction, one row each, the formula-looking note kept as text
+    table = rows(form)
+    start = next(i for i, r in enumerate(table) if r[0] == "扣分明细") + 2
+    events = [r for r in table[start:] if r[0] is not None]
+    assert len(events) == len(score.deductions) >= 3
+    assert sum(r[4] for r in events) == pytest.approx(sum(d.points for d in score.deductions))
+    noted = next(r for r in events if r[5] == FORMULA)
+    assert noted[7] == "王静"
+    formula_cell = next(c for row in form.iter_rows() for c in row if c.value == FORMULA)
+    assert formula_cell.data_type == "s" and formula_cell.quotePrefix
+
+    summary = rows(book["汇总"])
+    assert summary[1][:8] == ["代码", "客户", "质量表现", "交付表现", "顾客要求的绩效", "顾客积分卡", "总分", "等级"]
+    by_code = {r[0]: r for r in summary[2:]}
+    assert by_code["ACME"][6] == tenths(score.total)
+    total_cell = book["汇总"].cell(row=3 + list(by_code).index("ACME"), column=7)
+    assert total_cell.data_type == "n" and total_cell.number_format == "0.0"  # a number Excel sums
+    assert by_code["HDQC"][2] is None and "未评价" in by_code["HDQC"][9]  # idle: not scored at all
+    assert book["汇总"].freeze_panes == "A3" and book["汇总"].auto_filter.ref == "A2:J2"
+
+    english = opened(make_workbook(scored, "scorecard", "en", "2026-09", customer="ACME"))
+    assert english.sheetnames == ["Summary", "ACME"]
+    assert english["ACME"]["A1"].value == "Customer satisfaction monitoring and evaluation form"
+    assert english["ACME"]["B2"].value == "ACME Motors"
+
+
+def test_the_complaint_ledger_has_every_field_and_deadline_and_keeps_text_as_text(ctx: AppContext,
+                                                                                   people: None) -> None:
+    received = dt.datetime(2026, 9, 7, 9, 0, tzinfo=SHANGHAI)
+    with ctx.session() as session:
+        data, errors = intake.validate_complaint(session, {
+            "customer": "ACME", "severity": "urgent", "symptom": "+86 刹车异响 @line", "quantity": "5",
+            "contact_phone": "13800000000", "received_at": str(int(received.timestamp()))}, NOW)
+        assert errors == {} and data is not None
+        complaint = intake.log_complaint(session, data, None, received + dt.timedelta(minutes=5), SHANGHAI)
+        number = complaint.number
+    book = opened(make_workbook(ctx, "complaints", "zh-CN", start=dt.date(2026, 9, 1), end=dt.date(2026, 9, 30)))
+    sheet = book.active
+    assert sheet.title == "客户反馈投诉登记台账" and sheet.freeze_panes == "A2"
+    header = [c.value for c in sheet[1]]
+    assert sheet.auto_filter.ref == f"A1:{sheet.cell(row=1, column=len(header)).column_letter}1"
+    assert {"编号", "客户", "接收时间", "严重度", "故障现象", "状态", "责任判定", "顾客意见"} <= set(header)
+    assert "首次答复客户：期限" in header or any(h.endswith("：期限") for h in header)
+    row = {h: c for h, c in zip(header, sheet[2], strict=True)}
+    assert row["编号"].value == number and row["数量"].value == 5
+    assert row["故障现象"].value == "+86 刹车异响 @line" and row["故障现象"].data_type == "s"
+    assert row["故障现象"].quotePrefix
+    assert row["接收时间"].value == received.replace(tzinfo=None)  # the company's time
+    dues = [c.value for h, c in row.items() if h.endswith("：期限")]
+    assert len(dues) == 5 and all(isinstance(d, dt.datetime) for d in dues)
+    assert sheet.max_row == 2
+    # a span that holds no complaint: the header alone
+    assert opened(make_workbook(ctx, "complaints", "zh-CN", start=dt.date(2026, 10, 1))).active.max_row == 1
+
+
+def test_the_months_figures_with_every_version(scored: AppContext, tmp_path: Path) -> None:
+    (tmp_path / "again.csv").write_text("metric,month,customer,value\non_time_deliveries,2026-09,ACME,38\n",
+                                        encoding="utf-8")
+    with scored.session() as session:
+        by = session.scalar(select(Person.id).where(Person.slack_user_id == QE))
+        assert import_figures(session, tmp_path / "again.csv", NOW + dt.timedelta(hours=1), by=by).ok
+    table = rows(opened(make_workbook(scored, "figures", "zh-CN", "2026-09")).active)
+    header = table[0]
+    deliveries = [dict(zip(header, r, strict=True)) for r in table[1:] if r[1] == "on_time_deliveries"]
+    assert [(r["数值"], r["版本"], r["现行版本"]) for r in deliveries] == [(40, 1, None), (38, 2, "是")]
+    assert all(r["填报人"] == "王静" for r in deliveries)
+
+
+def test_export_through_slack_arrives_in_the_direct_messages(slack: SlackSender, scored: AppContext,
+                                                             emulator: SlackEmulator) -> None:
+    answer = slack.command("/csat", "export scorecard 2026-09 ACME", QE).answer()
+    assert "私信" in answer["text"]
+    upload = emulator.wait_for("files.completeUploadExternal")[0]
+    assert upload.args["channel_id"] == emulator.workspace.dm_channel(QE)
+    record = emulator.workspace.files[upload.args["files"][0]["id"]]
+    assert record["name"].endswith(".xlsx") and "顾客满意度监测评价表" in upload.args["files"][0]["title"]
+    assert opened(record["content"]).sheetnames == ["汇总", "ACME"]
+
+    english = slack.command("/csat", "export complaints 2026", QE_EN).answer()
+    assert "direct messages" in english["text"]
+    assert "Unknown customer 'NOPE'" in slack.command("/csat", "export scorecard 2026-09 NOPE", QE_EN).answer()["text"]
+    assert "/csat export scorecard" in slack.command("/csat", "export", QE_EN).answer()["text"]
+    refused = slack.command("/csat", "export scorecard 2026-09", SALES).answer()  # report.view: not a sales manager
+    assert "export" in refused["text"] and len(emulator.calls_to("files.completeUploadExternal")) == 2
+
+
+def test_export_from_the_command_line(scored: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", scored.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "zh-CN")
+    target = tmp_path / "评价表.xlsx"
+    assert main(["export", "scorecard", "--month", "2026-09", "--xlsx", str(target)]) == 0
+    assert "已写入" in capsys.readouterr().out
+    assert load_workbook(target).sheetnames[:2] == ["汇总", "ACME"]
+    assert main(["export", "figures", "--month", "2026-9", "--xlsx", str(target)]) == 2
+    assert main(["export", "complaints", "--from", "2026-02-30", "--xlsx", str(target)]) == 2
+    assert main(["export", "complaints", "--xlsx", str(tmp_path / "ledger.csv")]) == 2
+    assert main(["export", "scorecard", "--month", "2026-09", "--customer", "NOPE", "--xlsx", str(target)]) == 1
+    err = capsys.readouterr().err
+    assert "YYYY-MM" in err and "YYYY-MM-DD" in err and ".xlsx" in err and "NOPE" in err
+    assert main(["export", "complaints", "--locale", "en", "--xlsx", str(tmp_path / "ledger.xlsx")]) == 0
+    assert load_workbook(tmp_path / "ledger.xlsx").active.title == "Complaint ledger"
