@@ -57,8 +57,10 @@ def scorecard_workbook(session: Session, month: str, locale: str, tz: ZoneInfo, 
     workbook = xl.new_workbook()
     taken: set[str] = set()
     _summary(workbook.create_sheet(xl.sheet_name(_("Summary"), taken)), sheets, rules, month, locale, _)
+    methods = {category: "\n".join(rule_lines(rules, category, locale, _)) for category in CATEGORIES}
     for sheet in sheets:
-        _form(workbook.create_sheet(xl.sheet_name(sheet.customer.code, taken)), sheet, rules, month, locale, tz, _)
+        _form(workbook.create_sheet(xl.sheet_name(sheet.customer.code, taken)), sheet, rules, methods, month,
+              locale, tz, _)
     return xl.to_bytes(workbook)
 
 
@@ -103,10 +105,10 @@ def rule_lines(rules: RuleSet, category: str, locale: str, _: Gettext) -> list[s
               "score.").format(points=rules.category_points["customer_scorecard"])]
 
 
-def _form(ws: Worksheet, sheet: Sheet, rules: RuleSet, month: str, locale: str, tz: ZoneInfo, _: Gettext) -> None:
+def _form(ws: Worksheet, sheet: Sheet, rules: RuleSet, methods: dict[str, str], month: str, locale: str,
+          tz: ZoneInfo, _: Gettext) -> None:
     customer, score = sheet.customer, sheet.score
     year, number = month.split("-")
-    ws.merge_cells("A1:E1")
     xl.text(ws, 1, 1, _("Customer satisfaction monitoring and evaluation form"), bold=True)
     xl.text(ws, 2, 1, _("Customer full name"), bold=True, box=True)
     xl.text(ws, 2, 2, pick(locale, customer.name_zh, customer.name_en), box=True)
@@ -123,7 +125,7 @@ def _form(ws: Worksheet, sheet: Sheet, rules: RuleSet, month: str, locale: str, 
     for category in CATEGORIES:
         xl.text(ws, row, 1, _(CATEGORY_NAMES[category]), bold=True, box=True, wrap=True)
         xl.number(ws, row, 2, rules.category_points[category], "0", box=True)
-        xl.text(ws, row, 3, "\n".join(rule_lines(rules, category, locale, _)), wrap=True, box=True)
+        xl.text(ws, row, 3, methods[category], wrap=True, box=True)
         if score is not None:
             xl.number(ws, row, 4, tenths(getattr(score, category)), box=True)
         else:
@@ -148,9 +150,8 @@ def _form(ws: Worksheet, sheet: Sheet, rules: RuleSet, month: str, locale: str, 
                "action.").format(target=rules.monthly_target),
              _("2. An annual score below target ({target:g}) is raised in management review with improvement "
                "measures.").format(target=rules.annual_target)]
-    for note in notes:
-        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=5)
-        xl.text(ws, row, 2, note, wrap=True)
+    for note in notes:  # long lines run on over the empty cells beside them (no merged cells: 2,000 sheets)
+        xl.text(ws, row, 2, note)
         row += 1
     row += 1
     xl.text(ws, row, 1, _("The events behind each deduction"), bold=True)

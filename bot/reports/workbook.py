@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from copy import copy
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
@@ -33,16 +35,16 @@ def new_workbook() -> Workbook:
 
 
 def text(sheet: Worksheet, row: int, column: int, value: object, *, bold: bool = False, wrap: bool = False,
-         box: bool = False) -> Cell:
+         box: bool = False, fill: bool = False) -> Cell:
     """A cell that holds text as text: written as a string, never parsed as a formula, and
     marked as typed text where a spreadsheet would otherwise read it as one."""
     cell = sheet.cell(row=row, column=column)
     content = "" if value is None else str(value)
     cell.value = content
     cell.data_type = "s"
+    _style(cell, bold, wrap, box, fill)
     if content.startswith(FORMULA_LIKE):
         cell.quotePrefix = True
-    _style(cell, bold, wrap, box)
     return cell
 
 
@@ -68,20 +70,32 @@ def moment(sheet: Worksheet, row: int, column: int, value: dt.datetime | dt.date
     return cell
 
 
-def _style(cell: Cell, bold: bool, wrap: bool, box: bool) -> None:
+def _style(cell: Cell, bold: bool, wrap: bool, box: bool, fill: bool = False) -> None:
+    """The cell's look, made once per workbook and copied after that: openpyxl hashes every
+    style object it is given, which costs more than all else when a form has 2,000 sheets."""
+    if not (bold or wrap or box or fill):
+        return
+    made: dict[tuple[Any, ...], Any] = cell.parent.parent.__dict__.setdefault("_csatbot_styles", {})
+    key = (bold, wrap, box, fill, cell.number_format)
+    known = made.get(key)
+    if known is not None:
+        cell._style = copy(known)
+        return
     if bold:
         cell.font = Font(bold=True)
     if wrap:
         cell.alignment = WRAP
     if box:
         cell.border = BOX
+    if fill:
+        cell.fill = HEADER_FILL
+    made[key] = copy(cell._style)
 
 
 def header(sheet: Worksheet, row: int, titles: list[str], *, freeze: bool = True, filters: bool = True) -> None:
     """A bold, shaded header row; frozen, with filters on its columns."""
     for column, title in enumerate(titles, start=1):
-        cell = text(sheet, row, column, title, bold=True, wrap=True, box=True)
-        cell.fill = HEADER_FILL
+        text(sheet, row, column, title, bold=True, wrap=True, box=True, fill=True)
     if freeze:
         sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
     if filters:

@@ -17,7 +17,7 @@ import secrets
 import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from bot.actions.use_cases import publish_new_actions
 from bot.complaints.use_cases import publish_open_complaints
@@ -51,6 +51,9 @@ class OffsetClock:
         with self.lock:
             self.offset += max(delta, dt.timedelta(0))
         return self.now()
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Demo:
@@ -111,7 +114,12 @@ class Demo:
                 record = self.emulator.workspace.files.get(path.rsplit("/", 1)[-1])
                 if record is None or record.get("content") is None:
                     return self._send(start_response, 404, {"error": "no such file"})
-                start_response("200 OK", [("Content-Type", "image/png"), ("Cache-Control", "max-age=3600")])
+                name = str(record.get("name") or "")
+                if name.lower().endswith(".xlsx"):  # an exported form: downloaded under its name
+                    start_response("200 OK", [("Content-Type", XLSX), ("Content-Disposition",
+                                                                      f"attachment; filename*=UTF-8''{quote(name)}")])
+                else:
+                    start_response("200 OK", [("Content-Type", "image/png"), ("Cache-Control", "max-age=3600")])
                 return [record["content"]]
             query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             body: dict[str, Any] = {}

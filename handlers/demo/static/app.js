@@ -297,8 +297,13 @@ function messageNode(message, channel, extra = {}) {
   if (message.blocks && message.blocks.length) node.appendChild(renderBlocks(message.blocks, context));
   else if (message.text) node.appendChild(el("div", {}, mrkdwn(message.text)));
   for (const file of message.files || []) {
-    node.appendChild(el("div", { class: "context" }, escapeHtml(file.title || file.name || "")));
-    node.appendChild(el("img", { class: "chart", src: `/api/file/${file.id}`, alt: file.title || "", "data-file": file.id }));
+    if (/\.png$/i.test(file.name || ".png")) {
+      node.appendChild(el("div", { class: "context" }, escapeHtml(file.title || file.name || "")));
+      node.appendChild(el("img", { class: "chart", src: `/api/file/${file.id}`, alt: file.title || "", "data-file": file.id }));
+    } else {  // a workbook: a link that downloads it
+      node.appendChild(el("a", { class: "file", href: `/api/file/${file.id}`, download: file.name || "", "data-file": file.id },
+        `📎 ${escapeHtml(file.title || file.name || "")}`));
+    }
   }
   const replies = (state.data.threads || {})[message.ts];
   if (!extra.inThread && replies && replies.length) {
