@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -16,10 +17,11 @@ from sqlalchemy import select, update
 
 from bot.complaints import intake
 from bot.core.context import AppContext
+from bot.core.texts import UserError
 from bot.datacall.figures import import_figures
 from bot.people.customers import all_customers
 from bot.reports.scorecard_form import tenths
-from bot.reports.use_cases import make_workbook
+from bot.reports.use_cases import make_workbook, report_numbers
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import NewEvent, record_event
 from handlers.cli import main
@@ -176,3 +178,48 @@ def test_export_from_the_command_line(scored: AppContext, tmp_path: Path, monkey
     assert "YYYY-MM" in err and "YYYY-MM-DD" in err and ".xlsx" in err and "NOPE" in err
     assert main(["export", "complaints", "--locale", "en", "--xlsx", str(tmp_path / "ledger.xlsx")]) == 0
     assert load_workbook(tmp_path / "ledger.xlsx").active.title == "Complaint ledger"
+
+
+def test_report_numbers_compose_the_score_book_the_complaints_and_the_actions(
+        scored: AppContext, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    received = dt.datetime(2026, 9, 7, 9, 0, tzinfo=SHANGHAI)
+    with scored.session() as session:
+        data, errors = intake.validate_complaint(session, {
+            "customer": "ACME", "severity": "general", "symptom": "异响",
+            "received_at": str(int(received.timestamp()))}, NOW)
+        assert errors == {} and data is not None
+        intake.log_complaint(session, data, None, received + dt.timedelta(minutes=5), SHANGHAI)
+        customers = all_customers(session)
+        book = ScoreBook(session, scored.now(), scored.tz)
+        september = {s.customer: s.total for s in book.monthly(customers, ["2026-09"]).values()}
+        august = {s.customer: s.total for s in book.monthly(customers, ["2026-08"]).values()}
+        quarter = book.monthly(customers, ["2026-07", "2026-08", "2026-09"])
+        annual = {a.customer: a.annual for a in book.annual(customers, 2026).values() if a.annual is not None}
+    month = report_numbers(scored, "month", "2026-09")
+    assert month["period"] == "2026-09" and month["customers"] == len(september)
+    assert month["mean_score"] == pytest.approx(sum(september.values()) / len(september), abs=0.01)
+    assert month["mean_change"] == pytest.approx(month["mean_score"] - sum(august.values()) / len(august), abs=0.02)
+    assert month["below_target"] == sorted(code for code, total in september.items() if total < 80)
+    assert sum(month["grades"].values()) == len(september)
+    assert month["complaints"]["count"] == 1 and set(month["complaints"]["sla"]) >= {"first_response", "close"}
+    assert set(month["actions"]) == {"open", "overdue", "opened", "closed"}
+    assert isinstance(month["figures_missing"], int)
+
+    q3 = report_numbers(scored, "quarter", "2026q3")
+    assert q3["period"] == "2026-Q3" and q3["months"] == ["2026-07", "2026-08", "2026-09"]
+    acme = [s.total for s in quarter.values() if s.customer == "ACME"]
+    assert ("ACME" in q3["below_target"]) == (sum(acme) / len(acme) < 80)
+    year = report_numbers(scored, "review", "2026")
+    assert year["customers"] == len(annual) and year["target"] == 80
+    assert year["mean_score"] == pytest.approx(sum(annual.values()) / len(annual), abs=0.01)
+    with pytest.raises(UserError):
+        report_numbers(scored, "quarter", "2026-Q5")
+
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", scored.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "zh-CN")
+    assert main(["report", "month", "2026-09", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == month
+    assert main(["report", "month", "2026-09"]) == 0
+    shown = capsys.readouterr().out
+    assert "2026-09" in shown and "非常满意" in shown
+    assert main(["report", "year", "26"]) == 1 and "YYYY" in capsys.readouterr().err

@@ -15,6 +15,7 @@ from bot.core.periods import Period, last_complete_month, month_end, month_start
 from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.people.customers import find_customer
+from bot.reports.indicators import indicators, report_period
 from bot.reports.ledgers import complaint_ledger_workbook, figures_workbook
 from bot.reports.scorecard_form import scorecard_workbook
 
@@ -93,3 +94,10 @@ def _span(period: Period | None) -> tuple[dt.date | None, dt.date | None, str]:
         return month_start(period.month), month_end(period.month), period.month
     assert period.year is not None
     return dt.date(period.year, 1, 1), dt.date(period.year, 12, 31), str(period.year)
+
+
+def report_numbers(ctx: AppContext, kind: str, period_text: str) -> dict[str, object]:
+    """The numbers of a report (`csatbot report … --json`)."""
+    period = report_period(kind, period_text)
+    with ctx.session() as session:
+        return indicators(session, period, ctx.now(), ctx.tz, ctx.local_today())

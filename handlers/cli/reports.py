@@ -10,7 +10,7 @@ from typing import Any
 from bot.core.i18n import Gettext
 from bot.core.periods import is_month
 from bot.core.settings import Settings
-from handlers.cli.common import err, open_context, out
+from handlers.cli.common import dump_json, err, open_context, out
 
 
 def cmd_export(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -51,7 +51,45 @@ def _day(_: Gettext, text: str | None) -> dt.date | None | bool:
         return False
 
 
+def cmd_report(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    from bot.core.i18n import normalize_locale
+    from bot.reports.use_cases import report_numbers
+
+    numbers: dict[str, Any] = report_numbers(open_context(settings, _), args.kind, args.period)
+    if args.json:
+        dump_json(numbers)
+        return 0
+    out(_("{period}: {n} customers scored, mean {mean}, change {change}").format(
+        period=numbers["period"], n=numbers["customers"], mean=_shown(numbers["mean_score"]),
+        change=_shown(numbers["mean_change"], signed=True)))
+    locale = normalize_locale(settings.locale)
+    out(_("Grades: {grades}").format(grades=", ".join(
+        f"{numbers['grade_names'][k][locale]} {v}" for k, v in numbers["grades"].items())))
+    out(_("Below target ({target:g}): {codes}").format(target=numbers["target"],
+                                                       codes=", ".join(numbers["below_target"]) or "—"))
+    complaints = numbers["complaints"]
+    out(_("Complaints: {count}; deadlines met/breached: {sla}").format(
+        count=complaints["count"], sla=", ".join(f"{k} {v['met']}/{v['breached']}" for k, v in
+                                                 complaints["sla"].items())))
+    actions = numbers["actions"]
+    out(_("Figures missing: {missing}; corrective actions open {open}, overdue {overdue}, opened {opened}, "
+          "closed {closed}").format(missing=numbers["figures_missing"], **actions))
+    return 0
+
+
+def _shown(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.1f}" if signed else f"{value:.1f}"
+
+
 def add_commands(sub: Any, _imports: Any, _: Gettext) -> None:
+    report = sub.add_parser("report", help=_("the numbers of a report: month YYYY-MM, quarter YYYY-Q1…Q4, year YYYY, "
+                                             "review YYYY"))
+    report.add_argument("kind", choices=["month", "quarter", "year", "review"])
+    report.add_argument("period", help=_("YYYY-MM, YYYY-Q1…Q4 or YYYY"))
+    report.add_argument("--json", action="store_true")
+    report.set_defaults(run=cmd_report)
     export = sub.add_parser("export", help=_("the procedure's Excel forms")).add_subparsers(dest="kind",
                                                                                             required=True)
     scorecard = export.add_parser("scorecard", help=_("the month's customer satisfaction evaluation form, one sheet "
