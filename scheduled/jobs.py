@@ -84,6 +84,14 @@ def refresh_scores(ctx: AppContext, now: dt.datetime) -> int:
         return refresh(session, now, ctx.tz)
 
 
+def monthly_brief(ctx: AppContext, now: dt.datetime) -> int:
+    """The last due month's brief in the quality channel, once, when it is due."""
+    from bot.reports.brief import post_due_brief
+
+    with ctx.session() as session:
+        return post_due_brief(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -104,6 +112,7 @@ DERIVE_JOBS: list[Job] = [
     Job("corrective_actions", corrective_actions, 300),
     Job("revisits", revisits, 300),
     Job("refresh_scores", refresh_scores, 60),
+    Job("monthly_brief", monthly_brief, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

@@ -15,17 +15,25 @@ from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 from sqlalchemy import select, update
 
+from bot.calendar.working_days import WorkingCalendar
 from bot.complaints import intake
+from bot.core.clock import FixedClock
 from bot.core.context import AppContext
-from bot.core.texts import UserError
+from bot.core.settings import Settings
+from bot.core.stored_settings import data_call_settings
+from bot.core.texts import UserError, score_text
 from bot.datacall.figures import import_figures
+from bot.datacall.obligations import call_dates
 from bot.people.customers import all_customers
+from bot.reports.brief import brief_day
 from bot.reports.scorecard_form import tenths
 from bot.reports.use_cases import make_workbook, report_numbers
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.events import NewEvent, record_event
+from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from scheduled.jobs import monthly_brief, run_due
 from storage.models import Customer, Person
 from tests.conftest import NOW, SHANGHAI
 
@@ -223,3 +231,40 @@ def test_report_numbers_compose_the_score_book_the_complaints_and_the_actions(
     shown = capsys.readouterr().out
     assert "2026-09" in shown and "非常满意" in shown
     assert main(["report", "year", "26"]) == 1 and "YYYY" in capsys.readouterr().err
+
+
+def test_the_monthly_brief_is_posted_once_when_due_with_the_forms_in_its_thread(
+        scored: AppContext, settings: Settings, clock: FixedClock, emulator: SlackEmulator) -> None:
+    with scored.session() as session:
+        due = call_dates(WorkingCalendar.load(session), "2026-09", data_call_settings(session)).due
+        day = brief_day(session, "2026-09")
+        before = WorkingCalendar.load(session).nth_working_day_after(due, 1)
+    assert before < day
+    clock.set(dt.datetime.combine(before, dt.time(10), SHANGHAI))
+    assert monthly_brief(scored, scored.now()) == 0  # September's figures are due, its brief not yet
+    clock.set(dt.datetime.combine(day, dt.time(8), SHANGHAI))
+    assert monthly_brief(scored, scored.now()) == 0  # not before the hour messages go out
+    clock.set(dt.datetime.combine(day, dt.time(10), SHANGHAI))
+    other = bootstrap(settings, clock=clock, worker="replica-b", sleep=lambda _s: None)
+    assert [monthly_brief(scored, scored.now()), monthly_brief(other, other.now())] == [1, 0]  # once
+    run_due(scored, scored.now())
+    run_due(other, other.now())
+    posts = [m for m in emulator.workspace.history("C0QUALITY") if "月度顾客满意度简报" in str(m.get("blocks"))]
+    assert len(posts) == 1
+    shown = str(posts[0]["blocks"])
+    numbers = report_numbers(scored, "month", "2026-09")
+    assert score_text(numbers["mean_score"]) in shown and "ACME" in shown and "质量表现 −10" in shown
+    replies = [m for m in emulator.workspace.history("C0QUALITY") if m.get("thread_ts") == posts[0]["ts"]]
+    names = sorted(f["name"] for m in replies for f in m.get("files") or [])
+    assert len(names) == 3 and sum(n.endswith(".xlsx") for n in names) == 2  # the heat map and the two forms
+    assert monthly_brief(scored, scored.now() + dt.timedelta(days=3)) == 0
+    other.engine.dispose()
+
+
+def test_the_brief_again_when_asked(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
+    answer = slack.command("/csat", "report month 2026-09", QE).answer()
+    assert "质量频道" in answer["text"]
+    emulator.wait_for("chat.postMessage", lambda c: "月度顾客满意度简报" in str(c.args.get("blocks")))
+    assert "Give a month" in slack.command("/csat", "report month ACME", QE_EN).answer()["text"]
+    assert "csatbot report quarter" in slack.command("/csat", "report quarter 2026-Q3", QE_EN).answer()["text"]
+    assert "report" in slack.command("/csat", "report month 2026-09", SALES).answer()["text"]

@@ -13,7 +13,7 @@ from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
 from bot.people.callers import require
-from bot.reports.use_cases import export_command
+from bot.reports.use_cases import export_command, report_command
 from bot.revisits.use_cases import new_revisit_form
 from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command, rules_command
 
@@ -34,6 +34,7 @@ CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
     (("actions", "action", "措施", "a"), "scorecard.view", actions_command),
     (("revisit", "回访"), "scorecard.record_event", new_revisit_form),
     (("export", "导出"), "report.view", export_command),
+    (("report", "报告"), "report.view", report_command),
 ]
 CSAT_WORDS: dict[str, tuple[str, UseCase]] = {
     word: (permission, use_case) for words, permission, use_case in CSAT_COMMANDS for word in words

@@ -46,6 +46,9 @@ COMMANDS: list[Command] = [
             N_("The month's customer satisfaction evaluation forms as an Excel workbook, in your direct messages; "
                "also `export complaints [YYYY-MM | YYYY]` (the ledger) and `export figures [YYYY-MM]`."),
             "report.view"),
+    Command("/csat report month [YYYY-MM]", N_("Post the month's brief (indicators, customers below target, "
+                                               "complaints, missing figures, actions, the forms) to the quality "
+                                               "channel again."), "report.view"),
     Command("/complaint [customer symptom quantity]", N_("Log a customer complaint (a dialog, pre-filled from "
                                                          "what you type)."), "complaint.log"),
     Command("/complaint list [open | overdue | mine]", N_("Complaints and their state."), "complaint.log"),

@@ -14,7 +14,9 @@ from bot.core.i18n import N_
 from bot.core.periods import Period, last_complete_month, month_end, month_start, parse_period
 from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
+from bot.datacall.obligations import last_due_month
 from bot.people.customers import find_customer
+from bot.reports.brief import brief_key, queue_brief
 from bot.reports.indicators import indicators, report_period
 from bot.reports.ledgers import complaint_ledger_workbook, figures_workbook
 from bot.reports.scorecard_form import scorecard_workbook
@@ -101,3 +103,23 @@ def report_numbers(ctx: AppContext, kind: str, period_text: str) -> dict[str, ob
     period = report_period(kind, period_text)
     with ctx.session() as session:
         return indicators(session, period, ctx.now(), ctx.tz, ctx.local_today())
+
+
+def report_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat report month [YYYY-MM]`: the month's brief posted to the quality channel again."""
+    caller = request.caller
+    kind = words[0].lower() if words else "month"
+    if kind not in ("month", "月", "月度"):
+        raise UserError(T("Only the monthly brief is posted for now: /csat report month [YYYY-MM]. The numbers of a "
+                          "quarter or a year: csatbot report quarter YYYY-Q1…Q4 --json, csatbot report year YYYY "
+                          "--json."))
+    period = _period(ctx, words[1]) if len(words) > 1 else None
+    if len(words) > 1 and (period is None or period.month is None):
+        raise UserError(T("Give a month: /csat report month [YYYY-MM]"))
+    if not ctx.settings.quality_channel:
+        raise UserError(T("No quality channel is set (CSATBOT_QUALITY_CHANNEL): the brief has nowhere to go."))
+    with ctx.session() as session:
+        month = period.month if period is not None and period.month else last_due_month(session, ctx.local_today())
+        queue_brief(session, month, ctx.now(), ctx.tz, ctx.locale, ctx.settings.quality_channel,
+                    f"{brief_key(month)}:asked:{caller.user_id}:{request.key}")
+    return Reply.text(caller._("📊 The brief of {month} is posted in the quality channel.").format(month=month))
