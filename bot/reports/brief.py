@@ -28,7 +28,8 @@ from bot.people.customers import all_customers
 from bot.reports.indicators import ReportPeriod, indicators
 from bot.reports.ledgers import complaint_ledger_workbook
 from bot.reports.scorecard_form import scorecard_workbook
-from bot.scorecard.answers import CATEGORY_NAMES, grade_name, overview_answer
+from bot.scorecard import stored
+from bot.scorecard.answers import CATEGORY_NAMES, fmt, grade_name, overview_answer, signed
 from bot.scorecard.book import ScoreBook
 from bot.scorecard.engine import CATEGORIES
 from storage.models import Customer
@@ -52,9 +53,12 @@ def post_due_brief(session: Session, now: dt.datetime, tz: ZoneInfo, locale: str
     local = now.astimezone(tz)
     month = last_due_month(session, local.date())
     if not channel or outbox.exists(session, brief_key(month)):
-        return 0
+        return 0  # nowhere to post, or posted already
     if local.date() < brief_day(session, month) or local.hour < int(data_call_settings(session)["send_from_hour"]):
         return 0
+    customers = all_customers(session)
+    if not customers or not stored.monthly_headlines(ScoreBook(session, now, tz), customers, [month]):
+        return 0  # no customer is scored in the month (a company starting): nothing to brief on
     queue_brief(session, month, now, tz, locale, channel, brief_key(month))
     return 1
 
@@ -92,7 +96,7 @@ def brief_message(session: Session, numbers: dict[str, Any], now: dt.datetime, t
     title = _("Monthly customer satisfaction brief · {month}").format(month=month)
     grades: dict[str, int] = numbers["grades"]
     fields = [Field(_("Mean score"), "—" if mean is None else score_text(float(mean))),
-              Field(_("Change against last month"), "—" if change is None else f"{float(change):+.1f}"),
+              Field(_("Change against last month"), signed(change)),
               Field(_("Customers scored"), str(numbers["customers"]))]
     fields += [Field(grade_name(rules, key, locale), str(count)) for key, count in grades.items()]
     parts: list = [FieldList(fields)]
@@ -105,7 +109,7 @@ def brief_message(session: Session, numbers: dict[str, Any], now: dt.datetime, t
             select(Customer).where(Customer.id.in_(ids)))}
         lines = []
         for (cid, _m), score in sorted(scores.items(), key=lambda item: item[1].total):
-            lost = ", ".join(f"{_(CATEGORY_NAMES[c])} −{score.lost[c]:g}" for c in CATEGORIES if score.lost.get(c))
+            lost = ", ".join(f"{_(CATEGORY_NAMES[c])} −{fmt(score.lost[c])}" for c in CATEGORIES if score.lost.get(c))
             lines.append(f"• {codes[cid]} {names.get(cid, '')} {score_text(score.total)}" + (f" ({lost})" if lost
                                                                                                 else ""))
         shown = lines[:15]

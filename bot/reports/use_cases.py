@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.context import AppContext
 from bot.core.i18n import N_
-from bot.core.periods import Period, last_complete_month, month_end, month_start, parse_period
+from bot.core.periods import Period, month_end, month_start, parse_period
 from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.datacall.obligations import last_due_month
@@ -44,7 +44,11 @@ def export_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
         raise UserError(USAGE)
     if kind != "scorecard" and rest:
         raise UserError(USAGE)
-    month = period.month if period is not None and period.month else last_complete_month(ctx.now(), ctx.tz)
+    if period is not None and period.month:
+        month = period.month
+    else:  # the month answers default to: the last whose figures were due, not one still coming in
+        with ctx.session() as session:
+            month = last_due_month(session, ctx.local_today())
     start, end, label = _span(period) if kind == "complaints" else (None, None, month)
     content = make_workbook(ctx, kind, caller.locale or ctx.locale, month, start, end, " ".join(rest))
     title = caller._(TITLES[kind]).format(period=caller._("all") if label == "all" else label)

@@ -78,9 +78,12 @@ def cmd_report(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
 
 
 def _shown(value: float | None, signed: bool = False) -> str:
+    """As the bot shows scores: cut to one decimal, never rounded into another grade."""
+    from bot.core.texts import score_text
+
     if value is None:
         return "—"
-    return f"{value:+.1f}" if signed else f"{value:.1f}"
+    return ("+" if value >= 0 else "−") + score_text(abs(value)) if signed else score_text(value)
 
 
 def add_commands(sub: Any, _imports: Any, _: Gettext) -> None:
