@@ -10,40 +10,24 @@ Not a test: it asserts nothing; it prints, and writes JSON next to itself under 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import platform
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import summary, write_result  # noqa: E402
+from common import LAST_MONTH, fill_demo_company, summary, timed, write_result  # noqa: E402
 
-from bot.core.defaults import seed_defaults  # noqa: E402
 from bot.core.settings import Settings  # noqa: E402
-from bot.demo.company import DemoSize, generate  # noqa: E402
 from bot.people.customers import all_customers  # noqa: E402
 from bot.reports.use_cases import make_workbook  # noqa: E402
 from bot.scorecard.book import ScoreBook  # noqa: E402
 from handlers.bootstrap import bootstrap  # noqa: E402
-from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
-
-TZ = ZoneInfo("Asia/Shanghai")
-LAST_MONTH = dt.date(2026, 10, 1)
-
-
-def timed(function: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return samples
+from storage.db import make_engine, make_session_factory, upgrade_schema  # noqa: E402
 
 
 def main() -> None:
@@ -59,10 +43,7 @@ def main() -> None:
     upgrade_schema(engine)
     factory = make_session_factory(engine)
     started = time.perf_counter()
-    with transaction(factory) as session:
-        seed_defaults(session)
-        generate(session, DemoSize(args.customers, args.months), seed=1, now=dt.datetime.now(dt.UTC), tz=TZ,
-                 last_month=LAST_MONTH)
+    fill_demo_company(factory, args.customers, args.months)
     engine.dispose()
     ctx = bootstrap(Settings(database_url=url, data_dir=str(folder), sources={"database_url": "bench"}))
     month = f"{LAST_MONTH.year}-{LAST_MONTH.month:02d}"

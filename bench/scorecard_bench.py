@@ -15,7 +15,6 @@ nothing; it prints, and writes JSON next to itself under results/.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import platform
 import random
 import sys
@@ -23,37 +22,24 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import summary, write_result  # noqa: E402
+from common import LAST_MONTH, fill_demo_company, summary, timed, write_result  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from bot.core.clock import SystemClock  # noqa: E402
-from bot.core.defaults import seed_defaults  # noqa: E402
 from bot.core.periods import months_of_year
 from bot.core.settings import Settings  # noqa: E402
-from bot.demo.company import DemoSize, generate  # noqa: E402
 from bot.people.customers import all_customers
 from bot.scorecard.book import ScoreBook
 from handlers.bootstrap import RunningBot, bootstrap  # noqa: E402
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender  # noqa: E402
-from storage.db import make_engine, make_session_factory, transaction, upgrade_schema  # noqa: E402
+from storage.db import make_engine, make_session_factory, upgrade_schema  # noqa: E402
 
 SECRET = "8f742231b10e8888abcd0099aa85a5ff"
-TZ = ZoneInfo("Asia/Shanghai")
-LAST_MONTH = dt.date(2026, 10, 1)
 
-
-def timed(function: Callable[[], object], runs: int) -> list[float]:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return samples
 
 
 
@@ -72,10 +58,7 @@ def main() -> None:
     upgrade_schema(engine)
     factory = make_session_factory(engine)
     started = time.perf_counter()
-    with transaction(factory) as session:
-        seed_defaults(session)
-        generate(session, DemoSize(args.customers, args.months), seed=1, now=dt.datetime.now(dt.UTC), tz=TZ,
-                 last_month=LAST_MONTH)
+    fill_demo_company(factory, args.customers, args.months)
     setup_seconds = time.perf_counter() - started
     month = f"{LAST_MONTH.year}-{LAST_MONTH.month:02d}"
     year = LAST_MONTH.year - 1
