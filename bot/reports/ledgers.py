@@ -34,6 +34,8 @@ from storage.models import (
 )
 
 MILESTONES = list(MILESTONE_NAMES)
+FIGURE_SOURCES = {"dialog": N_("the monthly dialog"), "import": N_("a file import"), "complaint": N_("a complaint"),
+                  "demo": N_("the demo company"), "api": N_("the API")}
 RETURN_STATUS = {"pending": N_("awaiting approval"), "approved": N_("approved"), "rejected": N_("rejected")}
 
 
@@ -152,7 +154,7 @@ def figures_workbook(session: Session, month: str, locale: str, tz: ZoneInfo) ->
         xl.text(ws, row, 9, people.get(figure.submitted_by_id or -1, ""))
         xl.text(ws, row, 10, people.get(figure.on_behalf_of_id or -1, ""))
         xl.moment(ws, row, 11, figure.submitted_at, tz)
-        xl.text(ws, row, 12, figure.source)
+        xl.text(ws, row, 12, _(FIGURE_SOURCES[figure.source]) if figure.source in FIGURE_SOURCES else figure.source)
         xl.text(ws, row, 13, figure.reason)
         xl.text(ws, row, 14, figure.note)
     xl.widths(ws, [24, 22, 8, 12, 24, 12, 8, 8, 12, 12, 16, 10, 30, 30])
