@@ -1,6 +1,8 @@
-"""Excel forms benchmark: the monthly evaluation form for every customer, the complaint
-ledger and the month's figures, beside the score book's own computation of the same
-scores (the ratio is what writing the form costs on top of scoring).
+"""Reports benchmark: the monthly evaluation form for every customer, the complaint ledger
+and the month's figures beside the score book's own computation of the month's scores; the
+annual report (its numbers, the workbook, the charts) and the management-review pack (the
+same with the PDF) beside the score book's annual scores (the ratio is what the report
+costs on top of scoring).
 
     python bench/reports_bench.py [--database-url URL] [--customers 2000] [--months 24] [--runs 3]
 
@@ -24,7 +26,10 @@ from common import LAST_MONTH, fill_demo_company, summary, timed, write_result  
 
 from bot.core.settings import Settings  # noqa: E402
 from bot.people.customers import all_customers  # noqa: E402
-from bot.reports.use_cases import make_workbook  # noqa: E402
+from bot.reports.analysis import analyse  # noqa: E402
+from bot.reports.indicators import report_period  # noqa: E402
+from bot.reports.period_report import analysis_workbook, report_charts  # noqa: E402
+from bot.reports.use_cases import make_report_pack, make_workbook  # noqa: E402
 from bot.scorecard.book import ScoreBook  # noqa: E402
 from handlers.bootstrap import bootstrap  # noqa: E402
 from storage.db import make_engine, make_session_factory, upgrade_schema  # noqa: E402
@@ -73,6 +78,32 @@ def main() -> None:
         measured["bytes"] = sizes[kind]
         if kind == "scorecard":
             measured["ratio_to_score_book"] = round(measured["median_ms"] / max(baseline["median_ms"], 0.001), 1)
+        results[name] = measured
+        print(name, measured, flush=True)
+    year = LAST_MONTH.year
+
+    def annual_scores() -> None:
+        with ctx.session() as session:
+            ScoreBook(session, ctx.now(), ctx.tz).annual(all_customers(session), year)
+
+    def annual_report() -> None:
+        with ctx.session() as session:
+            analysis = analyse(session, report_period("year", str(year)), ctx.now(), ctx.tz)
+        sizes["annual"] = len(analysis_workbook(analysis, "zh-CN", ctx.tz))
+        report_charts(analysis, "zh-CN")
+
+    def review() -> None:
+        pdf, workbook, _title = make_report_pack(ctx, report_period("review", str(year)), "zh-CN")
+        sizes["review"] = len(pdf) + len(workbook)
+
+    annual_scores()
+    baseline = summary(timed(annual_scores, args.runs))
+    results["score_book_annual_all_customers"] = baseline
+    print("score_book_annual_all_customers", baseline, flush=True)
+    for name, run, size in (("annual_report", annual_report, "annual"), ("management_review_pack", review, "review")):
+        measured = summary(timed(run, args.runs))
+        measured["bytes"] = sizes[size]
+        measured["ratio_to_score_book"] = round(measured["median_ms"] / max(baseline["median_ms"], 0.001), 1)
         results[name] = measured
         print(name, measured, flush=True)
     write_result("reports", str(results["database"]), results)

@@ -84,12 +84,14 @@ def refresh_scores(ctx: AppContext, now: dt.datetime) -> int:
         return refresh(session, now, ctx.tz)
 
 
-def monthly_brief(ctx: AppContext, now: dt.datetime) -> int:
-    """The last due month's brief in the quality channel, once, when it is due."""
-    from bot.reports.brief import post_due_brief
+def reports(ctx: AppContext, now: dt.datetime) -> int:
+    """The reports of the last due month, once each, when they are due: the brief, the
+    complaint statistics to the commercial department, the quarterly analysis, the annual report."""
+    from bot.reports.brief import post_due_reports
 
     with ctx.session() as session:
-        return post_due_brief(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel)
+        return post_due_reports(session, now, ctx.tz, ctx.locale, ctx.settings.quality_channel,
+                                ctx.settings.commercial_channel)
 
 
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
@@ -112,7 +114,7 @@ DERIVE_JOBS: list[Job] = [
     Job("corrective_actions", corrective_actions, 300),
     Job("revisits", revisits, 300),
     Job("refresh_scores", refresh_scores, 60),
-    Job("monthly_brief", monthly_brief, 300),
+    Job("reports", reports, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

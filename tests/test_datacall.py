@@ -238,7 +238,7 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
     tick(ctx, clock, at(15))
     assert dms(emulator)[LI] == 4 and dms(emulator)[HUANG] == 4
     posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"
-             and not c.args["metadata"]["event_payload"]["key"].startswith(("action:", "brief:"))]  # nor the brief
+             and not c.args["metadata"]["event_payload"]["key"].startswith(("action:", "brief:", "analysis:"))]
     assert len(posts) == 1 and "李强" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
     updates = emulator.calls_to("chat.update")
     assert [u.args["ts"] for u in updates] == [posts[0].response["ts"]] * 2

@@ -33,7 +33,7 @@ from bot.scorecard.events import NewEvent, record_event
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
-from scheduled.jobs import monthly_brief, run_due
+from scheduled.jobs import reports, run_due
 from storage.models import Customer, Person
 from tests.conftest import NOW, SHANGHAI
 
@@ -235,36 +235,172 @@ def test_report_numbers_compose_the_score_book_the_complaints_and_the_actions(
 
 def test_the_monthly_brief_is_posted_once_when_due_with_the_forms_in_its_thread(
         scored: AppContext, settings: Settings, clock: FixedClock, emulator: SlackEmulator) -> None:
+    """September ends a quarter: its brief, the quarterly analysis and the complaint
+    statistics to the commercial department go out together, once across two schedulers."""
+    emulator.workspace.add_channel("C0COMMERCE", "commercial")
+    settings.commercial_channel = "C0COMMERCE"
     with scored.session() as session:
         due = call_dates(WorkingCalendar.load(session), "2026-09", data_call_settings(session)).due
         day = brief_day(session, "2026-09")
         before = WorkingCalendar.load(session).nth_working_day_after(due, 1)
     assert before < day
     clock.set(dt.datetime.combine(before, dt.time(10), SHANGHAI))
-    assert monthly_brief(scored, scored.now()) == 0  # September's figures are due, its brief not yet
+    assert reports(scored, scored.now()) == 0  # September's figures are due, its brief not yet
     clock.set(dt.datetime.combine(day, dt.time(8), SHANGHAI))
-    assert monthly_brief(scored, scored.now()) == 0  # not before the hour messages go out
+    assert reports(scored, scored.now()) == 0  # not before the hour messages go out
     clock.set(dt.datetime.combine(day, dt.time(10), SHANGHAI))
     other = bootstrap(settings, clock=clock, worker="replica-b", sleep=lambda _s: None)
-    assert [monthly_brief(scored, scored.now()), monthly_brief(other, other.now())] == [1, 0]  # once
+    assert [reports(scored, scored.now()), reports(other, other.now())] == [3, 0]  # once
     run_due(scored, scored.now())
     run_due(other, other.now())
-    posts = [m for m in emulator.workspace.history("C0QUALITY") if "月度顾客满意度简报" in str(m.get("blocks"))]
+    quality = emulator.workspace.history("C0QUALITY")
+    posts = [m for m in quality if "月度顾客满意度简报" in str(m.get("blocks"))]
     assert len(posts) == 1
     shown = str(posts[0]["blocks"])
     numbers = report_numbers(scored, "month", "2026-09")
     assert score_text(numbers["mean_score"]) in shown and "ACME" in shown and "质量表现 −10" in shown
-    replies = [m for m in emulator.workspace.history("C0QUALITY") if m.get("thread_ts") == posts[0]["ts"]]
+    replies = [m for m in quality if m.get("thread_ts") == posts[0]["ts"]]
     names = sorted(f["name"] for m in replies for f in m.get("files") or [])
     assert len(names) == 3 and sum(n.endswith(".xlsx") for n in names) == 2  # the heat map and the two forms
-    assert monthly_brief(scored, scored.now() + dt.timedelta(days=3)) == 0
+
+    analyses = [m for m in quality if "季度顾客满意度分析 · 2026-Q3" in str(m.get("blocks"))]
+    assert len(analyses) == 1
+    quarter = report_numbers(scored, "quarter", "2026-Q3")
+    assert score_text(quarter["mean_score"]) in str(analyses[0]["blocks"]) and "包装" in str(analyses[0]["blocks"])
+    names = [f["name"] for m in quality if m.get("thread_ts") == analyses[0]["ts"] for f in m.get("files") or []]
+    assert any(n.startswith("quarterly-analysis-2026-Q3") and n.endswith(".xlsx") for n in names)
+    assert sum(n.endswith(".png") for n in names) >= 2  # the mean by month, the grades, the lost points
+
+    commercial = emulator.workspace.history("C0COMMERCE")
+    stats = [m for m in commercial if "投诉统计 · 2026-09" in str(m.get("blocks"))]
+    assert len(stats) == 1 and "失效模式" not in str(stats[0]["blocks"])  # no complaint in September: no table
+    names = [f["name"] for m in commercial if m.get("thread_ts") == stats[0]["ts"] for f in m.get("files") or []]
+    assert len(names) == 1 and names[0].startswith("complaint-ledger-2026-09")
+    assert reports(scored, scored.now() + dt.timedelta(days=3)) == 0
     other.engine.dispose()
 
 
-def test_the_brief_again_when_asked(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
+def test_reports_again_when_asked(slack: SlackSender, scored: AppContext, settings: Settings,
+                                  emulator: SlackEmulator) -> None:
     answer = slack.command("/csat", "report month 2026-09", QE).answer()
     assert "质量频道" in answer["text"]
     emulator.wait_for("chat.postMessage", lambda c: "月度顾客满意度简报" in str(c.args.get("blocks")))
     assert "Give a month" in slack.command("/csat", "report month ACME", QE_EN).answer()["text"]
-    assert "csatbot report quarter" in slack.command("/csat", "report quarter 2026-Q3", QE_EN).answer()["text"]
+    quarter = slack.command("/csat", "report quarter 2026-Q3", QE_EN).answer()
+    assert "Quarterly customer satisfaction analysis · 2026-Q3 is posted" in quarter["text"]
+    emulator.wait_for("chat.postMessage", lambda c: "2026-Q3" in str(c.args.get("blocks")), timeout=30)
     assert "report" in slack.command("/csat", "report month 2026-09", SALES).answer()["text"]
+    assert "YYYY-Q1" in slack.command("/csat", "report quarter Q5", QE_EN).answer()["text"]
+    assert "/csat report month" in slack.command("/csat", "report weekly", QE_EN).answer()["text"]
+
+    refused = slack.command("/csat", "report complaints 2026-09", QE_EN).answer()
+    assert "CSATBOT_COMMERCIAL_CHANNEL" in refused["text"]  # nowhere to go: said, nothing sent
+    emulator.workspace.add_channel("C0COMMERCE", "commercial")
+    settings.commercial_channel = "C0COMMERCE"
+    posted = slack.command("/csat", "report 投诉 2026", QE).answer()
+    assert "商务部频道" in posted["text"]
+    emulator.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "C0COMMERCE"
+                      and "投诉统计 · 2026" in str(c.args.get("blocks")), timeout=30)
+
+    review = slack.command("/csat", "report review 2026", QE).answer()
+    assert "私信" in review["text"]
+    emulator.wait_for("files.completeUploadExternal", lambda c: "管理评审" in c.args["files"][0]["title"], count=2,
+                      timeout=60)
+    uploads = [c for c in emulator.calls_to("files.completeUploadExternal")
+               if "管理评审" in c.args["files"][0]["title"]]
+    files = {emulator.workspace.files[c.args["files"][0]["id"]]["name"].rsplit(".", 1)[1]:
+             emulator.workspace.files[c.args["files"][0]["id"]]["content"] for c in uploads}
+    assert set(files) == {"pdf", "xlsx"} and all(c.args["channel_id"] == emulator.workspace.dm_channel(QE)
+                                                 for c in uploads)
+    assert "顾客满意度管理评审输入" in pdf_text(files["pdf"]) and "客户" in opened(files["xlsx"]).sheetnames
+
+
+def pdf_text(content: bytes) -> str:
+    """The PDF's text layer as a reader copies it, without line breaks and spaces."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(content)
+    try:
+        return "".join("".join(page.get_textpage().get_text_range().split()) for page in document)
+    finally:
+        document.close()
+
+
+def test_the_annual_report_composes_the_score_books_annual_scores_and_lost_points(scored: AppContext) -> None:
+    from bot.reports.analysis import analyse
+    from bot.reports.indicators import report_period
+
+    with scored.session() as session:
+        analysis = analyse(session, report_period("year", "2026"), scored.now(), SHANGHAI)
+        book = ScoreBook(session, scored.now(), SHANGHAI)
+        customers = all_customers(session)
+        annual = {customers[cid]: a for cid, a in book.annual(customers, 2026).items() if a.annual is not None}
+        monthly = book.monthly(customers, [f"2026-{m:02d}" for m in range(1, 13)])
+    lines = {line.code: line for line in analysis.customers}
+    assert set(lines) == set(annual) == {"ACME"}
+    acme = lines["ACME"]
+    assert (acme.score, acme.monthly_mean, acme.survey_score) == (annual["ACME"].annual, annual["ACME"].monthly_mean,
+                                                                  annual["ACME"].survey_score)
+    assert acme.survey_score == 50 and analysis.surveyed == [acme]
+    assert analysis.numbers["mean_score"] == annual["ACME"].annual
+    assert acme.below_target == (annual["ACME"].annual < analysis.rules.annual_target)
+    assert analysis.numbers["below_target"] == (["ACME"] if acme.below_target else [])
+    lost = {row["key"]: row["value"] for row in analysis.lost_by_event}
+    taken = [d for score in monthly.values() for d in score.deductions]
+    assert lost == {kind: pytest.approx(sum(d.points for d in taken if d.event_type == kind))
+                    for kind in ("packaging_nonconformity", "production_stop")}
+    assert analysis.lost_by_event[-1]["cumulative_pct"] == 100.0
+    scored_months = [m for m, value, _n in analysis.monthly_means if value is not None]
+    assert scored_months == [f"2026-{m:02d}" for m in range(1, 10)]
+
+
+def test_the_management_review_pack_is_a_pdf_with_chinese_text_and_the_workbook_behind_it(
+        scored: AppContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import pypdfium2
+
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", scored.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "zh-CN")
+    assert main(["report", "review", "2026", "--out", str(tmp_path / "review")]) == 0
+    assert "management-review-2026.pdf" in capsys.readouterr().out
+    content = (tmp_path / "review" / "management-review-2026.pdf").read_bytes()
+    document = pypdfium2.PdfDocument(content)
+    outline = [item.get_title() for item in document.get_toc()]
+    pages = len(document)
+    document.close()
+    assert pages >= 3 and outline[:2] == ["1. 指标", "2. 低于目标的客户"] and outline[-1].endswith("图表")
+    shown = pdf_text(content)
+    numbers = report_numbers(scored, "review", "2026")
+    assert "管理评审" in shown and "目录" in shown and "艾克美" in shown
+    assert score_text(numbers["mean_score"]) in shown
+    assert b"/FontFile" in content  # the font travels with the file: it prints the same anywhere
+    book = opened((tmp_path / "review" / "management-review-2026.xlsx").read_bytes())
+    sheet = book["客户"]
+    table = rows(sheet)
+    header = table[0]
+    acme = dict(zip(header, next(r for r in table[1:] if r[0] == "ACME"), strict=True))
+    with scored.session() as session:
+        customers = all_customers(session)
+        annual = ScoreBook(session, scored.now(), SHANGHAI).annual(customers, 2026)
+    expected = next(a for a in annual.values() if a.customer == "ACME")
+    assert (acme["得分"], acme["月度平均"], acme["满意度调查"]) == (expected.annual, expected.monthly_mean, 50)
+    with scored.session() as session:
+        september = ScoreBook(session, scored.now(), SHANGHAI).monthly(
+            {k: v for k, v in customers.items() if v == "ACME"}, ["2026-09"])
+    assert acme["2026-09"] == next(iter(september.values())).total
+    assert main(["report", "month", "2026-09", "--out", str(tmp_path)]) == 2 and "--out" in capsys.readouterr().err
+    assert main(["report", "quarter", "2026-Q3", "--out", str(tmp_path / "q"), "--locale", "en"]) == 0
+    english = pdf_text((tmp_path / "q" / "quarterly-analysis-2026-Q3.pdf").read_bytes())
+    assert "Quarterlycustomersatisfactionanalysis" in english and "ACME" in english
+
+
+def test_failure_modes_come_from_the_symptom_by_the_configured_words() -> None:
+    from bot.complaints.statistics import failure_mode
+    from bot.core.stored_settings import load_defaults
+
+    modes = load_defaults()["complaints"]["failure_modes"]
+    assert failure_mode("车门异响", modes) == "noise"
+    assert failure_mode("Connector pin BENT on arrival", modes) == "signal"  # the first mode that matches
+    assert failure_mode("Label missing on 3 cartons", modes) == "packaging"
+    assert failure_mode("客户说不清楚", modes) == "unknown"
+    assert failure_mode("", [{"key": "x", "words": ["外观"]}]) == "unknown"

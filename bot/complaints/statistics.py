@@ -15,7 +15,7 @@ from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
 from bot.complaints.deadlines import MILESTONES
 from bot.complaints.terms import CAUSES, MILESTONE_NAMES
 from bot.core import charts
-from bot.core.i18n import N_, gettext_for
+from bot.core.i18n import N_, gettext_for, pick
 from bot.core.periods import add_months, month_start
 from bot.core.views import Card, Field, FieldList, Message, Paragraph, Table
 from bot.scorecard.answers import Answer
@@ -78,14 +78,72 @@ def monthly_stats(session: Session, month: str, tz: ZoneInfo, now: dt.datetime |
         CorrectiveAction, CorrectiveAction.complaint_id == Complaint.id).where(
         Complaint.received_at >= start, Complaint.received_at < end, Complaint.status == "closed",
         CorrectiveAction.status.not_in(CLOSED_ACTIONS))) or 0
-    return {"month": month, "count": len(rows), "closed_with_action_pending": int(pending),
+    return {"month": month, "period": month, "count": len(rows), "closed_with_action_pending": int(pending),
             "by_customer": pareto(dict(by_customer)),
             "by_cause": pareto(dict(by_cause)), "by_cost": pareto(dict(cost)), "trend": trend, "sla": sla}
 
 
-def stats_message(stats: dict[str, Any], locale: str) -> Answer:
+def span_stats(session: Session, months: list[str], tz: ZoneInfo, now: dt.datetime,
+               failure_modes: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The statistics of several months (a quarter, a year) as the sum of the months': the
+    counts by customer, cause and cost added up and ranked again, the deadlines added up,
+    the trend over the span's months; with `failure_modes`, the complaints by failure mode."""
+    by: dict[str, Counter[str]] = {"by_customer": Counter(), "by_cause": Counter()}
+    cost: dict[str, float] = defaultdict(float)
+    sla: dict[str, Counter[str]] = {m: Counter() for m in MILESTONES}
+    count = pending = 0
+    trend = []
+    for month in months:
+        stats = monthly_stats(session, month, tz, now)
+        count += stats["count"]
+        pending += stats["closed_with_action_pending"]
+        trend.append({"month": month, "count": stats["count"]})
+        for key, into in by.items():
+            into.update({row["key"]: int(row["value"]) for row in stats[key]})
+        for row in stats["by_cost"]:
+            cost[row["key"]] += row["value"]
+        for milestone, counts in stats["sla"].items():
+            sla[milestone].update({k: counts[k] for k in ("met", "breached", "open", "not_needed")})
+    deadlines = {}
+    for milestone, counts in sla.items():
+        decided = counts["met"] + counts["breached"]
+        deadlines[milestone] = {**{k: counts[k] for k in ("met", "breached", "open", "not_needed")},
+                                "compliance_pct": round(100 * counts["met"] / decided, 1) if decided else None}
+    label = months[0] if len(months) == 1 else f"{months[0]}…{months[-1]}"
+    result: dict[str, Any] = {
+        "month": months[-1], "period": label, "months": list(months), "count": count,
+        "closed_with_action_pending": pending, "by_customer": pareto(dict(by["by_customer"])),
+        "by_cause": pareto(dict(by["by_cause"])), "by_cost": pareto(dict(cost)), "trend": trend, "sla": deadlines}
+    if failure_modes is not None:
+        start, _end = _bounds(months[0], tz)
+        _start, end = _bounds(months[-1], tz)
+        symptoms = session.scalars(select(Complaint.symptom).where(Complaint.received_at >= start,
+                                                                   Complaint.received_at < end))
+        result["by_failure_mode"] = pareto(dict(Counter(failure_mode(symptom, failure_modes)
+                                                        for symptom in symptoms)))
+    return result
+
+
+def failure_mode(symptom: str, modes: list[dict[str, Any]]) -> str:
+    """The first configured mode one of whose words the symptom contains (case ignored);
+    "unknown" when none does, so that the list can be refined from what stays unclassified."""
+    text = (symptom or "").casefold()
+    for mode in modes:
+        if any(str(word).casefold() in text for word in mode.get("words", ())):
+            return str(mode["key"])
+    return "unknown"
+
+
+def failure_mode_names(modes: list[dict[str, Any]], locale: str) -> dict[str, str]:
+    return {str(m["key"]): pick(locale, m.get("name_zh", ""), m.get("name_en", "")) for m in modes}
+
+
+def stats_message(stats: dict[str, Any], locale: str,
+                  failure_modes: list[dict[str, Any]] | None = None) -> Answer:
+    """The statistics as a card with the Pareto of causes; with the configured failure modes,
+    a table of the complaints by mode too."""
     _ = gettext_for(locale)
-    title = _("Complaint statistics · {month}").format(month=stats["month"])
+    title = _("Complaint statistics · {month}").format(month=stats.get("period", stats["month"]))
     def cause(key: str) -> str:
         label = CAUSES.get(key) or UNCLASSIFIED
         return _(label)
@@ -98,18 +156,24 @@ def stats_message(stats: dict[str, Any], locale: str) -> Answer:
     parts: list = [FieldList([Field(_("Complaints"), str(stats["count"])),
                               Field(_("Closed, corrective action not verified yet"),
                                     str(stats.get("closed_with_action_pending", 0))),
-                              Field(_("Last 12 months"),
+                              Field(_("Last 12 months") if len(stats.get("months", ())) <= 1 else _("By month"),
                                     "  ".join(f"{t['month'][2:]}: {t['count']}" for t in stats["trend"]))])]
     if stats["count"]:
         parts += [Table([_("Cause"), _("Count"), _("Cumulative")], causes),
                   Table([_("Customer"), _("Count"), _("Cumulative")], customers)]
+        if failure_modes is not None and "by_failure_mode" in stats:
+            names = failure_mode_names(failure_modes, locale)
+            modes = [[names.get(r["key"]) or _(UNCLASSIFIED), str(int(r["value"])), f"{r['cumulative_pct']}%"]
+                     for r in stats["by_failure_mode"][:12]]
+            parts.append(Table([_("Failure mode"), _("Count"), _("Cumulative")], modes))
     else:
-        parts.append(Paragraph(_("No complaint was received in {month}.").format(month=stats["month"])))
+        parts.append(Paragraph(_("No complaint was received in {month}.").format(
+            month=stats.get("period", stats["month"]))))
     parts.append(Table([_("Deadline"), _("Met"), _("Breached"), _("Not needed"), _("Compliance")], sla_rows))
     png = None
     if stats["by_cause"]:
         labels = [cause(r["key"]) for r in stats["by_cause"]]
         png = charts.pareto_chart(title, labels, [r["value"] for r in stats["by_cause"]],
                                   [r["cumulative_pct"] for r in stats["by_cause"]], _("Count"), _("Cumulative %"))
-    text = _("{n} complaint(s) in {month}").format(n=stats["count"], month=stats["month"])
+    text = _("{n} complaint(s) in {month}").format(n=stats["count"], month=stats.get("period", stats["month"]))
     return Answer(Message(text=text, cards=[Card(title=title, parts=parts)]), png, title)

@@ -246,7 +246,8 @@ def pareto_chart(title: str, labels: Sequence[str], values: Sequence[float], cum
     axes = figure.add_subplot()
     x = list(range(len(values)))
     axes.bar(x, values, color="#1f4e79", label=value_label)
-    axes.set_xticks(x, list(labels), fontsize=8, rotation=20)
+    crowded = len(values) > 6  # long labels side by side overlap: slant them further
+    axes.set_xticks(x, list(labels), fontsize=8, rotation=40 if crowded else 20, ha="right" if crowded else "center")
     axes.set_ylabel(value_label, fontsize=9)
     share = axes.twinx()
     share.plot(x, cumulative, color="#c62828", marker="o", lw=1.5, label=cumulative_label)
@@ -254,5 +255,30 @@ def pareto_chart(title: str, labels: Sequence[str], values: Sequence[float], cum
     share.set_ylim(0, 105)
     share.set_ylabel(cumulative_label, fontsize=9)
     axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return _png(figure)
+
+
+def grade_distribution_chart(title: str, months: Sequence[str], bands: Sequence[Band],
+                             counts: Sequence[dict[str, int]], count_label: str) -> bytes:
+    """How many customers had each grade, month by month: stacked bars, best grade on top."""
+    from matplotlib.ticker import MaxNLocator
+
+    if len(counts) != len(months):
+        raise ValueError("one count per month")
+    figure = _figure(figsize=(8, 3.8))
+    axes = figure.add_subplot()
+    x = list(range(len(months)))
+    bottom = [0] * len(months)
+    for band in sorted(bands, key=lambda b: b.low):
+        heights = [month.get(band.key, 0) for month in counts]
+        axes.bar(x, heights, bottom=bottom, color=GRADE_COLOURS.get(band.key, "#cccccc"), label=band.label)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    axes.set_xticks(x, [m[2:] for m in months], fontsize=8, fontfamily=LATIN)
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))  # customers are counted in whole numbers
+    axes.set_ylabel(count_label, fontsize=9)
+    axes.set_title(title, fontsize=11)
+    handles, labels = axes.get_legend_handles_labels()
+    axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     figure.tight_layout()
     return _png(figure)

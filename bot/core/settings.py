@@ -29,6 +29,7 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_TIMEZONE": ("timezone", "timezone", False),
     "CSATBOT_LOCALE": ("locale", "locale", False),
     "CSATBOT_QUALITY_CHANNEL": ("quality_channel", "quality_channel", False),
+    "CSATBOT_COMMERCIAL_CHANNEL": ("commercial_channel", "commercial_channel", False),
     "CSATBOT_DATA_DIR": ("data_dir", "data_dir", False),
     "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
     "CSATBOT_RETRY_HOURS": ("retry_hours", "retry_hours", False),
@@ -52,6 +53,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     locale: str = "zh-CN"
     quality_channel: str = ""
+    commercial_channel: str = ""  # the commercial department's: the complaint statistics go there (003 §5)
     data_dir: str = ""
     messages_per_second: str = "10"
     retry_hours: str = "72"
@@ -234,6 +236,9 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
             "invite the bot to it. Complaint threads, warnings and reports go there."), ()))
     elif not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.quality_channel):
         problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("is not a channel ID"),
+                                T("Use the channel ID (C…), not its name."), ()))
+    if settings.commercial_channel and not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.commercial_channel):
+        problems.append(Problem("CSATBOT_COMMERCIAL_CHANNEL", T("is not a channel ID"),
                                 T("Use the channel ID (C…), not its name."), ()))
     try:
         if float(settings.messages_per_second) <= 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,13 +20,13 @@ from bot.complaints.terms import MILESTONE_NAMES
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.i18n import gettext_for, pick
-from bot.core.periods import month_end, month_start
+from bot.core.periods import month_end, month_start, months_of_year
 from bot.core.stored_settings import data_call_settings, setting
 from bot.core.texts import score_text
 from bot.core.views import Card, Context, Field, FieldList, Message, Paragraph
 from bot.datacall.obligations import call_dates, last_due_month
 from bot.people.customers import all_customers
-from bot.reports.indicators import ReportPeriod, indicators
+from bot.reports.indicators import ReportPeriod, indicators, report_period
 from bot.reports.ledgers import complaint_ledger_workbook
 from bot.reports.scorecard_form import scorecard_workbook
 from bot.scorecard import stored
@@ -48,19 +49,44 @@ def brief_day(session: Session, month: str) -> dt.date:
     return calendar.nth_working_day_after(due, int(setting(session, "reports")["brief_after_working_days"]))
 
 
-def post_due_brief(session: Session, now: dt.datetime, tz: ZoneInfo, locale: str, channel: str) -> int:
-    """The job: the last due month's brief, once it is due and not posted yet (1 if queued)."""
+def post_due_reports(session: Session, now: dt.datetime, tz: ZoneInfo, locale: str, quality_channel: str,
+                     commercial_channel: str = "") -> int:
+    """The job: on the day the last due month's brief is due, the brief in the quality channel
+    and the month's complaint statistics in the commercial one; when the month ends a quarter,
+    the quarterly analysis; when it ends the year, the annual report and the year's complaint
+    statistics. Each once (its key is its period); returns how many were queued."""
+    from bot.reports.complaint_report import complaint_report_key, queue_complaint_report
+    from bot.reports.period_report import analysis_key, queue_analysis
+
     local = now.astimezone(tz)
     month = last_due_month(session, local.date())
-    if not channel or outbox.exists(session, brief_key(month)):
-        return 0  # nowhere to post, or posted already
     if local.date() < brief_day(session, month) or local.hour < int(data_call_settings(session)["send_from_hour"]):
         return 0
     customers = all_customers(session)
-    if not customers or not stored.monthly_headlines(ScoreBook(session, now, tz), customers, [month]):
-        return 0  # no customer is scored in the month (a company starting): nothing to brief on
-    queue_brief(session, month, now, tz, locale, channel, brief_key(month))
-    return 1
+    if not customers:
+        return 0  # a company starting: nothing to report on
+    year, number = int(month[:4]), int(month[5:])
+    due: list[tuple[str, Callable[[str], object]]] = []
+    if commercial_channel:
+        due.append((complaint_report_key(month), lambda key: queue_complaint_report(
+            session, [month], month, now, tz, locale, commercial_channel, key)))
+        if number == 12:
+            due.append((complaint_report_key(str(year)), lambda key: queue_complaint_report(
+                session, months_of_year(year), str(year), now, tz, locale, commercial_channel, key)))
+    scored = quality_channel and bool(stored.monthly_headlines(ScoreBook(session, now, tz), customers, [month]))
+    if scored:  # no customer scored in the month: no brief and no analysis of it
+        due.append((brief_key(month), lambda key: queue_brief(session, month, now, tz, locale, quality_channel, key)))
+        periods = [report_period("quarter", f"{year}-Q{number // 3}")] if number % 3 == 0 else []
+        periods += [report_period("year", str(year))] if number == 12 else []
+        for period in periods:
+            due.append((analysis_key(period), lambda key, period=period: queue_analysis(
+                session, period, now, tz, locale, quality_channel, key)))
+    queued = 0
+    for key, queue in due:
+        if not outbox.exists(session, key):
+            queue(key)
+            queued += 1
+    return queued
 
 
 def queue_brief(session: Session, month: str, now: dt.datetime, tz: ZoneInfo, locale: str, channel: str,

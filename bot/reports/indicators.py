@@ -28,6 +28,7 @@ from bot.datacall.status import status_report
 from bot.people.customers import all_customers
 from bot.scorecard import stored
 from bot.scorecard.book import ScoreBook
+from bot.scorecard.engine import MonthlyScore, score_year
 from storage.models import CorrectiveAction
 
 KINDS = ("month", "quarter", "year", "review")
@@ -68,15 +69,16 @@ def report_period(kind: str, text: str) -> ReportPeriod:
 
 
 def indicators(session: Session, period: ReportPeriod, now: dt.datetime, tz: ZoneInfo,
-               today: dt.date | None = None) -> dict[str, Any]:
+               today: dt.date | None = None,
+               monthly: dict[tuple[int, str], MonthlyScore] | None = None) -> dict[str, Any]:
     """`{period, customers, mean_score, mean_change, grades: {key: n}, below_target: [code],
     complaints: {count, sla: {deadline: {met, breached}}}, figures_missing, actions: {open,
-    overdue, closed}}`."""
+    overdue, closed}}`. `monthly`: the period's monthly scores when the caller has them."""
     today = today or now.astimezone(tz).date()
     book = ScoreBook(session, now, tz)
     customers = all_customers(session)
-    scores = _scores(book, customers, period)
-    before = _scores(book, customers, period.previous())
+    scores = period_scores(book, customers, period, monthly)
+    before = period_scores(book, customers, period.previous())
     last = period.months[-1]
     rules = book.rules_for(last)
     target = rules.annual_target if period.kind in ("year", "review") else rules.monthly_target
@@ -119,14 +121,28 @@ def indicators(session: Session, period: ReportPeriod, now: dt.datetime, tz: Zon
     }
 
 
-def _scores(book: ScoreBook, customers: dict[int, str], period: ReportPeriod) -> dict[int, float]:
+def period_scores(book: ScoreBook, customers: dict[int, str], period: ReportPeriod,
+                  monthly: dict[tuple[int, str], MonthlyScore] | None = None) -> dict[int, float]:
     """Each scored customer's score for the period: the month's, the quarter's mean, or the
-    annual score with the survey blend."""
+    annual score with the survey blend (the score book's `annual`, from `monthly` when given)."""
     if period.kind in ("year", "review"):
-        return {cid: annual.annual for cid, annual in book.annual(customers, int(period.label)).items()
-                if annual.annual is not None}
-    headlines = stored.monthly_headlines(book, customers, list(period.months))
+        year = int(period.label)
+        if monthly is None:
+            annuals = book.annual(customers, year)
+        else:
+            rules, surveys = book.rules_for(f"{year}-12"), book.survey_scores(year, list(customers))
+            by_customer: dict[int, list[MonthlyScore]] = {}
+            for (cid, _month), score in monthly.items():
+                by_customer.setdefault(cid, []).append(score)
+            annuals = {cid: score_year(rules, code, year, by_customer.get(cid, []), surveys.get(cid))
+                       for cid, code in customers.items()}
+        return {cid: annual.annual for cid, annual in annuals.items() if annual.annual is not None}
     totals: dict[int, list[float]] = {}
+    if monthly is not None:
+        for (cid, _month), score in monthly.items():
+            totals.setdefault(cid, []).append(score.total)
+        return {cid: round(mean(values), 2) for cid, values in totals.items()}
+    headlines = stored.monthly_headlines(book, customers, list(period.months))
     for (cid, _month), headline in headlines.items():
         totals.setdefault(cid, []).append(headline.total)
     return {cid: round(mean(values), 2) for cid, values in totals.items()}

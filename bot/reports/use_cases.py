@@ -11,14 +11,18 @@ from sqlalchemy.orm import Session
 from bot.core import outbox
 from bot.core.context import AppContext
 from bot.core.i18n import N_
-from bot.core.periods import Period, month_end, month_start, parse_period
+from bot.core.periods import Period, month_end, month_start, months_of_year, parse_period
 from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.datacall.obligations import last_due_month
 from bot.people.customers import find_customer
+from bot.reports.analysis import analyse
 from bot.reports.brief import brief_key, queue_brief
-from bot.reports.indicators import indicators, report_period
+from bot.reports.complaint_report import complaint_report_key, queue_complaint_report
+from bot.reports.indicators import ReportPeriod, indicators, report_period
 from bot.reports.ledgers import complaint_ledger_workbook, figures_workbook
+from bot.reports.period_report import analysis_key, queue_analysis, review_pack
+from bot.reports.period_report import title as report_title
 from bot.reports.scorecard_form import scorecard_workbook
 
 USAGE = T("Export a form: /csat export scorecard [YYYY-MM] [customer] · /csat export complaints [YYYY-MM | YYYY] · "
@@ -109,21 +113,89 @@ def report_numbers(ctx: AppContext, kind: str, period_text: str) -> dict[str, ob
         return indicators(session, period, ctx.now(), ctx.tz, ctx.local_today())
 
 
+REPORT_KINDS = {"month": "month", "月": "month", "月度": "month", "quarter": "quarter", "季度": "quarter",
+                "year": "year", "年": "year", "年度": "year", "review": "review", "评审": "review",
+                "管理评审": "review", "complaints": "complaints", "投诉": "complaints", "客诉": "complaints"}
+REPORT_USAGE = T("Reports: /csat report month [YYYY-MM] · quarter [YYYY-Q1…Q4] · year [YYYY] (posted in the quality "
+                 "channel) · review [YYYY] (the management-review PDF and workbook, to you) · complaints [YYYY-MM | "
+                 "YYYY] (the complaint statistics, to the commercial department's channel)")
+
+
 def report_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat report month [YYYY-MM]`: the month's brief posted to the quality channel again."""
+    """`/csat report month|quarter|year|review|complaints [period]`: a report posted again
+    where it goes on schedule, or the management-review pack sent to the asker."""
     caller = request.caller
-    kind = words[0].lower() if words else "month"
-    if kind not in ("month", "月", "月度"):
-        raise UserError(T("Only the monthly brief is posted for now: /csat report month [YYYY-MM]. The numbers of a "
-                          "quarter or a year: csatbot report quarter YYYY-Q1…Q4 --json, csatbot report year YYYY "
-                          "--json."))
-    period = _period(ctx, words[1]) if len(words) > 1 else None
-    if len(words) > 1 and (period is None or period.month is None):
-        raise UserError(T("Give a month: /csat report month [YYYY-MM]"))
-    if not ctx.settings.quality_channel:
-        raise UserError(T("No quality channel is set (CSATBOT_QUALITY_CHANNEL): the brief has nowhere to go."))
+    kind = REPORT_KINDS.get(words[0].lower() if words else "month")
+    if kind is None or len(words) > 2:
+        raise UserError(REPORT_USAGE)
     with ctx.session() as session:
-        month = period.month if period is not None and period.month else last_due_month(session, ctx.local_today())
-        queue_brief(session, month, ctx.now(), ctx.tz, ctx.locale, ctx.settings.quality_channel,
-                    f"{brief_key(month)}:asked:{caller.user_id}:{request.key}")
-    return Reply.text(caller._("📊 The brief of {month} is posted in the quality channel.").format(month=month))
+        last_month = last_due_month(session, ctx.local_today())
+    asked = f"asked:{caller.user_id}:{request.key}"
+    if kind == "complaints":
+        return _complaint_report(ctx, request, words[1] if len(words) > 1 else last_month, asked)
+    if kind == "month":
+        period = _period(ctx, words[1]) if len(words) > 1 else None
+        if len(words) > 1 and (period is None or period.month is None):
+            raise UserError(T("Give a month: /csat report month [YYYY-MM]"))
+        month = period.month if period is not None and period.month else last_month
+        channel = _quality_channel(ctx)
+        with ctx.session() as session:
+            queue_brief(session, month, ctx.now(), ctx.tz, ctx.locale, channel, f"{brief_key(month)}:{asked}")
+        return Reply.text(caller._("📊 The brief of {month} is posted in the quality channel.").format(month=month))
+    default = (f"{last_month[:4]}-Q{(int(last_month[5:]) - 1) // 3 + 1}" if kind == "quarter" else last_month[:4])
+    period = report_period(kind, words[1] if len(words) > 1 else default)
+    if kind == "review":
+        return _review_pack(ctx, request, period)
+    channel = _quality_channel(ctx)
+    with ctx.session() as session:
+        analysis = queue_analysis(session, period, ctx.now(), ctx.tz, ctx.locale, channel,
+                                  f"{analysis_key(period)}:{asked}")
+    return Reply.text(caller._("📊 {title} is posted in the quality channel.").format(
+        title=report_title(analysis, caller.locale or ctx.locale)))
+
+
+def _quality_channel(ctx: AppContext) -> str:
+    if not ctx.settings.quality_channel:
+        raise UserError(T("No quality channel is set (CSATBOT_QUALITY_CHANNEL): the report has nowhere to go."))
+    return ctx.settings.quality_channel
+
+
+def _complaint_report(ctx: AppContext, request: Request, word: str, asked: str) -> Reply:
+    caller = request.caller
+    period = _period(ctx, word)
+    if period is None:
+        raise UserError(T("Give a month or a year: /csat report complaints [YYYY-MM | YYYY]"))
+    channel = ctx.settings.commercial_channel
+    if not channel:
+        raise UserError(T("No commercial department channel is set (CSATBOT_COMMERCIAL_CHANNEL): the complaint "
+                          "statistics have nowhere to go. /complaint stats shows them to you."))
+    label = period.month or str(period.year)
+    months = [period.month] if period.month else months_of_year(int(label))
+    with ctx.session() as session:
+        count = queue_complaint_report(session, months, label, ctx.now(), ctx.tz, ctx.locale, channel,
+                                       f"{complaint_report_key(label)}:{asked}")
+    return Reply.text(caller._("📊 The complaint statistics of {period} ({n} complaints) are posted in the commercial "
+                               "department's channel.").format(period=label, n=count))
+
+
+def _review_pack(ctx: AppContext, request: Request, period: ReportPeriod) -> Reply:
+    """The PDF and its workbook, made after the acknowledgement, in the asker's direct messages."""
+    caller = request.caller
+    locale = caller.locale or ctx.locale
+    pdf, workbook, name = make_report_pack(ctx, period, locale)
+    with ctx.session() as session:
+        for suffix, content, extension in (("pdf", pdf, "pdf"), ("workbook", workbook, "xlsx")):
+            outbox.enqueue(session, f"review:{period.label}:{caller.user_id}:{request.key}:{suffix}", "image",
+                           caller.user_id, None, ctx.now(), image=content, image_title=name,
+                           file_name=f"management-review-{period.label}.{extension}")
+    return Reply.text(caller._("📎 {title}: the PDF and the workbook behind it are in your direct messages with "
+                               "csatbot.").format(title=name))
+
+
+def make_report_pack(ctx: AppContext, period: ReportPeriod, locale: str) -> tuple[bytes, bytes, str]:
+    """The printable report of a quarter or a year (the management-review pack), the
+    workbook behind it and its title."""
+    with ctx.session() as session:
+        analysis = analyse(session, period, ctx.now(), ctx.tz, ctx.local_today())
+    pdf, workbook = review_pack(analysis, locale, ctx.tz, ctx.now())
+    return pdf, workbook, report_title(analysis, locale)

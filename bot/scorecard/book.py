@@ -205,12 +205,15 @@ class ScoreBook:
                     provisional=provisional, kpi_missing=missing)
         return scores
 
-    def survey_scores(self, year: int, customer_ids: list[int] | None) -> dict[int, float]:
-        """The year's survey score per customer: the mean of the year's surveys."""
+    def survey_scores(self, year: int, customer_ids: list[int] | None,
+                      months: tuple[str, str] | None = None) -> dict[int, float]:
+        """The year's survey score per customer: the mean of the year's surveys (of the
+        months from `months[0]` to `months[1]` when given: a quarter's)."""
+        first, last = months or (f"{year}-01", f"{year}-12")
         query = (
             select(FigureSubmission.customer_id, FigureSubmission.period, FigureSubmission.value)
             .where(FigureSubmission.metric_key == SURVEY, FigureSubmission.is_current.is_(True),
-                   FigureSubmission.period >= f"{year}-01", FigureSubmission.period <= f"{year}-12")
+                   FigureSubmission.period >= first, FigureSubmission.period <= last)
             .order_by(FigureSubmission.period)
         )
         if customer_ids is not None:

@@ -55,6 +55,8 @@ def cmd_report(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.core.i18n import normalize_locale
     from bot.reports.use_cases import report_numbers
 
+    if args.out:
+        return _write_pack(settings, _, args)
     numbers: dict[str, Any] = report_numbers(open_context(settings, _), args.kind, args.period)
     if args.json:
         dump_json(numbers)
@@ -77,6 +79,37 @@ def cmd_report(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _write_pack(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    """`--out DIR`: the PDF and the workbook behind it, for a quarter, a year or management review."""
+    from bot.core.i18n import normalize_locale
+    from bot.reports.indicators import report_period
+    from bot.reports.period_report import FILE_STEMS
+    from bot.reports.use_cases import make_report_pack
+
+    if args.kind == "month":
+        err(_("--out writes the report of a quarter, a year or management review; a month's forms: csatbot export "
+              "scorecard --month YYYY-MM --xlsx FILE."))
+        return 2
+    period = report_period(args.kind, args.period)
+    folder = Path(args.out)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        err(_("Could not write {path}: {reason}").format(path=str(folder), reason=error.strerror or str(error)))
+        return 1
+    pdf, workbook, _title = make_report_pack(open_context(settings, _), period,
+                                             normalize_locale(args.locale or settings.locale))
+    for extension, content in (("pdf", pdf), ("xlsx", workbook)):
+        target = folder / f"{FILE_STEMS[period.kind]}-{period.label}.{extension}"
+        try:
+            target.write_bytes(content)
+        except OSError as error:
+            err(_("Could not write {path}: {reason}").format(path=str(target), reason=error.strerror or str(error)))
+            return 1
+        out(_("Written: {path} ({size} kB)").format(path=str(target), size=max(1, len(content) // 1024)))
+    return 0
+
+
 def _shown(value: float | None, signed: bool = False) -> str:
     """As the bot shows scores: cut to one decimal, never rounded into another grade."""
     from bot.core.texts import score_text
@@ -92,6 +125,10 @@ def add_commands(sub: Any, _imports: Any, _: Gettext) -> None:
     report.add_argument("kind", choices=["month", "quarter", "year", "review"])
     report.add_argument("period", help=_("YYYY-MM, YYYY-Q1…Q4 or YYYY"))
     report.add_argument("--json", action="store_true")
+    report.add_argument("--out", metavar="DIR", help=_("write the printable report (PDF) and the workbook behind it "
+                                                       "into this folder (quarter, year, review)"))
+    report.add_argument("--locale", choices=["zh-CN", "en"], help=_("the language of the report (default: the "
+                                                                    "company's)"))
     report.set_defaults(run=cmd_report)
     export = sub.add_parser("export", help=_("the procedure's Excel forms")).add_subparsers(dest="kind",
                                                                                             required=True)
