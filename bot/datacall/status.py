@@ -47,6 +47,13 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
                        "open": sum(p["status"] == "open" for p in people)}}
 
 
+def missing_count(session: Session, period: str, today: dt.date, calendar: WorkingCalendar) -> int:
+    """How many figures of a month's call are still owed: the status report's missing ones,
+    counted without building the report (a year's report counts twelve months)."""
+    dates = call_dates(calendar, period, data_call_settings(session))
+    return sum(len(duty.outstanding) for duty in obligations(session, period, min(today, dates.due)).values())
+
+
 def _per_figure(duty: Obligation) -> dict[str, dict[str, int]]:
     """Per figure: how many values are owed (customers, or 1 company-wide) and handed in."""
     counts: dict[str, dict[str, int]] = {}

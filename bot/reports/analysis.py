@@ -94,14 +94,14 @@ def analyse(session: Session, period: ReportPeriod, now: dt.datetime, tz: ZoneIn
     customers = all_customers(session)
     months = list(period.months)
     monthly = book.monthly(customers, months)
-    numbers = indicators(session, period, now, tz, today, monthly=monthly)
+    before = period_scores(book, customers, period.previous())
+    numbers = indicators(session, period, now, tz, today, monthly=monthly, before=before)
     rules = book.rules_for(months[-1])
     yearly = period.kind in ("year", "review")
     target = rules.annual_target if yearly else rules.monthly_target
     by_customer: dict[int, list[MonthlyScore]] = defaultdict(list)
     for (cid, _month), score in monthly.items():
         by_customer[cid].append(score)
-    before = period_scores(book, customers, period.previous())
     # the year's surveys blend into the annual score; a quarter shows those of its months
     surveys = book.survey_scores(int(months[0][:4]), list(customers), None if yearly else (months[0], months[-1]))
     names = {row.id: row for row in session.scalars(select(Customer).where(Customer.id.in_(list(by_customer))))}

@@ -24,7 +24,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.statistics import monthly_stats
 from bot.core.periods import add_months, month_end, month_start, months_of_year
 from bot.core.texts import T, UserError
-from bot.datacall.status import status_report
+from bot.datacall.status import missing_count
 from bot.people.customers import all_customers
 from bot.scorecard import stored
 from bot.scorecard.book import ScoreBook
@@ -70,15 +70,18 @@ def report_period(kind: str, text: str) -> ReportPeriod:
 
 def indicators(session: Session, period: ReportPeriod, now: dt.datetime, tz: ZoneInfo,
                today: dt.date | None = None,
-               monthly: dict[tuple[int, str], MonthlyScore] | None = None) -> dict[str, Any]:
+               monthly: dict[tuple[int, str], MonthlyScore] | None = None,
+               before: dict[int, float] | None = None) -> dict[str, Any]:
     """`{period, customers, mean_score, mean_change, grades: {key: n}, below_target: [code],
     complaints: {count, sla: {deadline: {met, breached}}}, figures_missing, actions: {open,
-    overdue, closed}}`. `monthly`: the period's monthly scores when the caller has them."""
+    overdue, closed}}`. `monthly` (the period's monthly scores) and `before` (the period
+    before's scores): when the caller has them already."""
     today = today or now.astimezone(tz).date()
     book = ScoreBook(session, now, tz)
     customers = all_customers(session)
     scores = period_scores(book, customers, period, monthly)
-    before = period_scores(book, customers, period.previous())
+    if before is None:
+        before = period_scores(book, customers, period.previous())
     last = period.months[-1]
     rules = book.rules_for(last)
     target = rules.annual_target if period.kind in ("year", "review") else rules.monthly_target
@@ -96,8 +99,7 @@ def indicators(session: Session, period: ReportPeriod, now: dt.datetime, tz: Zon
             into["met"] += counts["met"]
             into["breached"] += counts["breached"]
     calendar = WorkingCalendar.load(session)
-    missing = sum(len(person["missing"]) for month in period.months
-                  for person in status_report(session, month, today, calendar)["people"])
+    missing = sum(missing_count(session, month, today, calendar) for month in period.months)
     start = dt.datetime.combine(month_start(period.months[0]), dt.time(), tz)
     end = dt.datetime.combine(month_end(last) + dt.timedelta(days=1), dt.time(), tz)
     open_actions = CorrectiveAction.status.not_in(CLOSED_ACTIONS)

@@ -142,8 +142,7 @@ def report_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
         with ctx.session() as session:
             queue_brief(session, month, ctx.now(), ctx.tz, ctx.locale, channel, f"{brief_key(month)}:{asked}")
         return Reply.text(caller._("📊 The brief of {month} is posted in the quality channel.").format(month=month))
-    default = (f"{last_month[:4]}-Q{(int(last_month[5:]) - 1) // 3 + 1}" if kind == "quarter" else last_month[:4])
-    period = report_period(kind, words[1] if len(words) > 1 else default)
+    period = report_period(kind, words[1]) if len(words) > 1 else last_complete(kind, last_month)
     if kind == "review":
         return _review_pack(ctx, request, period)
     channel = _quality_channel(ctx)
@@ -152,6 +151,15 @@ def report_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
                                   f"{analysis_key(period)}:{asked}")
     return Reply.text(caller._("📊 {title} is posted in the quality channel.").format(
         title=report_title(analysis, caller.locale or ctx.locale)))
+
+
+def last_complete(kind: str, last_month: str) -> ReportPeriod:
+    """The last quarter or year all of whose months' figures were due: the one a report is about."""
+    year, month = int(last_month[:4]), int(last_month[5:])
+    if kind == "quarter":
+        quarter = month // 3
+        return report_period(kind, f"{year}-Q{quarter}" if quarter else f"{year - 1}-Q4")
+    return report_period(kind, str(year if month == 12 else year - 1))
 
 
 def _quality_channel(ctx: AppContext) -> str:
