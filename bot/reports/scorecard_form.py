@@ -56,10 +56,10 @@ def scorecard_workbook(session: Session, month: str, locale: str, tz: ZoneInfo, 
               for cid in codes]
     workbook = xl.new_workbook()
     taken: set[str] = set()
-    _summary(workbook.create_sheet(xl.sheet_name(_("Summary"), taken)), sheets, rules, month, locale, _)
+    _summary(xl.add_sheet(workbook, xl.sheet_name(_("Summary"), taken)), sheets, rules, month, locale, _)
     methods = {category: "\n".join(rule_lines(rules, category, locale, _)) for category in CATEGORIES}
     for sheet in sheets:
-        _form(workbook.create_sheet(xl.sheet_name(sheet.customer.code, taken)), sheet, rules, methods, month,
+        _form(xl.add_sheet(workbook, xl.sheet_name(sheet.customer.code, taken)), sheet, rules, methods, month,
               locale, tz, _)
     return xl.to_bytes(workbook)
 

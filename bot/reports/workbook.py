@@ -107,6 +107,28 @@ def widths(sheet: Worksheet, columns: list[float]) -> None:
         sheet.column_dimensions[get_column_letter(index)].width = width
 
 
+class _NamedSheet(Worksheet):
+    """A worksheet whose name `sheet_name` has made valid and unique already: openpyxl checks
+    each new name against every sheet's, 4 million comparisons in a form of 2,000 customers."""
+
+    _name = "Sheet"
+
+    @property  # type: ignore[override]
+    def title(self) -> str:
+        return self._name
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self._name = value
+
+
+def add_sheet(workbook: Workbook, name: str) -> Worksheet:
+    """A new last sheet named `name` (from `sheet_name`)."""
+    sheet = _NamedSheet(parent=workbook, title=name)
+    workbook._add_sheet(sheet)
+    return sheet
+
+
 def sheet_name(wanted: str, taken: set[str]) -> str:
     """Excel's rules: at most 31 characters, none of []:*?/\\, unique whatever the case."""
     base = SHEET_NAME_FORBIDDEN.sub("_", wanted).strip("'") or "Sheet"
