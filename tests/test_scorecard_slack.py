@@ -201,6 +201,18 @@ def test_charts_render_chinese_without_missing_glyphs() -> None:
     assert all(p.startswith(b"\x89PNG") for p in (png, heat, xmr))
 
 
+def test_chart_labels_are_cut_visibly_by_the_width_they_take() -> None:
+    from bot.core import charts
+
+    assert charts.short_label("C0032 Dongfang New Energy Vehicles") == "C0032 Dongfang New Energy…"
+    assert charts.short_label("C0032 东方新能源汽车有限公司股份") == "C0032 东方新能源汽车有限公…"  # 2 columns each
+    assert charts.short_label("C0001 华东汽车") == "C0001 华东汽车"
+    bands = [charts.Band("very_satisfied", "非常满意", 90, 100), charts.Band("unsatisfied", "不满意", 0, 90)]
+    grades = charts.grade_distribution_chart("等级分布", ["2026-01", "2026-02"], bands,
+                                             [{"very_satisfied": 3, "unsatisfied": 1}, {"very_satisfied": 4}], "客户")
+    assert grades.startswith(b"\x89PNG")
+
+
 def test_overview_and_metric_answers_can_be_shared(slack: SlackSender, scored: AppContext,
                                                   emulator: SlackEmulator) -> None:
     overview = slack.command("/csat", "overview 2026-09", QE, channel_id="C0GENERAL").answer()

@@ -13,6 +13,7 @@ import functools
 import hashlib
 import io
 import threading
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,17 @@ GRADE_COLOURS = {
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
 LATIN = "DejaVu Sans"  # digits only: laid out with the CJK collection, each costs several times more
 REMEMBERED_CHARTS = 32  # per chart kind; a heat map is some 100 kB
+
+
+def short_label(text: str, width: int = 26) -> str:
+    """A label cut to `width` columns (a Chinese character takes two) with a visible "…": the
+    table or the form beside the chart has the whole name."""
+    used = 0
+    for index, char in enumerate(text):
+        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+        if used > width:
+            return text[:index].rstrip() + "…"
+    return text
 
 
 @functools.cache
@@ -233,19 +245,26 @@ def xmr_chart(title: str, months: Sequence[str], values: Sequence[float], mean: 
         axes.axhline(target, color="#c62828", ls="--", lw=1.2, label=f"{labels['target']} {target:g}")
     axes.set_xticks(x, [m[2:] for m in months], fontsize=8)
     axes.set_title(title, fontsize=11)
-    axes.legend(loc="best", fontsize=8, frameon=False)
+    # below the plot: inside it, the legend covered the lower limit's line
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=4, fontsize=8, frameon=False)
     axes.grid(axis="y", alpha=0.25)
     figure.tight_layout()
     return _png(figure)
 
 
 def pareto_chart(title: str, labels: Sequence[str], values: Sequence[float], cumulative: Sequence[float],
-                 value_label: str, cumulative_label: str) -> bytes:
-    """Bars in falling order with the cumulative share on a second axis (80 % line)."""
+                 value_label: str, cumulative_label: str, counts: bool = True) -> bytes:
+    """Bars in falling order with the cumulative share on a second axis (80 % line); a count
+    axis runs in whole numbers (one complaint is not 0.0–1.0 in steps of 0.2)."""
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure(figsize=(8, 3.8))
     axes = figure.add_subplot()
+    if counts:
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     x = list(range(len(values)))
-    axes.bar(x, values, color="#1f4e79", label=value_label)
+    axes.bar(x, values, color="#1f4e79", label=value_label, width=0.6)
+    axes.set_xlim(-0.6, max(len(values), 5) - 0.4)  # one cause is a bar, not the whole width
     crowded = len(values) > 6  # long labels side by side overlap: slant them further
     axes.set_xticks(x, list(labels), fontsize=8, rotation=40 if crowded else 20, ha="right" if crowded else "center")
     axes.set_ylabel(value_label, fontsize=9)

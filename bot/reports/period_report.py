@@ -174,9 +174,10 @@ def report_charts(analysis: Analysis, locale: str) -> list[tuple[str, bytes]]:
     if analysis.lost_by_event:
         name = _("Points lost by event type · {period}").format(period=label)
         rows = analysis.lost_by_event[:12]
-        drawn.append((name, charts.pareto_chart(name, [_short(pick(locale, r["name_zh"], r["name_en"])) for r in rows],
-                                                [r["value"] for r in rows], [r["cumulative_pct"] for r in rows],
-                                                _("Points"), _("Cumulative %"))))
+        drawn.append((name, charts.pareto_chart(
+            name, [charts.short_label(pick(locale, r["name_zh"], r["name_en"]), 16) for r in rows],
+            [r["value"] for r in rows], [r["cumulative_pct"] for r in rows], _("Points"), _("Cumulative %"),
+            counts=False)))
     if analysis.complaints["by_cause"]:
         name = _("Complaints by cause · {period}").format(period=label)
         rows = analysis.complaints["by_cause"]
@@ -184,11 +185,6 @@ def report_charts(analysis: Analysis, locale: str) -> list[tuple[str, bytes]]:
                                                 [r["value"] for r in rows], [r["cumulative_pct"] for r in rows],
                                                 _("Count"), _("Cumulative %"))))
     return drawn
-
-
-def _short(label: str, width: int = 14) -> str:
-    """A bar's label, cut visibly: the table beside the chart has the whole name."""
-    return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def analysis_message(analysis: Analysis, locale: str) -> Message:

@@ -459,7 +459,7 @@ def _overview(session: Session, caller: Caller, month: str, collecting: dt.date 
     png = None
     if chart_ids:
         grid = [[scores[(cid, m)].total if (cid, m) in scores else None for m in months] for cid in chart_ids]
-        labels = [f"{customers[cid]} {names[cid]}"[:24] for cid in chart_ids]
+        labels = [charts.short_label(f"{customers[cid]} {names[cid]}") for cid in chart_ids]
         png = charts.heatmap_chart(chart_title, labels, months, grid, grade_bands(rules, caller.locale))
         if len(current) > HEATMAP_ROWS:
             parts.append(Context(_("The heat map shows the {n} lowest-scoring customers.").format(n=HEATMAP_ROWS)))
