@@ -105,6 +105,8 @@ class Demo:
         try:
             if method == "GET" and path in ("/", "/index.html"):
                 return self._file(start_response, STATIC / "index.html")
+            if method == "GET" and path == "/favicon.ico":  # browsers ask for it whatever the page says
+                return self._file(start_response, STATIC / "favicon.svg")
             if method == "GET" and path.startswith("/static/"):
                 target = (STATIC / path.removeprefix("/static/")).resolve()
                 if STATIC.resolve() in target.parents and target.is_file():
@@ -115,9 +117,11 @@ class Demo:
                 if record is None or record.get("content") is None:
                     return self._send(start_response, 404, {"error": "no such file"})
                 name = str(record.get("name") or "")
-                if name.lower().endswith(".xlsx"):  # an exported form: downloaded under its name
-                    start_response("200 OK", [("Content-Type", XLSX), ("Content-Disposition",
-                                                                      f"attachment; filename*=UTF-8''{quote(name)}")])
+                if not name.lower().endswith(".png"):  # a form or a report: downloaded under its name
+                    kind = XLSX if name.lower().endswith(".xlsx") else (mimetypes.guess_type(name)[0]
+                                                                        or "application/octet-stream")
+                    start_response("200 OK", [("Content-Type", kind), ("Content-Disposition",
+                                                                       f"attachment; filename*=UTF-8''{quote(name)}")])
                 else:
                     start_response("200 OK", [("Content-Type", "image/png"), ("Cache-Control", "max-age=3600")])
                 return [record["content"]]
