@@ -225,7 +225,7 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
                     "csat.correct_event", str(deduction.event.id)))
     if buttons:
         parts.append(Actions(buttons))
-    parts.append(Context(_("Rules: version {version} · target {target:g} · 13-month trend in the chart below")
+    parts.append(Context(_("Rules: version {version} · target {target:g}")  # where the chart is: said on delivery
                          .format(version=rules.version, target=rules.monthly_target)))
     text = (_("{name}: {total} ({grade}) in {month}").format(
         name=name, total=score_text(score.total), grade=grade_name(rules, score.grade, caller.locale), month=month)

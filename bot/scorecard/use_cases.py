@@ -48,9 +48,11 @@ EVENT_REFUSED = T("Your roles do not allow recording scorecard events.")
 
 def _delivered(ctx: AppContext, request: Request, answer: Answer) -> Message:
     """Queue the chart and say where it went when that is not where the answer is shown."""
-    if send_private_chart(ctx, request, answer.chart, answer.chart_title) and not request.direct:
+    if send_private_chart(ctx, request, answer.chart, answer.chart_title):
         _ = request.caller._
-        answer.message.cards[-1].parts.append(Paragraph(_("📈 The chart is in your direct messages with csatbot.")))
+        where = (_("📈 {title}: the chart follows this message.") if request.direct else
+                 _("📈 {title}: the chart is in your direct messages with csatbot."))
+        answer.message.cards[-1].parts.append(Paragraph(where.format(title=answer.chart_title)))
     return answer.message
 
 
