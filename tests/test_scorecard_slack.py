@@ -47,6 +47,26 @@ def test_customer_card_in_a_channel(slack: SlackSender, scored: AppContext, emul
     assert "13" in uploads[0].args["files"][0]["title"]
 
 
+def test_what_lost_the_points_of_a_month_as_a_chart(slack: SlackSender, scored: AppContext,
+                                                    emulator: SlackEmulator) -> None:
+    answer = slack.command("/csat", "customer ACME 2026-09", QE_EN).answer()
+    pressed = buttons(answer["blocks"])["csat.breakdown"]
+    told = slack.block_action(QE_EN, "csat.breakdown", pressed["value"], channel_id="C0GENERAL",
+                              message_ts="1.1").answer()
+    assert "Quality performance −10" in told["text"] and "Customer scorecard −4" in told["text"]
+    assert "what lost the points in 2026-09" in text_of(told["blocks"]) and "direct messages" in text_of(told["blocks"])
+    uploads = emulator.wait_for("files.completeUploadExternal",
+                                lambda c: "what lost the points" in c.args["files"][0]["title"])
+    assert uploads[0].args["channel_id"] == emulator.workspace.dm_channel(QE_EN)
+    assert emulator.workspace.files[uploads[0].args["files"][0]["id"]]["content"].startswith(b"\x89PNG")
+    idle = slack.block_action(QE_EN, "csat.breakdown", '{"code": "HDQC", "period": "2026-09"}',
+                              channel_id="C0GENERAL", message_ts="1.1").answer()
+    assert "not evaluated" in idle["text"]
+    forged = slack.block_action(QE_EN, "csat.breakdown", '{"code": "ACME", "period": "09/2026"}',
+                                channel_id="C0GENERAL", message_ts="1.1").answer()
+    assert "YYYY-MM" in forged["text"]
+
+
 def test_costs_only_for_entitled_roles(slack: SlackSender, scored: AppContext) -> None:
     sales = text_of(slack.command("/csat", "customer ACME 2026-09", SALES).answer()["blocks"])
     finance = text_of(slack.command("/csat", "customer ACME 2026-09", FINANCE).answer()["blocks"])

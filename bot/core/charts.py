@@ -301,3 +301,27 @@ def grade_distribution_chart(title: str, months: Sequence[str], bands: Sequence[
     axes.legend(handles[::-1], labels[::-1], loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     figure.tight_layout()
     return _png(figure)
+
+
+def breakdown_chart(title: str, categories: Sequence[str], allotted: Sequence[float], kept: Sequence[float],
+                    kept_label: str, lost_label: str) -> bytes:
+    """What a month's points were made of: per category the points kept and, beside them in
+    red, the points lost, each labelled."""
+    figure = _figure(figsize=(8, 0.7 * len(categories) + 1.6))
+    axes = figure.add_subplot()
+    y = list(range(len(categories)))[::-1]
+    lost = [a - k for a, k in zip(allotted, kept, strict=True)]
+    axes.barh(y, kept, color=GRADE_COLOURS["very_satisfied"], label=kept_label, height=0.55)
+    axes.barh(y, lost, left=kept, color=GRADE_COLOURS["unsatisfied"], label=lost_label, height=0.55)
+    for row, k, gone, full in zip(y, kept, lost, allotted, strict=True):
+        axes.text(k / 2, row, score_text(k), ha="center", va="center", fontsize=8, color="white",
+                  fontfamily=LATIN)
+        if gone > 0:
+            axes.text(full + 0.5, row, f"−{score_text(gone)}", ha="left", va="center", fontsize=9,
+                      color=GRADE_COLOURS["unsatisfied"], fontfamily=LATIN)
+    axes.set_yticks(y, list(categories), fontsize=9)
+    axes.set_xlim(0, max(allotted) * 1.18)
+    axes.set_title(title, fontsize=11)
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
+    figure.tight_layout()
+    return _png(figure)

@@ -27,7 +27,7 @@ from bot.people.customers import all_customers, find_customer
 from bot.revisits.visits import REASONS as REVISIT_REASONS
 from bot.scorecard import stored
 from bot.scorecard.book import ScoreBook
-from bot.scorecard.engine import AnnualScore, MonthlyScore, RuleSet, xmr_limits
+from bot.scorecard.engine import CATEGORIES, AnnualScore, MonthlyScore, RuleSet, xmr_limits
 from storage.models import Complaint, CorrectiveAction, Customer, FigureSubmission, Metric, Revisit
 
 CATEGORY_NAMES = {
@@ -215,6 +215,9 @@ def customer_answer(session: Session, caller: Caller, authorizer: Authorizer, cu
         if asked_in_channel:
             buttons.append(Button(_("Share to channel"), "csat.share",
                                   json.dumps({"code": customer.code, "period": month}), "primary"))
+        if score is not None and any(score.lost.values()):
+            buttons.append(Button(_("What lost the points"), "csat.breakdown",
+                                  json.dumps({"code": customer.code, "period": month})))
         if authorizer.allows(caller.roles, "scorecard.record_event"):
             buttons.append(Button(_("Record event"), "csat.record_event", customer.code))
             for deduction in (score.deductions if score else [])[:3]:
@@ -547,3 +550,25 @@ def _target_mark(_: Gettext, value: float, target: float | None, higher_is_bette
     return _("met") if met else _("missed")
 
 
+
+
+# --- what lost a month's points ------------------------------------------------------------------
+
+
+def breakdown_answer(session: Session, caller: Caller, customer: Customer, month: str, book: ScoreBook) -> Answer:
+    """A customer's month by category: the points each kept and lost, as a chart."""
+    _ = caller._
+    rules = book.rules_for(month)
+    score = book.monthly({customer.id: customer.code}, [month]).get((customer.id, month))
+    name = pick(caller.locale, customer.name_zh, customer.name_en)
+    if score is None:
+        raise UserError(T("{code} is not evaluated in {month}: no deliveries and no scorecard input.",
+                          code=customer.code, month=month))
+    title = _("{name} ({code}) · what lost the points in {month}").format(name=name, code=customer.code, month=month)
+    png = charts.breakdown_chart(title, [_(CATEGORY_NAMES[c]) for c in CATEGORIES],
+                                 [rules.category_points[c] for c in CATEGORIES],
+                                 [getattr(score, c) for c in CATEGORIES], _("Points kept"), _("Points lost"))
+    lost = ", ".join(f"{_(CATEGORY_NAMES[c])} −{fmt(score.lost[c])}" for c in CATEGORIES if score.lost.get(c))
+    text = _("{name} {month}: {total}; lost: {lost}").format(name=name, month=month, total=score_text(score.total),
+                                                           lost=lost or "—")
+    return Answer(Message(text=text, cards=[Card(title=title, parts=[Paragraph(text)])]), png, title)

@@ -17,7 +17,7 @@ from bot.core.context import AppContext
 from bot.core.delivery import send_private_chart
 from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values, row_id
-from bot.core.periods import Period, parse_period, split_period
+from bot.core.periods import Period, is_month, parse_period, split_period
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.texts import T, UserError
 from bot.core.views import Actions, Button, Card, Message, Paragraph
@@ -27,6 +27,7 @@ from bot.people.callers import require
 from bot.people.customers import customer_label, find_customer
 from bot.scorecard.answers import (
     Answer,
+    breakdown_answer,
     customer_answer,
     figure_list,
     metric_answer,
@@ -184,6 +185,20 @@ def _shared_answer(ctx: AppContext, session: Session, audience: Caller, choice: 
     period = _period(ctx, session, choice.get("period"))
     return customer_answer(session, audience, ctx.authorizer, customer, period, for_channel=True,
                            collecting=_collecting(ctx, session, period), book=_book(ctx, session))
+
+
+def answer_breakdown(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:
+    """The button on a customer card: what lost the month's points, as a chart."""
+    require(ctx, request.caller, "scorecard.view")
+    month = str(choice.get("period") or "")
+    if not is_month(month):
+        raise UserError(T("Give a month: YYYY-MM."))
+    with ctx.session() as session:
+        customer = find_customer(session, str(choice.get("code") or "")).found
+        if customer is None:
+            raise UserError(T("Unknown customer {value!r}.", value=choice.get("code")))
+        answer = breakdown_answer(session, request.caller, customer, month, _book(ctx, session))
+    return Reply(message=_delivered(ctx, request, answer))
 
 
 def share_answer(ctx: AppContext, request: Request, choice: dict[str, Any]) -> Reply:

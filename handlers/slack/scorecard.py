@@ -23,6 +23,8 @@ def register(app: App, listening: Listening) -> None:
 
     app.action("csat.pick_customer")(**listening.button(
         lambda request, action: use_cases.answer_picked_customer(ctx, request, choice(action))))
+    app.action("csat.breakdown")(**listening.button(
+        lambda request, action: use_cases.answer_breakdown(ctx, request, choice(action))))
     app.action("csat.share")(**listening.button(
         lambda request, action: use_cases.share_answer(ctx, request, choice(action))))
     for action_id, correcting in (("csat.record_event", False), ("csat.correct_event", True)):
