@@ -68,7 +68,9 @@ def test_an_answer_in_a_channel_sends_its_chart_to_the_askers_dms(scored: AppCon
     assert chart.kind == "image" and chart.target == QUALITY
     in_dm = scorecard.answer_customer(ctx, request(ctx, QUALITY, "trigger-8", place="D0DM", direct=True),
                                       ["ACME", "2026-09"])
-    assert in_dm.message is not None and not any("📈" in getattr(p, "text", "") for p in in_dm.message.cards[-1].parts)
+    assert in_dm.message is not None
+    said = [getattr(p, "text", "") for p in in_dm.message.cards[-1].parts if "📈" in getattr(p, "text", "")]
+    assert len(said) == 1 and "紧随本消息" in said[0] and "私信" not in said[0]  # the chart follows, here
     assert rows(ctx)[f"chart:{QUALITY}:trigger-8"].target == "D0DM"
 
 
