@@ -15,7 +15,7 @@ from bot.people.customers import all_customers
 from bot.scorecard.book import ScoreBook, load_rule_sets
 from bot.scorecard.engine import rule_set_for
 from handlers.cli import main
-from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, shown
 from tests.conftest import SHANGHAI
 
 
@@ -148,7 +148,7 @@ def test_a_quality_engineer_changes_the_rules_in_a_dialog(slack: SlackSender, ct
     assert saved.status == 200 and saved.body == ""
     posted = emulator.wait_for("chat.postMessage", lambda c: "第 2 版" in c.args["text"], count=2)
     assert any(c.response.get("channel", "").startswith("D") for c in posted)
-    assert "event.line_hold: 5 → 6" in json.dumps(posted[0].args["blocks"], ensure_ascii=False)
+    assert "event.line_hold: 5 → 6" in shown(posted[0].args)
     with ctx.session() as session:
         rules = rule_set_for(load_rule_sets(session), "2027-01")
         assert (rules.version, rules.monthly_target, rules.events["line_hold"].points) == (2, 85, 6)

@@ -20,7 +20,7 @@ from bot.core.i18n import gettext_for
 from bot.core.views import card_to_dict
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
-from handlers.testing.slack_emulator import SlackEmulator, SlackSender, eventually
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, eventually, shown
 from scheduled.jobs import run_due
 from storage.models import Complaint, ComplaintDeadline, CorrectiveAction, Customer, Person, SlaPolicy
 from storage.models import Counter as CounterRow
@@ -124,7 +124,7 @@ def test_logging_from_the_command_with_a_pre_filled_dialog(slack: SlackSender, c
     ok = submit_log(slack, emulator, SALES, "ACME", {"symptom": injected, "contact_phone": "138 0000 0000"})
     assert ok["response"].status == 200 and ok["response"].body == ""
     card = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "") == "C0QUALITY")[0]
-    text = json.dumps(card.args["blocks"], ensure_ascii=False)
+    text = shown(card.args)
     assert "KS-2026-0001" in card.args["text"] and "艾克美汽车" in text
     assert "<!channel>" not in text and "<@U0BOSS001>" not in text and "&lt;!channel&gt;" in text
     assert "首次回复顾客" in text and "2026-10-09 10:00" in text  # first response 24 h after receipt
@@ -215,7 +215,7 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     def card_is_closed_with_its_thread() -> None:
         history = quality_posts(emulator)
         card = history[0]
-        assert card.get("edited") and "complaint.reopen" in json.dumps(card["blocks"])
+        assert card.get("edited") and "complaint.reopen" in shown(card)
         lines = [m["text"] for m in history if m["thread_ts"] == card["ts"]]
         assert any("已电话回复" in line for line in lines) and any("评分事件" in line for line in lines)
 
@@ -291,9 +291,9 @@ def test_look_ups_and_json(slack: SlackSender, ctx: AppContext, people: None, cl
     with ctx.session() as session:
         scan(session, clock.now(), SHANGHAI, "zh-CN", "")
     listing = slack.command("/complaint", "list overdue", QE).answer()
-    assert complaint.number in json.dumps(listing["blocks"], ensure_ascii=False)
-    shown = slack.command("/complaint", f"show {complaint.number.lower()}", QE_EN).answer()
-    assert "Registered in the ledger" in json.dumps(shown["blocks"])
+    assert complaint.number in shown(listing)
+    detail = slack.command("/complaint", f"show {complaint.number.lower()}", QE_EN).answer()
+    assert "Registered in the ledger" in shown(detail)
     missing = slack.command("/complaint", "show KS-1999-9999", QE_EN).answer()
     assert "No complaint KS-1999-9999" in missing["text"]
     monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
@@ -569,7 +569,7 @@ def test_the_owners_copy_of_the_card_moves_on_with_the_card(slack: SlackSender, 
     dm = emulator.workspace.dm_channel(owner_id)
 
     def the_copy() -> dict:  # type: ignore[type-arg]
-        copies = [m for m in emulator.workspace.history(dm) if "complaint.assign" in json.dumps(m["blocks"])]
+        copies = [m for m in emulator.workspace.history(dm) if "complaint.assign" in shown(m)]
         assert copies, "the owner's copy has not arrived"
         return copies[0]
 
@@ -579,7 +579,7 @@ def test_the_owners_copy_of_the_card_moves_on_with_the_card(slack: SlackSender, 
 
     def copy_moved_on() -> None:
         copy = the_copy()
-        assert copy.get("edited") and "complaint.acknowledge" not in json.dumps(copy["blocks"])
+        assert copy.get("edited") and "complaint.acknowledge" not in shown(copy)
 
     eventually(copy_moved_on)
 

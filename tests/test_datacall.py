@@ -19,7 +19,7 @@ from bot.core.stored_settings import data_call_settings
 from bot.datacall.obligations import call_dates, obligations
 from handlers.bootstrap import bootstrap
 from handlers.cli import main
-from handlers.testing.slack_emulator import SlackEmulator, SlackSender
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, shown
 from scheduled.jobs import run_due
 from storage.models import Customer, FigureDraft, FigureSubmission, Person, RoleDelegation
 from tests.conftest import SHANGHAI, at_once
@@ -72,7 +72,7 @@ def test_the_call_goes_out_once_on_the_opening_day(ctx: AppContext, people: None
     assert dms(emulator) == Counter({LI: 1, DAVID: 1, HUANG: 1})
     calls = {c.response.get("channel", ""): c for c in emulator.calls_to("chat.postMessage")}
     li = calls[emulator.workspace.dm_channel(LI)]
-    text = json.dumps(li.args["blocks"], ensure_ascii=False)
+    text = shown(li.args)
     assert "2026-10-13" in li.args["text"] and "销售经理" in text and "客服代表" in text and "填报数据" in text
     assert "Please hand in" in calls[emulator.workspace.dm_channel(DAVID)].args["text"]
     # a restart and a second replica change nothing
@@ -148,16 +148,16 @@ def test_dialog_validates_saves_and_keeps_drafts(slack: SlackSender, ctx: AppCon
     assert "必填" in empty["errors"][ppm]
     saved = slack.view_submission(LI, again, state(again, {kpi: "95%", ppm: "1,200"}))
     assert saved.status == 200 and saved.json()["response_action"] == "update"
-    assert "华东汽车" in json.dumps(saved.json()["view"]["blocks"], ensure_ascii=False)
+    assert "华东汽车" in shown(saved.json()["view"])
     confirmation = emulator.wait_for("chat.postMessage", lambda c: "已记录" in c.args["text"])
-    assert "ACME" in json.dumps(confirmation[0].args["blocks"], ensure_ascii=False)
+    assert "ACME" in shown(confirmation[0].args)
     # the call DM is updated in place: the two figures handed in are no longer shown as missing
     call = next(c for c in emulator.calls_to("chat.postMessage")
                 if c.response.get("channel", "") == emulator.workspace.dm_channel(LI))
     updated = emulator.wait_for("chat.update", lambda c: c.args.get("ts") == call.response["ts"])[-1]
     ppm_name = "车厂上线不良率"
-    assert ppm_name in json.dumps(call.args["blocks"], ensure_ascii=False)
-    assert ppm_name not in json.dumps(updated.args["blocks"], ensure_ascii=False)
+    assert ppm_name in shown(call.args)
+    assert ppm_name not in shown(updated.args)
     with ctx.session() as session:
         values = {s.metric_key: float(s.value) for s in session.scalars(select(FigureSubmission))}
         assert values["kpi_achievement_rate"] == 95.0 and values["line_defect_ppm"] == 1200.0
@@ -239,13 +239,23 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
     assert dms(emulator)[LI] == 4 and dms(emulator)[HUANG] == 4
     posts = [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel", "") == "C0QUALITY"
              and not c.args["metadata"]["event_payload"]["key"].startswith(("action:", "brief:", "analysis:"))]
-    assert len(posts) == 1 and "李强" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
+    assert len(posts) == 1 and "李强" in shown(posts[0].args)
     updates = emulator.calls_to("chat.update")
     assert [u.args["ts"] for u in updates] == [posts[0].response["ts"]] * 2
     assert dms(emulator)[QE] == 2 and dms(emulator)[QE_EN] == 2
     english_digest = [c for c in emulator.calls_to("chat.postMessage")
                       if c.response.get("channel", "") == emulator.workspace.dm_channel(QE_EN)]
     assert "Daily digest" in english_digest[0].args["text"]
+    # the post names the people who are late, once: its daily updates notify nobody again
+    assert "<@U0SM00001> <@U0FI00001>" in shown(posts[0].args) and "<@U0SM00002>" not in shown(posts[0].args)
+    # three working days after the due date a late figure goes to the department head, once
+    assert dms(emulator)[MA] == 0
+    tick(ctx, clock, at(16))
+    tick(ctx, clock, at(19))
+    escalations = [c for c in emulator.calls_to("chat.postMessage")
+                   if c.response.get("channel", "") == emulator.workspace.dm_channel(MA)]
+    assert len(escalations) == 2 and "<@U0SM00001>" in shown(escalations[0].args)
+    assert "3 个工作日" in escalations[0].args["text"] and "李强" in escalations[0].args["text"]
 
 
 def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppContext, people: None,
@@ -295,9 +305,9 @@ def test_status_for_quality_engineers_and_for_everyone(slack: SlackSender, ctx: 
                                                        clock: FixedClock, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(14))
     full = slack.command("/csat", "status 2026-09", QE).answer()
-    text = json.dumps(full["blocks"], ensure_ascii=False)
+    text = shown(full)
     assert "李强" in text and "黄蕾" in text and "逾期" in text
-    own = json.dumps(slack.command("/csat", "status", LI).answer()["blocks"], ensure_ascii=False)
+    own = shown(slack.command("/csat", "status", LI).answer())
     assert "李强" in own and "黄蕾" not in own
     monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
     assert main(["figures", "status", "--month", "2026-09", "--json"]) == 0
@@ -317,7 +327,12 @@ def test_app_home_shows_what_i_owe_and_the_matrix(slack: SlackSender, ctx: AppCo
     qe = json.dumps(emulator.workspace.homes[QE], ensure_ascii=False)
     # the KPI achievement rate is chased now (a forgotten one is not full marks); the customer scorecard is not
     assert "我的数据" in li and "figures.open" in li and "0/11" in li
-    assert "2026-09 提交情况" in qe and "黄蕾" in qe and "✗" in qe and "按期交货批次" in qe
+    assert "2026-09 提交情况" in qe and "黄蕾 · 0/6 · 售后费用, 索赔费用, 退货费用" in qe
+    # a quality engineer's home leads with what needs them; a sales manager's with what he owes
+    cards = [b["text"]["text"] for b in emulator.workspace.homes[QE]["blocks"] if b["type"] == "header"]
+    assert cards[1] == "需要你处理" and "我的数据" not in qe
+    assert [b["text"]["text"] for b in emulator.workspace.homes[LI]["blocks"] if b["type"] == "header"][1] == "我的数据"
+    assert "提交情况" not in li
 
 
 def test_a_late_month_is_still_chased_after_the_next_one_opens(ctx: AppContext, people: None, clock: FixedClock,
@@ -346,5 +361,5 @@ def test_the_december_call_skips_new_years_day_and_says_the_calendar_is_not_load
     tick(ctx, clock, dt.datetime(2027, 1, 4, 9, 30, tzinfo=SHANGHAI))
     call = next(c for c in emulator.calls_to("chat.postMessage")
                 if c.response.get("channel", "") == emulator.workspace.dm_channel(LI))
-    shown = json.dumps(call.args["blocks"], ensure_ascii=False)
-    assert "2027-01-08" in call.args["text"] and "2027 年节假日安排尚未导入" in shown
+    text = shown(call.args)
+    assert "2027-01-08" in call.args["text"] and "2027 年节假日安排尚未导入" in text

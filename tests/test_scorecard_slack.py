@@ -9,14 +9,14 @@ import warnings
 from sqlalchemy import select
 
 from bot.core.context import AppContext
-from handlers.testing.slack_emulator import SlackEmulator, SlackSender, validate_blocks
+from handlers.testing.slack_emulator import SlackEmulator, SlackSender, shown, validate_blocks
 from storage.models import ScorecardEvent
 
 QE, QE_EN, SALES, FINANCE, HEAD = "U0QE00001", "U0QE00002", "U0SM00001", "U0FI00001", "U0DH00001"
 
 
-def text_of(blocks: list[dict]) -> str:  # type: ignore[type-arg]
-    return json.dumps(blocks, ensure_ascii=False)
+def text_of(message: dict) -> str:  # type: ignore[type-arg]
+    return shown(message)
 
 
 def buttons(blocks: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
@@ -31,7 +31,7 @@ def buttons(blocks: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]
 def test_customer_card_in_a_channel(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
     answer = slack.command("/csat", "customer ACME 2026-09", QE).answer()
     assert answer["response_type"] == "ephemeral" and validate_blocks(answer["blocks"]) == []
-    text = text_of(answer["blocks"])
+    text = text_of(answer)
     assert "艾克美汽车" in text and "79" in text and "一般" in text
     assert "顾客要求的绩效" in text and "达成率 75%" in text and "顾客评分 80%" in text
     assert "王静" in text and "−10" in text  # the production stop and who entered it
@@ -54,7 +54,7 @@ def test_what_lost_the_points_of_a_month_as_a_chart(slack: SlackSender, scored: 
     told = slack.block_action(QE_EN, "csat.breakdown", pressed["value"], channel_id="C0GENERAL",
                               message_ts="1.1").answer()
     assert "Quality performance −10" in told["text"] and "Customer scorecard −4" in told["text"]
-    assert "what lost the points in 2026-09" in text_of(told["blocks"]) and "direct messages" in text_of(told["blocks"])
+    assert "what lost the points in 2026-09" in text_of(told) and "direct messages" in text_of(told)
     uploads = emulator.wait_for("files.completeUploadExternal",
                                 lambda c: "what lost the points" in c.args["files"][0]["title"])
     assert uploads[0].args["channel_id"] == emulator.workspace.dm_channel(QE_EN)
@@ -68,8 +68,8 @@ def test_what_lost_the_points_of_a_month_as_a_chart(slack: SlackSender, scored: 
 
 
 def test_costs_only_for_entitled_roles(slack: SlackSender, scored: AppContext) -> None:
-    sales = text_of(slack.command("/csat", "customer ACME 2026-09", SALES).answer()["blocks"])
-    finance = text_of(slack.command("/csat", "customer ACME 2026-09", FINANCE).answer()["blocks"])
+    sales = text_of(slack.command("/csat", "customer ACME 2026-09", SALES).answer())
+    finance = text_of(slack.command("/csat", "customer ACME 2026-09", FINANCE).answer())
     assert "索赔费用" not in sales and "12,345.50" not in sales
     assert "索赔费用" in finance and "12,345.50" in finance
     refused = slack.command("/csat", "metric claim_cost 2026", SALES).answer()
@@ -78,7 +78,7 @@ def test_costs_only_for_entitled_roles(slack: SlackSender, scored: AppContext) -
 
 def test_english_reader_and_the_year_view(slack: SlackSender, scored: AppContext) -> None:
     answer = slack.command("/csat", "customer ACME 2026", QE_EN).answer()
-    text = text_of(answer["blocks"])
+    text = text_of(answer)
     assert "ACME Motors" in text and "Annual score" in text and "weight 50%" in text
     assert "9 month(s) evaluated" in text
 
@@ -93,14 +93,14 @@ def test_several_matches_give_buttons_and_picking_answers(slack: SlackSender, sc
     assert picked.status == 200
     reply = picked.answer()
     assert reply["replace_original"] is True
-    assert "79" in text_of(reply["blocks"])
+    assert "79" in text_of(reply)
     emulator.wait_for("files.completeUploadExternal")
 
 
 def test_no_match_suggests_the_closest(slack: SlackSender, scored: AppContext) -> None:
     answer = slack.command("/csat", "customer ACME Motor Co", QE_EN).answer()
     assert "No customer matches" in answer["text"]
-    assert "ACME" in text_of(answer["blocks"])
+    assert "ACME" in text_of(answer)
     bad_period = slack.command("/csat", "customer ACME 2026-13", QE_EN).answer()
     assert bad_period["text"] == "'2026-13' is not a month (YYYY-MM) or a year (YYYY)."
 
@@ -111,7 +111,7 @@ def test_share_posts_to_the_channel_without_costs(slack: SlackSender, scored: Ap
     share = buttons(answer["blocks"])["csat.share"]
     shared = slack.block_action(FINANCE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
     posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
-    posted = text_of(posts[0].args["blocks"])
+    posted = text_of(posts[0].args)
     assert "79" in posted and "索赔费用" not in posted and "由 黄蕾 分享" in posted
     assert "csat.share" not in posted
     uploads = emulator.wait_for("files.completeUploadExternal", lambda c: c.args.get("channel_id") == "C0GENERAL")
@@ -122,31 +122,31 @@ def test_share_posts_to_the_channel_without_costs(slack: SlackSender, scored: Ap
 def test_overview_ranks_and_draws_the_heat_map(slack: SlackSender, scored: AppContext,
                                                emulator: SlackEmulator) -> None:
     answer = slack.command("/csat", "overview 2026-09", QE).answer()
-    text = text_of(answer["blocks"])
+    text = text_of(answer)
     assert "顾客满意度总览" in text and "1 / 2" in text and "低于目标" in text
     # on 8 October September's figures are still coming in (due the 13th): it says so
     assert "进行中" in text and "2026-10-13" in text and "1 / 2" in text
     emulator.wait_for("files.completeUploadExternal")
     # and without a month the overview is of August, the last month whose figures are due
-    default = text_of(slack.command("/csat", "overview", QE).answer()["blocks"])
+    default = text_of(slack.command("/csat", "overview", QE).answer())
     assert "2026-08" in default and "进行中" not in default
 
 
 def test_metric_trend_with_control_limits(slack: SlackSender, scored: AppContext, emulator: SlackEmulator) -> None:
     answer = slack.command("/csat", "metric kpi_achievement_rate 2026 ACME", QE_EN).answer()
-    text = text_of(answer["blocks"])
+    text = text_of(answer)
     assert "Natural process limits" in text and "2026-09" in text
     emulator.wait_for("files.completeUploadExternal")
     unknown = slack.command("/csat", "metric nonsense", QE_EN).answer()
-    assert "No figure is called 'nonsense'" in unknown["text"] and "line_fpy" in text_of(unknown["blocks"])
+    assert "No figure is called 'nonsense'" in unknown["text"] and "line_fpy" in text_of(unknown)
     by_name = slack.command("/csat", "metric 索赔 2026", QE).answer()  # part of a Chinese name
-    assert "索赔费用" in text_of(by_name["blocks"]) and "2026" in text_of(by_name["blocks"])
-    english = text_of(slack.command("/csat", "metric On-time deliveries 2026 ACME", QE_EN).answer()["blocks"])
+    assert "索赔费用" in text_of(by_name) and "2026" in text_of(by_name)
+    english = text_of(slack.command("/csat", "metric On-time deliveries 2026 ACME", QE_EN).answer())
     assert "On-time deliveries" in english and "Natural process limits" in english
     several = slack.command("/csat", "metric 满意度", QE).answer()
     assert "多项数据" in several["text"]
-    assert "user_satisfaction" in text_of(several["blocks"]) and "line_fpy" not in text_of(several["blocks"])
-    listing = text_of(slack.command("/csat", "metric", QE_EN).answer()["blocks"])
+    assert "user_satisfaction" in text_of(several) and "line_fpy" not in text_of(several)
+    listing = text_of(slack.command("/csat", "metric", QE_EN).answer())
     assert "kpi_achievement_rate" in listing and "Claim cost" in listing
 
 
@@ -239,8 +239,26 @@ def test_overview_and_metric_answers_can_be_shared(slack: SlackSender, scored: A
     share = buttons(overview["blocks"])["csat.share"]
     slack.block_action(QE, "csat.share", share["value"], channel_id="C0GENERAL", message_ts="1.1")
     posts = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == "C0GENERAL")
-    assert "顾客满意度总览" in json.dumps(posts[0].args["blocks"], ensure_ascii=False)
+    assert "顾客满意度总览" in shown(posts[0].args)
     metric = slack.command("/csat", "metric line_fpy 2026", QE, channel_id="C0GENERAL").answer()
     assert "csat.share" in buttons(metric["blocks"])
     costs = slack.command("/csat", "metric claim_cost 2026", QE, channel_id="C0GENERAL").answer()
     assert "csat.share" not in buttons(costs["blocks"])  # costs stay with the roles entitled to them
+
+
+def test_management_home_leads_with_the_month_at_a_glance(slack: SlackSender, scored: AppContext,
+                                                         emulator: SlackEmulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.people.directory import import_people
+
+    (tmp_path / "boss.csv").write_text("slack_user_id,name,roles,department,locale,email\n"
+                                       "U0MG00001,陈总,management,总经办,zh-CN,\n", encoding="utf-8")
+    with scored.session() as session:
+        assert import_people(session, tmp_path / "boss.csv").ok
+    slack.event({"type": "app_home_opened", "user": "U0MG00001", "tab": "home"}, event_id="EvHomeBoss")
+    emulator.wait_for("views.publish")
+    home = emulator.workspace.homes["U0MG00001"]
+    headers = [b["text"]["text"] for b in home["blocks"] if b["type"] == "header"]
+    assert headers[1] == "2026-08 概览"  # the last month whose figures are due
+    text = json.dumps(home, ensure_ascii=False)
+    assert "平均分" in text and "投诉超期" in text and "纠正措施超期" in text
+    assert "HDQC" not in text  # not scored in August: no figures, not below target

@@ -15,7 +15,7 @@ from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
 from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
 from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
-from bot.core.texts import Text
+from bot.core.texts import Text, short_label
 from bot.core.views import (
     Actions,
     Button,
@@ -213,7 +213,7 @@ def list_message(session: Session, complaints: list[Complaint], which: str, loca
              "all": _("Complaints")}
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     rows = [[c.number, codes.get(c.customer_id, ""), _(SEVERITIES[c.severity]),
-             _(STATUS_NAMES.get(c.status, c.status)), local_time(c.received_at, tz), c.symptom[:30]]
+             _(STATUS_NAMES.get(c.status, c.status)), local_time(c.received_at, tz), short_label(c.symptom, 40)]
             for c in complaints[:25]]
     title = f"{names.get(which, names['all'])} ({len(complaints)})"
     parts: list = [Table([_("Number"), _("Customer"), _("Severity"), _("Status"), _("Received"), _("Symptom")], rows)

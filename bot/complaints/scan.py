@@ -19,7 +19,7 @@ from bot.complaints.terms import MILESTONE_NAMES
 from bot.core import outbox
 from bot.core.i18n import gettext_for
 from bot.core.views import Card, Mention, Message, Paragraph
-from bot.people.directory import people_with_role
+from bot.people.directory import escalation_people
 from storage.models import Complaint, ComplaintDeadline, Customer, Person
 
 
@@ -28,20 +28,6 @@ class ScanReport:
     warned: int = 0
     breached: int = 0
     queued: int = 0
-
-
-def escalation_people(session: Session, chain: list[str], owner: Person | None) -> list[Person]:
-    """The chain in order; a department head is the owner's (any, when the owner has no department)."""
-    result: list[Person] = []
-    for role in chain:
-        candidates = people_with_role(session, role)
-        if role == "department_head" and owner is not None and owner.department:
-            same = [p for p in candidates if p.department == owner.department]
-            candidates = same or candidates
-        for person in candidates:
-            if person not in result and (owner is None or person.id != owner.id):
-                result.append(person)
-    return result
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 from textwrap import shorten
+from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.actions.lifecycle import CLOSED
 from bot.actions.use_cases import my_actions_card
 from bot.calendar.working_days import WorkingCalendar
+from bot.complaints.ledger import list_complaints
+from bot.complaints.terms import STATUS_NAMES
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.commands import help_message
@@ -24,74 +29,172 @@ from bot.core.periods import current_period
 from bot.core.replies import Reply, Request
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
-from bot.core.texts import T, UserError
-from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Part, Table
-from bot.datacall.obligations import call_dates, obligations
-from bot.datacall.status import status_report
+from bot.core.texts import T, UserError, name_list, score_text, short_label
+from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Part
+from bot.datacall.obligations import call_dates, last_due_month, obligations
+from bot.datacall.status import missing_name, status_report
 from bot.people.callers import refusal, require
 from bot.people.directory import person_by_slack_id
-from storage.models import Metric
+from bot.reports.indicators import ReportPeriod, indicators
+from bot.scorecard.answers import signed
+from storage.models import Complaint, CorrectiveAction, Customer
 
 MATRIX_ROWS = 30
+HOME_LINES = 5
 FAILED_SHOWN = 5
 
 
-def _cell(counts: dict[str, int] | None) -> str:
-    if not counts:
-        return "·"
-    if counts["submitted"] >= counts["owed"]:
-        return "✅"
-    return "◐" if counts["submitted"] else "✗"
-
-
 def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt.date,
-             tz: dt.tzinfo = dt.UTC) -> Home:
+             tz: dt.tzinfo = dt.UTC, now: dt.datetime | None = None) -> Home:
+    """Each role's Home leads with what it needs: management the last month's scores and what
+    is overdue, quality engineers what is late and waits for them, everyone what they owe."""
     _ = caller._
+    now = now or dt.datetime.combine(today, dt.time(12), tz)
     greeting = _("Hello, {name}.").format(name=caller.name) if caller.name else _("Hello.")
     cards = [Card(title=_("csatbot"), parts=[Paragraph(greeting)])]
     period = current_period(today)
     calendar = WorkingCalendar.load(session)
-    dates = call_dates(calendar, period, data_call_settings(session))
-    duty = obligations(session, period, min(today, dates.due)).get(caller.person_id or -1)
-    if duty is not None:
-        state = (_("all handed in") if duty.done else
-                 _("late") if today > dates.due else _("not open yet") if today < dates.opens else _("open"))
-        parts: list = [FieldList([
-            Field(_("Month"), period), Field(_("Due"), dates.due.isoformat()),
-            Field(_("Handed in"), f"{duty.handed_in}/{duty.required}"), Field(_("Status"), state),
-        ])]
-        if not duty.done:
-            parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": period}),
-                                         "primary")]))
-        cards.append(Card(title=_("My figures"), parts=parts))
-    if authorizer.allows(caller.roles, "figures.status_matrix"):
-        report = status_report(session, period, today, calendar)
-        states = {"submitted": "✅", "late": "⏰", "open": "…"}
-        shown = report["people"][:MATRIX_ROWS]
-        metrics = [m for m in session.scalars(select(Metric).order_by(Metric.sort_order))
-                   if any(m.key in p["figures"] for p in shown)]
-        rows = [[p["name"], *[_cell(p["figures"].get(m.key)) for m in metrics], states[p["status"]]] for p in shown]
-        parts = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
-                           .format(**report["totals"]))]
-        if rows:
-            parts.append(Table([_("Person"), *[str(i + 1) for i in range(len(metrics))], _("Status")], rows))
-            legend = " · ".join(f"{i + 1} {pick(caller.locale or 'zh-CN', m.name_zh, m.name_en)}"
-                                for i, m in enumerate(metrics))
-            parts.append(Context(legend + "  ✅ " + _("all handed in") + "  ◐ " + _("some") + "  ✗ " + _("none")
-                                 + "  · " + _("not owed")))
-        if len(report["people"]) > MATRIX_ROWS:
-            parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
-                                   "everyone.").format(n=MATRIX_ROWS)))
-        cards.append(Card(title=_("Submissions for {period}").format(period=period), parts=parts))
-    mine = my_actions_card(session, caller)
+    report = (status_report(session, period, today, calendar)
+              if authorizer.allows(caller.roles, "figures.status_matrix") else None)
+    if "management" in caller.roles and authorizer.allows(caller.roles, "report.view"):
+        cards.append(_glance(session, caller, today, now, tz))
+    if authorizer.allows(caller.roles, "outbox.retry"):
+        cards.append(_needs_you(session, caller, report, now, tz))
+    mine = _my_figures(session, caller, today, calendar, period)
     if mine is not None:
         cards.append(mine)
+    complaints = _my_complaints(session, caller, tz)
+    if complaints is not None:
+        cards.append(complaints)
+    actions = my_actions_card(session, caller)
+    if actions is not None:
+        cards.append(actions)
+    if report is not None:
+        cards.append(_submissions(caller, report))
     if authorizer.allows(caller.roles, "outbox.retry"):
         undelivered = _undelivered(session, caller, tz)
         if undelivered is not None:
             cards.append(undelivered)
     cards.extend(help_message(caller, authorizer).cards)
     return Home(cards=cards)
+
+
+def _glance(session: Session, caller: Caller, today: dt.date, now: dt.datetime, tz: dt.tzinfo) -> Card:
+    """The last month whose figures are in: mean, grades, who is below target, what is overdue."""
+    _ = caller._
+    locale = caller.locale or "zh-CN"
+    month = last_due_month(session, today)
+    numbers = indicators(session, ReportPeriod("month", month, (month,)), now, _zone(tz), today)
+    mean = numbers["mean_score"]
+    fields = [Field(_("Mean score"), "—" if mean is None else score_text(float(mean))),
+              Field(_("Change against last month"), signed(numbers["mean_change"]))]
+    fields += [Field(str(pick(locale, names["zh-CN"], names["en"])), str(numbers["grades"].get(key, 0)))
+               for key, names in numbers["grade_names"].items()]
+    overdue = len(list_complaints(session, "overdue", None, now))
+    fields += [Field(_("Complaints overdue"), str(overdue)),
+               Field(_("Corrective actions overdue"), str(numbers["actions"]["overdue"]))]
+    parts: list[Part] = [FieldList(fields)]
+    below = numbers["below_target"]
+    if below:
+        names = dict(session.execute(select(Customer.code, Customer.name_zh if locale.startswith("zh")
+                                            else Customer.name_en).where(Customer.code.in_(below[:HOME_LINES]))))
+        parts.append(Paragraph(_("Below target ({target:g}): {n}").format(target=numbers["target"], n=len(below)),
+                               strong=True))
+        parts.append(Paragraph("\n".join(f"• {code} {names.get(code) or ''}".rstrip() for code in below[:HOME_LINES])))
+        if len(below) > HOME_LINES:
+            parts.append(Context(_("…and {n} more: `/csat overview {month}` shows them all.").format(
+                n=len(below) - HOME_LINES, month=month)))
+    parts.append(Context(_("`/csat overview` for the heat map, `/csat report month` for the brief.")))
+    return Card(title=_("{month} at a glance").format(month=month), parts=parts)
+
+
+def _zone(tz: dt.tzinfo) -> ZoneInfo:
+    return tz if isinstance(tz, ZoneInfo) else ZoneInfo("UTC")
+
+
+def _needs_you(session: Session, caller: Caller, report: dict[str, Any] | None, now: dt.datetime,
+               tz: dt.tzinfo) -> Card:
+    """For quality engineers: complaints past a deadline, people late with figures, actions overdue."""
+    _ = caller._
+    parts: list[Part] = []
+    overdue = list_complaints(session, "overdue", None, now)
+    if overdue:
+        codes = dict(session.execute(select(Customer.id, Customer.code)).all())
+        parts.append(Paragraph(_("Complaints past a deadline: {n}").format(n=len(overdue)), strong=True))
+        parts.append(Paragraph("\n".join(f"• {c.number} · {codes.get(c.customer_id, '')} · {short_label(c.symptom, 40)}"
+                                         for c in overdue[:HOME_LINES])))
+        if len(overdue) > HOME_LINES:
+            parts.append(Context(_("…and {n} more: `/complaint list overdue`.").format(n=len(overdue) - HOME_LINES)))
+    late = [p for p in (report or {}).get("people", []) if p["status"] == "late"]
+    if late:
+        parts.append(Paragraph(_("Late with figures: {names}").format(
+            names=name_list([p["name"] for p in late], 80)), strong=True))
+    today = now.astimezone(tz).date()
+    overdue_actions = session.scalar(select(func.count()).where(
+        CorrectiveAction.status.not_in(CLOSED), CorrectiveAction.due_date < today)) or 0
+    if overdue_actions:
+        parts.append(Paragraph(_("Corrective actions overdue: {n} (`/csat actions overdue`)").format(
+            n=overdue_actions), strong=True))
+    if not parts:
+        parts.append(Paragraph(_("Nothing is late: no complaint past a deadline, no late figures, no overdue "
+                                 "action.")))
+    return Card(title=_("Needs you"), parts=parts)
+
+
+def _my_figures(session: Session, caller: Caller, today: dt.date, calendar: WorkingCalendar,
+                period: str) -> Card | None:
+    _ = caller._
+    dates = call_dates(calendar, period, data_call_settings(session))
+    duty = obligations(session, period, min(today, dates.due)).get(caller.person_id or -1)
+    if duty is None:
+        return None
+    state = (_("all handed in") if duty.done else
+             _("late") if today > dates.due else _("not open yet") if today < dates.opens else _("open"))
+    parts: list[Part] = [FieldList([
+        Field(_("Month"), period), Field(_("Due"), dates.due.isoformat()),
+        Field(_("Handed in"), f"{duty.handed_in}/{duty.required}"), Field(_("Status"), state),
+    ])]
+    if not duty.done:
+        parts.append(Actions([Button(_("Enter figures"), "figures.open", json.dumps({"period": period}),
+                                     "primary")]))
+    return Card(title=_("My figures"), parts=parts)
+
+
+def _my_complaints(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None:
+    if caller.person_id is None:
+        return None
+    mine = list(session.scalars(select(Complaint).where(Complaint.owner_id == caller.person_id,
+                                                          Complaint.status != "closed")
+                                .order_by(Complaint.received_at)))
+    if not mine:
+        return None
+    _ = caller._
+    codes = dict(session.execute(select(Customer.id, Customer.code)).all())
+    lines = [f"• {c.number} · {codes.get(c.customer_id, '')} · {_(STATUS_NAMES.get(c.status, c.status))} · "
+             f"{short_label(c.symptom, 40)}" for c in mine[:HOME_LINES]]
+    parts: list[Part] = [Paragraph("\n".join(lines))]
+    if len(mine) > HOME_LINES:
+        parts.append(Context(_("…and {n} more: `/complaint list mine`.").format(n=len(mine) - HOME_LINES)))
+    return Card(title=_("My complaints ({n})").format(n=len(mine)), parts=parts)
+
+
+def _submissions(caller: Caller, report: dict[str, Any]) -> Card:
+    """Who still owes what, a line a person: on a phone a person x figure grid does not fit."""
+    _ = caller._
+    locale = caller.locale or "zh-CN"
+    states = {"late": "⏰ " + _("late"), "open": "⏳ " + _("open")}
+    owing = [p for p in report["people"] if p["status"] != "submitted"]
+    parts: list[Part] = [Paragraph(_("{submitted} of {people} people have handed in everything; {late} late.")
+                                   .format(**report["totals"]))]
+    lines = [f"{states[p['status']]} · {p['name']} · {p['submitted']}/{p['items']} · "
+             + name_list(sorted({missing_name(m, locale) for m in p["missing"]}), 50)
+             for p in owing[:MATRIX_ROWS]]
+    if lines:
+        parts.append(Paragraph("\n".join(lines)))
+    if len(owing) > MATRIX_ROWS:
+        parts.append(Context(_("First {n} shown; `/csat status` and `csatbot figures status --json` show "
+                               "everyone.").format(n=MATRIX_ROWS)))
+    return Card(title=_("Submissions for {period}").format(period=report["period"]), parts=parts)
 
 
 def _undelivered(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None:
@@ -125,7 +228,7 @@ def press_retry(ctx: AppContext, request: Request, value: str) -> Reply:
         raise UserError(T("That message is not known."))
     queued = retry_failed(ctx, message_id)
     with ctx.session() as session:
-        home = home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz)
+        home = home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz, ctx.now())
         outbox.enqueue(session, f"home:{caller.user_id}:retry:{value}:{request.key}", "home", caller.user_id, home,
                        ctx.now())
     if queued:  # the refreshed home is the answer
@@ -139,6 +242,6 @@ def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
     with ctx.session() as session:
         if not first_time(session, event_id, ctx.now()):
             return
-        home = (home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz) if caller.known
+        home = (home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz, ctx.now()) if caller.known
                 else Home(cards=refusal(session, caller).cards))
         outbox.enqueue(session, f"home:{caller.user_id}:{event_id}", "home", caller.user_id, home, ctx.now())

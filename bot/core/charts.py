@@ -13,14 +13,13 @@ import functools
 import hashlib
 import io
 import threading
-import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.core.texts import score_text
+from bot.core.texts import score_text, short_label  # noqa: F401 - charts' labels use it
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -34,17 +33,6 @@ GRADE_COLOURS = {
 FONT_FAMILY = ["Noto Sans CJK SC", "DejaVu Sans"]
 LATIN = "DejaVu Sans"  # digits only: laid out with the CJK collection, each costs several times more
 REMEMBERED_CHARTS = 32  # per chart kind; a heat map is some 100 kB
-
-
-def short_label(text: str, width: int = 26) -> str:
-    """A label cut to `width` columns (a Chinese character takes two) with a visible "…": the
-    table or the form beside the chart has the whole name."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
-        if used > width:
-            return text[:index].rstrip() + "…"
-    return text
 
 
 @functools.cache

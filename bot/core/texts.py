@@ -52,6 +52,29 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def short_label(text: str, width: int = 26) -> str:
+    """A label cut to `width` columns (a Chinese character takes two) with a visible "…": the
+    table or the form beside the chart has the whole name."""
+    used = 0
+    for index, char in enumerate(text):
+        used += display_width(char)
+        if used > width:
+            return text[:index].rstrip() + "…"
+    return text
+
+
+def name_list(names: list[str], width: int = 60, separator: str = ", ") -> str:
+    """Whole names joined up to `width` columns, then `… +N` for the names left out: never
+    a name cut in half without a mark."""
+    shown: list[str] = []
+    for index, name in enumerate(names):
+        line = separator.join([*shown, name])
+        if shown and display_width(line) > width:
+            return separator.join(shown) + f" … +{len(names) - index}"
+        shown.append(name)
+    return separator.join(shown)
+
+
 def pad(text: str, width: int) -> str:
     return text + " " * max(0, width - display_width(text))
 

@@ -22,10 +22,11 @@ class Paragraph:
 
 @dataclass
 class Mention:
-    """A paragraph that starts by addressing a person by messenger id."""
+    """A paragraph that starts by addressing a person (and `others`) by messenger id."""
 
     user: str
     text: str
+    others: list[str] = field(default_factory=list)
     kind: ClassVar[str] = "mention"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
@@ -22,11 +23,12 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for
 from bot.core.periods import add_months, current_period
 from bot.core.stored_settings import data_call_settings
-from bot.core.views import Card, Message, Paragraph, Table
+from bot.core.texts import name_list
+from bot.core.views import Card, Context, Mention, Message, Paragraph, Table
 from bot.datacall.call import CallContext, call_message
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
-from bot.datacall.status import overdue_post, status_report
-from bot.people.directory import people_with_role
+from bot.datacall.status import missing_name, overdue_post, status_report
+from bot.people.directory import escalation_people, people_with_role, person_by_slack_id
 
 
 @dataclass
@@ -127,12 +129,45 @@ def _overdue_messages(session: Session, period: str, today: dt.date, calendar: W
             rows.append(outbox.Queued(update_key, "update", quality_channel, overdue_post(status, company_locale),
                                       update_of=post_key))
     if late:
+        rows.extend(_escalations(session, status, late, today, calendar, company_locale))
         for engineer in people_with_role(session, "quality_engineer"):
             locale = engineer.locale or company_locale
             rows.append(outbox.Queued(f"datacall:{period}:digest:{engineer.slack_user_id}:{today.isoformat()}", "dm",
                                       engineer.slack_user_id, _digest(status, late, locale),
                                       expires_at=end_of_today))  # tomorrow's digest replaces it
     return rows
+
+
+def _escalations(session: Session, status: dict[str, Any], late: list[dict[str, Any]], today: dt.date,
+                 calendar: WorkingCalendar, company_locale: str) -> list[outbox.Queued]:
+    """A figure still missing `escalate_after_working_days` working days after the due date
+    goes to the late person's department head, once per person and month (0: never)."""
+    after = int(data_call_settings(session).get("escalate_after_working_days") or 0)
+    due = dt.date.fromisoformat(str(status["due"]))
+    days_late = calendar.working_days_between(due, today)
+    if after <= 0 or days_late < after:
+        return []
+    rows = []
+    for entry in late:
+        person = person_by_slack_id(session, str(entry["slack_user_id"]))
+        for head in escalation_people(session, ["department_head"], person):
+            locale = head.locale or company_locale
+            rows.append(outbox.Queued(
+                f"datacall:{status['period']}:escalation:{head.slack_user_id}:{entry['slack_user_id']}", "dm",
+                head.slack_user_id, escalation_message(status, entry, days_late, locale)))
+    return rows
+
+
+def escalation_message(status: dict[str, Any], entry: dict[str, Any], days_late: int, locale: str) -> Message:
+    _ = gettext_for(locale)
+    missing = name_list(sorted({missing_name(m, locale) for m in entry["missing"]}), 120)
+    text = _("{name} still owes {n} figures for {period}, due {due}: {days} working days late.").format(
+        name=entry["name"], n=entry["items"] - entry["submitted"], period=status["period"], due=status["due"],
+        days=days_late)
+    return Message(text=text, cards=[Card(title=_("Late figures in your department"), parts=[
+        Mention(str(entry["slack_user_id"]), text),
+        Context(_("Missing: {figures}").format(figures=missing)),
+        Context(_("csatbot reminded them on the due date and every working day since; you hear of it once."))])])
 
 
 def _digest(status: dict[str, object], late: list[dict[str, object]], locale: str) -> Message:

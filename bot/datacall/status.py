@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot.calendar.working_days import WorkingCalendar
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings
-from bot.core.views import Card, Context, Field, FieldList, Message, Paragraph, Table
+from bot.core.texts import name_list
+from bot.core.views import Card, Context, Field, FieldList, Mention, Message, Paragraph, Table
 from bot.datacall.obligations import Obligation, call_dates, obligations
 from storage.models import (
     Customer,
@@ -77,7 +78,7 @@ def status_message(report: dict[str, Any], locale: str, limit: int = 25) -> Mess
     text = _("{submitted} of {people} people have handed in everything; {late} late.").format(**totals)
     state_names = {"submitted": _("submitted"), "late": _("late"), "open": _("open")}
     rows = [[p["name"], state_names[p["status"]], f"{p['submitted']}/{p['items']}",
-             ", ".join(sorted({missing_name(m, locale) for m in p["missing"]}))[:60]]
+             name_list(sorted({missing_name(m, locale) for m in p["missing"]}))]
             for p in report["people"] if p["status"] != "submitted"][:limit]
     parts: list = [FieldList([Field(_("Opens"), report["opens"]), Field(_("Due"), report["due"]),
                               Field(_("Submitted"), f"{totals['submitted']}/{totals['people']}"),
@@ -101,9 +102,11 @@ def overdue_post(report: dict[str, Any], locale: str) -> Message:
         return Message(text=text, cards=[Card(title=title, parts=[Paragraph(text)])])
     text = _("{n} people still owe figures for {period}.").format(n=len(late), period=report["period"])
     rows = [[p["name"], f"{p['submitted']}/{p['items']}",
-             ", ".join(sorted({missing_name(m, locale) for m in p["missing"]}))[:60]] for p in late[:40]]
+             name_list(sorted({missing_name(m, locale) for m in p["missing"]}))] for p in late[:40]]
+    people = [str(p["slack_user_id"]) for p in late]
+    ask = text + " " + _("Please hand them in from your call message, or with `/csat figures`.")
     return Message(text=text, cards=[Card(title=title, parts=[
-        Paragraph(text), Table([_("Person"), _("Done"), _("Missing")], rows),
+        Mention(people[0], ask, people[1:]), Table([_("Person"), _("Done"), _("Missing")], rows),
         Context(_("Updated {today}; this post is kept up to date rather than repeated.").format(
             today=report.get("as_of", ""))),
     ])])

@@ -180,6 +180,20 @@ def people_with_role(session: Session, role: str) -> list[Person]:
     ))
 
 
+def escalation_people(session: Session, chain: list[str], owner: Person | None) -> list[Person]:
+    """The chain in order; a department head is the owner's (any, when the owner has no department)."""
+    result: list[Person] = []
+    for role in chain:
+        candidates = people_with_role(session, role)
+        if role == "department_head" and owner is not None and owner.department:
+            same = [p for p in candidates if p.department == owner.department]
+            candidates = same or candidates
+        for person in candidates:
+            if person not in result and (owner is None or person.id != owner.id):
+                result.append(person)
+    return result
+
+
 def list_people(session: Session, with_role_names_in: str | None = None) -> list[dict[str, Any]]:
     """Everyone, by name; with `with_role_names_in` (the company locale) also each person's
     role names in their own language, falling back to it."""

@@ -56,7 +56,7 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     def apologise(url: str) -> None:
         """After the response, with a short timeout: a slow URL never holds a request thread."""
         try:
-            text, _blocks = render_message(failure_message(ctx.locale))
+            text = render_message(failure_message(ctx.locale)).text
             WebhookClient(url, timeout=5).send(text=text, response_type="ephemeral", replace_original=False)
         except Exception:  # the apology is best effort
             log.exception("could not tell the user about the error")

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
-from bot.core.texts import display_width, pad
 from bot.core.views import (
     Actions,
     Card,
@@ -60,19 +59,96 @@ def escape_clipped(text: str, limit: int) -> str:
     return cut + "…"
 
 
+TABLE_ROWS = 100  # header included
+TABLE_COLUMNS = 20
+TABLE_TEXT = 10_000  # characters across all cells of one table
+TABLE_CELL = 500
+LINES_SHOWN = 40
+
+
 def render_table(table: Table, limit: int = SECTION_TEXT_LIMIT) -> str:
-    """A table as monospace text, CJK-width aligned (Block Kit has no table block for bots).
-    Rows that do not fit are dropped with a visible note, never cut mid-line."""
-    rows = [table.columns, *table.rows]
-    widths = [max(display_width(str(r[i])) if i < len(r) else 0 for r in rows) for i in range(len(table.columns))]
-    lines = ["  ".join(pad(str(cell), widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    body = escape("\n".join(lines))
+    """A table as plain lines for where Block Kit has no table (notifications, older clients):
+    one row per line, each cell named by its column, so nothing depends on a monospace font."""
+    lines = [_row_line(table.columns, row, strong=False) for row in table.rows]
+    body = "\n".join(lines)
     shown = len(lines)
-    while len(body) + 6 > limit and shown > 3:
+    while len(body) > limit and shown > 1:
         shown -= 1
-        body = escape("\n".join(lines[:shown] + [f"… +{len(lines) - shown}"]))
-    return "```" + body + "```"
+        body = "\n".join(lines[:shown] + [f"… +{len(lines) - shown}"])
+    return clip(body, limit)
+
+
+def _row_line(columns: list[str], row: list[str], strong: bool = True) -> str:
+    """`*first* · Column value · Column value`: a row read on a phone, wide characters and all."""
+    cells = [str(cell) for cell in row]
+    if not cells:
+        return ""
+    head = escape_clipped(cells[0], 300) if strong else cells[0]
+    head = f"*{head}*" if strong and head else head
+    rest = []
+    for column, cell in zip(columns[1:], cells[1:], strict=False):
+        value = escape_clipped(cell, 300) if strong else cell
+        name = escape_clipped(column, 60) if strong else column
+        named = len(columns) > 2 and name and name != "#"  # a two-column table reads as "first: second"
+        rest.append(f"{name} {value}" if named else value)
+    return "  ·  ".join([head, *rest]) if rest else head
+
+
+def table_lines(table: Table) -> list[dict[str, Any]]:
+    """A table as sections of lines, where a message already holds its one table block, and
+    in App Home and dialogs, which have none."""
+    lines = [_row_line(table.columns, row) for row in table.rows[:LINES_SHOWN]]
+    blocks: list[dict[str, Any]] = []
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and len("\n".join([*chunk, line])) > SECTION_TEXT_LIMIT:
+            blocks.append({"type": "section", "text": mrkdwn("\n".join(chunk))})
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append({"type": "section", "text": mrkdwn("\n".join(chunk))})
+    if len(table.rows) > LINES_SHOWN:
+        blocks.append(_more_rows(len(table.rows) - LINES_SHOWN))
+    return blocks
+
+
+def _more_rows(count: int) -> dict[str, Any]:
+    return {"type": "context", "elements": [mrkdwn(f"… +{count} ↓")]}
+
+
+def _numeric(values: list[str]) -> bool:
+    pattern = re.compile(r"^[-+]?[\d,.]+\s*(%|‰|ppm|h)?$")
+    present = [v for v in values if v.strip() not in ("", "—", "-", "·")]
+    return bool(present) and all(pattern.match(v.strip()) for v in present)
+
+
+def table_block(table: Table) -> list[dict[str, Any]]:
+    """Block Kit's table: Slack draws the columns, so wide characters and emoji keep their
+    place. Over its limits (100 rows, 20 columns, 10,000 characters) rows are dropped from the
+    end and a line under it says how many; text columns wrap rather than cut."""
+    columns = table.columns[:TABLE_COLUMNS]
+
+    def cells(row: list[str]) -> list[dict[str, Any]]:
+        values = [str(row[i]) if i < len(row) else "" for i in range(len(columns))]
+        return [{"type": "raw_text", "text": clip(value, TABLE_CELL) or " "} for value in values]
+
+    rows = [cells(columns)]
+    used = sum(len(c["text"]) for c in rows[0])
+    for row in table.rows[: TABLE_ROWS - 1]:
+        rendered = cells(row)
+        size = sum(len(c["text"]) for c in rendered)
+        if used + size > TABLE_TEXT:
+            break
+        rows.append(rendered)
+        used += size
+    settings = [{"align": "right"} if _numeric([str(r[i]) for r in table.rows if i < len(r)])
+                else {"is_wrapped": True} for i in range(len(columns))]
+    blocks: list[dict[str, Any]] = [{"type": "table", "rows": rows, "column_settings": settings}]
+    dropped = len(table.rows) - (len(rows) - 1)
+    if dropped > 0 or len(table.columns) > TABLE_COLUMNS:
+        blocks.append(_more_rows(dropped) if dropped > 0 else
+                      {"type": "context", "elements": [mrkdwn(f"… +{len(table.columns) - TABLE_COLUMNS} →")]})
+    return blocks
 
 
 def render_part(part: Part, index: int) -> list[dict[str, Any]]:
@@ -81,8 +157,9 @@ def render_part(part: Part, index: int) -> list[dict[str, Any]]:
             return [{"type": "section", "text": mrkdwn(f"*{escape_clipped(part.text, SECTION_TEXT_LIMIT - 2)}*")}]
         return [{"type": "section", "text": mrkdwn(escape_clipped(part.text, SECTION_TEXT_LIMIT))}]
     if isinstance(part, Mention):
-        who = f"<@{part.user}> " if USER_ID.match(part.user) else ""
-        return [{"type": "section", "text": mrkdwn(who + escape_clipped(part.text, SECTION_TEXT_LIMIT - 20))}]
+        people = [u for u in dict.fromkeys([part.user, *part.others]) if USER_ID.match(u)][:40]
+        who = "".join(f"<@{user}> " for user in people)
+        return [{"type": "section", "text": mrkdwn(who + escape_clipped(part.text, SECTION_TEXT_LIMIT - len(who)))}]
     if isinstance(part, FieldList):
         blocks = []
         for start in range(0, len(part.fields), 10):
@@ -92,7 +169,7 @@ def render_part(part: Part, index: int) -> list[dict[str, Any]]:
             ]})
         return blocks
     if isinstance(part, Table):
-        return [{"type": "section", "text": mrkdwn(render_table(part))}]
+        return table_lines(part)
     if isinstance(part, Actions):
         elements = []
         for button in part.buttons[:25]:
@@ -118,28 +195,56 @@ def render_part(part: Part, index: int) -> list[dict[str, Any]]:
     return [{"type": "section", "text": mrkdwn(f"[{type(part).__name__}]")}]
 
 
-def render_card(card: Card) -> list[dict[str, Any]]:
+def render_card(card: Card, native: Table | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": plain(card.title)}] if card.title else []
     for index, part in enumerate(card.parts):
+        if part is native:
+            continue  # drawn as the message's table block
         blocks.extend(render_part(part, index))
     return blocks
 
 
-def render_cards(cards: list[Card]) -> list[dict[str, Any]]:
+def render_cards(cards: list[Card], native: Table | None = None) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for index, card in enumerate(cards):
         if index:
             blocks.append({"type": "divider"})
-        blocks.extend(render_card(card))
+        blocks.extend(render_card(card, native))
     return blocks
 
 
-def render_message(message: Message) -> tuple[str, list[dict[str, Any]]]:
-    """(notification text, blocks); the text is escaped too, since Slack parses it."""
-    blocks = render_cards(message.cards)
+class RenderedMessage(NamedTuple):
+    text: str
+    blocks: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+
+
+def _native_table(message: Message) -> tuple[Card, Table] | None:
+    """Slack draws one table block per message, under the message's blocks: the first table
+    goes there, any others are written as lines."""
+    for card in message.cards:
+        for part in card.parts:
+            if isinstance(part, Table) and part.rows:
+                return card, part
+    return None
+
+
+def render_message(message: Message) -> RenderedMessage:
+    """Notification text, blocks, and the attachment that carries the table block; the text
+    is escaped too, since Slack parses it."""
+    found = _native_table(message)
+    native = found[1] if found else None
+    blocks = render_cards(message.cards, native)
     if len(blocks) > MESSAGE_BLOCK_LIMIT:
         blocks = blocks[: MESSAGE_BLOCK_LIMIT - 1] + [{"type": "context", "elements": [mrkdwn("…")]}]
-    return escape_clipped(message.text, 4000), blocks
+    attachments: list[dict[str, Any]] = []
+    if found is not None:
+        card, table = found
+        table_blocks = table_block(table)
+        if card.title and (len(message.cards) > 1 or card.parts[-1] is not table):
+            table_blocks.insert(0, {"type": "context", "elements": [mrkdwn(f"*{escape_clipped(card.title, 200)}*")]})
+        attachments.append({"fallback": escape_clipped(render_table(table), 3000), "blocks": table_blocks})
+    return RenderedMessage(escape_clipped(message.text, 4000), blocks, attachments)
 
 
 def render_home(home: Home) -> dict[str, Any]:

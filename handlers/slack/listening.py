@@ -32,8 +32,8 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
 def ephemeral(message: Message) -> dict[str, Any]:
-    text, blocks = render_message(message)
-    return {"response_type": "ephemeral", "text": text, "blocks": blocks}
+    text, blocks, attachments = render_message(message)
+    return {"response_type": "ephemeral", "text": text, "blocks": blocks, "attachments": attachments}
 
 
 FAILURE = N_("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "

@@ -194,10 +194,11 @@ class SlackMessenger:
             raise DeliveryError(f"unreadable answer: {type(error).__name__}: {error}", in_doubt=True) from error
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
-        text, blocks = render_message(message)
+        text, blocks, attachments = render_message(message)
         metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": key}} if key else None
         response = self._call("chat_postMessage", channel=channel, text=text, blocks=blocks or None,
-                              thread_ts=thread_ts, unfurl_links=False, unfurl_media=False, metadata=metadata)
+                              attachments=attachments or None, thread_ts=thread_ts, unfurl_links=False,
+                              unfurl_media=False, metadata=metadata)
         return Posted(channel=response["channel"], ts=response["ts"])
 
     def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime,
@@ -228,8 +229,9 @@ class SlackMessenger:
         return None
 
     def update(self, channel: str, ts: str, message: Message) -> Posted:
-        text, blocks = render_message(message)
-        response = self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks)
+        text, blocks, attachments = render_message(message)
+        response = self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks,
+                              attachments=attachments)
         return Posted(channel=response["channel"], ts=response["ts"])
 
     def open_dm(self, user: str) -> str:
@@ -242,8 +244,9 @@ class SlackMessenger:
         return self.post(user, message, thread_ts, key)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
-        text, blocks = render_message(message)
-        response = self._call("chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks or None)
+        text, blocks, attachments = render_message(message)
+        response = self._call("chat_postEphemeral", channel=channel, user=user, text=text, blocks=blocks or None,
+                              attachments=attachments or None)
         return Posted(channel=channel, ts=response["message_ts"])
 
     def publish_home(self, user: str, home: Home) -> Posted:

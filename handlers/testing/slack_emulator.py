@@ -67,12 +67,45 @@ def validate_blocks(blocks: list[dict[str, Any]] | None, limit: int = 50) -> lis
     return problems
 
 
+def validate_message(payload: dict[str, Any]) -> list[str]:
+    """A message's blocks and its attachments' blocks, as Slack checks them: a table block
+    only in an attachment, and one table per message."""
+    blocks = payload.get("blocks")
+    attachments = payload.get("attachments")
+    if blocks is not None and not isinstance(blocks, list):
+        return ["blocks is not a list"]
+    problems = validate_blocks(blocks)
+    if any(isinstance(b, dict) and b.get("type") == "table" for b in blocks or []):
+        problems.append("a table block goes in the message's attachments")
+    if attachments is None:
+        return problems
+    if not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments):
+        return [*problems, "attachments is not a list of objects"]
+    tables = 0
+    for number, attachment in enumerate(attachments):
+        inner = attachment.get("blocks") or []
+        problems += [f"attachment {number}: {p}" for p in validate_blocks(inner)]
+        tables += sum(1 for b in inner if isinstance(b, dict) and b.get("type") == "table")
+    if tables > 1:
+        problems.append("only_one_table_allowed")
+    return problems
+
+
+def shown(message: dict[str, Any]) -> str:
+    """Everything a message shows, its blocks and its attachments' blocks (the table), as
+    JSON text to search."""
+    return json.dumps([message.get("blocks") or [], message.get("attachments") or []], ensure_ascii=False)
+
+
 def validate_view(view: dict[str, Any]) -> list[str]:
     try:
         View(**view).validate_json()
     except (SlackObjectFormationError, TypeError, KeyError, ValueError) as error:
         return [f"view: {error}"]
-    return validate_blocks(view.get("blocks"), limit=100)
+    problems = validate_blocks(view.get("blocks"), limit=100)
+    if any(isinstance(b, dict) and b.get("type") == "table" for b in view.get("blocks") or []):
+        problems.append("a view cannot hold a table block")
+    return problems
 
 
 class Workspace:
@@ -141,7 +174,8 @@ class Workspace:
             if delete:
                 return
             self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(), "token": token,
-                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or []})
+                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or [],
+                                   "attachments": payload.get("attachments") or []})
 
     def add_acknowledgement(self, token: str, payload: dict[str, Any]) -> None:
         """What a command's HTTP response showed; it arrives at the client after the replies
@@ -151,7 +185,8 @@ class Workspace:
             if token in self.superseded:
                 return
             self.ephemeral.append({"channel": channel, "user": user, "ts": self.next_ts(), "token": token,
-                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or []})
+                                   "text": payload.get("text", ""), "blocks": payload.get("blocks") or [],
+                                   "attachments": payload.get("attachments") or []})
 
     def history(self, channel: str) -> list[dict[str, Any]]:
         with self.lock:
@@ -358,13 +393,8 @@ class SlackEmulator:
                 stamps.append(now)
         return None
 
-    def _check_blocks(self, method: str, blocks: Any, limit: int = 50) -> dict[str, Any] | None:
-        if blocks is None:
-            return None
-        if not isinstance(blocks, list):
-            problems = ["blocks is not a list"]
-        else:
-            problems = validate_blocks(blocks, limit)
+    def _check_blocks(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        problems = validate_message(args)
         if problems:
             with self._lock:
                 self.invalid.append((method, problems))
@@ -456,7 +486,8 @@ class SlackEmulator:
             if channel not in ws.channels:
                 return {"ok": False, "error": "channel_not_found"}
             message = {"ts": ts or ws.next_ts(), "user": self.BOT_USER, "text": args.get("text", ""),
-                       "blocks": args.get("blocks") or [], "thread_ts": args.get("thread_ts"),
+                       "blocks": args.get("blocks") or [], "attachments": args.get("attachments") or [],
+                       "thread_ts": args.get("thread_ts"),
                        "files": files or [], "replies": 0}
             if isinstance(args.get("metadata"), dict):
                 message["metadata"] = args["metadata"]
@@ -472,10 +503,10 @@ class SlackEmulator:
     def api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - API name
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
-        return self._check_blocks("chat.postMessage", args.get("blocks")) or self._store_message(args["channel"], args)
+        return self._check_blocks("chat.postMessage", args) or self._store_message(args["channel"], args)
 
     def api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
-        invalid = self._check_blocks("chat.update", args.get("blocks"))
+        invalid = self._check_blocks("chat.update", args)
         if invalid:
             return invalid
         ws = self.workspace
@@ -486,17 +517,20 @@ class SlackEmulator:
             message["text"] = args.get("text", message["text"])
             if "blocks" in args:
                 message["blocks"] = args["blocks"]
+            if "attachments" in args or "blocks" in args:
+                message["attachments"] = args.get("attachments") or []
             message["edited"] = True
         return {"ok": True, "channel": args["channel"], "ts": args["ts"], "text": message["text"]}
 
     def api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - API name
-        invalid = self._check_blocks("chat.postEphemeral", args.get("blocks"))
+        invalid = self._check_blocks("chat.postEphemeral", args)
         if invalid:
             return invalid
         ts = self.workspace.next_ts()
         with self.workspace.lock:
             self.workspace.ephemeral.append({"channel": args["channel"], "user": args["user"], "ts": ts,
-                                             "text": args.get("text", ""), "blocks": args.get("blocks") or []})
+                                             "text": args.get("text", ""), "blocks": args.get("blocks") or [],
+                                             "attachments": args.get("attachments") or []})
         return {"ok": True, "message_ts": ts}
 
     # views
@@ -568,7 +602,7 @@ class SlackEmulator:
             payload = json.loads(body.decode("utf-8") or "{}")
         except json.JSONDecodeError:
             return 400, {}, b"invalid_payload"
-        problems = validate_blocks(payload.get("blocks")) if payload.get("blocks") is not None else []
+        problems = validate_message(payload)
         call = Call(method="response_url", args=dict(payload, token=token), at=time.monotonic(),
                     response={"ok": not problems})
         if problems:

@@ -129,6 +129,26 @@ function renderBlocks(blocks, context) {
       case "input":
         node.appendChild(renderInput(block, context));
         break;
+      case "table": {
+        // Slack draws a table block with its own columns; wide ones scroll sideways, as on a phone
+        const settings = block.column_settings || [];
+        const table = el("table", { class: "bk-table" });
+        (block.rows || []).forEach((row, index) => {
+          const tr = el("tr");
+          row.forEach((cell, column) => {
+            const td = el(index ? "td" : "th", {}, escapeHtml(cell.text || ""));
+            const setting = settings[column] || {};
+            if (setting.align) td.style.textAlign = setting.align;
+            if (setting.is_wrapped) td.className = "wrap";
+            tr.appendChild(td);
+          });
+          table.appendChild(tr);
+        });
+        const scroller = el("div", { class: "table-scroll" });
+        scroller.appendChild(table);
+        node.appendChild(scroller);
+        break;
+      }
       default:
         node.className += " unknown";
         node.textContent = `${t("unknown_block")}: ${block.type}`;
@@ -296,6 +316,11 @@ function messageNode(message, channel, extra = {}) {
   const context = { channel, ts: message.ts, source: "message" };
   if (message.blocks && message.blocks.length) node.appendChild(renderBlocks(message.blocks, context));
   else if (message.text) node.appendChild(el("div", {}, mrkdwn(message.text)));
+  for (const attachment of message.attachments || []) {
+    const box = renderBlocks(attachment.blocks, context);
+    box.className = "attachment";
+    node.appendChild(box);
+  }
   for (const file of message.files || []) {
     if (/\.png$/i.test(file.name || ".png")) {
       node.appendChild(el("div", { class: "context" }, escapeHtml(file.title || file.name || "")));
