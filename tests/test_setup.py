@@ -262,3 +262,60 @@ def test_a_typo_in_the_configuration_file_names_the_nearest_key(tmp_path: Path, 
                       encoding="utf-8")
     assert main(["--config", str(config), "db", "status"]) in (0, 1)
     assert "is not a" not in capsys.readouterr().err
+
+
+def test_an_unreachable_database_is_one_line_with_the_password_masked(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", "postgresql+psycopg://csat:s3cret@127.0.0.1:1/csatbot")
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    assert main(["people", "list"]) == 1
+    said = capsys.readouterr().err.strip()
+    assert len(said.splitlines()) == 1 and "s3cret" not in said and "csat:****@127.0.0.1:1" in said
+    assert "did not answer" in said and "--debug" in said
+    with pytest.raises(Exception, match="Connection refused|connection failed"):
+        main(["--debug", "people", "list"])
+
+
+def test_help_is_in_the_readers_language_with_every_option_described(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_LOCALE", "zh-CN")
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    shown = capsys.readouterr().out
+    assert shown.startswith("用法：") and "显示本帮助并退出" in shown and "usage" not in shown
+    assert "监听的端口（默认：8000）" in shown
+    with pytest.raises(SystemExit):
+        main(["complaints", "list", "--status", "nonsense"])
+    assert "无效的选项：'nonsense'" in capsys.readouterr().err
+
+
+def test_the_command_line_hands_over_anyones_role_as_an_administrator(ctx: AppContext, people: None,
+                                                                      monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    assert main(["deputy", "add", "--person", "黄蕾", "--deputy", "U0DH00001", "--role", "quality_engineer",
+                 "--from", "2026-10-01", "--to", "2026-10-31"]) == 1
+    assert "is not one of 黄蕾's roles (finance)" in capsys.readouterr().err
+    assert main(["deputy", "add", "--person", "黄蕾", "--deputy", "马俊", "--role", "finance",
+                 "--from", "2026-10-01", "--to", "2026-10-31"]) == 0
+    assert "马俊 stands in for 黄蕾" in capsys.readouterr().out
+
+
+def test_serve_refuses_a_token_slack_refuses_once_at_start(settings: Settings, ctx: AppContext, monkeypatch,
+                                                           capsys, emulator) -> None:  # type: ignore[no-untyped-def]
+    emulator.refused_tokens.add("xoxb-revoked")
+    for name, value in (("CSATBOT_DATABASE_URL", settings.database_url), ("SLACK_BOT_TOKEN", "xoxb-revoked"),
+                        ("SLACK_SIGNING_SECRET", "8f742231b10e8888abcd0099aa85a5ff"),
+                        ("SLACK_API_URL", emulator.api_url), ("CSATBOT_LOCALE", "en")):
+        monkeypatch.setenv(name, value)
+    assert main(["serve", "--port", "0"]) == 2
+    said = capsys.readouterr().err
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in said and "OAuth & Permissions" in said
+    assert [c.method for c in emulator.calls] == ["auth.test"]  # checked once; nothing else was tried
+
+
+def test_bolt_says_nothing_about_the_token_beside_the_client(ctx: AppContext, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from handlers.slack.app import build_app
+
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
+    with caplog.at_level("WARNING"):
+        build_app(ctx)
+    assert "will be unused" not in caplog.text

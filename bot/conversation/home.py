@@ -104,6 +104,8 @@ def _glance(session: Session, caller: Caller, today: dt.date, now: dt.datetime, 
         if len(below) > HOME_LINES:
             parts.append(Context(_("…and {n} more: `/csat overview {month}` shows them all.").format(
                 n=len(below) - HOME_LINES, month=month)))
+    else:
+        parts.append(Paragraph(_("No customer is below target ({target:g}).").format(target=numbers["target"])))
     parts.append(Context(_("`/csat overview` for the heat map, `/csat report month` for the brief.")))
     return Card(title=_("{month} at a glance").format(month=month), parts=parts)
 

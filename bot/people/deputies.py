@@ -13,7 +13,10 @@ from storage.models import Person, Role, RoleDelegation
 
 
 def add_delegation(session: Session, person: Person, deputy: Person | None, role: str, start: dt.date,
-                   end: dt.date, created_by: int | None, now: dt.datetime) -> RoleDelegation:
+                   end: dt.date, created_by: int | None, now: dt.datetime, *,
+                   by_administrator: bool = False) -> RoleDelegation:
+    """`by_administrator`: the command line, which may hand over anyone's role and speaks of
+    them by name."""
     if deputy is None:
         raise UserError(T("The deputy is not in the people list."))
     if deputy.id == person.id:
@@ -21,6 +24,9 @@ def add_delegation(session: Session, person: Person, deputy: Person | None, role
     known = {r.key: r for r in session.scalars(select(Role))}
     key = next((k for k, r in known.items() if role.lower() in (k, r.name_zh.lower(), r.name_en.lower())), None)
     if key is None or key not in person.role_keys:
+        if by_administrator:
+            raise UserError(T("{value!r} is not one of {name}'s roles ({roles}).", value=role, name=person.name,
+                              roles=", ".join(person.role_keys) or "—"))
         raise UserError(T("{value!r} is not one of your roles ({roles}).", value=role,
                           roles=", ".join(person.role_keys) or "—"))
     if end < start:

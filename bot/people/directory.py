@@ -173,6 +173,14 @@ def person_by_slack_id(session: Session, user_id: str) -> Person | None:
     return person_by_identity(session, "slack", user_id)
 
 
+def find_person(session: Session, text: str) -> Person | None:
+    """A person by Slack id, e-mail or exact name (as an administrator types them)."""
+    text = text.strip()
+    return (person_by_slack_id(session, text)
+            or session.scalar(select(Person).where(func.lower(Person.email) == text.lower()))
+            or session.scalar(select(Person).where(Person.name == text)))
+
+
 def people_with_role(session: Session, role: str) -> list[Person]:
     return list(session.scalars(
         select(Person).join(PersonRole).where(PersonRole.role_key == role, Person.active.is_(True))

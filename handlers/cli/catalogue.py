@@ -162,7 +162,7 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     listing.set_defaults(run=cmd_rules_list)
     setting = rules.add_parser("set", help=_("a new version from a month: KEY=VALUE … (monthly_target=85, "
                                              "event.line_hold=6, grade.satisfied=75, category.kpi=20)"))
-    setting.add_argument("changes", nargs="*")
+    setting.add_argument("changes", nargs="*", help=_("changes as field=value"))
     setting.add_argument("--from", dest="valid_from", help=_("YYYY-MM the version is valid from (default: this "
                                                              "month)"))
     setting.set_defaults(run=cmd_rules_set)
@@ -181,8 +181,8 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     listing.set_defaults(run=cmd_metrics_list)
     setting = metrics.add_parser("set", help=_("change a figure: KEY FIELD=VALUE … (target=150, name_en=…, "
                                                "in_monthly_call=no)"))
-    setting.add_argument("key")
-    setting.add_argument("changes", nargs="*")
+    setting.add_argument("key", help=_("the key of the entry to change"))
+    setting.add_argument("changes", nargs="*", help=_("changes as field=value"))
     setting.add_argument("--from", dest="valid_from", help=_("YYYY-MM a new target is valid from (default: this "
                                                              "month)"))
     setting.set_defaults(run=cmd_metrics_set)

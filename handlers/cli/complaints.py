@@ -110,12 +110,13 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
 
     complaints = sub.add_parser("complaints", help=_("complaints")).add_subparsers(dest="action", required=True)
     complaints_list = complaints.add_parser("list", help=_("complaints, newest first"))
-    complaints_list.add_argument("--status", choices=["open", "overdue", "all"], default="all")
+    complaints_list.add_argument("--status", choices=["open", "overdue", "all"], default="all",
+                                 help=_("which complaints"))
     complaints_list.add_argument("--limit", type=int, default=1000)
     complaints_list.add_argument("--json", action="store_true")
     complaints_list.set_defaults(run=cmd_complaints_list)
     complaints_show = complaints.add_parser("show", help=_("facts, status history, deadlines"))
-    complaints_show.add_argument("number")
+    complaints_show.add_argument("number", help=_("the complaint number, e.g. KS-2026-0001"))
     complaints_show.add_argument("--json", action="store_true")
     complaints_show.set_defaults(run=cmd_complaints_show)
     complaints_stats = complaints.add_parser("stats", help=_("monthly statistics as JSON"))
@@ -126,9 +127,12 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     sla_set = sla.add_parser("set", help=_("a company rule, or a customer's own with --customer"))
     sla_set.add_argument("--customer", help=_("customer code (omit for the company rule)"))
     sla_set.add_argument("--milestone", required=True,
-                         choices=["register", "first_response", "investigation", "eight_d", "close"])
-    sla_set.add_argument("--severity", default="*", choices=["*", "general", "serious", "urgent"])
-    sla_set.add_argument("--amount", type=int, required=True)
-    sla_set.add_argument("--unit", required=True, choices=["hours", "days", "working_days"])
+                         choices=["register", "first_response", "investigation", "eight_d", "close"],
+                         help=_("the deadline the rule sets"))
+    sla_set.add_argument("--severity", default="*", choices=["*", "general", "serious", "urgent"],
+                         help=_("the severity it applies to (* for every one)"))
+    sla_set.add_argument("--amount", type=int, required=True, help=_("how long, in the unit"))
+    sla_set.add_argument("--unit", required=True, choices=["hours", "days", "working_days"],
+                         help=_("hours, calendar days or working days"))
     sla_set.set_defaults(run=cmd_sla_set)
     sla.add_parser("list", help=_("every rule, as JSON")).set_defaults(run=cmd_sla_list)

@@ -48,5 +48,5 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     failed.add_argument("--limit", type=int, default=100)
     failed.set_defaults(run=cmd_outbox_failed)
     retry = outbox.add_parser("retry", help=_("queue a failed message again"))
-    retry.add_argument("id", type=int)
+    retry.add_argument("id", type=int, help=_("the message id `outbox failed` shows"))
     retry.set_defaults(run=cmd_outbox_retry)

@@ -57,13 +57,15 @@ def cmd_deputy_add(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         err(_("Dates must be YYYY-MM-DD."))
         return 2
     with ctx.session() as session:
-        person = directory.person_by_slack_id(session, args.person)
+        person = directory.find_person(session, args.person)
         if person is None:
             err(_("{value} is not in the people list.").format(value=args.person))
             return 1
-        add_delegation(session, person, directory.person_by_slack_id(session, args.deputy), args.role, start, end,
-                       None, ctx.now())
-    out(_("Deputy recorded."))
+        deputy = directory.find_person(session, args.deputy)
+        add_delegation(session, person, deputy, args.role, start, end, None, ctx.now(), by_administrator=True)
+        out(_("Deputy recorded: {deputy} stands in for {person} from {start} to {end} (entered from the command "
+              "line, as an administrator).").format(deputy=deputy.name if deputy else "", person=person.name,
+                                                     start=start, end=end))
     return 0
 
 
@@ -89,10 +91,10 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     deputy = sub.add_parser("deputy", help=_("hand a role to a deputy for a period")).add_subparsers(dest="action",
                                                                                                  required=True)
     deputy_add = deputy.add_parser("add", help=_("--person U… --deputy U… --role KEY --from DATE --to DATE"))
-    deputy_add.add_argument("--person", required=True)
-    deputy_add.add_argument("--deputy", required=True)
-    deputy_add.add_argument("--role", required=True)
-    deputy_add.add_argument("--from", dest="start", required=True)
-    deputy_add.add_argument("--to", dest="end", required=True)
+    deputy_add.add_argument("--person", required=True, help=_("who hands over: Slack id, e-mail or name"))
+    deputy_add.add_argument("--deputy", required=True, help=_("who stands in: Slack id, e-mail or name"))
+    deputy_add.add_argument("--role", required=True, help=_("the role handed over, e.g. finance"))
+    deputy_add.add_argument("--from", dest="start", required=True, help=_("first day, YYYY-MM-DD"))
+    deputy_add.add_argument("--to", dest="end", required=True, help=_("last day, YYYY-MM-DD"))
     deputy_add.set_defaults(run=cmd_deputy_add)
     deputy.add_parser("list", help=_("every hand-over, as JSON")).set_defaults(run=cmd_deputy_list)

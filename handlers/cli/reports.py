@@ -122,7 +122,8 @@ def _shown(value: float | None, signed: bool = False) -> str:
 def add_commands(sub: Any, _imports: Any, _: Gettext) -> None:
     report = sub.add_parser("report", help=_("the numbers of a report: month YYYY-MM, quarter YYYY-Q1…Q4, year YYYY, "
                                              "review YYYY"))
-    report.add_argument("kind", choices=["month", "quarter", "year", "review"])
+    report.add_argument("kind", choices=["month", "quarter", "year", "review"],
+                        help=_("the monthly brief, the quarterly analysis, the annual report or the review pack"))
     report.add_argument("period", help=_("YYYY-MM, YYYY-Q1…Q4 or YYYY"))
     report.add_argument("--json", action="store_true")
     report.add_argument("--out", metavar="DIR", help=_("write the printable report (PDF) and the workbook behind it "

@@ -219,19 +219,21 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     revisit_group = sub.add_parser("revisits", help=_("after-sales quality revisits")).add_subparsers(
         dest="action", required=True)
     revisit_list = revisit_group.add_parser("list", help=_("revisits, the earliest due first"))
-    revisit_list.add_argument("--status", choices=["due", "recorded", "all"], default="due")
+    revisit_list.add_argument("--status", choices=["due", "recorded", "all"], default="due",
+                              help=_("which revisits"))
     revisit_list.add_argument("--customer", help=_("code or name"))
     revisit_list.add_argument("--json", action="store_true")
     revisit_list.set_defaults(run=cmd_revisits_list)
     actions = sub.add_parser("actions", help=_("corrective actions")).add_subparsers(dest="action", required=True)
     action_list = actions.add_parser("list", help=_("corrective actions, newest first, with what opened each"))
     action_list.add_argument("--status", choices=["open", "all", "assigned", "analysed", "approved",
-                                                  "implemented", "verified", "closed", "rejected"], default="open")
+                                                  "implemented", "verified", "closed", "rejected"], default="open",
+                             help=_("which actions: open ones, all, or one status"))
     action_list.add_argument("--customer", help=_("code or name"))
     action_list.add_argument("--json", action="store_true")
     action_list.set_defaults(run=cmd_actions_list)
     action_show = actions.add_parser("show", help=_("one corrective action with every step"))
-    action_show.add_argument("id", type=int)
+    action_show.add_argument("id", type=int, help=_("the action number"))
     action_show.add_argument("--json", action="store_true")
     action_show.set_defaults(run=cmd_actions_show)
     score = sub.add_parser("score", help=_("a customer's monthly or annual score"))

@@ -164,7 +164,10 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         return 2
     if not args.socket_mode and args.workers > 1:
         return _serve_workers(settings, _, args)
-    running = RunningBot(open_context(settings, _)).start()
+    ctx = open_context(settings, _)
+    if not args.local and not _token_accepted(settings, _):
+        return 2
+    running = RunningBot(ctx).start()
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
     try:
         if args.socket_mode:
@@ -181,6 +184,18 @@ def cmd_serve(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_accepted(settings: Settings, _: Gettext) -> bool:
+    from handlers.slack.app import refused_token
+
+    reason = refused_token(settings.slack_bot_token, settings.api_url)
+    if reason is None:
+        return True
+    err(_("Slack refused SLACK_BOT_TOKEN ({reason}): csatbot does not start. Copy the Bot User OAuth Token "
+          "(xoxb-…) from the app's OAuth & Permissions page, or reinstall the app to the workspace.").format(
+        reason=reason))
+    return False
+
+
 def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     """Several worker processes under gunicorn; where it cannot run, one threaded process."""
     from handlers.server import AnswerQueue, prefork_available, serve_prefork
@@ -190,6 +205,8 @@ def _serve_workers(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
         require_current_schema(engine, _)  # refuse before any worker starts
     finally:
         engine.dispose()  # no connection of this process is inherited by the workers
+    if not _token_accepted(settings, _):
+        return 2
     if not prefork_available():
         err(_("--workers needs gunicorn on a system that forks processes; serving with one process instead."))
         args.workers = 1
@@ -262,9 +279,9 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
         run=cmd_db_upgrade)
     db.add_parser("status", help=_("is the schema current?")).set_defaults(run=cmd_db_status)
     demo = sub.add_parser("demo-data", help=_("fill an empty database with a deterministic demo company"))
-    demo.add_argument("--seed", type=int, default=1)
-    demo.add_argument("--customers", type=int, default=36)
-    demo.add_argument("--months", type=int, default=24)
+    demo.add_argument("--seed", type=int, default=1, help=_("the random seed: the same seed, the same company"))
+    demo.add_argument("--customers", type=int, default=36, help=_("how many customers"))
+    demo.add_argument("--months", type=int, default=24, help=_("how many months of figures"))
     demo.add_argument("--until", help=_("last month of figures, YYYY-MM (default: the last complete month); "
                                       "the same seed and --until give the same company"))
     demo.set_defaults(run=cmd_demo_data)
@@ -285,7 +302,7 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     serve.add_argument("--workers", type=int, default=1,
                        help=_("worker processes (default 1; more than one runs under gunicorn, and the database "
                               "elects the one that runs the scheduled jobs)"))
-    serve.add_argument("--threads", type=int, default=8, help=_("threads per worker process (default 8)"))
+    serve.add_argument("--threads", type=int, default=8, help=_("threads per worker process"))
     serve.add_argument("--local", action="store_true",
                        help=_("no Slack workspace: use the bundled Slack Web API emulator (trying csatbot, smoke "
                               "tests)"))

@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
 from bot.conversation import commands
@@ -27,6 +28,28 @@ from handlers.slack.listening import Listening, failure_message
 from handlers.slack.messenger import make_client
 
 log = logging.getLogger(__name__)
+BOLT_NOISE = ("As you gave `client` as well, `token` will be unused.",)
+
+
+class _QuietBolt(logging.Filter):
+    """bolt warns that SLACK_BOT_TOKEN in the environment is unused beside the client it is
+    given (the same token): true, and no use to an operator."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in BOLT_NOISE
+
+
+def refused_token(token: str, base_url: str) -> str | None:
+    """Slack's reason for refusing the bot token (`invalid_auth`, `token_revoked`, …), checked
+    once at start; None when Slack accepts it or cannot be reached (an outage is not a reason
+    to stay down: the outbox keeps what cannot be delivered)."""
+    try:
+        make_client(token, base_url, retries=0, timeout=5).auth_test()
+    except SlackApiError as error:
+        return str(error.response.get("error") or error.response.status_code)
+    except Exception as error:  # noqa: BLE001 - unreachable: say so, start anyway
+        log.warning("could not check the bot token with auth.test: %s", error)
+    return None
 
 
 def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> App:
@@ -34,7 +57,10 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     able to wait for them on shutdown."""
     settings = ctx.settings
     lazy = executor or ThreadPoolExecutor(max_workers=8, thread_name_prefix="csatbot-lazy")
+    bolt_log = logging.getLogger("csatbot.bolt")
+    bolt_log.addFilter(_QuietBolt())
     app = App(
+        logger=bolt_log,
         listener_executor=lazy,
         signing_secret=settings.slack_signing_secret or "socket-mode-needs-no-signing-secret",
         # one Web API client for listeners and outbox delivery alike

@@ -210,6 +210,7 @@ class SlackEmulator:
         self.calls: list[Call] = []
         self.invalid: list[tuple[str, list[str]]] = []
         self._failures: dict[str, list[Failure]] = {}
+        self.refused_tokens: set[str] = set()  # tokens answered invalid_auth, as a revoked one is
         self._outage: Failure | None = None
         self._rate: dict[str, tuple[float, list[float]]] = {}
         self._lock = threading.Lock()
@@ -331,6 +332,8 @@ class SlackEmulator:
         token = headers.get("Authorization") or headers.get("authorization") or ""
         if method != "api.test" and not token.startswith("Bearer ") and "token" not in args:
             call.response = {"ok": False, "error": "not_authed"}
+        elif token.removeprefix("Bearer ") in self.refused_tokens or args.get("token") in self.refused_tokens:
+            call.response = {"ok": False, "error": "invalid_auth"}
         else:
             handler = getattr(self, "api_" + method.replace(".", "_"), None)
             if handler is None:
