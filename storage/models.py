@@ -446,6 +446,7 @@ class Complaint(Base):
     symptom: Mapped[str] = mapped_column(Text)
     severity: Mapped[str] = mapped_column(String(16))  # general | serious | urgent
     received_via: Mapped[str | None] = mapped_column(String(32))  # phone | email | visit | portal | other
+    found_where: Mapped[str | None] = mapped_column(String(16))  # incoming | line | field | other
     received_at: Mapped[dt.datetime] = mapped_column()
     registered_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))

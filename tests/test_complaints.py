@@ -118,16 +118,19 @@ def test_logging_from_the_command_with_a_pre_filled_dialog(slack: SlackSender, c
     assert by_id["customer"]["element"]["initial_option"]["value"] == "ACME"
     assert by_id["symptom"]["element"]["initial_value"] == "车门异响"
     assert by_id["quantity"]["element"]["initial_value"] == "5"
-    bad = submit_log(slack, emulator, SALES, "ACME", {"symptom": "", "contact_phone": "call me"})["response"].json()
-    assert bad["response_action"] == "errors" and set(bad["errors"]) == {"symptom", "contact_phone"}
+    bad = submit_log(slack, emulator, SALES, "ACME", {"symptom": "", "contact_phone": "call me",
+                                                      "found_where": "moon"})["response"].json()
+    assert bad["response_action"] == "errors" and set(bad["errors"]) == {"symptom", "contact_phone", "found_where"}
     injected = "<!channel> 车门异响 & <@U0BOSS001>"
-    ok = submit_log(slack, emulator, SALES, "ACME", {"symptom": injected, "contact_phone": "138 0000 0000"})
+    ok = submit_log(slack, emulator, SALES, "ACME", {"symptom": injected, "contact_phone": "138 0000 0000",
+                                                     "found_where": "line"})
     assert ok["response"].status == 200 and ok["response"].body == ""
     card = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "") == "C0QUALITY")[0]
     text = shown(card.args)
     assert "KS-2026-0001" in card.args["text"] and "艾克美汽车" in text
     assert "<!channel>" not in text and "<@U0BOSS001>" not in text and "&lt;!channel&gt;" in text
     assert "首次回复顾客" in text and "2026-10-09 10:00" in text  # first response 24 h after receipt
+    assert "客户产线上" in text  # where it was found, on the card without opening the thread
     dm = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "").startswith("D"))[0]
     assert "KS-2026-0001" in dm.args["text"]
 
@@ -184,6 +187,8 @@ def test_working_a_complaint_to_closure(slack: SlackSender, ctx: AppContext, peo
     assert "d3_containment" in no_containment["errors"]
     assert press(slack, emulator, QE, "eight_d", number, {key: "已完成" for key, _l in terms.EIGHT_D}, opened) == {}
     opened += 1
+    progress = emulator.wait_for("chat.update", lambda c: "8D：已填写 8/8" in shown(c.args))[-1]
+    assert "✅ D3" in shown(progress.args) and "临时措施" in shown(progress.args)
     without_reply = press(slack, emulator, QE, "close", number, {"reply": ""}, opened)
     opened += 1
     assert set(without_reply["errors"]) == {"reply"}

@@ -161,6 +161,7 @@ def test_demo_data_is_deterministic_and_complete(tmp_path: Path, template_databa
                 "events": session.scalar(select(func.count()).select_from(ScorecardEvent)),
                 "deadlines": session.scalar(select(func.count()).select_from(ComplaintDeadline)),
                 "responses": session.scalar(select(func.count()).select_from(SurveyResponse)),
+                "numbers": [c.number for c in session.scalars(select(Complaint).order_by(Complaint.received_at))],
             }
         engine.dispose()
         return result
@@ -174,6 +175,8 @@ def test_demo_data_is_deterministic_and_complete(tmp_path: Path, template_databa
                                    "manufacturing_engineer", "customer_service", "finance", "quality_engineer"}
     assert all(zh and en and zh != en for zh, en in first["names"])  # type: ignore[union-attr]
     assert first["events"] and first["deadlines"] and first["responses"]
+    numbers: list[str] = first["numbers"]  # type: ignore[assignment]
+    assert numbers == sorted(numbers) and numbers[-1].endswith("-" + f"{sum(n[3:7] == '2026' for n in numbers):04d}")
     json.dumps(first, default=str)
     if database_url.startswith("sqlite"):
         import shutil

@@ -12,7 +12,15 @@ from sqlalchemy.orm import Session
 from bot.actions.lifecycle import CLOSED as CLOSED_ACTIONS
 from bot.actions.terms import STATE_NAMES as ACTION_STATE_NAMES
 from bot.complaints.deadlines import MILESTONES, SlaPolicyBook
-from bot.complaints.terms import MILESTONE_NAMES, RECEIVED_VIA, RESPONSIBILITY, SEVERITIES, STATUS_NAMES
+from bot.complaints.terms import (
+    EIGHT_D,
+    FOUND_WHERE,
+    MILESTONE_NAMES,
+    RECEIVED_VIA,
+    RESPONSIBILITY,
+    SEVERITIES,
+    STATUS_NAMES,
+)
 from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
 from bot.core.texts import Text, short_label
@@ -34,6 +42,7 @@ from storage.models import (
     ComplaintDeadline,
     CorrectiveAction,
     Customer,
+    EightDReport,
     Person,
 )
 
@@ -81,6 +90,8 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
         Field(_("Customer"), f"{customer.code} · {pick(locale, customer.name_zh, customer.name_en)}"),
         Field(_("Received"), f"{local_time(complaint.received_at, tz)} · "
                              f"{_(RECEIVED_VIA.get(complaint.received_via or 'other', 'other'))}"),
+        Field(_("Found"), _(FOUND_WHERE[complaint.found_where]) if complaint.found_where in FOUND_WHERE
+              else _("not recorded")),
         Field(_("Product"), product or "—"),
         Field(_("Quantity / batch"), f"{complaint.quantity or '—'} / {complaint.batch or '—'}"),
         Field(_("Customer contact"), contact or "—"),
@@ -95,6 +106,11 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
     if close is not None and eight_d is not None and close.due_at < eight_d.due_at and not (
             SlaPolicyBook.load(session).closes_after_eight_d(complaint.severity, complaint.customer_id)):
         parts.append(Context(_("⚠️ Closing is due before the 8D report: the customer's own deadlines make it so.")))
+    report = session.scalar(select(EightDReport).where(EightDReport.complaint_id == complaint.id))
+    if report is not None or complaint.status == "eight_d":
+        parts.append(Context(eight_d_progress(report, _)))
+        if report is not None and report.d3_containment:
+            parts.append(FieldList([Field(_("Containment"), report.d3_containment)]))
     for label, text in ((_("First response"), complaint.first_response), (_("Investigation"), complaint.investigation),
                         (_("Reply to the customer"), complaint.reply_to_customer),
                         (_("Customer's opinion after closure"), complaint.customer_opinion)):
@@ -112,6 +128,14 @@ def complaint_card(session: Session, complaint: Complaint, locale: str, tz: Zone
         parts.append(Actions(card_buttons(complaint, _)))
     parts.append(Context(_("Times in {tz}.").format(tz=str(tz))))
     return Card(title=title, parts=parts)
+
+
+def eight_d_progress(report: EightDReport | None, _: Gettext) -> str:
+    """Which of the 8D's disciplines are written, containment first, as the procedure asks."""
+    written = [key for key, _label in EIGHT_D if report is not None and getattr(report, key)]
+    marks = [f"{'✅' if key in written else '▫️'} {key[:2].upper()}" for key, _label in EIGHT_D]
+    done = len(written)
+    return _("8D: {done} of 8 written").format(done=done) + " · " + "  ".join(marks)
 
 
 def card_buttons(complaint: Complaint, _: Gettext) -> list[Button]:

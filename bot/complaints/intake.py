@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
 from bot.complaints.deadlines import SlaPolicyBook, complaint_settings
-from bot.complaints.terms import RECEIVED_VIA, SEVERITIES
+from bot.complaints.terms import FOUND_WHERE, RECEIVED_VIA, SEVERITIES
 from bot.complaints.workflow import meet_deadline
 from bot.core.i18n import gettext_for
 from bot.core.inputs import column_length, whole_pieces
@@ -81,6 +81,8 @@ def complaint_form(session: Session, locale: str, now: dt.datetime, prefill: dic
             FormField("severity", _("Severity"), "select", initial=prefill.get("severity", "general"),
                       options=[Option(k, _(v)) for k, v in SEVERITIES.items()]),
             FormField("symptom", _("Symptom"), "multiline", initial=prefill.get("symptom"), max_length=3000),
+            FormField("found_where", _("Where the customer found it"), "select", required=False,
+                      initial=prefill.get("found_where"), options=[Option(k, _(v)) for k, v in FOUND_WHERE.items()]),
             FormField("product_model", _("Product model"), "text", required=False, max_length=200),
             FormField("specification", _("Specification"), "text", required=False, max_length=200),
             FormField("quantity", _("Quantity"), "text", required=False, initial=prefill.get("quantity"),
@@ -112,6 +114,7 @@ class NewComplaint:
     contact_phone: str | None = None
     contact_email: str | None = None
     photos: list[dict[str, Any]] | None = None
+    found_where: str | None = None
 
 
 def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetime) -> tuple[
@@ -153,6 +156,9 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
         else:
             if received_at > now + dt.timedelta(minutes=5):
                 errors["received_at"] = T("The time is in the future.")
+    found = str(values.get("found_where") or "") or None
+    if found is not None and found not in FOUND_WHERE:
+        errors["found_where"] = T("Choose where the customer found it.")
     via = str(values.get("received_via") or "") or None
     if via is not None and via not in RECEIVED_VIA:
         errors["received_via"] = T("Choose how it was received.")
@@ -168,7 +174,7 @@ def validate_complaint(session: Session, values: dict[str, Any], now: dt.datetim
         specification=str(values.get("specification") or "").strip() or None, quantity=quantity,
         batch=str(values.get("batch") or "").strip() or None,
         contact_name=str(values.get("contact_name") or "").strip() or None, contact_phone=phone,
-        contact_email=email, photos=list(values.get("photos") or []),
+        contact_email=email, photos=list(values.get("photos") or []), found_where=found,
     ), {}
 
 
@@ -255,7 +261,7 @@ def log_complaint(session: Session, data: NewComplaint, logged_by: int | None, n
         contact_name=data.contact_name, contact_phone=data.contact_phone, contact_email=data.contact_email,
         product_model=data.product_model, specification=data.specification, quantity=data.quantity,
         batch=data.batch, symptom=data.symptom, severity=data.severity, received_via=data.received_via,
-        received_at=data.received_at, registered_at=now, logged_by_id=logged_by,
+        found_where=data.found_where, received_at=data.received_at, registered_at=now, logged_by_id=logged_by,
         owner_id=_default_owner(session, intake_rules.engineers), status="new", source=source, updated_at=now,
     )
     session.add(complaint)

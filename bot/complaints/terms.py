@@ -12,6 +12,10 @@ RECEIVED_VIA = {"phone": N_("phone"), "email": N_("e-mail"), "visit": N_("visit"
                 "other": N_("other")}
 
 
+FOUND_WHERE = {"incoming": N_("incoming inspection at the customer"), "line": N_("on the customer's line"),
+               "field": N_("in the field, after sale"), "other": N_("elsewhere")}
+
+
 RESPONSIBILITY = {"ours": N_("ours"), "customer": N_("customer's"), "supplier": N_("supplier's")}
 
 

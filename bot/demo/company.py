@@ -279,7 +279,8 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
             contact_phone=f"138{rng.randint(10000000, 99999999)}",
             contact_email=None, product_model=model, specification=_spec, quantity=rng.randint(1, 200),
             batch=f"B{received.strftime('%y%m')}{rng.randint(100, 999)}", symptom=rng.choice(SYMPTOMS),
-            severity=severity, received_via=rng.choice(["phone", "email", "visit", "portal"]), received_at=received,
+            severity=severity, received_via=rng.choice(["phone", "email", "visit", "portal"]),
+            found_where=("incoming", "line", "line", "field")[numbers[year] % 4], received_at=received,
             registered_at=received + dt.timedelta(minutes=rng.randint(5, 90)), logged_by_id=customer.owner_id,
             owner_id=handler.id, status=state, source="demo",
             responsibility=rng.choice(["ours", "customer", "supplier"]) if state in (
@@ -315,6 +316,8 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                                      d2_problem=complaint.symptom, d3_containment="库存及在途品100%全检",
                                      d4_root_cause="装配工序扭矩设定偏低" if state != "eight_d" else None,
                                      submitted_at=at if state == "closed" else None))
+
+    _number_in_receipt_order(session, tz)
 
     # survey: one half-year questionnaire per year in the window, and survey_score figures
     years = sorted({int(m[:4]) for m in months if m.endswith("-12")})  # surveys run in December
@@ -389,3 +392,19 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                      note="演示数据 / demo")
     return {"people": len(PEOPLE), "customers": len(customers), "months": len(months),
             "scorecard_events": len(event_rows), "complaints": complaint_count, "survey_responses": responses}
+
+
+def _number_in_receipt_order(session: Session, tz: dt.tzinfo) -> None:
+    """A ledger numbers complaints as they arrive: KS-2026-0001 is the year's first received."""
+    rows = list(session.scalars(select(ComplaintRow).where(ComplaintRow.source == "demo")
+                                .order_by(ComplaintRow.received_at, ComplaintRow.id)))
+    for row in rows:
+        row.number = f"TMP-{row.id}"  # unique while the real numbers move
+    session.flush()
+    counts: dict[int, int] = {}
+    for row in rows:
+        received = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=dt.UTC)
+        year = received.astimezone(tz).year
+        counts[year] = counts.get(year, 0) + 1
+        row.number = f"KS-{year}-{counts[year]:04d}"
+    session.flush()

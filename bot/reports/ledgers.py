@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from bot.complaints.terms import (
     CAUSES,
     EIGHT_D,
+    FOUND_WHERE,
     MILESTONE_NAMES,
     RECEIVED_VIA,
     RESPONSIBILITY,
@@ -66,7 +67,8 @@ def complaint_ledger_workbook(session: Session, start: dt.date | None, end: dt.d
 
     workbook = xl.new_workbook()
     ws = workbook.create_sheet(_("Complaint ledger"))
-    titles = [_("Number"), _("Customer code"), _("Customer"), _("Received at"), _("Received via"), _("Registered at"),
+    titles = [_("Number"), _("Customer code"), _("Customer"), _("Received at"), _("Received via"), _("Found"),
+              _("Registered at"),
               _("Logged by"), _("Owner"), _("Severity"), _("Product model"), _("Specification"), _("Quantity"),
               _("Batch"), _("Symptom"), _("Contact"), _("Phone"), _("E-mail"), _("Status")]
     for milestone in MILESTONES:
@@ -85,6 +87,7 @@ def complaint_ledger_workbook(session: Session, start: dt.date | None, end: dt.d
             ("text", pick(locale, customer.name_zh, customer.name_en) if customer else ""),
             ("when", complaint.received_at),
             ("text", _(RECEIVED_VIA[complaint.received_via]) if complaint.received_via in RECEIVED_VIA else ""),
+            ("text", _(FOUND_WHERE[complaint.found_where]) if complaint.found_where in FOUND_WHERE else ""),
             ("when", complaint.registered_at), ("text", people.get(complaint.logged_by_id or -1, "")),
             ("text", people.get(complaint.owner_id or -1, "")),
             ("text", _(SEVERITIES[complaint.severity]) if complaint.severity in SEVERITIES else complaint.severity),
