@@ -277,6 +277,32 @@ def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppCo
     assert "不是您的角色" in refused["text"]
 
 
+def test_a_deputy_is_picked_in_a_dialog(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
+                                        emulator: SlackEmulator) -> None:
+    clock.set(at(8))
+    slack.command("/csat", "deputy", HUANG)
+    view = emulator.wait_for("views.open")[0].response["view"]
+    inputs = {b["block_id"]: b["element"] for b in view["blocks"] if b["type"] == "input"}
+    assert inputs["deputy"]["type"] == "users_select" and inputs["start"]["initial_date"] == "2026-10-08"
+    assert inputs["role"]["initial_option"]["value"] == "finance"  # her only role, chosen for her
+
+    def submitted(start: str, end: str) -> dict:  # type: ignore[type-arg]
+        values = {"deputy": {"deputy": {"type": "users_select", "selected_user": MA}},
+                  "role": {"role": {"type": "static_select", "selected_option": {"value": "finance"}}},
+                  "start": {"start": {"type": "datepicker", "selected_date": start}},
+                  "end": {"end": {"type": "datepicker", "selected_date": end}}}
+        response = slack.view_submission(HUANG, view, values)
+        return response.json() if response.body else {}
+
+    assert set(submitted("2026-10-08", "2026-10-01")["errors"]) == {"end"}
+    assert submitted("2026-10-08", "2026-10-31") == {}
+    assert submitted("2026-10-08", "2026-10-31") == {}  # the same dialog again records nothing twice
+    with ctx.session() as session:
+        assert len(session.scalars(select(RoleDelegation)).all()) == 1
+    told = emulator.wait_for("chat.postMessage", lambda c: "代您" in c.args.get("text", ""))
+    assert len(told) == 1 and "<@U0DH00001>" in shown(told[0].args)
+
+
 def test_two_schedulers_on_one_database_send_each_message_once(ctx: AppContext, people: None, clock: FixedClock,
                                                                emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(14))  # after the due date: calls, overdue DMs, channel post and digests all at once

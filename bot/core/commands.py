@@ -33,7 +33,7 @@ COMMANDS: list[Command] = [
     Command("/csat figures [YYYY-MM] [customer]", N_("Hand in your monthly figures (a dialog)."), "figures.submit"),
     Command("/csat status [YYYY-MM]", N_("Who has handed in a month's figures, who is late, what is missing."),
             "help"),
-    Command("/csat deputy @person <role> <from> <to>", N_("Hand a role to a deputy for a period."),
+    Command("/csat deputy [@person <role> <from> <to>]", N_("Hand a role to a deputy for a period (a dialog)."),
             "figures.submit"),
     Command("/csat actions [open | overdue | mine | customer X]",
             N_("Corrective actions: their owner, due date and state."), "scorecard.view"),

@@ -8,6 +8,7 @@ import datetime as dt
 import re
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.calendar.working_days import WorkingCalendar
@@ -21,16 +22,16 @@ from bot.core.periods import add_months, current_period, is_month, month_start, 
 from bot.core.replies import Reply, Request, Submitted
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text, UserError
-from bot.core.views import Card, Mention, Message
+from bot.core.views import Card, Form, FormField, Mention, Message, Option
 from bot.datacall.chase import refresh_call
 from bot.datacall.dialog import confirmation, dialog_pages, figures_form, first_open_page, save_draft, validate_and_save
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import status_message, status_report
 from bot.people.callers import require
 from bot.people.customers import find_customer
-from bot.people.deputies import add_delegation
+from bot.people.deputies import DelegationRefused, add_delegation
 from bot.people.directory import person_by_slack_id
-from storage.models import Role
+from storage.models import Person, Role, RoleDelegation
 
 MONTH_WORD = re.compile(r"^\d{4}")
 
@@ -175,27 +176,87 @@ def figures_status(ctx: AppContext, request: Request, words: list[str]) -> Reply
 
 
 def hand_over_role(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat deputy <person> <role> <from> <to>`; the person as the messenger's user id."""
+    """`/csat deputy` opens a dialog to pick the deputy and the dates (on a phone nobody types
+    a mention and two dates); `/csat deputy <person> <role> <from> <to>` does it at once, the
+    person as the messenger's user id."""
     caller = request.caller
     require(ctx, caller, "figures.submit")
-    _ = caller._
-    usage = T("Usage: /csat deputy @person <role> <from YYYY-MM-DD> <to YYYY-MM-DD>")
-    if len(words) != 4:
-        raise UserError(usage)
-    deputy_id = words[0]
-    try:
-        start, end = dt.date.fromisoformat(words[2]), dt.date.fromisoformat(words[3])
-    except ValueError:
-        raise UserError(usage) from None
+    usage = T("Usage: /csat deputy (a dialog opens), or /csat deputy @person <role> <from YYYY-MM-DD> "
+              "<to YYYY-MM-DD>")
     with ctx.session() as session:
         person = person_by_slack_id(session, caller.user_id)
         if person is None:
             raise UserError(T("{value} is not in the people list.", value=caller.user_id))
-        deputy = person_by_slack_id(session, deputy_id)
-        delegation = add_delegation(session, person, deputy, words[1], start, end, person.id, ctx.now())
-        role = session.get(Role, delegation.role_key)
-        role_name = pick(caller.locale or ctx.locale, role.name_zh, role.name_en) if role else words[1]
-        deputy_name = deputy.name if deputy else deputy_id
+        if not words:
+            return Reply(form=deputy_form(session, caller, person, ctx.local_today()))
+        if len(words) != 4:
+            raise UserError(usage)
+        try:
+            start, end = dt.date.fromisoformat(words[2]), dt.date.fromisoformat(words[3])
+        except ValueError:
+            raise UserError(usage) from None
+        delegation = add_delegation(session, person, person_by_slack_id(session, words[0]), words[1], start, end,
+                                    person.id, ctx.now())
+        message = _handed_over(session, caller, delegation, ctx.locale)
+    return Reply(message=message)
+
+
+def _handed_over(session: Session, caller: Caller, delegation: RoleDelegation, company_locale: str) -> Message:
+    _ = caller._
+    role = session.get(Role, delegation.role_key)
+    deputy = session.get(Person, delegation.deputy_id)
+    role_name = pick(caller.locale or company_locale, role.name_zh, role.name_en) if role else delegation.role_key
     text = _("From {start} to {end}, {deputy} answers for your role {role}; the record shows it was on your "
-             "behalf.").format(start=start, end=end, deputy=deputy_name, role=role_name)
-    return Reply(message=Message(text=text, cards=[Card(title="", parts=[Mention(deputy_id, text)])]))
+             "behalf.").format(start=delegation.start_date, end=delegation.end_date,
+                               deputy=deputy.name if deputy else "", role=role_name)
+    return Message(text=text, cards=[Card(title="", parts=[Mention(deputy.slack_user_id if deputy else "", text)])])
+
+
+def deputy_form(session: Session, caller: Caller, person: Person, today: dt.date) -> Form:
+    _ = caller._
+    roles = {r.key: r for r in session.scalars(select(Role).where(Role.key.in_(person.role_keys)))}
+    locale = caller.locale or "zh-CN"
+    options = [Option(key, pick(locale, roles[key].name_zh, roles[key].name_en) if key in roles else key)
+               for key in person.role_keys]
+    return Form(kind="people.deputy", title=_("Hand over a role"), submit=_("Hand over"), close=_("Cancel"),
+                intro=_("While you are away, your deputy answers the monthly call for this role; the record "
+                        "shows each figure was entered on your behalf."),
+                fields=[FormField("deputy", _("Deputy"), "user"),
+                        FormField("role", _("Role"), "select", initial=options[0].value if len(options) == 1 else None,
+                                  options=options),
+                        FormField("start", _("From"), "date", initial=today.isoformat()),
+                        FormField("end", _("To"), "date")])
+
+
+def submit_deputy(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                  dialog: str) -> Submitted:
+    """The deputy dialog: each problem at its field; accepted once, however often it arrives."""
+    errors: dict[str, Text] = {}
+    dates: dict[str, dt.date] = {}
+    for key in ("start", "end"):
+        try:
+            dates[key] = dt.date.fromisoformat(str(values.get(key) or ""))
+        except ValueError:
+            errors[key] = T("Choose a date.")
+    if not values.get("deputy"):
+        errors["deputy"] = T("Choose who stands in for you.")
+    if not values.get("role"):
+        errors["role"] = T("Choose the role to hand over.")
+    if errors:
+        return Submitted(errors=errors)
+    with ctx.session() as session:
+        person = person_by_slack_id(session, caller.user_id)
+        deputy = person_by_slack_id(session, str(values["deputy"]))
+        if person is None:
+            return Submitted(problem=T("{value} is not in the people list.", value=caller.user_id))
+        if not first_time(session, submission_key(dialog), ctx.now()):
+            return Submitted()
+        try:
+            delegation = add_delegation(session, person, deputy, str(values["role"]), dates["start"], dates["end"],
+                                        person.id, ctx.now())
+        except DelegationRefused as refused:
+            forget(session, submission_key(dialog))
+            return Submitted(errors={refused.field: refused.text})
+        outbox.enqueue(session, f"deputy:{delegation.id}:told", "dm", caller.user_id,
+                       _handed_over(session, caller, delegation, ctx.locale), ctx.now())
+    return Submitted()

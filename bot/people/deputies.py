@@ -8,8 +8,16 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.texts import T, UserError
+from bot.core.texts import T, Text, UserError
 from storage.models import Person, Role, RoleDelegation
+
+
+class DelegationRefused(UserError):
+    """Why a hand-over cannot be recorded, with the dialog field it is about."""
+
+    def __init__(self, text: Text, field: str) -> None:
+        super().__init__(text)
+        self.field = field
 
 
 def add_delegation(session: Session, person: Person, deputy: Person | None, role: str, start: dt.date,
@@ -18,25 +26,26 @@ def add_delegation(session: Session, person: Person, deputy: Person | None, role
     """`by_administrator`: the command line, which may hand over anyone's role and speaks of
     them by name."""
     if deputy is None:
-        raise UserError(T("The deputy is not in the people list."))
+        raise DelegationRefused(T("The deputy is not in the people list."), "deputy")
     if deputy.id == person.id:
-        raise UserError(T("A deputy must be someone else."))
+        raise DelegationRefused(T("A deputy must be someone else."), "deputy")
     known = {r.key: r for r in session.scalars(select(Role))}
     key = next((k for k, r in known.items() if role.lower() in (k, r.name_zh.lower(), r.name_en.lower())), None)
     if key is None or key not in person.role_keys:
         if by_administrator:
-            raise UserError(T("{value!r} is not one of {name}'s roles ({roles}).", value=role, name=person.name,
-                              roles=", ".join(person.role_keys) or "—"))
-        raise UserError(T("{value!r} is not one of your roles ({roles}).", value=role,
-                          roles=", ".join(person.role_keys) or "—"))
+            raise DelegationRefused(T("{value!r} is not one of {name}'s roles ({roles}).", value=role,
+                                      name=person.name, roles=", ".join(person.role_keys) or "—"), "role")
+        raise DelegationRefused(T("{value!r} is not one of your roles ({roles}).", value=role,
+                                  roles=", ".join(person.role_keys) or "—"), "role")
     if end < start:
-        raise UserError(T("The period ends before it starts."))
+        raise DelegationRefused(T("The period ends before it starts."), "end")
     overlapping = session.scalar(select(RoleDelegation).where(
         RoleDelegation.person_id == person.id, RoleDelegation.role_key == key,
         RoleDelegation.start_date <= end, RoleDelegation.end_date >= start))
     if overlapping is not None:
-        raise UserError(T("That role is already handed over from {start} to {end}.",
-                          start=overlapping.start_date.isoformat(), end=overlapping.end_date.isoformat()))
+        raise DelegationRefused(T("That role is already handed over from {start} to {end}.",
+                                  start=overlapping.start_date.isoformat(), end=overlapping.end_date.isoformat()),
+                                "start")
     delegation = RoleDelegation(person_id=person.id, deputy_id=deputy.id, role_key=key, start_date=start,
                                 end_date=end, created_by_id=created_by, created_at=now)
     session.add(delegation)

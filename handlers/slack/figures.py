@@ -26,3 +26,5 @@ def register(app: App, listening: Listening) -> None:
     app.view("figures.submit")(listening.submission(
         lambda caller, state, values, dialog: use_cases.submit_figures(ctx, caller, state, values, dialog)))
     app.view_closed("figures.submit")(closed)
+    app.view("people.deputy")(listening.submission(
+        lambda caller, state, values, dialog: use_cases.submit_deputy(ctx, caller, state, values, dialog)))
