@@ -3,6 +3,7 @@ under its own name and type, and the browser's icon is there."""
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,3 +36,21 @@ def test_reports_download_under_their_name_and_charts_show(demo: Demo) -> None:
         assert answer.headers["Content-Type"] == "image/png" and "Content-Disposition" not in answer.headers
     with urllib.request.urlopen(f"{demo.url}/favicon.ico") as answer:
         assert answer.status == 200 and b"<svg" in answer.read()
+
+
+def test_the_clock_refuses_a_moment_in_the_past_and_says_why(demo: Demo) -> None:
+    import json
+
+    def move(to: str) -> dict:  # type: ignore[type-arg]
+        request = urllib.request.Request(f"{demo.url}/api/clock", data=json.dumps({"to": to}).encode(),
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request) as answer:
+            return json.loads(answer.read())  # type: ignore[no-any-return]
+
+    before = demo.clock.now()
+    refused = move((before.astimezone(demo.settings.tz) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert refused["refused"] == "past" and refused["ran"] == []
+    assert move("next tuesday")["refused"] == "unreadable"
+    assert demo.clock.now() - before < dt.timedelta(minutes=5)  # the demo's clock runs on; it did not jump
+    later = move((before.astimezone(demo.settings.tz) + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    assert "refused" not in later and demo.clock.now() - before > dt.timedelta(hours=23)

@@ -267,13 +267,21 @@ class Demo:
         if body.get("to") == "next_opening":
             self.clock.advance(self.next_opening() - self.clock.now())
         elif body.get("to"):
-            target = dt.datetime.fromisoformat(str(body["to"]))
+            try:
+                target = dt.datetime.fromisoformat(str(body["to"]))
+            except ValueError:
+                return {"now": self._local_now(), "ran": [], "refused": "unreadable"}
             if target.tzinfo is None:
                 target = target.replace(tzinfo=self.settings.tz)
+            if target <= self.clock.now():
+                # what was due up to now has been sent; going back would send it again
+                return {"now": self._local_now(), "ran": [], "refused": "past"}
             self.clock.advance(target - self.clock.now())
         elif body.get("hours"):
             self.clock.advance(dt.timedelta(hours=float(body["hours"])))
         with self.jobs_lock:
             results = run_due(self.ctx, self.clock.now())
-        return {"now": self.clock.now().astimezone(self.settings.tz).isoformat(timespec="minutes"),
-                "ran": sorted(results)}
+        return {"now": self._local_now(), "ran": sorted(results)}
+
+    def _local_now(self) -> str:
+        return self.clock.now().astimezone(self.settings.tz).isoformat(timespec="minutes")

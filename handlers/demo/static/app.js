@@ -8,7 +8,9 @@ const TEXT = {
     workspace: "csatbot 演示工作区", you_are: "我是", demo_time: "演示时间", go: "前往", send: "发送",
     composer: "输入 /csat help 或 /complaint …", channels: "频道", direct: "私信", home: "主页",
     only_you: "仅您可见", replies: "条回复", thread: "讨论串", close: "关闭", unknown_block: "不支持的块",
-    unknown_command: "未知命令", moved: "时间已前进；到期的提醒和预警已发出。", no_files: "演示中不能上传文件",
+    unknown_command: "未知命令", moved: "时间已前进；到期的提醒和预警已发出。",
+    past: "演示时间只能向前：到现在为止到期的消息都已发出，倒回去会再发一遍。请选一个更晚的时间。",
+    unreadable: "看不懂这个时间，请用日期时间选择器。", no_files: "演示中不能上传文件",
     optional: "（选填）",
     choose: "请选择…", edited: "（已编辑）", loading: "加载中…", error: "出错了：",
     next_opening: "下个月度填报开放日",
@@ -18,7 +20,9 @@ const TEXT = {
     composer: "Type /csat help or /complaint …", channels: "Channels", direct: "Direct messages", home: "Home",
     only_you: "Only visible to you", replies: "replies", thread: "Thread", close: "Close",
     unknown_block: "Unsupported block", unknown_command: "Unknown command",
-    moved: "Time moved; what was due then has been sent.", optional: "(optional)",
+    moved: "Time moved; what was due then has been sent.",
+    past: "The demo's time only moves forward: what was due up to now has been sent, and going back would send it again. Pick a later moment.",
+    unreadable: "That time cannot be read; use the date and time picker.", optional: "(optional)",
     no_files: "File upload is not available in the demo", choose: "Choose…", edited: "(edited)",
     loading: "Loading…", error: "Error: ", next_opening: "Next monthly call opens",
   },
@@ -345,6 +349,7 @@ function draw() {
   document.querySelectorAll("[data-i18n]").forEach((node) => { node.textContent = t(node.dataset.i18n); });
   document.querySelectorAll("[data-i18n-placeholder]").forEach((node) => { node.placeholder = t(node.dataset.i18nPlaceholder); });
   $("#now").textContent = data.now.replace("T", " ").slice(0, 16);
+  $("#jump").min = data.now.slice(0, 16);  // the picker offers no moment in the past
   const nav = $("#channels");
   nav.innerHTML = "";
   nav.appendChild(el("div", { class: "section" }, escapeHtml(t("channels"))));
@@ -444,7 +449,7 @@ async function refresh() {
 
 async function moveClock(body) {
   const result = await api("/api/clock", body);
-  $("#clock-note").textContent = t("moved");
+  $("#clock-note").textContent = t(result.refused || "moved");
   await refresh();
   setTimeout(refresh, 600);
 }
