@@ -131,6 +131,14 @@ def test_logging_from_the_command_with_a_pre_filled_dialog(slack: SlackSender, c
     assert "<!channel>" not in text and "<@U0BOSS001>" not in text and "&lt;!channel&gt;" in text
     assert "首次回复顾客" in text and "2026-10-09 10:00" in text  # first response 24 h after receipt
     assert "客户产线上" in text  # where it was found, on the card without opening the thread
+    # the card is in the company's language; an English reader sees it in English, only to them
+    english = next(e for b in card.args["blocks"] for e in b.get("elements", [])
+                   if e.get("action_id") == "view.my_language")
+    assert english["text"]["text"] == "🌐 English"
+    shown_again = slack.block_action(QE_EN, "view.my_language", english["value"], channel_id="C0QUALITY",
+                                     message_ts=card.response["ts"]).answer()
+    assert "on the customer's line" in shown(shown_again) and "First response to the customer" in shown(shown_again)
+    assert "view.my_language" not in shown(shown_again) and shown_again["response_type"] == "ephemeral"
     dm = emulator.wait_for("chat.postMessage", lambda call: call.response.get("channel", "").startswith("D"))[0]
     assert "KS-2026-0001" in dm.args["text"]
 

@@ -246,6 +246,11 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
     english_digest = [c for c in emulator.calls_to("chat.postMessage")
                       if c.response.get("channel", "") == emulator.workspace.dm_channel(QE_EN)]
     assert "Daily digest" in english_digest[0].args["text"]
+    button = next(e for b in posts[0].args["blocks"] for e in b.get("elements", [])
+                  if e.get("action_id") == "view.my_language")
+    english = slack.block_action(QE_EN, "view.my_language", button["value"], channel_id="C0QUALITY",
+                                 message_ts=posts[0].response["ts"]).answer()
+    assert "Overdue figures for 2026-09" in shown(english) and "李强" in shown(english)
     # the post names the people who are late, once: its daily updates notify nobody again
     assert "<@U0SM00001> <@U0FI00001>" in shown(posts[0].args) and "<@U0SM00002>" not in shown(posts[0].args)
     # three working days after the due date a late figure goes to the department head, once

@@ -35,6 +35,7 @@ from bot.core.views import (
     Message,
     Paragraph,
     Table,
+    my_language_button,
 )
 from bot.people.directory import person_by_slack_id
 from storage.models import (
@@ -216,6 +217,9 @@ def publish(session: Session, complaint: Complaint, channel: str, locale: str, t
         return
     _ = gettext_for(locale)
     card = complaint_card(session, complaint, locale, tz, now)
+    for part in card.parts:
+        if isinstance(part, Actions):
+            part.buttons.append(my_language_button(locale, "complaint", complaint.number))
     message = Message(text=card.title, cards=[card])
     key = card_key(complaint)
     version = f"{now.isoformat()}:{line_key or ''}"

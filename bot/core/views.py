@@ -8,6 +8,7 @@ mention or a link. Views serialise to plain dicts for the outbox.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -143,6 +144,16 @@ class Form:
     intro: str = ""
     state: dict[str, Any] = field(default_factory=dict)
     notify_on_close: bool = False  # the adapter reports a closed dialog (to keep a draft)
+
+
+MY_LANGUAGE = "view.my_language"
+
+
+def my_language_button(company_locale: str, kind: str, key: str) -> Button:
+    """A channel card's "show it to me in my language", labelled in the other language for
+    the reader who does not read the company's."""
+    label = "🌐 English" if company_locale.startswith("zh") else "🌐 中文"
+    return Button(label, MY_LANGUAGE, json.dumps({"kind": kind, "key": key}, ensure_ascii=False))
 
 
 def fit_initial_values(form: Form, _: Callable[[str], str]) -> Form:

@@ -13,7 +13,18 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import name_list
-from bot.core.views import Card, Context, Field, FieldList, Mention, Message, Paragraph, Table
+from bot.core.views import (
+    Actions,
+    Card,
+    Context,
+    Field,
+    FieldList,
+    Mention,
+    Message,
+    Paragraph,
+    Table,
+    my_language_button,
+)
 from bot.datacall.obligations import Obligation, call_dates, obligations
 from storage.models import (
     Customer,
@@ -109,4 +120,5 @@ def overdue_post(report: dict[str, Any], locale: str) -> Message:
         Mention(people[0], ask, people[1:]), Table([_("Person"), _("Done"), _("Missing")], rows),
         Context(_("Updated {today}; this post is kept up to date rather than repeated.").format(
             today=report.get("as_of", ""))),
+        Actions([my_language_button(locale, "overdue_figures", str(report["period"]))]),
     ])])

@@ -19,7 +19,7 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.conversation import commands
+from bot.conversation import commands, languages
 from bot.conversation.home import open_home, press_retry
 from bot.core.context import AppContext
 from handlers.slack import actions, complaints, figures, revisits, scorecard
@@ -98,6 +98,8 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     app.command("/csat")(**listening.command(lambda request, text: commands.csat(ctx, request, text)))
     app.command("/complaint")(**listening.command(lambda request, text: commands.complaint(ctx, request, text)))
     app.event("app_home_opened")(ack=acknowledge, lazy=[app_home_opened])
+    app.action(languages.ACTION)(**listening.button(
+        lambda request, action: languages.show_in_my_language(ctx, request, str(action.get("value") or ""))))
     app.action("outbox.retry")(**listening.button(
         lambda request, action: press_retry(ctx, request, str(action.get("value") or ""))))
     scorecard.register(app, listening)
