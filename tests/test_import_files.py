@@ -119,3 +119,57 @@ def test_a_bad_byte_is_named_by_the_row_excel_shows(ctx: AppContext, tmp_path: P
     path.write_bytes((HEADER + 'A001,"第一行\n第二行\n第三行",Multi\nA002,名,N\n').encode("utf-8")
                      + "A003,Müller,Late\n".encode("latin-1"))
     assert "Row 4" in refused(ctx, path)  # Excel's row 4, though the file's sixth line
+
+
+def test_import_errors_name_the_row_column_value_and_what_is_allowed(scored: AppContext, tmp_path: Path) -> None:
+    from bot.core.spreadsheets import format_errors
+    from bot.scorecard.events import import_events
+
+    path = tmp_path / "events.csv"
+    path.write_text("客户代码,日期,类型,次数\n"  # the company's own Chinese headings
+                    "ACME,2027-02-30,line_hold,1\n"
+                    "ACMF,2026-09-01,line_hol,1\n"
+                    "ACME,2026/9/3,production_stop,1\n", encoding="utf-8")
+    with scored.session() as session:
+        result = import_events(session, path, scored.now())
+    lines = format_errors(result.errors, gettext_for("en"))
+    assert lines[0] == "Row 2: Column date, value '2027-02-30': there is no such day in the calendar."
+    assert lines[1].startswith("Row 3: Column customer, value 'ACMF': no customer has this code or name. Allowed:")
+    assert "Did you mean 'ACME'?" in lines[1]
+    assert "Row 3: Column type, value 'line_hol': not an event type" in lines[2] and "'line_hold'?" in lines[2]
+    assert len(lines) == 3  # 2026/9/3 is a date as Excel writes it
+    assert "is a folder" in refused(scored, tmp_path)
+
+
+def test_the_figures_form_round_trips_through_excel(ctx: AppContext, people: None, tmp_path: Path,
+                                                    monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "zh-CN")
+    form = tmp_path / "form.xlsx"
+    assert main(["import", "figures", "--template", str(form), "--month", "2026-09"]) == 0
+    book = openpyxl.load_workbook(form)
+    sheet = book.worksheets[0]
+    assert [c.value for c in sheet[1]][:4] == ["metric / 数据项", "month / 月份", "customer / 客户", "value / 数值"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert {r[0] for r in rows} >= {"claim_cost", "kpi_achievement_rate"} and all(r[1] == "2026-09" for r in rows)
+    assert any(v.type == "decimal" for v in sheet.data_validations.dataValidation)
+    claim = next(i for i, r in enumerate(rows, start=2) if r[0] == "claim_cost")
+    sheet.cell(row=claim, column=4, value=88)
+    book.save(form)
+    capsys.readouterr()
+    assert main(["import", "figures", str(form)]) == 0
+    said = capsys.readouterr().out
+    assert "1 项新增或修改" in said and f"{len(rows) - 1} 项留空" in said
+
+
+def test_score_names_what_it_prints_and_suggests_a_customer(scored: AppContext, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", scored.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    assert main(["score", "--customer", "艾克", "--month", "2026-09"]) == 1
+    assert "did you mean ACME 艾克美汽车 / ACME Motors?" in capsys.readouterr().err
+    assert main(["score", "--customer", "ACME", "--month", "2026-09"]) == 0
+    printed = capsys.readouterr().out
+    assert "Quality performance:" in printed and "quality:" not in printed
+    assert "Customer line stop" in printed or "production_stop" not in printed

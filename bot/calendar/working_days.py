@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.i18n import N_
 from bot.core.inputs import CONTROL, column_length
-from bot.core.spreadsheets import RowError, RowErrors, read_table, too_long
+from bot.core.spreadsheets import RowError, RowErrors, cell_error, parse_day, read_table, too_long
 from bot.core.texts import T, UserError
 from storage.db import insert_ignoring_conflicts
 from storage.models import CalendarDay, CalendarYear
@@ -204,7 +204,7 @@ def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], li
         try:
             day = dt.date.fromisoformat(record["date"][:10])
         except ValueError:
-            errors.append(RowError(row.number, T("Date {value!r} is not YYYY-MM-DD.", value=record["date"])))
+            errors.append(cell_error(row, "date", parse_day(record["date"])[1] or T("not a date.")))
             continue
         kind = record["kind"].lower()
         if kind in WORKING_WORDS:

@@ -28,7 +28,7 @@ from bot.complaints.intake import (
 )
 from bot.complaints.terms import SEVERITIES
 from bot.core.inputs import column_length
-from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table
+from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, cell_error, read_table
 from bot.core.texts import T, Text
 from storage.models import Complaint, ComplaintDeadline, ComplaintStatusChange
 
@@ -79,7 +79,7 @@ def _validate(session: Session, row: Row, now: dt.datetime, tz: ZoneInfo) -> tup
         errors.append(_column_error(row, "received_at", bad_time))
     severity = SEVERITY_WORDS.get(v.get("severity", "").strip().lower() or "general")
     if severity is None:
-        errors.append(_column_error(row, "severity", T("Choose a severity.")))
+        errors.append(cell_error(row, "severity", T("not a severity."), sorted(SEVERITY_WORDS)))
     values = {"customer": v.get("customer"), "severity": severity or "general", "symptom": v.get("symptom"),
               "quantity": v.get("quantity"), "product_model": v.get("product_model"), "batch": v.get("batch"),
               "contact_name": v.get("contact_name"), "contact_phone": v.get("contact_phone"),

@@ -12,7 +12,10 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +77,93 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+ALLOWED_SHOWN = 12
+# column headings in Chinese (as the company's own Excel forms have them) for each English one
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "customer": ("客户", "客户代码", "顾客", "顾客代码", "客户名称"),
+    "code": ("客户代码", "代码", "编码"),
+    "date": ("日期", "发生日期"),
+    "type": ("类型", "事件类型", "事件"),
+    "count": ("次数", "数量"),
+    "note": ("备注", "说明"),
+    "metric": ("数据项", "指标", "数据", "指标代码"),
+    "month": ("月份", "月度", "期间"),
+    "value": ("数值", "值", "数据值"),
+    "kind": ("类别", "种类"),
+    "name": ("姓名", "名称"),
+    "name_zh": ("中文名称", "中文名"),
+    "name_en": ("英文名称", "英文名"),
+    "roles": ("角色", "岗位"),
+    "department": ("部门",),
+    "locale": ("语言",),
+    "email": ("邮箱", "电子邮件"),
+    "segment": ("细分市场", "客户类别"),
+    "address": ("地址", "顾客地址", "客户地址"),
+    "owner_slack_user_id": ("负责人",),
+    "number": ("编号", "投诉编号"),
+    "received_at": ("接收时间", "收到时间", "投诉时间"),
+    "severity": ("严重度", "严重程度"),
+    "symptom": ("症状", "问题描述", "不良现象"),
+    "product_model": ("产品型号", "型号"),
+    "quantity": ("数量", "不良数量"),
+    "batch": ("批次", "批号"),
+    "status": ("状态",),
+    "product": ("产品",),
+    "reason": ("原因",),
+    "due": ("截止", "截止日期"),
+    "target": ("目标", "目标值"),
+    "direction": ("方向",),
+    "kpi": ("KPI", "kpi代码"),
+}
+
+
+def cell_error(row: Row, column: str, message: Text, allowed: Sequence[str] = (),
+               value: str | None = None) -> RowError:
+    """An import error as a clerk can act on it: the row, the column, the value, what is
+    wrong, what is allowed, and for a near miss the nearest allowed value."""
+    value = row.values.get(column, "") if value is None else value
+    more: list[Text] = []
+    if allowed:
+        shown = ", ".join(allowed[:ALLOWED_SHOWN]) + (" …" if len(allowed) > ALLOWED_SHOWN else "")
+        more.append(T("Allowed: {allowed}.", allowed=shown))
+        nearest = nearest_value(value, allowed)
+        if nearest is not None:
+            more.append(T("Did you mean {nearest!r}?", nearest=nearest))
+    first = (T("Column {column}, value {value!r}: {message}", column=column, value=value, message=message) if value
+             else T("Column {column} is empty: {message}", column=column, message=message))
+    pieces = [first, *more]  # a sentence each, joined as they are (no catalogue entry for the whole)
+    return RowError(row.number, Text(" ".join(f"{{p{i}}}" for i in range(len(pieces))),
+                                     {f"p{i}": piece for i, piece in enumerate(pieces)}))
+
+
+def nearest_value(value: str, allowed: Sequence[str]) -> str | None:
+    """The allowed value a typo most likely meant (case and width of characters aside)."""
+    if not value:
+        return None
+    folded = {unicodedata.normalize("NFKC", a).lower(): a for a in allowed}
+    key = unicodedata.normalize("NFKC", value).lower()
+    close = difflib.get_close_matches(key, list(folded), n=1, cutoff=0.6)
+    if not close:
+        close = [a for a in folded if key in a or a in key][:1]
+    return folded[close[0]] if close else None
+
+
+DAY = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$")
+
+
+def parse_day(raw: str) -> tuple[dt.date | None, Text | None]:
+    """A day as a spreadsheet holds it (2026-10-08, 2026/10/8, or Excel's date), or what is
+    wrong with it: 2027-02-30 is a day the calendar does not have, not a format error."""
+    text = raw.strip()[:10] if raw.strip()[:10] and raw.strip()[10:11] in ("", " ", "T") else raw.strip()
+    match = DAY.match(text)
+    if not match:
+        return None, T("not a date: write it as YYYY-MM-DD, e.g. 2026-10-08.")
+    try:
+        return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3))), None
+    except ValueError:
+        return None, T("there is no such day in the calendar.")
 
 
 def too_long(row: Row, limits: dict[str, int | None]) -> list[RowError]:
@@ -150,6 +240,8 @@ def detect_encoding(sample: bytes) -> str:
 def read_table(path: Path, required: list[str], optional: list[str] | None = None) -> Iterator[Row]:
     """Rows keyed by lower-case header, one at a time; raises UserError for a missing,
     oversized or unreadable file or header (before the first row, so nothing is half read)."""
+    if path.is_dir():
+        raise UserError(T("{path} is a folder; give the file inside it.", path=str(path)))
     if not path.is_file():
         raise UserError(T("File not found: {path}", path=str(path)))
     size = path.stat().st_size
@@ -166,15 +258,38 @@ def read_table(path: Path, required: list[str], optional: list[str] | None = Non
     first = next(records, None)
     if first is None:
         raise UserError(T("The file is empty."))
-    header = [_cell(h).lower() for h in first]
+    expected = required + (optional or [])
+    header = _headings([_cell(h) for h in first], expected)
     missing = [name for name in required if name not in header]
     if missing:
         records.close()  # the workbook or file is closed now, not when collected
         raise UserError(
-            T("Row 1: missing column(s) {missing}. Expected: {expected}.",
-              missing=", ".join(missing), expected=",".join(required + (optional or [])))
+            T("Row 1: missing column(s) {missing}. Expected: {expected} (or their Chinese names, e.g. {example}).",
+              missing=", ".join(missing), expected=",".join(expected),
+              example=",".join(HEADER_ALIASES.get(c, (c,))[0] for c in required))
         )
     return _rows(records, header)
+
+
+def _headings(cells: list[str], expected: list[str]) -> list[str]:
+    """Each column's English name, whether its heading gives it or its Chinese name
+    (`客户代码` is `customer` in an events file and `code` in the customers file); a heading
+    csatbot's forms write as `metric / 数据项` too. The first column to claim a name has it."""
+    names = [c.strip().lower() for c in cells]
+    taken: set[str] = set()
+    result = list(names)
+    for exact in (True, False):
+        for index, name in enumerate(names):
+            if result[index] in taken and result[index] != name:
+                continue
+            for part in [name, *re.split(r"\s*[/\n]\s*", name)]:
+                column = part if part in expected else None if exact else next(
+                    (c for c in expected if part in HEADER_ALIASES.get(c, ())), None)
+                if column is not None and column not in taken:
+                    result[index] = column
+                    taken.add(column)
+                    break
+    return result
 
 
 def _rows(records: Iterator[list[object]], header: list[str]) -> Iterator[Row]:

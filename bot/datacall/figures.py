@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.i18n import UNIT_NAMES
 from bot.core.periods import MONTH
-from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
+from bot.core.spreadsheets import ImportResult, RowError, RowErrors, cell_error, read_table
 from bot.core.texts import T, Text
 from bot.people.customers import customer_lookup
 from storage.models import FigureSubmission, Metric
@@ -168,21 +168,27 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
     records: list[tuple[str, str, int | None, Decimal]] = []
     errors = RowErrors()
     seen: dict[str, int] = {}
+    left_empty = 0
     for row in rows:
         v = row.values
+        if not v["value"].strip():  # a row of the Excel form whose figure is not known yet
+            left_empty += 1
+            continue
         row_errors: list[RowError] = []
         metric = metrics.get(v["metric"].strip())
         if metric is None:
-            row_errors.append(RowError(row.number, T("Unknown metric {value!r}.", value=v["metric"])))
+            row_errors.append(cell_error(row, "metric", T("not a figure csatbot knows (use its key)."),
+                                         sorted(metrics)))
         month = v["month"].strip()[:7]
         if not MONTH.match(month):
-            row_errors.append(RowError(row.number, T("Month {value!r} is not YYYY-MM.", value=v["month"])))
+            row_errors.append(cell_error(row, "month", T("not a month: write it as YYYY-MM, e.g. 2026-09.")))
         elif month > f"{now.year:04d}-{now.month:02d}":
             row_errors.append(RowError(row.number, T("{month} has not begun yet.", month=month)))
         customer_text = v["customer"].strip()
         customer = customers.get(customer_text.lower()) if customer_text else None
         if customer_text and customer is None:
-            row_errors.append(RowError(row.number, T("Unknown customer {value!r}.", value=customer_text)))
+            row_errors.append(cell_error(row, "customer", T("no customer has this code or name."),
+                                         sorted({c.code for c in customers.values()})))
         if metric is not None:
             if metric.scope == "customer" and not customer_text:
                 row_errors.append(RowError(row.number, T("{metric} is a per-customer figure: the customer is empty.",
@@ -192,7 +198,7 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
                                                          metric=metric.key)))
         value = parse_number(v["value"])
         if value is None:
-            row_errors.append(RowError(row.number, T("Value {value!r} is not a number.", value=v["value"])))
+            row_errors.append(cell_error(row, "value", T("not a number.")))
         elif metric is not None:
             problem = unit_problem(metric, v["value"]) or check_value(metric, value)
             if problem:
@@ -213,4 +219,4 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
                                reason=f"import {path.name}")
         created += result.changed
         unchanged += not result.changed
-    return ImportResult(created=created, unchanged=unchanged)
+    return ImportResult(created=created, unchanged=unchanged, skipped=left_empty)

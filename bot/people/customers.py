@@ -34,8 +34,20 @@ def exact_customer_id(session: Session, query: str | None) -> int | None:
         return None
     customer = exact_customer(session, query)
     if customer is None:
-        raise UserError(T("Unknown customer {value!r}.", value=query))
+        raise unknown_customer(session, query)
     return customer.id
+
+
+def unknown_customer(session: Session, query: str) -> UserError:
+    """Refused, as the chat does it: with the customers the text could mean, so the next try
+    can give one exactly."""
+    match = find_customer(session, query)
+    near = match.candidates or match.suggestions
+    if not near:
+        return UserError(T("Unknown customer {value!r}.", value=query))
+    names = ", ".join(f"{c.code} {c.name_zh} / {c.name_en}" for c in near[:5])
+    return UserError(T("Unknown customer {value!r}; did you mean {names}? Give the code.", value=query,
+                       names=names))
 
 
 def exact_customer(session: Session, query: str) -> Customer | None:

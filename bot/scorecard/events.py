@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core.caller import Caller
 from bot.core.i18n import pick
 from bot.core.periods import add_months, month_of, month_start
-from bot.core.spreadsheets import ImportResult, RowError, RowErrors, read_table
+from bot.core.spreadsheets import ImportResult, RowError, RowErrors, cell_error, parse_day, read_table
 from bot.core.texts import T, Text
 from bot.core.views import Form, FormField, Option, fit_initial_values
 from bot.people.customers import customer_label, customer_lookup
@@ -228,14 +228,25 @@ def import_events(session: Session, path: Path, now: dt.datetime, by: int | None
     records: list[NewEvent] = []
     numbers: list[int] = []
     errors = RowErrors()
+    customer_names = sorted({c.code for c in lookups.customers.values()})
     for row in rows:
-        values = {"customer": row.values.get("customer", ""), "date": row.values.get("date", "")[:10],
+        day, day_problem = parse_day(row.values.get("date", ""))
+        values = {"customer": row.values.get("customer", ""), "date": day.isoformat() if day else "",
                   "type": row.values.get("type", "").strip(), "count": row.values.get("count", ""),
                   "note": row.values.get("note", "")}
         data, field_errors = validate_event(session, values, today, correcting=False, lookups=lookups,
                                             locale=locale, check_base=False)
         for field_name, message in field_errors.items():
-            errors.append(RowError(row.number, T("Column {column}: {message}", column=field_name, message=message)))
+            if field_name == "date" and day_problem is not None:
+                errors.append(cell_error(row, "date", day_problem))
+            elif field_name == "customer":
+                errors.append(cell_error(row, "customer", T("no customer has this code or name."), customer_names))
+            elif field_name == "type":
+                rules = rule_set_for(lookups.rule_sets, month_of(day or today))
+                errors.append(cell_error(row, "type", T("not an event type of the rules in force then."),
+                                         sorted(rules.events)))
+            else:
+                errors.append(cell_error(row, field_name, message))
         if data is not None:
             records.append(data)
             numbers.append(row.number)

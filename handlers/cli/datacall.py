@@ -22,9 +22,33 @@ from handlers.cli.common import (
 def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from bot.datacall.figures import import_figures
 
+    if args.template:
+        return _write_template(settings, _, args)
     return run_import(settings, _, lambda session, ctx: import_figures(session, Path(args.file), ctx.now()),
-                       lambda r: _("Imported figures: {created} new or changed, {unchanged} unchanged.").format(
-                           created=r.created, unchanged=r.unchanged))
+                      lambda r: _("Imported figures: {created} new or changed, {unchanged} unchanged, {skipped} "
+                                  "left empty.").format(created=r.created, unchanged=r.unchanged, skipped=r.skipped))
+
+
+def _write_template(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    """`import figures --template FILE.xlsx [--month YYYY-MM]`: the form to fill in and import."""
+    from bot.core.periods import current_period
+    from bot.reports.figures_template import figures_template
+
+    ctx = open_context(settings, _)
+    month = args.month or current_period(ctx.local_today())
+    if not is_month(month):
+        err(_("Month {value!r} is not YYYY-MM.").format(value=month))
+        return 2
+    target = Path(args.file)
+    if target.suffix.lower() != ".xlsx":
+        err(_("The template is an Excel workbook: give a file name ending in .xlsx."))
+        return 2
+    with ctx.session() as session:
+        content = figures_template(session, month, settings.locale, ctx.local_today())
+    target.write_bytes(content)
+    out(_("Wrote {path}: fill in the value column and import it with `csatbot import figures {path}`.").format(
+        path=target))
+    return 0
 
 
 def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -51,7 +75,11 @@ def cmd_figures_status(settings: Settings, _: Gettext, args: argparse.Namespace)
 
 def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     figures = imports.add_parser("figures", help=_("columns metric,month,customer,value (all or nothing)"))
-    figures.add_argument("file")
+    figures.add_argument("file", help=_("the file to read (CSV or XLSX), or with --template the .xlsx to write"))
+    figures.add_argument("--template", action="store_true",
+                         help=_("write an Excel form with a row for each figure the month's call asks for, to fill "
+                                "in and import"))
+    figures.add_argument("--month", help=_("with --template: YYYY-MM (default: the month being called for)"))
     figures.set_defaults(run=cmd_import_figures)
 
     figures_group = sub.add_parser("figures", help=_("the monthly data call")).add_subparsers(dest="action",

@@ -138,8 +138,9 @@ def cmd_revisits_list(settings: Settings, _: Gettext, args: argparse.Namespace) 
 
 
 def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    from bot.people.customers import exact_customer
-    from bot.scorecard.answers import fmt, grade_name
+    from bot.core.i18n import pick
+    from bot.people.customers import exact_customer, unknown_customer
+    from bot.scorecard.answers import CATEGORY_NAMES, fmt, grade_name
     from bot.scorecard.book import ScoreBook
 
     if bool(args.month) == bool(args.year):
@@ -149,8 +150,7 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     with ctx.session() as session:
         customer = exact_customer(session, args.customer)
         if customer is None:
-            err(_("Unknown customer {value!r}.").format(value=args.customer))
-            return 1
+            raise unknown_customer(session, args.customer)
         book = ScoreBook(session, ctx.now(), ctx.tz)
         codes = {customer.id: customer.code}
         if args.month:
@@ -178,14 +178,16 @@ def cmd_score(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         out(f"{customer.code} {name} {args.month}: {fmt(data['total'])} "
             f"({grade_name(rules, data['grade'], settings.locale)})")
         for category in ("quality", "delivery", "kpi", "customer_scorecard"):
-            out(f"  {category}: {fmt(data[category])}")
+            out(f"  {_(CATEGORY_NAMES[category])}: {fmt(data[category])}")
         for kpi in data.get("kpis", []):
             met = {True: _("met"), False: _("not met"), None: _("not known yet")}[kpi["met"]]
             out(f"    kpi.{kpi['kpi']}: {fmt(kpi['value'], 3)} ({met})")
         if data.get("provisional"):
             out(_("Provisional: KPI figures still missing ({missing}).").format(missing=", ".join(data["kpi_missing"])))
         for deduction in data["deductions"]:
-            out(f"  −{fmt(deduction['points'])} {deduction['date']} {deduction['type']} ×{deduction['count']} "
+            rule = rules.events.get(deduction["type"])
+            kind = pick(settings.locale, rule.name_zh, rule.name_en) if rule else deduction["type"]
+            out(f"  −{fmt(deduction['points'])} {deduction['date']} {kind} ×{deduction['count']} "
                 f"({deduction['entered_by'] or deduction['source']})")
     else:
         out(f"{customer.code} {name} {args.year}: {fmt(data['annual'])} "
