@@ -308,6 +308,50 @@ def test_a_deputy_is_picked_in_a_dialog(slack: SlackSender, ctx: AppContext, peo
     assert len(told) == 1 and "<@U0DH00001>" in shown(told[0].args)
 
 
+def test_figures_sent_as_a_file_in_a_direct_message(slack: SlackSender, ctx: AppContext, people: None,
+                                                     clock: FixedClock, emulator: SlackEmulator) -> None:
+    tick(ctx, clock, at(8))
+
+    def send(name: str, content: bytes, event_id: str) -> str:
+        slack.event(emulator.share_file(LI, name, content), event_id=event_id)
+        answer = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == emulator.workspace
+                                   .dm_channel(LI) and name in c.args.get("text", ""))
+        return shown(answer[-1].args)
+
+    header = "数据项,月份,客户,数值\n"
+    theirs = send("mixed.csv", (header + "kpi_achievement_rate,2026-09,ACME,95\nclaim_cost,2026-09,ACME,5\n")
+                  .encode(), "EvUpload1")
+    assert "没有导入" in theirs and "第 3 行：列 metric，值 'claim_cost'：不是要您填报的数据" in theirs
+    with ctx.session() as session:
+        assert session.scalar(select(FigureSubmission)) is None  # all or nothing
+    mine = send("mine.csv", (header + "kpi_achievement_rate,2026-09,ACME,95\nline_defect_ppm,2026-09,ACME,\n")
+                .encode(), "EvUpload2")
+    assert "已记录 1 项" in mine and "1 行留空" in mine
+    slack.event(emulator.share_file(LI, "mine.csv", b"x"), event_id="EvUpload2")  # Slack delivers it again
+    assert "photo.pdf：没有导入。请以 Excel" in send("photo.pdf", b"%PDF", "EvUpload3")
+    with ctx.session() as session:
+        figure = session.scalar(select(FigureSubmission))
+        assert figure is not None and figure.value == 95 and figure.source == "import"
+        assert len(session.scalars(select(FigureSubmission)).all()) == 1
+    # the form comes from the chat too: his own rows, filled in Excel and sent back
+    import io
+
+    import openpyxl
+
+    assert "私信" in slack.command("/csat", "figures form 2026-09", LI).answer()["text"]
+    upload = emulator.wait_for("upload")[-1]
+    book = openpyxl.load_workbook(io.BytesIO(emulator.workspace.files[upload.args["file_id"]]["content"]))
+    sheet = book.worksheets[0]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert rows and {r[8] for r in rows} == {"李强"}  # only what he is asked for
+    for index, row in enumerate(rows, start=2):
+        if row[0] == "user_satisfaction":
+            sheet.cell(row=index, column=4, value=90)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    assert "已记录 2 项" in send("figures-2026-09.xlsx", buffer.getvalue(), "EvUpload4")
+
+
 def test_two_schedulers_on_one_database_send_each_message_once(ctx: AppContext, people: None, clock: FixedClock,
                                                                emulator: SlackEmulator, settings, sleeps) -> None:  # type: ignore[no-untyped-def]
     clock.set(at(14))  # after the due date: calls, overdue DMs, channel post and digests all at once

@@ -22,7 +22,9 @@ def test_every_declared_command_and_event_is_answered(slack: SlackSender, people
         assert response.status == 200, command["command"]
         assert response.answer()["blocks"]
     for index, event in enumerate(manifest["settings"]["event_subscriptions"]["bot_events"]):
-        response = slack.event({"type": event, "user": "U0QE00001", "tab": "home"}, event_id=f"EvManifest{index}")
+        payload = ({"type": "message", "channel_type": "im", "user": "U0QE00001", "text": "你好", "channel": "D1"}
+                   if event == "message.im" else {"type": event, "user": "U0QE00001", "tab": "home"})
+        response = slack.event(payload, event_id=f"EvManifest{index}")
         assert response.status == 200, event
 
 

@@ -30,7 +30,7 @@ from bot.core.replies import Reply, Request
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, UserError, name_list, score_text, short_label
-from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Paragraph, Part
+from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Home, Message, Paragraph, Part
 from bot.datacall.obligations import call_dates, last_due_month, obligations
 from bot.datacall.status import missing_name, status_report
 from bot.people.callers import refusal, require
@@ -247,3 +247,14 @@ def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
         home = (home_for(session, caller, ctx.authorizer, ctx.local_today(), ctx.tz, ctx.now()) if caller.known
                 else Home(cards=refusal(session, caller).cards))
         outbox.enqueue(session, f"home:{caller.user_id}:{event_id}", "home", caller.user_id, home, ctx.now())
+
+
+def answer_direct_text(ctx: AppContext, caller: Caller) -> None:
+    """Someone wrote to csatbot in its direct messages: it answers commands and takes files,
+    and says so, once a day (a chat of ten lines gets one answer)."""
+    with ctx.session() as session:
+        _ = caller._
+        text = _("csatbot answers commands: type `/csat help` to see yours. To hand in figures as a file, "
+                 "`/csat figures form` sends you the Excel form; fill it in and send it back here.")
+        outbox.enqueue(session, f"dm-text:{caller.user_id}:{ctx.local_today().isoformat()}", "dm", caller.user_id,
+                       Message(text=text, cards=[Card(title="", parts=[Paragraph(text)])]), ctx.now())

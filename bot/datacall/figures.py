@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -160,8 +161,12 @@ def _pair_errors(session: Session, records: list[tuple[str, str, int | None, Dec
     return errors
 
 
-def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None) -> ImportResult:
-    """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing."""
+def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None,
+                   owed: Callable[[str, str, int | None], int | None] | None = None) -> ImportResult:
+    """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing.
+    `owed(metric, month, customer_id)`: for a person's own upload, on whose behalf they owe the
+    figure (their own id, or the person they stand in for), None for a figure not theirs."""
+    behalf: dict[str, int] = {}
     rows = read_table(path, ["metric", "month", "customer", "value"])
     metrics = {m.key: m for m in session.scalars(select(Metric))}
     customers = customer_lookup(session)
@@ -203,6 +208,13 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
             problem = unit_problem(metric, v["value"]) or check_value(metric, value)
             if problem:
                 row_errors.append(RowError(row.number, problem))
+        if not row_errors and metric is not None and value is not None and owed is not None:
+            whose = owed(metric.key, month, customer.id if customer else None)
+            if whose is None:
+                row_errors.append(cell_error(row, "metric", T("not one of the figures you are asked for in {month}.",
+                                                              month=month)))
+            else:
+                behalf[series_key(metric.key, month, customer.id if customer else None)] = whose
         if not row_errors and metric is not None and value is not None:
             key = series_key(metric.key, month, customer.id if customer else None)
             if key in seen:
@@ -215,8 +227,9 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
         return ImportResult(errors=errors)
     created = unchanged = 0
     for metric_key, month, customer_id, value in records:
+        on_behalf_of = behalf.get(series_key(metric_key, month, customer_id))
         result = record_figure(session, metric_key, month, customer_id, value, now, by=by, source="import",
-                               reason=f"import {path.name}")
+                               reason=f"import {path.name}", on_behalf_of=on_behalf_of if on_behalf_of != by else None)
         created += result.changed
         unchanged += not result.changed
     return ImportResult(created=created, unchanged=unchanged, skipped=left_empty)

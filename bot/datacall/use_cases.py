@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -20,18 +23,21 @@ from bot.core.i18n import pick
 from bot.core.inputs import clean_values
 from bot.core.periods import add_months, current_period, is_month, month_start, parse_period
 from bot.core.replies import Reply, Request, Submitted
+from bot.core.spreadsheets import format_errors
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text, UserError
-from bot.core.views import Card, Form, FormField, Mention, Message, Option
+from bot.core.views import Card, Form, FormField, Mention, Message, Option, Paragraph
 from bot.datacall.chase import refresh_call
 from bot.datacall.dialog import confirmation, dialog_pages, figures_form, first_open_page, save_draft, validate_and_save
+from bot.datacall.figures import import_figures
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import status_message, status_report
+from bot.datacall.template import figures_template
 from bot.people.callers import require
 from bot.people.customers import find_customer
 from bot.people.deputies import DelegationRefused, add_delegation
 from bot.people.directory import person_by_slack_id
-from storage.models import Person, Role, RoleDelegation
+from storage.models import FigureSubmission, Person, Role, RoleDelegation
 
 MONTH_WORD = re.compile(r"^\d{4}")
 
@@ -94,9 +100,14 @@ def open_figures(ctx: AppContext, caller: Caller, period: str, customer_query: s
     return Reply(form=form)
 
 
+FORM_WORDS = {"form", "excel", "xlsx", "表格", "模板"}
+
+
 def figures_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat figures [YYYY-MM] [customer]`."""
+    """`/csat figures [YYYY-MM] [customer]`; `/csat figures form [YYYY-MM]` sends the Excel form."""
     require(ctx, request.caller, "figures.submit")
+    if words and words[0].lower() in FORM_WORDS:
+        return send_figures_form(ctx, request, words[1] if len(words) > 1 else None)
     period_text = words[0] if words and MONTH_WORD.match(words[0]) else None
     rest = words[1:] if period_text else words
     period = _period_or_current(ctx, period_text)
@@ -104,6 +115,23 @@ def figures_command(ctx: AppContext, request: Request, words: list[str]) -> Repl
     if reply.form is not None:
         reply.message = Message(text=request.caller._("Opening your figures for {period}…").format(period=period))
     return reply
+
+
+def send_figures_form(ctx: AppContext, request: Request, month_text: str | None) -> Reply:
+    """The month's figures as an Excel form, to the asker's direct messages: their own rows
+    (a quality engineer's: everyone's), to fill in and send back there."""
+    caller = request.caller
+    _ = caller._
+    period = _period_or_current(ctx, month_text)
+    everyone = ctx.authorizer.allows(caller.roles, "admin")
+    with ctx.session() as session:
+        content = figures_template(session, period, caller.locale or ctx.locale, ctx.local_today(),
+                                   None if everyone else caller.person_id)
+        outbox.enqueue(session, f"figures-form:{period}:{caller.user_id}:{request.key}", "image", caller.user_id,
+                       None, ctx.now(), image=content, image_title=_("Figures for {period} (Excel form)").format(
+                           period=period), file_name=f"figures-{period}.xlsx")
+    return Reply.text(_("The form for {period} is on its way to your direct messages: fill in the value column and "
+                        "send the file back there.").format(period=period))
 
 
 def open_called_figures(ctx: AppContext, caller: Caller, choice: dict[str, Any]) -> Reply:
@@ -260,3 +288,82 @@ def submit_deputy(ctx: AppContext, caller: Caller, state: dict[str, Any], values
         outbox.enqueue(session, f"deputy:{delegation.id}:told", "dm", caller.user_id,
                        _handed_over(session, caller, delegation, ctx.locale), ctx.now())
     return Submitted()
+
+
+UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+ERRORS_SHOWN = 15
+
+
+def import_uploaded_figures(ctx: AppContext, caller: Caller, uploads: list[tuple[str, bytes]], key: str) -> None:
+    """Spreadsheets of figures sent to csatbot in a direct message (the form of `csatbot import
+    figures --template`, filled in Excel): each imported all or nothing, as the command line
+    does, and answered in the same conversation. A quality engineer may send anyone's figures;
+    anyone else only those the month's call asks of them (or of whom they stand in for)."""
+    _ = caller._
+    try:
+        require(ctx, caller, "figures.submit")
+    except UserError as refused:
+        if caller.known:  # someone csatbot does not know is not written to
+            with ctx.session() as session:
+                text = refused.text.render(_)
+                outbox.enqueue(session, f"upload:{key}:refused", "dm", caller.user_id, Message(text=text), ctx.now())
+        return
+    with ctx.session() as session:
+        if not first_time(session, f"upload:{key}", ctx.now()):
+            return
+        everyone = ctx.authorizer.allows(caller.roles, "admin")
+        lines: list[str] = []
+        for name, content in uploads:
+            lines.append(_upload_result(ctx, session, caller, name, content, None if everyone else _owed(
+                ctx, session, caller)))
+        text = "\n\n".join(lines) or _("Send the figures as an Excel (.xlsx) or CSV file.")
+        outbox.enqueue(session, f"upload:{key}:answer", "dm", caller.user_id,
+                       Message(text=text.split("\n", 1)[0], cards=[Card(title="", parts=[Paragraph(text)])]),
+                       ctx.now())
+
+
+def _owed(ctx: AppContext, session: Session, caller: Caller) -> Callable[[str, str, int | None], int | None]:
+    """On whose behalf the caller owes a figure of a month (None: not theirs), month by month."""
+    cache: dict[str, dict[tuple[str, int | None], int]] = {}
+
+    def owed(metric: str, month: str, customer_id: int | None) -> int | None:
+        if month not in cache:
+            _dates, duty = _duty(ctx, session, caller, month)
+            cache[month] = {(i.metric, i.customer_id): whose for i, whose in duty.items.items()} if duty else {}
+        return cache[month].get((metric, customer_id))
+
+    return owed
+
+
+def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str, content: bytes,
+                   owed: Callable[[str, str, int | None], int | None] | None) -> str:
+    _ = caller._
+    suffix = Path(name).suffix.lower()
+    if not content:
+        return _("{name}: not imported: the file is empty or larger than 10 MB.").format(name=name)
+    if suffix not in UPLOAD_SUFFIXES:
+        return _("{name}: not imported. Send the figures as an Excel (.xlsx) or CSV file; `/csat figures form` "
+                 "sends you the form.").format(name=name)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(content)
+        try:  # all or nothing by itself: a file with any bad row writes none
+            result = import_figures(session, path, ctx.now(), by=caller.person_id, owed=owed)
+        except UserError as error:
+            return _("{name}: not imported. {reason}").format(name=name, reason=error.text.render(_))
+    if not result.ok:
+        problems = format_errors(result.errors[:ERRORS_SHOWN], _)
+        more = len(result.errors) - ERRORS_SHOWN + getattr(result.errors, "more", 0)
+        if more > 0:
+            problems.append(_("… and {n} more.").format(n=more))
+        return "\n".join([_("{name}: nothing imported; mend these rows and send it again:").format(name=name),
+                          *problems])
+    months = sorted({m for (m,) in session.execute(select(FigureSubmission.period).where(
+        FigureSubmission.submitted_by_id == caller.person_id,
+        FigureSubmission.submitted_at >= ctx.now() - dt.timedelta(seconds=1)))})
+    for month in months:  # the call's message no longer asks for what arrived
+        dates, duty = _duty(ctx, session, caller, month)
+        if duty is not None:
+            refresh_call(session, dates, duty, ctx.locale, ctx.now(), f"upload:{name}:{ctx.now().isoformat()}")
+    return _("{name}: {created} figures recorded, {unchanged} unchanged, {skipped} rows left empty.").format(
+        name=name, created=result.created, unchanged=result.unchanged, skipped=result.skipped)

@@ -32,7 +32,7 @@ def cmd_import_figures(settings: Settings, _: Gettext, args: argparse.Namespace)
 def _write_template(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     """`import figures --template FILE.xlsx [--month YYYY-MM]`: the form to fill in and import."""
     from bot.core.periods import current_period
-    from bot.reports.figures_template import figures_template
+    from bot.datacall.template import figures_template
 
     ctx = open_context(settings, _)
     month = args.month or current_period(ctx.local_today())

@@ -3,17 +3,63 @@ closing (a draft is kept)."""
 
 from __future__ import annotations
 
+import logging
+import urllib.request
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.conversation.home import answer_direct_text
 from bot.datacall import use_cases
 from handlers.slack.blockkit import form_state, form_values
 from handlers.slack.listening import Listening, choice
 
+log = logging.getLogger(__name__)
+UPLOAD_BYTES = 10 * 1024 * 1024
+UPLOADS_AT_ONCE = 5
+
+
+def download(client: WebClient, shared: dict[str, Any]) -> tuple[str, bytes] | None:
+    """A file someone shared with the bot: its name and bytes (files.info, then the private
+    URL with the bot token); None for one too large or gone."""
+    try:
+        info = client.files_info(file=str(shared.get("id") or ""))["file"]
+    except SlackApiError as error:
+        log.warning("could not read shared file %s: %s", shared.get("id"), error)
+        return None
+    name = str(info.get("name") or shared.get("name") or "file")
+    if int(info.get("size") or 0) > UPLOAD_BYTES:
+        return name, b""
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
+    with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310 - Slack's own file URL
+        return name, answer.read(UPLOAD_BYTES + 1)[:UPLOAD_BYTES]
+
 
 def register(app: App, listening: Listening) -> None:
     ctx = listening.ctx
+
+    def acknowledge(ack: Ack) -> None:
+        ack()
+
+    def direct_message(event: dict[str, Any], body: dict[str, Any], client: WebClient) -> None:
+        """After the ack: a file is read and imported, a line of text gets a pointer to the commands."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user") or event.get(
+                "subtype") not in (None, "file_share"):
+            return
+        caller = listening.caller(str(event["user"]))
+        files = event.get("files") or []
+        if files:
+            uploads = [found for shared in files[:UPLOADS_AT_ONCE] if (found := download(client, shared))]
+            key = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+            use_cases.import_uploaded_figures(ctx, caller, uploads, key)
+        elif caller.known:
+            answer_direct_text(ctx, caller)
+        listening.deliver_pending()
+
+    app.event("message")(ack=acknowledge, lazy=[direct_message])
 
     def closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack()

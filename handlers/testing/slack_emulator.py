@@ -310,6 +310,8 @@ class SlackEmulator:
 
     def handle(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
         parsed = urllib.parse.urlparse(path)
+        if parsed.path.startswith("/files/"):
+            return self._download(parsed.path.rsplit("/", 1)[-1], headers)
         if parsed.path.startswith("/upload/"):
             return self._upload(parsed.path.rsplit("/", 1)[-1], body)
         if parsed.path.startswith("/respond/"):
@@ -596,6 +598,32 @@ class SlackEmulator:
                           response={"ok": True}))
         return 200, {}, b"OK - " + str(len(body)).encode()
 
+    def _download(self, file_id: str, headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        """A file's private URL: only with a token, as Slack's."""
+        token = headers.get("Authorization") or headers.get("authorization") or ""
+        record = self.workspace.files.get(file_id)
+        if not token.startswith("Bearer ") or token.removeprefix("Bearer ") in self.refused_tokens:
+            return 403, {}, b"forbidden"
+        if record is None or record.get("content") is None:
+            return 404, {}, b"not found"
+        self._record(Call(method="download", args={"file_id": file_id}, at=time.monotonic(), response={"ok": True}))
+        return 200, {}, bytes(record["content"])
+
+    def share_file(self, user: str, name: str, content: bytes) -> dict[str, Any]:
+        """A person drops a file into their direct messages with the bot: the message event
+        Slack then sends (deliver it with SlackSender.event)."""
+        ws = self.workspace
+        file_id = ws.next_id("F")
+        with ws.lock:
+            ws.files[file_id] = {"id": file_id, "name": name, "length": len(content), "content": content,
+                                 "title": name}
+            channel = ws.dm_channel(user)
+            message = {"ts": ws.next_ts(), "user": user, "text": "", "blocks": [], "attachments": [],
+                       "thread_ts": None, "files": [{"id": file_id, "name": name, "title": name}], "replies": 0}
+            ws.messages[channel].append(message)
+        return {"type": "message", "subtype": "file_share", "channel": channel, "channel_type": "im", "user": user,
+                "ts": message["ts"], "text": "", "files": [{"id": file_id, "name": name}]}
+
     def response_url(self, token: str) -> str:
         return f"{self.base_url}/respond/{token}"
 
@@ -643,7 +671,10 @@ class SlackEmulator:
         record = self.workspace.files.get(args["file"])
         if record is None:
             return {"ok": False, "error": "file_not_found"}
-        return {"ok": True, "file": {k: v for k, v in record.items() if k != "content"}}
+        url = f"{self.base_url}/files/{record['id']}"  # downloaded with the bot token, as Slack's
+        return {"ok": True, "file": {**{k: v for k, v in record.items() if k != "content"},
+                                     "size": len(record.get("content") or b""), "url_private": url,
+                                     "url_private_download": url}}
 
 
 def eventually(check: Callable[[], None], timeout: float = 5.0) -> None:

@@ -22,12 +22,14 @@ from storage.models import Customer, Metric
 HEADINGS = (("metric", "数据项"), ("month", "月份"), ("customer", "客户"), ("value", "数值"))
 
 
-def figures_template(session: Session, month: str, locale: str, today: dt.date) -> bytes:
+def figures_template(session: Session, month: str, locale: str, today: dt.date, person_id: int | None = None) -> bytes:
+    """Every person's rows, or with `person_id` only what that person is asked for."""
     _ = gettext_for(locale)
     metrics = {m.key: m for m in session.scalars(select(Metric).order_by(Metric.sort_order))}
     customers = {c.id: c for c in session.scalars(select(Customer))}
     dates = call_dates(WorkingCalendar.load(session), month, data_call_settings(session))
-    duties = sorted(obligations(session, month, min(today, dates.due)).values(), key=lambda d: d.name)
+    duties = sorted((d for d in obligations(session, month, min(today, dates.due)).values()
+                     if person_id in (None, d.person_id)), key=lambda d: d.name)
     book = xl.new_workbook()
     sheet = xl.add_sheet(book, xl.sheet_name(_("Figures {month}").format(month=month), set()))
     titles = [f"{en} / {zh}" for en, zh in HEADINGS] + [
@@ -73,7 +75,8 @@ def figures_template(session: Session, month: str, locale: str, today: dt.date) 
              _("Columns A–D are what csatbot reads; their headings may be in English or Chinese."),
              _("Excel refuses a value outside the figure's range as you type it."),
              _("A row left empty is left out; import it again once the figure is known."),
-             _("Then: csatbot import figures FILE.xlsx (all rows or none: every problem is listed by row).")]
+             _("Then send the file to csatbot in its direct messages, or run csatbot import figures FILE.xlsx (all "
+               "rows or none: every problem is listed by row).")]
     for index, line in enumerate(lines, start=1):
         xl.text(guide, index, 1, line, wrap=True)
     xl.widths(guide, [100])
