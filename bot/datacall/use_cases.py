@@ -340,7 +340,8 @@ def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str,
     _ = caller._
     suffix = Path(name).suffix.lower()
     if not content:
-        return _("{name}: not imported: the file is empty or larger than 10 MB.").format(name=name)
+        return _("{name}: not imported: the file could not be read, is empty, or is larger than 10 MB.").format(
+            name=name)
     if suffix not in UPLOAD_SUFFIXES:
         return _("{name}: not imported. Send the figures as an Excel (.xlsx) or CSV file; `/csat figures form` "
                  "sends you the form.").format(name=name)

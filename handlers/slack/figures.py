@@ -34,8 +34,13 @@ def download(client: WebClient, shared: dict[str, Any]) -> tuple[str, bytes] | N
         return name, b""
     url = str(info.get("url_private_download") or info.get("url_private") or "")
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
-    with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310 - Slack's own file URL
-        return name, answer.read(UPLOAD_BYTES + 1)[:UPLOAD_BYTES]
+    try:
+        with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310 - Slack's own file URL
+            content = answer.read(UPLOAD_BYTES + 1)
+    except OSError as error:  # the person hears that the file could not be read
+        log.warning("could not download shared file %s: %s", shared.get("id"), error)
+        return name, b""
+    return name, content if len(content) <= UPLOAD_BYTES else b""
 
 
 def register(app: App, listening: Listening) -> None:
