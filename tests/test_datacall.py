@@ -214,7 +214,7 @@ def test_pages_stay_within_block_kit_limits(slack: SlackSender, ctx: AppContext,
 
 
 def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext, people: None, clock: FixedClock,
-                                            emulator: SlackEmulator) -> None:
+                                            emulator: SlackEmulator, tmp_path) -> None:  # type: ignore[no-untyped-def]
     tick(ctx, clock, at(8))
     # David hands in everything before the reminders: he is never chased
     with ctx.session() as session:
@@ -253,14 +253,22 @@ def test_reminders_overdue_posts_and_digest(slack: SlackSender, ctx: AppContext,
     assert "Overdue figures for 2026-09" in shown(english) and "李强" in shown(english)
     # the post names the people who are late, once: its daily updates notify nobody again
     assert "<@U0SM00001> <@U0FI00001>" in shown(posts[0].args) and "<@U0SM00002>" not in shown(posts[0].args)
-    # three working days after the due date a late figure goes to the department head, once
-    assert dms(emulator)[MA] == 0
+    # three working days after the due date a late figure goes to the head of the late person's department,
+    # once; 黄蕾's finance department has no head here, and the quality department's head is not told
+    from bot.people.directory import import_people
+
+    sales_head = "U0DH00002"
+    (tmp_path / "head.csv").write_text("slack_user_id,name,roles,department,locale,email\n"
+                                       f"{sales_head},杨帆,department_head,销售部,zh-CN,\n", encoding="utf-8")
+    with ctx.session() as session:
+        assert import_people(session, tmp_path / "head.csv").ok
     tick(ctx, clock, at(16))
     tick(ctx, clock, at(19))
     escalations = [c for c in emulator.calls_to("chat.postMessage")
-                   if c.response.get("channel", "") == emulator.workspace.dm_channel(MA)]
-    assert len(escalations) == 2 and "<@U0SM00001>" in shown(escalations[0].args)
+                   if c.response.get("channel", "") == emulator.workspace.dm_channel(sales_head)]
+    assert len(escalations) == 1 and "<@U0SM00001>" in shown(escalations[0].args)
     assert "3 个工作日" in escalations[0].args["text"] and "李强" in escalations[0].args["text"]
+    assert dms(emulator)[MA] == 0
 
 
 def test_a_deputy_answers_and_the_record_shows_it(slack: SlackSender, ctx: AppContext, people: None,

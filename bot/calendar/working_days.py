@@ -201,10 +201,9 @@ def parse_calendar_file(path: Path) -> tuple[list[tuple[dt.date, bool, str]], li
         if long_cells:
             errors.extend(long_cells)
             continue
-        try:
-            day = dt.date.fromisoformat(record["date"][:10])
-        except ValueError:
-            errors.append(cell_error(row, "date", parse_day(record["date"])[1] or T("not a date.")))
+        day, problem = parse_day(record["date"])
+        if day is None:
+            errors.append(cell_error(row, "date", problem or T("not a date.")))
             continue
         kind = record["kind"].lower()
         if kind in WORKING_WORDS:

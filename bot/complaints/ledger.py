@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.complaints.deadlines import MILESTONES
@@ -78,9 +78,7 @@ def complaint_json(session: Session, complaint: Complaint, tz: ZoneInfo) -> dict
     }
 
 
-def list_complaints(session: Session, which: str, person_id: int | None, now: dt.datetime,
-                    limit: int = 200) -> list[Complaint]:
-    query = select(Complaint).order_by(Complaint.received_at.desc()).limit(limit)
+def _which(query: Any, which: str, person_id: int | None) -> Any:
     if which in ("open", "overdue", "mine"):
         query = query.where(Complaint.status != "closed")
     if which == "overdue":
@@ -89,7 +87,18 @@ def list_complaints(session: Session, which: str, person_id: int | None, now: dt
         query = query.where(Complaint.id.in_(overdue))
     if which == "mine":
         query = query.where(Complaint.owner_id == person_id)
-    return list(session.scalars(query))
+    return query
+
+
+def list_complaints(session: Session, which: str, person_id: int | None, now: dt.datetime,
+                    limit: int = 200) -> list[Complaint]:
+    return list(session.scalars(_which(select(Complaint).order_by(Complaint.received_at.desc()).limit(limit),
+                                       which, person_id)))
+
+
+def count_complaints(session: Session, which: str, person_id: int | None = None) -> int:
+    """How many `list_complaints` would list, without its limit."""
+    return session.scalar(_which(select(func.count(Complaint.id)), which, person_id)) or 0
 
 
 # --- imports -------------------------------------------------------------------------------------------------

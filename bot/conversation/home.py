@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from textwrap import shorten
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from bot.actions.lifecycle import CLOSED
 from bot.actions.use_cases import my_actions_card
 from bot.calendar.working_days import WorkingCalendar
-from bot.complaints.ledger import list_complaints
+from bot.complaints.ledger import count_complaints, list_complaints
 from bot.complaints.terms import STATUS_NAMES
 from bot.core import outbox
 from bot.core.caller import Caller
@@ -26,7 +27,7 @@ from bot.core.delivery import failure_cause, retry_failed
 from bot.core.i18n import pick
 from bot.core.inputs import row_id
 from bot.core.periods import current_period
-from bot.core.replies import Reply, Request
+from bot.core.replies import FAILURE, Reply, Request
 from bot.core.roles import Authorizer
 from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, UserError, name_list, score_text, short_label
@@ -37,8 +38,9 @@ from bot.people.callers import refusal, require
 from bot.people.directory import person_by_slack_id
 from bot.reports.indicators import ReportPeriod, indicators
 from bot.scorecard.answers import signed
-from storage.models import Complaint, CorrectiveAction, Customer
+from storage.models import CorrectiveAction, Customer
 
+log = logging.getLogger(__name__)
 MATRIX_ROWS = 30
 HOME_LINES = 5
 FAILED_SHOWN = 5
@@ -63,7 +65,7 @@ def home_for(session: Session, caller: Caller, authorizer: Authorizer, today: dt
     mine = _my_figures(session, caller, today, calendar, period)
     if mine is not None:
         cards.append(mine)
-    complaints = _my_complaints(session, caller, tz)
+    complaints = _my_complaints(session, caller, now)
     if complaints is not None:
         cards.append(complaints)
     actions = my_actions_card(session, caller)
@@ -90,14 +92,13 @@ def _glance(session: Session, caller: Caller, today: dt.date, now: dt.datetime, 
               Field(_("Change against last month"), signed(numbers["mean_change"]))]
     fields += [Field(str(pick(locale, names["zh-CN"], names["en"])), str(numbers["grades"].get(key, 0)))
                for key, names in numbers["grade_names"].items()]
-    overdue = len(list_complaints(session, "overdue", None, now))
-    fields += [Field(_("Complaints overdue"), str(overdue)),
+    fields += [Field(_("Complaints overdue"), str(count_complaints(session, "overdue"))),
                Field(_("Corrective actions overdue"), str(numbers["actions"]["overdue"]))]
     parts: list[Part] = [FieldList(fields)]
     below = numbers["below_target"]
     if below:
-        names = dict(session.execute(select(Customer.code, Customer.name_zh if locale.startswith("zh")
-                                            else Customer.name_en).where(Customer.code.in_(below[:HOME_LINES]))))
+        names = {c.code: pick(locale, c.name_zh, c.name_en) for c in session.scalars(
+            select(Customer).where(Customer.code.in_(below[:HOME_LINES])))}
         parts.append(Paragraph(_("Below target ({target:g}): {n}").format(target=numbers["target"], n=len(below)),
                                strong=True))
         parts.append(Paragraph("\n".join(f"• {code} {names.get(code) or ''}".rstrip() for code in below[:HOME_LINES])))
@@ -119,14 +120,15 @@ def _needs_you(session: Session, caller: Caller, report: dict[str, Any] | None, 
     """For quality engineers: complaints past a deadline, people late with figures, actions overdue."""
     _ = caller._
     parts: list[Part] = []
-    overdue = list_complaints(session, "overdue", None, now)
+    overdue = list_complaints(session, "overdue", None, now, limit=HOME_LINES)
     if overdue:
+        total = count_complaints(session, "overdue")
         codes = dict(session.execute(select(Customer.id, Customer.code)).all())
-        parts.append(Paragraph(_("Complaints past a deadline: {n}").format(n=len(overdue)), strong=True))
+        parts.append(Paragraph(_("Complaints past a deadline: {n}").format(n=total), strong=True))
         parts.append(Paragraph("\n".join(f"• {c.number} · {codes.get(c.customer_id, '')} · {short_label(c.symptom, 40)}"
-                                         for c in overdue[:HOME_LINES])))
-        if len(overdue) > HOME_LINES:
-            parts.append(Context(_("…and {n} more: `/complaint list overdue`.").format(n=len(overdue) - HOME_LINES)))
+                                         for c in overdue)))
+        if total > HOME_LINES:
+            parts.append(Context(_("…and {n} more: `/complaint list overdue`.").format(n=total - HOME_LINES)))
     late = [p for p in (report or {}).get("people", []) if p["status"] == "late"]
     if late:
         parts.append(Paragraph(_("Late with figures: {names}").format(
@@ -162,22 +164,21 @@ def _my_figures(session: Session, caller: Caller, today: dt.date, calendar: Work
     return Card(title=_("My figures"), parts=parts)
 
 
-def _my_complaints(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None:
+def _my_complaints(session: Session, caller: Caller, now: dt.datetime) -> Card | None:
     if caller.person_id is None:
         return None
-    mine = list(session.scalars(select(Complaint).where(Complaint.owner_id == caller.person_id,
-                                                          Complaint.status != "closed")
-                                .order_by(Complaint.received_at)))
+    mine = list_complaints(session, "mine", caller.person_id, now, limit=HOME_LINES)
     if not mine:
         return None
+    total = count_complaints(session, "mine", caller.person_id)
     _ = caller._
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     lines = [f"• {c.number} · {codes.get(c.customer_id, '')} · {_(STATUS_NAMES.get(c.status, c.status))} · "
-             f"{short_label(c.symptom, 40)}" for c in mine[:HOME_LINES]]
+             f"{short_label(c.symptom, 40)}" for c in mine]
     parts: list[Part] = [Paragraph("\n".join(lines))]
-    if len(mine) > HOME_LINES:
-        parts.append(Context(_("…and {n} more: `/complaint list mine`.").format(n=len(mine) - HOME_LINES)))
-    return Card(title=_("My complaints ({n})").format(n=len(mine)), parts=parts)
+    if total > HOME_LINES:
+        parts.append(Context(_("…and {n} more: `/complaint list mine`.").format(n=total - HOME_LINES)))
+    return Card(title=_("My complaints ({n})").format(n=total), parts=parts)
 
 
 def _submissions(caller: Caller, report: dict[str, Any]) -> Card:
@@ -252,9 +253,25 @@ def open_home(ctx: AppContext, caller: Caller, event_id: str | None) -> None:
 def answer_direct_text(ctx: AppContext, caller: Caller) -> None:
     """Someone wrote to csatbot in its direct messages: it answers commands and takes files,
     and says so, once a day (a chat of ten lines gets one answer)."""
+    if not caller.known:  # a stranger's message is not answered; /csat tells them who to ask
+        return
     with ctx.session() as session:
         _ = caller._
         text = _("csatbot answers commands: type `/csat help` to see yours. To hand in figures as a file, "
                  "`/csat figures form` sends you the Excel form; fill it in and send it back here.")
         outbox.enqueue(session, f"dm-text:{caller.user_id}:{ctx.local_today().isoformat()}", "dm", caller.user_id,
                        Message(text=text, cards=[Card(title="", parts=[Paragraph(text)])]), ctx.now())
+
+
+def tell_failure(ctx: AppContext, caller: Caller) -> None:
+    """What a person hears when csatbot failed on its side while answering them in a direct
+    message (a request with a response URL is answered there instead)."""
+    if not caller.known:
+        return
+    try:
+        with ctx.session() as session:
+            text = caller._(FAILURE)
+            outbox.enqueue(session, f"failed:{caller.user_id}:{ctx.now().isoformat()}", "dm", caller.user_id,
+                           Message(text=text), ctx.now())
+    except Exception:  # the database itself may be what failed
+        log.exception("could not tell %s about the failure", caller.user_id)

@@ -11,6 +11,7 @@ from bot.complaints import ledger
 from bot.complaints.card import complaint_card
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.periods import is_month
 from bot.core.replies import Reply, Request
 from bot.core.texts import T, UserError
 from bot.core.views import MY_LANGUAGE, Actions, Message
@@ -43,7 +44,7 @@ def _again(ctx: AppContext, caller: Caller, kind: str, key: str) -> Message:
         if kind == "complaint":
             card = complaint_card(session, ledger.find(session, key), locale, ctx.tz, ctx.now(), buttons=False)
             return Message(text=card.title, cards=[card])
-        if kind == "overdue_figures":
+        if kind == "overdue_figures" and is_month(key):
             today = ctx.local_today()
             report = status_report(session, key, today, WorkingCalendar.load(session))
             report["as_of"] = today.isoformat()

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.core.caller import Caller
+from bot.core.i18n import N_
 from bot.core.texts import Text
 from bot.core.views import Form, Message
+
+FAILURE = N_("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
+             "and tell a quality engineer if it keeps happening.")
 
 
 @dataclass

@@ -73,6 +73,7 @@ class ImportResult:
     unchanged: int = 0
     skipped: int = 0
     errors: list[RowError] = field(default_factory=RowErrors)
+    periods: set[str] = field(default_factory=set)  # the months written to, where an import has months
 
     @property
     def ok(self) -> bool:

@@ -28,7 +28,7 @@ from bot.core.views import Card, Context, Mention, Message, Paragraph, Table
 from bot.datacall.call import CallContext, call_message
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import missing_name, overdue_post, status_report
-from bot.people.directory import escalation_people, people_with_role, person_by_slack_id
+from bot.people.directory import department_heads_of, people_with_role, person_by_slack_id
 
 
 @dataclass
@@ -150,7 +150,7 @@ def _escalations(session: Session, status: dict[str, Any], late: list[dict[str, 
     rows = []
     for entry in late:
         person = person_by_slack_id(session, str(entry["slack_user_id"]))
-        for head in escalation_people(session, ["department_head"], person):
+        for head in department_heads_of(session, person):
             locale = head.locale or company_locale
             rows.append(outbox.Queued(
                 f"datacall:{status['period']}:escalation:{head.slack_user_id}:{entry['slack_user_id']}", "dm",

@@ -162,10 +162,12 @@ def _pair_errors(session: Session, records: list[tuple[str, str, int | None, Dec
 
 
 def import_figures(session: Session, path: Path, now: dt.datetime, by: int | None = None,
-                   owed: Callable[[str, str, int | None], int | None] | None = None) -> ImportResult:
+                   owed: Callable[[str, str, int | None], int | None] | None = None,
+                   closed: Callable[[str], Text | None] | None = None) -> ImportResult:
     """`metric,month,customer,value`; customer empty for company-wide figures. All or nothing.
     `owed(metric, month, customer_id)`: for a person's own upload, on whose behalf they owe the
-    figure (their own id, or the person they stand in for), None for a figure not theirs."""
+    figure (their own id, or the person they stand in for), None for a figure not theirs.
+    `closed(month)`: why a month cannot be handed in now (the dialog's rule), if it cannot."""
     behalf: dict[str, int] = {}
     rows = read_table(path, ["metric", "month", "customer", "value"])
     metrics = {m.key: m for m in session.scalars(select(Metric))}
@@ -189,6 +191,8 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
             row_errors.append(cell_error(row, "month", T("not a month: write it as YYYY-MM, e.g. 2026-09.")))
         elif month > f"{now.year:04d}-{now.month:02d}":
             row_errors.append(RowError(row.number, T("{month} has not begun yet.", month=month)))
+        elif closed is not None and (why := closed(month)) is not None:
+            row_errors.append(cell_error(row, "month", why))
         customer_text = v["customer"].strip()
         customer = customers.get(customer_text.lower()) if customer_text else None
         if customer_text and customer is None:
@@ -232,4 +236,5 @@ def import_figures(session: Session, path: Path, now: dt.datetime, by: int | Non
                                reason=f"import {path.name}", on_behalf_of=on_behalf_of if on_behalf_of != by else None)
         created += result.changed
         unchanged += not result.changed
-    return ImportResult(created=created, unchanged=unchanged, skipped=left_empty)
+    return ImportResult(created=created, unchanged=unchanged, skipped=left_empty,
+                        periods={month for _metric, month, _customer, _value in records})

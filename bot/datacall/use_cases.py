@@ -5,6 +5,7 @@ button), save a page of it, keep a draft when it is closed, `/csat status` and
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import tempfile
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from bot.people.callers import require
 from bot.people.customers import find_customer
 from bot.people.deputies import DelegationRefused, add_delegation
 from bot.people.directory import person_by_slack_id
-from storage.models import FigureSubmission, Person, Role, RoleDelegation
+from storage.models import Person, Role, RoleDelegation
 
 MONTH_WORD = re.compile(r"^\d{4}")
 
@@ -125,6 +126,9 @@ def send_figures_form(ctx: AppContext, request: Request, month_text: str | None)
     period = _period_or_current(ctx, month_text)
     everyone = ctx.authorizer.allows(caller.roles, "admin")
     with ctx.session() as session:
+        closed = closed_period(ctx, session, period)
+        if closed is not None:
+            raise UserError(closed)
         content = figures_template(session, period, caller.locale or ctx.locale, ctx.local_today(),
                                    None if everyone else caller.person_id)
         outbox.enqueue(session, f"figures-form:{period}:{caller.user_id}:{request.key}", "image", caller.user_id,
@@ -291,35 +295,36 @@ def submit_deputy(ctx: AppContext, caller: Caller, state: dict[str, Any], values
 
 
 UPLOAD_SUFFIXES = (".xlsx", ".xlsm", ".csv")
+UPLOAD_BYTES = 10 * 1024 * 1024  # a file sent to the bot; the form of 2,000 customers is far smaller
+UPLOADS_AT_ONCE = 5
 ERRORS_SHOWN = 15
 
 
 def import_uploaded_figures(ctx: AppContext, caller: Caller, uploads: list[tuple[str, bytes]], key: str) -> None:
-    """Spreadsheets of figures sent to csatbot in a direct message (the form of `csatbot import
-    figures --template`, filled in Excel): each imported all or nothing, as the command line
-    does, and answered in the same conversation. A quality engineer may send anyone's figures;
-    anyone else only those the month's call asks of them (or of whom they stand in for)."""
+    """Spreadsheets of figures sent to csatbot in a direct message (the form `/csat figures
+    form` sends, filled in Excel): each imported all or nothing, as the command line does, and
+    answered in the same conversation. Months the dialog would refuse are refused here too; a
+    quality engineer may send anyone's figures, anyone else only those the month's call asks
+    of them (or of whom they stand in for)."""
     _ = caller._
+    now = ctx.now()
     try:
         require(ctx, caller, "figures.submit")
     except UserError as refused:
         if caller.known:  # someone csatbot does not know is not written to
             with ctx.session() as session:
-                text = refused.text.render(_)
-                outbox.enqueue(session, f"upload:{key}:refused", "dm", caller.user_id, Message(text=text), ctx.now())
+                outbox.enqueue(session, f"upload:{key}:refused", "dm", caller.user_id,
+                               Message(text=refused.text.render(_)), now)
         return
     with ctx.session() as session:
-        if not first_time(session, f"upload:{key}", ctx.now()):
+        if not first_time(session, f"upload:{key}", now):
             return
         everyone = ctx.authorizer.allows(caller.roles, "admin")
-        lines: list[str] = []
-        for name, content in uploads:
-            lines.append(_upload_result(ctx, session, caller, name, content, None if everyone else _owed(
-                ctx, session, caller)))
+        lines = [_upload_result(ctx, session, caller, name, content, now, None if everyone else _owed(
+            ctx, session, caller)) for name, content in uploads[:UPLOADS_AT_ONCE]]
         text = "\n\n".join(lines) or _("Send the figures as an Excel (.xlsx) or CSV file.")
         outbox.enqueue(session, f"upload:{key}:answer", "dm", caller.user_id,
-                       Message(text=text.split("\n", 1)[0], cards=[Card(title="", parts=[Paragraph(text)])]),
-                       ctx.now())
+                       Message(text=text.split("\n", 1)[0], cards=[Card(title="", parts=[Paragraph(text)])]), now)
 
 
 def _owed(ctx: AppContext, session: Session, caller: Caller) -> Callable[[str, str, int | None], int | None]:
@@ -335,13 +340,13 @@ def _owed(ctx: AppContext, session: Session, caller: Caller) -> Callable[[str, s
     return owed
 
 
-def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str, content: bytes,
+def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str, content: bytes, now: dt.datetime,
                    owed: Callable[[str, str, int | None], int | None] | None) -> str:
     _ = caller._
     suffix = Path(name).suffix.lower()
     if not content:
-        return _("{name}: not imported: the file could not be read, is empty, or is larger than 10 MB.").format(
-            name=name)
+        return _("{name}: not imported: the file could not be read, is empty, or is larger than {mb} MB.").format(
+            name=name, mb=UPLOAD_BYTES // 1024 // 1024)
     if suffix not in UPLOAD_SUFFIXES:
         return _("{name}: not imported. Send the figures as an Excel (.xlsx) or CSV file; `/csat figures form` "
                  "sends you the form.").format(name=name)
@@ -349,7 +354,8 @@ def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str,
         path = Path(folder) / f"upload{suffix}"
         path.write_bytes(content)
         try:  # all or nothing by itself: a file with any bad row writes none
-            result = import_figures(session, path, ctx.now(), by=caller.person_id, owed=owed)
+            result = import_figures(session, path, now, by=caller.person_id, owed=owed,
+                                    closed=functools.cache(lambda month: closed_period(ctx, session, month)))
         except UserError as error:
             return _("{name}: not imported. {reason}").format(name=name, reason=error.text.render(_))
     if not result.ok:
@@ -359,12 +365,9 @@ def _upload_result(ctx: AppContext, session: Session, caller: Caller, name: str,
             problems.append(_("… and {n} more.").format(n=more))
         return "\n".join([_("{name}: nothing imported; mend these rows and send it again:").format(name=name),
                           *problems])
-    months = sorted({m for (m,) in session.execute(select(FigureSubmission.period).where(
-        FigureSubmission.submitted_by_id == caller.person_id,
-        FigureSubmission.submitted_at >= ctx.now() - dt.timedelta(seconds=1)))})
-    for month in months:  # the call's message no longer asks for what arrived
-        dates, duty = _duty(ctx, session, caller, month)
-        if duty is not None:
-            refresh_call(session, dates, duty, ctx.locale, ctx.now(), f"upload:{name}:{ctx.now().isoformat()}")
+    for month in sorted(result.periods):  # each call message no longer asks for what arrived
+        dates = call_dates(WorkingCalendar.load(session), month, data_call_settings(session))
+        for duty in obligations(session, month, min(ctx.local_today(), dates.due)).values():
+            refresh_call(session, dates, duty, ctx.locale, now, f"upload:{name}:{now.isoformat()}")
     return _("{name}: {created} figures recorded, {unchanged} unchanged, {skipped} rows left empty.").format(
         name=name, created=result.created, unchanged=result.unchanged, skipped=result.skipped)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core.i18n import normalize_locale, pick
 from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table, too_long
-from bot.core.texts import T
+from bot.core.texts import T, UserError
 from bot.people.identities import is_valid_id, person_by_identity
 from storage.models import Customer, Person, PersonRole, Role
 
@@ -176,9 +176,17 @@ def person_by_slack_id(session: Session, user_id: str) -> Person | None:
 def find_person(session: Session, text: str) -> Person | None:
     """A person by Slack id, e-mail or exact name (as an administrator types them)."""
     text = text.strip()
-    return (person_by_slack_id(session, text)
-            or session.scalar(select(Person).where(func.lower(Person.email) == text.lower()))
-            or session.scalar(select(Person).where(Person.name == text)))
+    found = person_by_slack_id(session, text)
+    if found is not None:
+        return found
+    for column, value in ((func.lower(Person.email), text.lower()), (Person.name, text)):
+        matches = list(session.scalars(select(Person).where(column == value, Person.active.is_(True))))
+        if len(matches) > 1:
+            raise UserError(T("{value} is more than one person ({ids}): give the Slack id or e-mail.", value=text,
+                              ids=", ".join(p.slack_user_id for p in matches)))
+        if matches:
+            return matches[0]
+    return None
 
 
 def people_with_role(session: Session, role: str) -> list[Person]:
@@ -186,6 +194,14 @@ def people_with_role(session: Session, role: str) -> list[Person]:
         select(Person).join(PersonRole).where(PersonRole.role_key == role, Person.active.is_(True))
         .order_by(Person.name)
     ))
+
+
+def department_heads_of(session: Session, person: Person | None) -> list[Person]:
+    """The department heads of the person's own department: nobody for a person without
+    one (a late figure is not everyone's business)."""
+    if person is None or not person.department:
+        return []
+    return [p for p in people_with_role(session, "department_head") if p.department == person.department]
 
 
 def escalation_people(session: Session, chain: list[str], owner: Person | None) -> list[Person]:

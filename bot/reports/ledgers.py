@@ -124,7 +124,7 @@ def complaint_ledger_workbook(session: Session, start: dt.date | None, end: dt.d
                 xl.number(ws, row, column, value, "#,##0.00")  # type: ignore[arg-type]
             else:
                 xl.text(ws, row, column, value)
-    xl.widths(ws, [14, 10, 24, 16, 10, 16, 10, 10, 8, 14, 12, 8, 12, 40, 10, 14, 20, 12]
+    xl.widths(ws, [14, 10, 24, 16, 10, 14, 16, 10, 10, 8, 14, 12, 8, 12, 40, 10, 14, 20, 12]
               + [16, 16, 8] * len(MILESTONES) + [10, 24, 14, 30, 30, 30, 18, 30, 16, 30, 12])
     return xl.to_bytes(workbook)
 

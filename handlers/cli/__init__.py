@@ -9,7 +9,7 @@ import os
 import sys
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.core.i18n import N_, Gettext, gettext_for
 from bot.core.settings import Settings, check, mask_url
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except BrokenPipeError:  # `csatbot people list | head`
         return 0
-    except DBAPIError as error:  # the database is down, refuses us, or is not what the URL says
+    except (OperationalError, InterfaceError) as error:  # the database is down, refuses us, or is not there
         if args.debug:
             raise
         reason = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__

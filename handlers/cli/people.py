@@ -63,9 +63,9 @@ def cmd_deputy_add(settings: Settings, _: Gettext, args: argparse.Namespace) -> 
             return 1
         deputy = directory.find_person(session, args.deputy)
         add_delegation(session, person, deputy, args.role, start, end, None, ctx.now(), by_administrator=True)
-        out(_("Deputy recorded: {deputy} stands in for {person} from {start} to {end} (entered from the command "
-              "line, as an administrator).").format(deputy=deputy.name if deputy else "", person=person.name,
-                                                     start=start, end=end))
+        names = (deputy.name if deputy else "", person.name)
+    out(_("Deputy recorded: {deputy} stands in for {person} from {start} to {end} (entered from the command "
+          "line, as an administrator).").format(deputy=names[0], person=names[1], start=start, end=end))
     return 0
 
 

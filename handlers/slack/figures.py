@@ -11,36 +11,32 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.conversation.home import answer_direct_text
+from bot.conversation.home import answer_direct_text, tell_failure
 from bot.datacall import use_cases
 from handlers.slack.blockkit import form_state, form_values
 from handlers.slack.listening import Listening, choice
 
 log = logging.getLogger(__name__)
-UPLOAD_BYTES = 10 * 1024 * 1024
-UPLOADS_AT_ONCE = 5
 
 
-def download(client: WebClient, shared: dict[str, Any]) -> tuple[str, bytes] | None:
+def download(client: WebClient, shared: dict[str, Any]) -> tuple[str, bytes]:
     """A file someone shared with the bot: its name and bytes (files.info, then the private
-    URL with the bot token); None for one too large or gone."""
+    URL with the bot token); no bytes for one too large or that cannot be fetched, so that the
+    person hears of it."""
+    name = str(shared.get("name") or "file")
     try:
         info = client.files_info(file=str(shared.get("id") or ""))["file"]
-    except SlackApiError as error:
-        log.warning("could not read shared file %s: %s", shared.get("id"), error)
-        return None
-    name = str(info.get("name") or shared.get("name") or "file")
-    if int(info.get("size") or 0) > UPLOAD_BYTES:
-        return name, b""
-    url = str(info.get("url_private_download") or info.get("url_private") or "")
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
-    try:
+        name = str(info.get("name") or name)
+        if int(info.get("size") or 0) > use_cases.UPLOAD_BYTES:
+            return name, b""
+        url = str(info.get("url_private_download") or info.get("url_private") or "")
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {client.token}"})
         with urllib.request.urlopen(request, timeout=20) as answer:  # noqa: S310 - Slack's own file URL
-            content = answer.read(UPLOAD_BYTES + 1)
-    except OSError as error:  # the person hears that the file could not be read
-        log.warning("could not download shared file %s: %s", shared.get("id"), error)
+            content = answer.read(use_cases.UPLOAD_BYTES + 1)
+    except (SlackApiError, OSError, ValueError) as error:
+        log.warning("could not read shared file %s: %s", shared.get("id"), error)
         return name, b""
-    return name, content if len(content) <= UPLOAD_BYTES else b""
+    return name, content if len(content) <= use_cases.UPLOAD_BYTES else b""
 
 
 def register(app: App, listening: Listening) -> None:
@@ -56,12 +52,16 @@ def register(app: App, listening: Listening) -> None:
             return
         caller = listening.caller(str(event["user"]))
         files = event.get("files") or []
-        if files:
-            uploads = [found for shared in files[:UPLOADS_AT_ONCE] if (found := download(client, shared))]
-            key = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
-            use_cases.import_uploaded_figures(ctx, caller, uploads, key)
-        elif caller.known:
-            answer_direct_text(ctx, caller)
+        try:
+            if files:
+                uploads = [download(client, shared) for shared in files[:use_cases.UPLOADS_AT_ONCE]]
+                key = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
+                use_cases.import_uploaded_figures(ctx, caller, uploads, key)
+            else:
+                answer_direct_text(ctx, caller)
+        except Exception:  # the person is told, as after any other request
+            log.exception("answering a direct message failed")
+            tell_failure(ctx, caller)
         listening.deliver_pending()
 
     app.event("message")(ack=acknowledge, lazy=[direct_message])

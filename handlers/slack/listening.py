@@ -18,9 +18,9 @@ from bot.core.caller import Caller
 from bot.core.commands import working_message
 from bot.core.context import AppContext
 from bot.core.delivery import tell_directly
-from bot.core.i18n import N_, gettext_for
+from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_text, clean_values
-from bot.core.replies import Reply, Request, Submitted
+from bot.core.replies import FAILURE, Reply, Request, Submitted
 from bot.core.texts import T, UserError, render_error
 from bot.core.views import Form, Message
 from bot.people.callers import stored_locale, who_is_calling
@@ -34,10 +34,6 @@ MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 def ephemeral(message: Message) -> dict[str, Any]:
     text, blocks, attachments = render_message(message)
     return {"response_type": "ephemeral", "text": text, "blocks": blocks, "attachments": attachments}
-
-
-FAILURE = N_("Sorry, something went wrong on csatbot's side. Nothing you entered was lost; please try again, "
-             "and tell a quality engineer if it keeps happening.")
 
 
 def failure_message(locale: str | None) -> Message:
