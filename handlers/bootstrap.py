@@ -46,12 +46,16 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     factory = make_session_factory(engine)
     wait = sleep if sleep is not None else time.sleep
     pacer = Pacer(float(settings.messages_per_second), wait)
+    clock = clock or SystemClock()
     if messenger is None:
         client = make_client(settings.slack_bot_token, settings.api_url, sleep=wait,
                              on_rate_limited=pacer.rate_limited)
         messenger = SlackMessenger(client)
+    if settings.wecom_configured:  # one outbox, each target delivered by its messenger
+        from handlers.wecom.messenger import RoutingMessenger, WeComMessenger
+
+        messenger = RoutingMessenger(messenger, WeComMessenger(settings, lambda: transaction(factory), clock.now))
     overrides = settings.extra.get("permissions") if isinstance(settings.extra.get("permissions"), dict) else None
-    clock = clock or SystemClock()
     return AppContext(
         settings=settings, engine=engine, factory=factory, clock=clock, messenger=messenger,
         authorizer=Authorizer(overrides),
@@ -122,7 +126,7 @@ class RunningBot:
         self.ctx = ctx
         self.executor = WorkAfterResponse(lazy_workers)
         self.app = build_app(ctx, self.executor)
-        self.wsgi: WSGIApp = make_wsgi(ctx, self.app)
+        self.wsgi: WSGIApp = make_wsgi(ctx, self.app, self.executor)
         self.elected = Elected(ctx)
         self.scheduler = build_scheduler(ctx, self.elected) if scheduler else None
         self.server: BackgroundServer | None = None

@@ -14,6 +14,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor
 from typing import Any
 
 import waitress
@@ -71,11 +72,20 @@ def verified(environ: dict[str, Any], signing_secret: str) -> bool:
         return False
 
 
-def make_wsgi(ctx: AppContext, app: App) -> WSGIApp:
+def make_wsgi(ctx: AppContext, app: App, later: Executor | None = None) -> WSGIApp:
+    """Slack's events, WeCom's callback when WeCom is configured (its messages handled by
+    `later` after the answer), and the health check."""
     slack = SlackRequestHandler(app, path="/slack/events")
+    wecom = None
+    if ctx.settings.wecom_configured and later is not None:
+        from handlers.wecom.callback import PATH, make_callback
+
+        wecom = (PATH, make_callback(ctx, later))
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if wecom is not None and path == wecom[0]:
+            return wecom[1](environ, start_response)
         if path == "/slack/events" and not verified(environ, ctx.settings.slack_signing_secret):
             body = b'{"error": "invalid request signature"}'
             start_response("401 Unauthorized", [("Content-Type", "application/json"),

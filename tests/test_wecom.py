@@ -4,6 +4,7 @@ garbled or foreign callbacks refused."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from handlers.wecom.crypto import CryptoError, WeComCrypto
 
@@ -35,3 +36,80 @@ def test_a_message_round_trips_and_anything_else_is_refused() -> None:
             crypto.decrypt(garbled)
     with pytest.raises(CryptoError):
         WeComCrypto(TOKEN, "short", CORP)
+
+
+KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters of base64, as the console gives
+
+
+@pytest.fixture
+def wecom(settings, clock, sleeps, ctx, people):  # type: ignore[no-untyped-def]
+    """The bot with WeCom configured against the emulator, on the test database, and 王静's
+    WeCom userid."""
+    from dataclasses import replace
+
+    from handlers.bootstrap import RunningBot, bootstrap
+    from handlers.testing.wecom_emulator import WeComEmulator, WeComSender
+    from storage.models import Person, PersonIdentity
+
+    emulator = WeComEmulator().start()
+    configured = replace(settings, wecom_corp_id=emulator.corp_id, wecom_agent_id="1000002",
+                         wecom_secret=emulator.secret, wecom_token="csatbot", wecom_aes_key=KEY,
+                         wecom_api_url=emulator.api_url)
+    context = bootstrap(configured, clock=clock, sleep=sleeps)
+    with context.session() as session:
+        for slack_id, userid in (("U0QE00001", "wangjing"), ("U0QE00002", "anna")):
+            person = session.scalars(select(Person).join(PersonIdentity).where(
+                PersonIdentity.messenger == "slack", PersonIdentity.user_id == slack_id)).one()
+            session.add(PersonIdentity(person_id=person.id, messenger="wecom", user_id=userid))
+    running = RunningBot(context, scheduler=False)
+    server = running.serve_in_background()
+    sender = WeComSender(server.url + "/wecom/callback", WeComCrypto("csatbot", KEY, emulator.corp_id),
+                         emulator.corp_id, "1000002")
+    yield emulator, sender, int(clock.now().timestamp()), running
+    running.stop()
+    emulator.stop()
+    context.engine.dispose()
+
+
+def test_a_line_typed_in_wecom_is_answered_there_once(wecom) -> None:  # type: ignore[no-untyped-def]
+    emulator, sender, now, running = wecom
+    assert sender.verify_url(timestamp=now) == (200, b"1616140317555161061")
+    assert sender.text("wangjing", "帮助", msg_id="7001", timestamp=now)[0] == 200
+    running.executor.wait_idle()
+    [help_sent] = emulator.wait_for("message/send")
+    assert help_sent.body["touser"] == "wangjing" and help_sent.body["msgtype"] == "markdown"
+    assert "/csat customer" in help_sent.body["markdown"]["content"] and "命令" in help_sent.body["markdown"]["content"]
+    assert sender.text("wangjing", "帮助", msg_id="7001", timestamp=now)[0] == 200  # WeCom delivers it again
+    running.executor.wait_idle()
+    assert len(emulator.calls_to("message/send")) == 1
+    # the words of /csat, with or without 满意度 before them, in the reader's language
+    sender.text("anna", "csat customer ACME", msg_id="7002", timestamp=now)
+    running.executor.wait_idle()
+    emulator.wait_for("message/send", count=3)
+    to_anna = {c.body["msgtype"]: c.body for c in emulator.calls_to("message/send") if c.body["touser"] == "anna"}
+    assert "ACME Motors" in to_anna["markdown"]["markdown"]["content"]
+    assert to_anna["image"]["image"]["media_id"] == emulator.calls_to("media/upload")[0].answer["media_id"]  # the chart
+    assert len(emulator.calls_to("gettoken")) == 1  # the token is shared, not fetched per message
+
+
+def test_forged_stale_and_foreign_wecom_callbacks_are_refused(wecom) -> None:  # type: ignore[no-untyped-def]
+    emulator, sender, now, running = wecom
+    assert sender.text("wangjing", "帮助", timestamp=now, signature="0" * 40)[0] == 403
+    assert sender.text("wangjing", "帮助", timestamp=now - 301)[0] == 403
+    assert sender.text("wangjing", "帮助", timestamp=now,
+                       crypto=WeComCrypto("csatbot", KEY, "wwsomeoneelse"))[0] == 403
+    assert sender.verify_url(timestamp=now - 3600)[0] == 403
+    running.executor.wait_idle()
+    assert emulator.calls_to("message/send") == [] and emulator.calls_to("gettoken") == []
+
+
+def test_a_token_wecom_no_longer_takes_is_renewed_once(wecom) -> None:  # type: ignore[no-untyped-def]
+    emulator, sender, now, running = wecom
+    sender.text("wangjing", "帮助", msg_id="7101", timestamp=now)
+    running.executor.wait_idle()
+    emulator.wait_for("message/send")
+    emulator.revoke_tokens()
+    sender.text("wangjing", "help", msg_id="7102", timestamp=now)
+    running.executor.wait_idle()
+    sent = [c for c in emulator.wait_for("message/send", count=3) if c.answer.get("errcode") == 0]
+    assert len(sent) == 2 and len(emulator.calls_to("gettoken")) == 2

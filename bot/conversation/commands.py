@@ -9,8 +9,11 @@ from bot.actions.use_cases import actions_command
 from bot.complaints.use_cases import complaint_command
 from bot.core.commands import help_message, unknown_command_message
 from bot.core.context import AppContext
+from bot.core.deduplication import first_time
+from bot.core.delivery import tell_directly
 from bot.core.replies import Reply, Request
-from bot.core.texts import T, UserError
+from bot.core.texts import T, UserError, render_error
+from bot.core.views import Message
 from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
 from bot.people.callers import require
 from bot.reports.use_cases import export_command, report_command
@@ -61,3 +64,41 @@ def csat(ctx: AppContext, request: Request, text: str) -> Reply:
 def complaint(ctx: AppContext, request: Request, text: str) -> Reply:
     """`/complaint …`."""
     return complaint_command(ctx, request, text.split())
+
+
+CSAT_PREFIXES = {"/csat", "csat", "满意度"}
+COMPLAINT_PREFIXES = {"/complaint", "complaint", "客诉", "投诉"}
+
+
+def text_message(ctx: AppContext, request: Request, text: str) -> Reply:
+    """A line typed to the bot where a messenger has no slash commands (WeCom): `满意度 客户
+    ACME` or `csat customer ACME` as `/csat customer ACME`, `客诉 …` as `/complaint …`, `帮助`
+    as help, and the words of `/csat` on their own (`客户 ACME`)."""
+    words = text.split()
+    first = words[0].lower() if words else ""
+    if first in COMPLAINT_PREFIXES:
+        return complaint(ctx, request, " ".join(words[1:]))
+    if first in CSAT_PREFIXES:
+        return csat(ctx, request, " ".join(words[1:]))
+    return csat(ctx, request, text)
+
+
+def answer_text_message(ctx: AppContext, request: Request, text: str) -> None:
+    """Answer a typed line in the same conversation, once however often it is delivered. A
+    command that opens a dialog says what to do instead: this messenger's web forms are not
+    here yet."""
+    with ctx.session() as session:
+        if not first_time(session, f"text:{request.key}", ctx.now()):
+            return
+    caller = request.caller
+    try:
+        reply = text_message(ctx, request, text)
+        message = reply.message
+        if reply.form is not None:
+            message = Message(text=caller._("“{title}” needs a form, which csatbot does not offer in this messenger "
+                                             "yet: use Slack or the command line for it.").format(
+                title=reply.form.title))
+    except UserError as error:
+        message = render_error(error, caller.locale or ctx.locale)
+    if message is not None:
+        tell_directly(ctx, caller, message, f"text:{request.key}:answer")

@@ -34,7 +34,14 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
     "CSATBOT_RETRY_HOURS": ("retry_hours", "retry_hours", False),
     "SLACK_RESPONSE_URL_HOSTS": ("slack_response_url_hosts", "slack_response_url_hosts", False),
+    "WECOM_CORP_ID": ("wecom_corp_id", "wecom_corp_id", False),
+    "WECOM_AGENT_ID": ("wecom_agent_id", "wecom_agent_id", False),
+    "WECOM_SECRET": ("wecom_secret", "wecom_secret", True),
+    "WECOM_TOKEN": ("wecom_token", "wecom_token", True),
+    "WECOM_AES_KEY": ("wecom_aes_key", "wecom_aes_key", True),
+    "WECOM_API_URL": ("wecom_api_url", "wecom_api_url", False),
 }
+DEFAULT_WECOM_API_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_RESPONSE_URL_HOSTS = "hooks.slack.com"
 
 
@@ -54,6 +61,12 @@ class Settings:
     locale: str = "zh-CN"
     quality_channel: str = ""
     commercial_channel: str = ""  # the commercial department's: the complaint statistics go there (003 §5)
+    wecom_corp_id: str = ""  # WeCom (企业微信) self-built app: all five set to serve /wecom/callback
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_api_url: str = DEFAULT_WECOM_API_URL
     data_dir: str = ""
     messages_per_second: str = "10"
     retry_hours: str = "72"
@@ -88,6 +101,14 @@ class Settings:
     @property
     def api_url(self) -> str:
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    @property
+    def wecom_configured(self) -> bool:
+        return all((self.wecom_corp_id, self.wecom_agent_id, self.wecom_secret, self.wecom_token, self.wecom_aes_key))
+
+    @property
+    def wecom_base(self) -> str:
+        return self.wecom_api_url if self.wecom_api_url.endswith("/") else self.wecom_api_url + "/"
 
     @classmethod
     def load(cls, env: Mapping[str, str] | None = None, config_file: str | None = None) -> Settings:
@@ -219,6 +240,18 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
                                 app_token_fix, ("socket",)))
     elif socket_mode and not settings.slack_app_token:
         problems.append(Problem("SLACK_APP_TOKEN", T("missing"), app_token_fix, ("socket",)))
+    wecom = {"WECOM_CORP_ID": settings.wecom_corp_id, "WECOM_AGENT_ID": settings.wecom_agent_id,
+             "WECOM_SECRET": settings.wecom_secret, "WECOM_TOKEN": settings.wecom_token,
+             "WECOM_AES_KEY": settings.wecom_aes_key}
+    if any(wecom.values()):  # WeCom is wanted: all five, or /wecom/callback is not served
+        for name, value in wecom.items():
+            if not value:
+                problems.append(Problem(name, T("missing"), T(
+                    "WeCom needs all five of WECOM_CORP_ID, WECOM_AGENT_ID, WECOM_SECRET, WECOM_TOKEN and "
+                    "WECOM_AES_KEY (the README's WeCom section says where each is)."), ("serve",)))
+        if settings.wecom_aes_key and len(settings.wecom_aes_key) != 43:
+            problems.append(Problem("WECOM_AES_KEY", T("is not 43 characters"), T(
+                "Copy the EncodingAESKey from the app's callback settings as it is."), ("serve",)))
     if not re.match(r"^https?://", settings.slack_api_url):
         problems.append(Problem("SLACK_API_URL", T("is not an http(s) URL"),
                                 T("Leave it unset to use {url}.", url=DEFAULT_SLACK_API_URL)))

@@ -16,6 +16,7 @@ from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Option, Paragraph
 from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
+from bot.people.identities import address
 from storage.models import Person, PersonIdentity, PersonRole, Role
 
 
@@ -62,6 +63,16 @@ def who_is_calling(ctx: AppContext, user_id: str, messenger: str = "slack") -> C
         caller = identify(session, user_id, ctx.locale, messenger)
     if caller.locale is None:
         caller.locale = normalize_locale(ctx.messenger.user_locale(user_id), ctx.locale)
+    return caller
+
+
+def messenger_caller(ctx: AppContext, messenger: str, user_id: str) -> Caller:
+    """The caller behind another messenger's user id (WeCom's), addressed through it: what a
+    use case sends them goes back to that messenger."""
+    with ctx.session() as session:
+        caller = identify(session, user_id, ctx.locale, messenger)
+    caller.user_id = address(messenger, user_id)
+    caller.locale = caller.locale or ctx.locale
     return caller
 
 

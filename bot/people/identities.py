@@ -27,3 +27,9 @@ def person_by_identity(session: Session, messenger: str, user_id: str, active_on
     if active_only:
         query = query.where(Person.active.is_(True))
     return session.scalar(query)
+
+
+def address(messenger: str, user_id: str) -> str:
+    """Where a person is written to: a Slack member id as it is, any other messenger's id
+    under its name (`wecom:zhangsan`), so one outbox serves both."""
+    return user_id if messenger == "slack" else f"{messenger}:{user_id}"

@@ -1,0 +1,161 @@
+"""A WeCom API emulator for the tests: `gettoken` (tokens that expire or are revoked on
+demand), `message/send` and `media/upload`, every call recorded; and a client that sends
+encrypted callbacks the way WeCom does."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from handlers.wecom.crypto import WeComCrypto
+
+MARKDOWN_BYTES = 2048
+
+
+@dataclass
+class WeComCall:
+    method: str
+    query: dict[str, str]
+    body: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict)
+
+
+class WeComEmulator:
+    def __init__(self, corp_id: str = "wwcsatbot0001", secret: str = "s3cret") -> None:
+        self.corp_id, self.secret = corp_id, secret
+        self.tokens: set[str] = set()
+        self.calls: list[WeComCall] = []
+        self.lock = threading.Lock()
+        self._ids = itertools.count(1)
+        emulator = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - stdlib signature
+                self._answer(b"")
+
+            def do_POST(self) -> None:  # noqa: N802 - stdlib signature
+                self._answer(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+
+            def _answer(self, body: bytes) -> None:
+                answer = emulator.handle(self.path, body, self.headers.get("Content-Type") or "")
+                data = json.dumps(answer, ensure_ascii=False).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+
+    @property
+    def api_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/cgi-bin/"
+
+    def start(self) -> WeComEmulator:
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def revoke_tokens(self) -> None:
+        with self.lock:
+            self.tokens.clear()
+
+    def calls_to(self, method: str) -> list[WeComCall]:
+        with self.lock:
+            return [c for c in self.calls if c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[WeComCall]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.calls_to(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"{method} called {len(self.calls_to(method))} times, not {count}")
+
+    def handle(self, path: str, body: bytes, content_type: str) -> dict[str, Any]:
+        parsed = urllib.parse.urlparse(path)
+        method = parsed.path.removeprefix("/cgi-bin/")
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(parsed.query).items()}
+        payload: dict[str, Any] = {}
+        if body and "json" in content_type:
+            payload = json.loads(body.decode("utf-8"))
+        answer = self._answer(method, query, payload, body)
+        with self.lock:
+            self.calls.append(WeComCall(method, query, payload, answer))
+        return answer
+
+    def _answer(self, method: str, query: dict[str, str], payload: dict[str, Any], body: bytes) -> dict[str, Any]:
+        if method == "gettoken":
+            if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
+                return {"errcode": 40001, "errmsg": "invalid credential"}
+            token = secrets.token_hex(16)
+            with self.lock:
+                self.tokens.add(token)
+            return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        if query.get("access_token") not in self.tokens:
+            return {"errcode": 42001, "errmsg": "access_token expired"}
+        if method == "message/send":
+            content = (payload.get("markdown") or {}).get("content", "")
+            if payload.get("msgtype") == "markdown" and len(content.encode()) > MARKDOWN_BYTES:
+                return {"errcode": 40058, "errmsg": "markdown content exceed max length"}
+            return {"errcode": 0, "errmsg": "ok", "msgid": f"msg{next(self._ids)}"}
+        if method == "media/upload":
+            return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": f"media{next(self._ids)}",
+                    "bytes": len(body)}
+        return {"errcode": 60020, "errmsg": f"unknown method {method}"}
+
+
+class WeComSender:
+    """Sends callbacks to the bot as WeCom does: signed, encrypted, with a timestamp."""
+
+    def __init__(self, url: str, crypto: WeComCrypto, corp_id: str, agent_id: str) -> None:
+        self.url, self.crypto, self.corp_id, self.agent_id = url, crypto, corp_id, agent_id
+        self._ids = itertools.count(1)
+
+    def _query(self, encrypted: str, timestamp: int | None, signature: str | None = None) -> str:
+        stamp, nonce = str(int(time.time()) if timestamp is None else timestamp), secrets.token_hex(4)
+        return urllib.parse.urlencode({"msg_signature": signature or self.crypto.signature(stamp, nonce, encrypted),
+                                       "timestamp": stamp, "nonce": nonce})
+
+    def verify_url(self, echo: str = "1616140317555161061", timestamp: int | None = None) -> tuple[int, bytes]:
+        encrypted = self.crypto.encrypt(echo)
+        query = self._query(encrypted, timestamp) + "&" + urllib.parse.urlencode({"echostr": encrypted})
+        return self._send(f"{self.url}?{query}", None)
+
+    def text(self, user: str, content: str, msg_id: str | None = None, timestamp: int | None = None,
+             signature: str | None = None, crypto: WeComCrypto | None = None) -> tuple[int, bytes]:
+        msg_id = msg_id or f"{7000000000000000000 + next(self._ids)}"
+        inner = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
+                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                 f"<Content><![CDATA[{content}]]></Content><MsgId>{msg_id}</MsgId><AgentID>{self.agent_id}</AgentID>"
+                 "</xml>")
+        encrypted = (crypto or self.crypto).encrypt(inner)
+        envelope = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]>"
+                    f"</Encrypt><AgentID><![CDATA[{self.agent_id}]]></AgentID></xml>")
+        return self._send(f"{self.url}?{self._query(encrypted, timestamp, signature)}", envelope.encode())
+
+    def _send(self, url: str, body: bytes | None) -> tuple[int, bytes]:
+        request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET",
+                                         headers={"Content-Type": "text/xml"} if body is not None else {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()

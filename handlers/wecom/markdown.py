@@ -1,0 +1,58 @@
+"""Neutral views as WeCom markdown (the subset its `markdown` messages take: bold, quotes,
+`<font color>`). User text is made inert: the characters WeCom's markdown acts on are shown
+as their full-width look-alikes, so a symptom can never become a link or a heading. A
+message over WeCom's 2,048 bytes is cut at a line and says so."""
+
+from __future__ import annotations
+
+from bot.core.views import Actions, Card, Context, Divider, FieldList, Image, Mention, Message, Paragraph, Table
+
+LIMIT_BYTES = 2048
+INERT = str.maketrans({"*": "＊", "#": "＃", "[": "［", "]": "］", "`": "｀", ">": "＞", "<": "＜", "_": "＿"})
+
+
+def inert(text: str) -> str:
+    return (text or "").translate(INERT)
+
+
+def _card(card: Card) -> list[str]:
+    lines = [f"**{inert(card.title)}**"] if card.title else []
+    for part in card.parts:
+        if isinstance(part, Paragraph):
+            lines.append(f"**{inert(part.text)}**" if part.strong else inert(part.text))
+        elif isinstance(part, Mention):
+            lines.append(inert(part.text))
+        elif isinstance(part, FieldList):
+            lines += [f"{inert(f.label)}：{inert(f.value)}" for f in part.fields]
+        elif isinstance(part, Table):
+            for row in part.rows:
+                cells = [inert(str(c)) for c in row]
+                rest = [f"{inert(col)} {cell}" if len(part.columns) > 2 else cell
+                        for col, cell in zip(part.columns[1:], cells[1:], strict=False)]
+                lines.append(" · ".join([f"**{cells[0]}**" if cells else "", *rest]))
+        elif isinstance(part, Context):
+            lines.append(f'<font color="comment">{inert(part.text)}</font>')
+        elif isinstance(part, Image):
+            lines.append(f'<font color="comment">📈 {inert(part.title or part.alt)}</font>')
+        elif isinstance(part, Divider):
+            lines.append("")
+        elif isinstance(part, Actions):
+            continue  # buttons need a template card; a markdown message states its facts
+    return lines
+
+
+def render_markdown(message: Message, cut_note: str = "…") -> str:
+    lines: list[str] = []
+    for index, card in enumerate(message.cards):
+        if index:
+            lines.append("")
+        lines += _card(card)
+    if not lines:
+        lines = [inert(message.text)]
+    shown: list[str] = []
+    for line in lines:
+        if len("\n".join([*shown, line, cut_note]).encode()) > LIMIT_BYTES:
+            shown.append(cut_note)
+            break
+        shown.append(line)
+    return "\n".join(shown)

@@ -1,0 +1,176 @@
+"""The messenger port for WeCom: a person's messages through `message/send` (markdown), a
+chart through `media/upload` then an image message; the access token shared through the
+database. WeCom's 45009/45033 (too many calls) are retried later like Slack's 429; 40014 and
+42001 (the token is no longer valid) fetch a new one once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
+
+from bot.core.ports import DeliveryError, Posted
+from bot.core.settings import Settings
+from bot.core.shared_tokens import shared_token
+from bot.core.views import Home, Message
+from handlers.wecom.markdown import render_markdown
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+RATE_LIMITED = {45009, 45033, 45011}
+TOKEN_INVALID = {40014, 42001, 41001}
+PREFIX = "wecom:"
+
+
+class WeComMessenger:
+    def __init__(self, settings: Settings, session: Callable[[], AbstractContextManager[Session]],
+                 now: Callable[[], dt.datetime], timeout: float = 10) -> None:
+        self.settings = settings
+        self.session = session
+        self.now = now
+        self.timeout = timeout
+
+    # --- the API ---------------------------------------------------------------------------------------
+
+    def _fetch_token(self) -> tuple[str, int]:
+        query = urllib.parse.urlencode({"corpid": self.settings.wecom_corp_id,
+                                        "corpsecret": self.settings.wecom_secret})
+        answer = self._request(f"gettoken?{query}", None)
+        if answer.get("errcode"):
+            raise DeliveryError(f"gettoken: {answer.get('errcode')} {answer.get('errmsg')}", permanent=True)
+        return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
+
+    def _token(self, renew: bool = False) -> str:
+        with self.session() as session:
+            return shared_token(session, "wecom", self.now(), self._fetch_token, renew=renew)
+
+    def _request(self, path: str, body: bytes | None, content_type: str = "application/json") -> dict[str, Any]:
+        request = urllib.request.Request(self.settings.wecom_base + path, data=body,
+                                         headers={"Content-Type": content_type} if body is not None else {})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - the configured API
+                return dict(json.loads(answer.read() or b"{}"))
+        except urllib.error.HTTPError as error:
+            raise DeliveryError(f"WeCom answered HTTP {error.code}", retry_after=5 if error.code >= 500 else None,
+                                in_doubt=error.code >= 500) from error
+        except (OSError, ValueError) as error:
+            raise DeliveryError(f"connection error: {error}", in_doubt=True) from error
+
+    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        for attempt in (0, 1):
+            answer = self._request(f"{method}?access_token={urllib.parse.quote(self._token(renew=attempt == 1))}",
+                                   body)
+            code = int(answer.get("errcode") or 0)
+            if code in TOKEN_INVALID and attempt == 0:
+                continue
+            if code in RATE_LIMITED:
+                raise DeliveryError(f"{method}: rate limited ({code})", retry_after=60)
+            if code:
+                raise DeliveryError(f"{method}: {code} {answer.get('errmsg')}", permanent=code not in (-1,))
+            return answer
+        raise DeliveryError(f"{method}: the access token was refused twice", permanent=True)
+
+    # --- the port ---------------------------------------------------------------------------------------
+
+    def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
+        user_id = user.removeprefix(PREFIX)
+        answer = self._call("message/send", {
+            "touser": user_id, "msgtype": "markdown", "agentid": int(self.settings.wecom_agent_id or 0),
+            "markdown": {"content": render_markdown(message)}, "enable_duplicate_check": 1 if key else 0,
+            "duplicate_check_interval": 1800})
+        return Posted(channel=user, ts=str(answer.get("msgid") or ""))
+
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
+        if channel.startswith(PREFIX):
+            return self.direct_message(channel, message, thread_ts, key)
+        raise DeliveryError("WeCom group chats are not connected yet", permanent=True)
+
+    def update(self, channel: str, ts: str, message: Message) -> Posted:
+        # a markdown message cannot be edited in WeCom: the newer state follows as a new message
+        return self.direct_message(channel, message)
+
+    def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
+        return self.direct_message(user if user.startswith(PREFIX) else PREFIX + user, message)
+
+    def publish_home(self, user: str, home: Home) -> Posted:
+        return self.direct_message(user, Message(text="", cards=home.cards))
+
+    def upload_image(self, channel: str, png: bytes, filename: str, title: str, thread_ts: str | None = None,
+                     key: str = "") -> Posted:
+        boundary = uuid.uuid4().hex
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\n"
+                f"Content-Type: application/octet-stream\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
+        kind = "image" if filename.lower().endswith(".png") else "file"
+        uploaded = self._request(f"media/upload?access_token={urllib.parse.quote(self._token())}&type={kind}", body,
+                                 f"multipart/form-data; boundary={boundary}")
+        if uploaded.get("errcode"):
+            raise DeliveryError(f"media/upload: {uploaded.get('errcode')} {uploaded.get('errmsg')}")
+        answer = self._call("message/send", {"touser": channel.removeprefix(PREFIX), "msgtype": kind,
+                                             "agentid": int(self.settings.wecom_agent_id or 0),
+                                             kind: {"media_id": uploaded["media_id"]}})
+        return Posted(channel=channel, ts=str(answer.get("msgid") or ""))
+
+    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime,
+                  until: dt.datetime | None = None) -> Posted | None:
+        """WeCom keeps no history an app can search; `message/send`'s duplicate check (30
+        minutes, on identical content) is what keeps a retried message from arriving twice."""
+        return None
+
+    def open_dm(self, user: str) -> str:
+        return user
+
+    def user_locale(self, user: str) -> str | None:
+        return None
+
+
+class RoutingMessenger:
+    """One port for the outbox whatever the messenger: a target `wecom:<userid>` goes to
+    WeCom, anything else to Slack."""
+
+    def __init__(self, slack: Any, wecom: WeComMessenger) -> None:
+        self.slack = slack
+        self.wecom = wecom
+        self.client = getattr(slack, "client", None)
+
+    def _for(self, target: str) -> Any:
+        return self.wecom if target.startswith(PREFIX) else self.slack
+
+    def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
+        return self._for(channel).post(channel, message, thread_ts, key)  # type: ignore[no-any-return]
+
+    def update(self, channel: str, ts: str, message: Message) -> Posted:
+        return self._for(channel).update(channel, ts, message)  # type: ignore[no-any-return]
+
+    def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
+        return self._for(user).direct_message(user, message, thread_ts, key)  # type: ignore[no-any-return]
+
+    def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
+        return self._for(user).post_ephemeral(channel, user, message)  # type: ignore[no-any-return]
+
+    def publish_home(self, user: str, home: Home) -> Posted:
+        return self._for(user).publish_home(user, home)  # type: ignore[no-any-return]
+
+    def upload_image(self, channel: str, png: bytes, filename: str, title: str, thread_ts: str | None = None,
+                     key: str = "") -> Posted:
+        return self._for(channel).upload_image(channel, png, filename, title, thread_ts, key)  # type: ignore[no-any-return]
+
+    def find_sent(self, target: str, key: str, thread_ts: str | None, since: dt.datetime,
+                  until: dt.datetime | None = None) -> Posted | None:
+        return self._for(target).find_sent(target, key, thread_ts, since, until)  # type: ignore[no-any-return]
+
+    def open_dm(self, user: str) -> str:
+        return self._for(user).open_dm(user)  # type: ignore[no-any-return]
+
+    def user_locale(self, user: str) -> str | None:
+        return self._for(user).user_locale(user)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.slack, name)
