@@ -4,7 +4,6 @@ garbled or foreign callbacks refused."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from handlers.wecom.crypto import CryptoError, WeComCrypto
 
@@ -42,25 +41,29 @@ KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters of base64, 
 
 
 @pytest.fixture
-def wecom(settings, clock, sleeps, ctx, people):  # type: ignore[no-untyped-def]
+def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-untyped-def]
     """The bot with WeCom configured against the emulator, on the test database, and 王静's
     WeCom userid."""
     from dataclasses import replace
 
+    from bot.people.directory import import_people
     from handlers.bootstrap import RunningBot, bootstrap
     from handlers.testing.wecom_emulator import WeComEmulator, WeComSender
-    from storage.models import Person, PersonIdentity
 
     emulator = WeComEmulator().start()
     configured = replace(settings, wecom_corp_id=emulator.corp_id, wecom_agent_id="1000002",
                          wecom_secret=emulator.secret, wecom_token="csatbot", wecom_aes_key=KEY,
                          wecom_api_url=emulator.api_url)
     context = bootstrap(configured, clock=clock, sleep=sleeps)
+    (tmp_path / "wecom.csv").write_text("slack_user_id,name,roles,locale,wecom_user_id\n"
+                                        "U0QE00001,王静,quality_engineer,zh-CN,wangjing\n"
+                                        "U0QE00002,Anna Schmidt,quality_engineer,en,anna\n", encoding="utf-8")
     with context.session() as session:
-        for slack_id, userid in (("U0QE00001", "wangjing"), ("U0QE00002", "anna")):
-            person = session.scalars(select(Person).join(PersonIdentity).where(
-                PersonIdentity.messenger == "slack", PersonIdentity.user_id == slack_id)).one()
-            session.add(PersonIdentity(person_id=person.id, messenger="wecom", user_id=userid))
+        assert import_people(session, tmp_path / "wecom.csv").ok
+        taken = tmp_path / "taken.csv"
+        taken.write_text("slack_user_id,name,roles,wecom_user_id\nU0SM00001,李强,sales_manager,anna\n",
+                         encoding="utf-8")
+        assert "someone else's" in import_people(session, taken).errors[0].message.template
     running = RunningBot(context, scheduler=False)
     server = running.serve_in_background()
     sender = WeComSender(server.url + "/wecom/callback", WeComCrypto("csatbot", KEY, emulator.corp_id),

@@ -14,7 +14,7 @@ from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table, too_long
 from bot.core.texts import T, UserError
 from bot.people.identities import is_valid_id, person_by_identity
-from storage.models import Customer, Person, PersonRole, Role
+from storage.models import Customer, Person, PersonIdentity, PersonRole, Role
 
 PEOPLE_COLUMNS = ["slack_user_id", "name", "roles", "department", "locale", "email"]
 CUSTOMER_COLUMNS = ["code", "name_zh", "name_en", "segment", "owner_slack_user_id"]
@@ -68,28 +68,46 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
     email = v.get("email", "").strip()
     if email and not EMAIL.match(email):
         errors.append(RowError(row.number, T("email {value!r} is not an e-mail address.", value=email)))
+    wecom = v.get("wecom_user_id", "").strip()
+    if wecom and not is_valid_id("wecom", wecom):
+        errors.append(RowError(row.number, T("wecom_user_id {value!r} is not a WeCom userid (letters, digits, _ . @ -, "
+                                             "at most 64).", value=wecom)))
+    elif wecom and f"wecom:{wecom.lower()}" in seen:
+        errors.append(RowError(row.number, T("wecom_user_id {value} appears twice in the file.", value=wecom)))
+    if wecom:
+        seen.add(f"wecom:{wecom.lower()}")
     if errors:
         return None, errors
     return {"slack_user_id": user_id, "name": name, "roles": role_keys, "department": v.get("department", "").strip(),
-            "locale": locale, "email": email or None}, []
+            "locale": locale, "email": email or None, "wecom_user_id": wecom or None}, []
 
 
 def import_people(session: Session, path: Path) -> ImportResult:
     """All-or-nothing: a single bad row imports nothing. Re-importing updates by Slack ID."""
-    rows = read_table(path, ["slack_user_id", "name", "roles"], ["department", "locale", "email"])
+    rows = read_table(path, ["slack_user_id", "name", "roles"], ["department", "locale", "email", "wecom_user_id"])
     roles = _role_lookup(session)
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
     errors = RowErrors()
+    numbers: list[int] = []
     for row in rows:
         record, row_errors = _validate_person(row, roles, seen)
         errors.extend(row_errors)
         if record:
             records.append(record)
+            numbers.append(row.number)
+    wecom_owners = dict(session.execute(select(PersonIdentity.user_id, PersonIdentity.person_id).where(
+        PersonIdentity.messenger == "wecom")).all())
+    existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
+    for row, record in zip(numbers, records, strict=True):
+        owner = wecom_owners.get(record["wecom_user_id"]) if record["wecom_user_id"] else None
+        mine = existing.get(record["slack_user_id"])
+        if owner is not None and (mine is None or mine.id != owner):
+            errors.append(RowError(row, T("wecom_user_id {value} is someone else's already.",
+                                          value=record["wecom_user_id"])))
     if errors:
         return ImportResult(errors=errors)
     created = updated = 0
-    existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
     for record in records:
         person = existing.get(record["slack_user_id"])
         if person is None:
@@ -102,6 +120,8 @@ def import_people(session: Session, path: Path) -> ImportResult:
         person.department = record["department"]
         person.locale = record["locale"]
         person.email = record["email"]
+        if record["wecom_user_id"]:  # a file without the column keeps the WeCom ids known
+            person.set_identity("wecom", record["wecom_user_id"])
         person.active = True
         wanted = set(record["roles"])
         person.roles = [r for r in person.roles if r.role_key in wanted] + [
@@ -222,7 +242,8 @@ def list_people(session: Session, with_role_names_in: str | None = None) -> list
     """Everyone, by name; with `with_role_names_in` (the company locale) also each person's
     role names in their own language, falling back to it."""
     people = [
-        {"slack_user_id": p.slack_user_id, "name": p.name, "roles": p.role_keys, "department": p.department,
+        {"slack_user_id": p.slack_user_id, "wecom_user_id": p.identity("wecom"), "name": p.name, "roles": p.role_keys,
+         "department": p.department,
          "locale": p.locale, "email": p.email, "active": p.active}
         for p in session.scalars(select(Person).order_by(Person.name, Person.slack_user_id))
     ]
