@@ -116,3 +116,14 @@ def test_a_token_wecom_no_longer_takes_is_renewed_once(wecom) -> None:  # type: 
     running.executor.wait_idle()
     sent = [c for c in emulator.wait_for("message/send", count=3) if c.answer.get("errcode") == 0]
     assert len(sent) == 2 and len(emulator.calls_to("gettoken")) == 2
+
+
+def test_opening_the_app_is_its_home_once_a_day(wecom) -> None:  # type: ignore[no-untyped-def]
+    emulator, sender, now, running = wecom
+    assert sender.enter_agent("wangjing", timestamp=now)[0] == 200
+    sender.enter_agent("wangjing", timestamp=now)
+    running.executor.wait_idle()
+    [home] = emulator.wait_for("message/send")
+    assert "王静，您好" in home.body["markdown"]["content"] and "需要你处理" in home.body["markdown"]["content"]
+    running.executor.wait_idle()
+    assert len(emulator.calls_to("message/send")) == 1

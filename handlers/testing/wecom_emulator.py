@@ -151,6 +151,16 @@ class WeComSender:
                     f"</Encrypt><AgentID><![CDATA[{self.agent_id}]]></AgentID></xml>")
         return self._send(f"{self.url}?{self._query(encrypted, timestamp, signature)}", envelope.encode())
 
+    def enter_agent(self, user: str, timestamp: int | None = None) -> tuple[int, bytes]:
+        inner = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
+                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
+                 f"<Event><![CDATA[enter_agent]]></Event><EventKey><![CDATA[]]></EventKey>"
+                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+        encrypted = self.crypto.encrypt(inner)
+        envelope = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                    f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
+        return self._send(f"{self.url}?{self._query(encrypted, timestamp)}", envelope.encode())
+
     def _send(self, url: str, body: bytes | None) -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=body, method="POST" if body is not None else "GET",
                                          headers={"Content-Type": "text/xml"} if body is not None else {})

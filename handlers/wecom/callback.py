@@ -16,6 +16,7 @@ from defusedxml import ElementTree
 from defusedxml.common import DefusedXmlException
 
 from bot.conversation.commands import answer_text_message
+from bot.conversation.home import open_home
 from bot.core.context import AppContext
 from bot.core.replies import Request
 from bot.people.callers import messenger_caller
@@ -51,6 +52,16 @@ def make_callback(ctx: AppContext, later: Executor) -> Callable[[dict[str, Any],
         except Exception:  # the delivery job delivers what was queued; the log says what failed
             log.exception("handling a WeCom message failed")
 
+    def entered(message: Element) -> None:
+        """Opening the app is WeCom's App Home: what I owe, what needs me; once a day, since
+        WeCom tells of every opening."""
+        user = _text(message, "FromUserName")
+        try:
+            open_home(ctx, messenger_caller(ctx, "wecom", user), f"wecom-enter:{user}:{ctx.local_today().isoformat()}")
+            ctx.deliverer.deliver_newest(ctx.now())
+        except Exception:
+            log.exception("answering a WeCom app opening failed")
+
     def callback(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
         signature, timestamp, nonce = query.get("msg_signature", ""), query.get("timestamp", ""), query.get("nonce", "")
@@ -72,8 +83,11 @@ def make_callback(ctx: AppContext, later: Executor) -> Callable[[dict[str, Any],
             return answer(start_response, "403 Forbidden")
         except (ElementTree.ParseError, DefusedXmlException, ValueError):
             return answer(start_response, "400 Bad Request")
-        if _text(message, "MsgType") == "text" and _text(message, "FromUserName"):
+        kind = _text(message, "MsgType")
+        if kind == "text" and _text(message, "FromUserName"):
             later.submit(handle, message)
+        elif kind == "event" and _text(message, "Event") == "enter_agent" and _text(message, "FromUserName"):
+            later.submit(entered, message)
         return answer(start_response, "200 OK")
 
     return callback
