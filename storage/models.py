@@ -400,6 +400,8 @@ class SurveyQuestion(Base):
     text_en: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16), default="scale")  # scale | choice | text
     importance: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    key: Mapped[str | None] = mapped_column(String(64))  # the template item it came from
+    asks_importance: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     campaign: Mapped[SurveyCampaign] = relationship(back_populates="questions")
 
 
@@ -422,8 +424,10 @@ class SurveyAnswer(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))
-    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # the rating, 1–5
     text: Mapped[str | None] = mapped_column(Text)
+    importance: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # how much it matters to them, 1–5
+    competitor: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # the main competitor's rating, 1–5
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
 
 

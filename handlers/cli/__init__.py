@@ -15,7 +15,18 @@ from bot.core.i18n import N_, Gettext, gettext_for
 from bot.core.settings import Settings, check, mask_url
 from bot.core.texts import UserError
 from handlers.bootstrap import SchemaOutOfDate
-from handlers.cli import calendar, catalogue, complaints, datacall, delivery, people, reports, scorecard, setup
+from handlers.cli import (
+    calendar,
+    catalogue,
+    complaints,
+    datacall,
+    delivery,
+    people,
+    reports,
+    scorecard,
+    setup,
+    surveys,
+)
 from handlers.cli.argparse_texts import DefaultsHelpFormatter, translate_argparse
 from handlers.cli.common import ENGINES, err
 
@@ -56,7 +67,7 @@ def build_parser(_: Gettext) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     imports = sub.add_parser("import", help=_("scorecard events and figures from CSV or XLSX")).add_subparsers(
         dest="action", required=True)
-    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery, reports):
+    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery, reports, surveys):
         module.add_commands(sub, imports, _)
     return parser
 

@@ -1,0 +1,50 @@
+"""The survey use cases the command line (and later the chat) calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.core.context import AppContext
+from bot.core.spreadsheets import ImportResult
+from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
+from bot.surveys.responses import import_responses
+from bot.surveys.results import survey_results
+
+
+def plan_survey(ctx: AppContext, kind: str, opens: dt.date, closes: dt.date, questionnaire: Path | None = None,
+                by: int | None = None) -> dict[str, Any]:
+    items = items_from_file(questionnaire) if questionnaire is not None else None
+    with ctx.session() as session:
+        return survey_json(new_survey(session, kind, opens, closes, by, items))
+
+
+def show_survey(ctx: AppContext, survey_id: int) -> dict[str, Any]:
+    with ctx.session() as session:
+        return survey_json(find_survey(session, survey_id))
+
+
+def take_responses(ctx: AppContext, survey_id: int, path: Path, by: int | None = None) -> ImportResult:
+    """All or nothing: a file with any bad row writes none."""
+    with ctx.session() as session:
+        result = import_responses(session, find_survey(session, survey_id), path, ctx.now(), by)
+        if not result.ok:
+            session.rollback()
+        return result
+
+
+def results(ctx: AppContext, survey_id: int) -> dict[str, Any]:
+    with ctx.session() as session:
+        return survey_results(session, find_survey(session, survey_id))
+
+
+def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[str, Any], int]:
+    """The survey closed and its customers' CSIs recorded as their survey scores."""
+    with ctx.session() as session:
+        campaign = find_survey(session, survey_id)
+        outcome = survey_results(session, campaign)
+        recorded = close_survey(session, campaign, {c["customer_id"]: c["csi"] for c in outcome["customers"]
+                                                    if c["csi"] is not None}, ctx.now(), by)
+        outcome["status"] = campaign.status
+        return outcome, recorded

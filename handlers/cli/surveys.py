@@ -1,0 +1,114 @@
+"""`csatbot survey …`: plan a survey, take its answers, see its results, close it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.core.i18n import Gettext
+from bot.core.settings import Settings
+from bot.core.spreadsheets import format_errors
+from bot.surveys import use_cases
+from bot.surveys.campaigns import DIMENSION_NAMES
+from handlers.cli.common import dump_json, err, open_context, out
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: YYYY-MM-DD") from None
+
+
+def cmd_new(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    survey = use_cases.plan_survey(open_context(settings, _), args.kind, args.opens, args.closes,
+                                   Path(args.questionnaire) if args.questionnaire else None)
+    if args.json:
+        dump_json(survey)
+    else:
+        out(_("Survey {id} ({kind}) is open from {opens} to {closes} with {n} items.").format(
+            id=survey["id"], kind=survey["kind"], opens=survey["opens"], closes=survey["closes"],
+            n=len(survey["items"])))
+    return 0
+
+
+def cmd_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    survey = use_cases.show_survey(open_context(settings, _), args.id)
+    if args.json:
+        dump_json(survey)
+        return 0
+    out(f"#{survey['id']} {survey['kind']} {survey['opens']} – {survey['closes']} ({survey['status']})")
+    for item in survey["items"]:
+        text = item["text_zh"] if settings.locale == "zh-CN" else item["text_en"]
+        out(f"  {item['key']}  [{_(DIMENSION_NAMES.get(item['dimension'], item['dimension']))}]  {text}")
+    return 0
+
+
+def cmd_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    result = use_cases.take_responses(open_context(settings, _), args.id, Path(args.file))
+    if not result.ok:
+        err(_("Nothing imported; mend these rows and import again:"))
+        for line in format_errors(result.errors, _):
+            err("  " + line)
+        return 1
+    out(_("Answers imported: {created} respondents new, {updated} answered again (their answers replaced).").format(
+        created=result.created, updated=result.updated))
+    return 0
+
+
+def _print_results(results: dict[str, Any], _: Gettext) -> None:
+    out(_("Survey {id}: CSI {csi}, response rate {rate}").format(
+        id=results["survey"], csi=results["csi"] if results["csi"] is not None else "—",
+        rate=f"{results['response_rate']:.0%}" if results["response_rate"] is not None else "—"))
+    for d in results["dimensions"]:
+        shares = ("—" if d["satisfied"] is None
+                  else f"{d['satisfied']:.0%} / {d['somewhat']:.0%} / {d['unsatisfied']:.0%}")
+        out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {d['score']}  ({shares})")
+
+
+def cmd_results(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    results = use_cases.results(open_context(settings, _), args.id)
+    if args.json:
+        dump_json(results)
+    else:
+        _print_results(results, _)
+    return 0
+
+
+def cmd_close(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    results, recorded = use_cases.close(open_context(settings, _), args.id)
+    _print_results(results, _)
+    out(_("Closed; {n} customers' survey scores recorded for the annual score.").format(n=recorded))
+    return 0
+
+
+def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
+    survey = sub.add_parser("survey", help=_("satisfaction surveys: plan, answers, results")).add_subparsers(
+        dest="action", required=True)
+    new = survey.add_parser("new", help=_("plan a survey with the company's questionnaire (or one from a file)"))
+    new.add_argument("--kind", required=True, help=_("monthly_phone, quarterly, half_year, special or "
+                                                     "annual_external"))
+    new.add_argument("--opens", type=_day, required=True, help=_("first day, YYYY-MM-DD"))
+    new.add_argument("--closes", type=_day, required=True, help=_("last day, YYYY-MM-DD"))
+    new.add_argument("--from", dest="questionnaire", help=_("a questionnaire key,dimension,text_zh,text_en"
+                                                            "[,asks_importance] (CSV or XLSX)"))
+    new.add_argument("--json", action="store_true")
+    new.set_defaults(run=cmd_new)
+    show = survey.add_parser("show", help=_("a survey and its items"))
+    show.add_argument("id", type=int, help=_("the survey number"))
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(run=cmd_show)
+    taking = survey.add_parser("import-responses", help=_("answers collected elsewhere: customer,respondent,item,"
+                                                          "rating,importance,competitor,comment"))
+    taking.add_argument("id", type=int, help=_("the survey number"))
+    taking.add_argument("file")
+    taking.set_defaults(run=cmd_import)
+    results = survey.add_parser("results", help=_("CSI, dimensions, shares, competitor, customers"))
+    results.add_argument("id", type=int, help=_("the survey number"))
+    results.add_argument("--json", action="store_true")
+    results.set_defaults(run=cmd_results)
+    closing = survey.add_parser("close", help=_("close it: each customer's CSI becomes its survey score"))
+    closing.add_argument("id", type=int, help=_("the survey number"))
+    closing.set_defaults(run=cmd_close)

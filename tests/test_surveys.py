@@ -1,0 +1,72 @@
+"""Surveys from the command line: planned with the company's questionnaire, answers taken in
+all or nothing, results computed as the README says, and closing feeds the annual score."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.core.context import AppContext
+from handlers.cli import main
+
+ANSWERS = """customer,respondent,item,rating,importance,competitor,comment
+ACME,采购部 王工,pq_conformity,5,5,4,
+ACME,采购部 王工,pq_stability,3,5,,
+ACME,采购部 王工,sv_response,4,3,,响应快
+HDQC,质量部 李工,pq_conformity,2,4,3,批次波动大
+HDQC,质量部 李工,sv_response,5,2,,
+"""
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture
+def cli(ctx: AppContext, people: None, monkeypatch) -> AppContext:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    return ctx
+
+
+def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    code, printed, _err = run(capsys, "survey", "new", "--kind", "half_year", "--opens", "2026-06-01",
+                              "--closes", "2026-06-30", "--json")
+    survey = json.loads(printed)
+    assert code == 0 and survey["kind"] == "half_year" and len(survey["items"]) == 10
+    assert {i["dimension"] for i in survey["items"]} == {"product_quality", "service", "price", "brand",
+                                                         "complaint_handling", "delivery", "system"}
+    sid = str(survey["id"])
+    assert run(capsys, "survey", "new", "--kind", "half_year", "--opens", "2026-06-01", "--closes",
+               "2026-06-30")[0] == 1  # the same survey twice is refused
+    bad = tmp_path / "bad.csv"
+    bad.write_text(ANSWERS + "ACMF,x,pq_conformity,6,,,\nACME,采购部 王工,pq_conformity,5,,,\n", encoding="utf-8")
+    code, _out, said = run(capsys, "survey", "import-responses", sid, str(bad))
+    assert code == 1 and "value 'ACMF'" in said and "Did you mean 'ACME'?" in said and "value '6'" in said
+    assert "already answered it in row 2" in said
+    good = tmp_path / "answers.csv"
+    good.write_text(ANSWERS, encoding="utf-8")
+    assert run(capsys, "survey", "import-responses", sid, str(good))[0] == 0
+    assert "0 respondents new, 2 answered again" in run(capsys, "survey", "import-responses", sid, str(good))[1]
+    results = json.loads(run(capsys, "survey", "results", sid, "--json")[1])
+    quality = next(d for d in results["dimensions"] if d["key"] == "product_quality")
+    # 5, 3, 2 → 100, 50, 25: 58.3; importance (5 + 5 + 4) / 3; one of three satisfied, one somewhat, one not
+    assert quality["score"] == 58.3 and quality["importance"] == 4.67
+    assert (quality["satisfied"], quality["somewhat"], quality["unsatisfied"]) == (0.333, 0.333, 0.333)
+    assert quality["competitor"] == 62.5 and quality["gap_to_competitor"] == -4.2  # (4, 3) → 75, 50
+    service = next(d for d in results["dimensions"] if d["key"] == "service")
+    assert service["score"] == 87.5  # 4, 5 → 75, 100
+    # weighted by importance: (58.33 × 4.67 + 87.5 × 2.5) / 7.17
+    assert results["csi"] == round((175 / 3 * 14 / 3 + 87.5 * 2.5) / (14 / 3 + 2.5), 1)
+    acme = next(c for c in results["customers"] if c["code"] == "ACME")
+    assert acme["responses"] == 1 and acme["csi"] == round((75 * 5 + 75 * 3) / 8, 1)
+    code, printed, _err = run(capsys, "survey", "close", sid)
+    assert code == 0 and "2 customers' survey scores recorded" in printed
+    assert "0 customers" in run(capsys, "survey", "close", sid)[1]  # closing twice changes nothing
+    assert "closed" in run(capsys, "survey", "import-responses", sid, str(good))[2]
+    code, printed, _err = run(capsys, "score", "--customer", "ACME", "--year", "2026", "--json")
+    assert json.loads(printed)["survey_score"] == 75.0  # the CSI, blended into the annual score
