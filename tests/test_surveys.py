@@ -70,3 +70,23 @@ def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path,
     assert "closed" in run(capsys, "survey", "import-responses", sid, str(good))[2]
     code, printed, _err = run(capsys, "score", "--customer", "ACME", "--year", "2026", "--json")
     assert json.loads(printed)["survey_score"] == 75.0  # the CSI, blended into the annual score
+
+
+def test_survey_results_in_slack(cli: AppContext, slack, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from handlers.testing.slack_emulator import shown
+
+    assert "No survey" in slack.command("/csat", "survey", "U0QE00002").answer()["text"]
+    survey = json.loads(run(capsys, "survey", "new", "--kind", "quarterly", "--opens", "2026-09-01", "--closes",
+                            "2026-09-30", "--json")[1])
+    answers = tmp_path / "answers.csv"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    assert run(capsys, "survey", "import-responses", str(survey["id"]), str(answers))[0] == 0
+    answer = slack.command("/csat", "survey results", "U0QE00002").answer()
+    text = shown(answer)
+    assert f"Survey {survey['id']} · quarterly questionnaire" in text and "product quality" in text
+    assert "33% / 33% / 33%" in text and "-4.2" in text and "Lowest CSI: HDQC" in text
+    table = answer["attachments"][0]["blocks"][-1]
+    assert table["type"] == "table"
+    chinese = shown(slack.command("/csat", f"调查 {survey['id']}", "U0QE00001").answer())
+    assert "产品质量" in chinese and "满意度指数" in chinese
+    assert "Your roles do not allow" in slack.command("/csat", "survey", "U0SM00002").answer()["text"]

@@ -19,6 +19,7 @@ from bot.people.callers import require
 from bot.reports.use_cases import export_command, report_command
 from bot.revisits.use_cases import new_revisit_form
 from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command, rules_command
+from bot.surveys.use_cases import survey_command
 
 UseCase = Callable[[AppContext, Request, list[str]], Reply]
 
@@ -31,6 +32,7 @@ CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
     (("metric", "指标", "m"), "scorecard.view", answer_metric),
     (("event", "事件", "e"), "scorecard.record_event", event_command),
     (("figures", "数据", "f"), "figures.submit", figures_command),
+    (("survey", "调查"), "report.view", survey_command),
     (("status", "进度", "s"), "help", figures_status),
     (("deputy", "代理"), "figures.submit", hand_over_role),
     (("rules", "规则"), "rules.edit", rules_command),

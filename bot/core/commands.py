@@ -31,6 +31,8 @@ COMMANDS: list[Command] = [
     Command("/csat event [customer]", N_("Record a scorecard event (return, line stop, late delivery, …)."),
             "scorecard.record_event"),
     Command("/csat figures [YYYY-MM] [customer]", N_("Hand in your monthly figures (a dialog)."), "figures.submit"),
+    Command("/csat survey [results] [number]", N_("A satisfaction survey's results: CSI, dimensions, the shares "
+                                                   "satisfied, the competitor."), "report.view"),
     Command("/csat status [YYYY-MM]", N_("Who has handed in a month's figures, who is late, what is missing."),
             "help"),
     Command("/csat deputy [@person <role> <from> <to>]", N_("Hand a role to a deputy for a period (a dialog)."),

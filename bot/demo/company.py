@@ -328,7 +328,7 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                                   method="questionnaire", opens_on=dt.date(year, 11, 15),
                                   closes_on=dt.date(year, 12, 15), status="closed",
                                   created_by_id=quality[0].id)
-        campaign.questions = [SurveyQuestion(position=i + 1, dimension=d, text_zh=zh, text_en=en, kind="scale",
+        campaign.questions = [SurveyQuestion(position=i + 1, key=d, dimension=d, text_zh=zh, text_en=en, kind="scale",
                                              importance=Decimal(rng.randint(60, 100)))
                               for i, (d, zh, en) in enumerate(SURVEY_DIMENSIONS)]
         session.add(campaign)
@@ -344,7 +344,8 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
             for question in campaign.questions:
                 score = max(40.0, min(100.0, rng.gauss(70 + 28 * quality_of[customer.id], 7)))
                 scores.append(score)
-                response.answers.append(SurveyAnswer(question_id=question.id, score=Decimal(str(round(score)))))
+                rating = min(5, max(1, round(1 + score / 25)))  # the 1–5 rating such a score reads as
+                response.answers.append(SurveyAnswer(question_id=question.id, score=Decimal(rating)))
             session.add(response)
             responses += 1
             score_rows.append({

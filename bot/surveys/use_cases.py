@@ -6,11 +6,17 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.core.context import AppContext
+from bot.core.replies import Reply, Request
 from bot.core.spreadsheets import ImportResult
+from bot.core.texts import T, UserError
+from bot.surveys.answers import results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
 from bot.surveys.responses import import_responses
 from bot.surveys.results import survey_results
+from storage.models import SurveyCampaign
 
 
 def plan_survey(ctx: AppContext, kind: str, opens: dt.date, closes: dt.date, questionnaire: Path | None = None,
@@ -48,3 +54,25 @@ def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[
                                                     if c["csi"] is not None}, ctx.now(), by)
         outcome["status"] = campaign.status
         return outcome, recorded
+
+
+RESULT_WORDS = {"results", "result", "结果"}
+
+
+def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat survey [results] [ID]`: a survey's results, the latest one without a number."""
+    words = [w for w in words if w.lower() not in RESULT_WORDS]
+    caller = request.caller
+    with ctx.session() as session:
+        if words:
+            if not words[0].isdigit():
+                raise UserError(T("Use /csat survey [results] [number]."))
+            campaign = find_survey(session, int(words[0]))
+        else:
+            campaign = session.scalar(select(SurveyCampaign).order_by(SurveyCampaign.opens_on.desc(),
+                                                                      SurveyCampaign.id.desc()).limit(1))
+            if campaign is None:
+                raise UserError(T("No survey has been planned yet: `csatbot survey new` plans one."))
+        outcome = survey_results(session, campaign)
+        opens, closes = campaign.opens_on.isoformat(), campaign.closes_on.isoformat()
+    return Reply(message=results_message(outcome, opens, closes, caller.locale or ctx.locale))
