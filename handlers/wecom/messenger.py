@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bot.core.ports import DeliveryError, Posted
 from bot.core.settings import Settings
@@ -21,16 +21,13 @@ from bot.core.shared_tokens import shared_token
 from bot.core.views import Home, Message
 from handlers.wecom.markdown import render_markdown
 
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
 RATE_LIMITED = {45009, 45033, 45011}
 TOKEN_INVALID = {40014, 42001, 41001}
 PREFIX = "wecom:"
 
 
 class WeComMessenger:
-    def __init__(self, settings: Settings, session: Callable[[], AbstractContextManager[Session]],
+    def __init__(self, settings: Settings, session: Callable[[], AbstractContextManager[Any]],
                  now: Callable[[], dt.datetime], timeout: float = 10) -> None:
         self.settings = settings
         self.session = session
