@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
     caller = request.caller
     with ctx.session() as session:
         if words:
-            if not words[0].isdigit():
+            if not re.fullmatch(r"[0-9]{1,9}", words[0]):  # '²' is a digit to isdigit(), not to int()
                 raise UserError(T("Use /csat survey [results] [number]."))
             campaign = find_survey(session, int(words[0]))
         else:
