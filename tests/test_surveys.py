@@ -48,6 +48,11 @@ def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path,
     code, _out, said = run(capsys, "survey", "import-responses", sid, str(bad))
     assert code == 1 and "value 'ACMF'" in said and "Did you mean 'ACME'?" in said and "value '6'" in said
     assert "already answered it in row 2" in said
+    questionnaire = tmp_path / "items.csv"
+    questionnaire.write_text("key,dimension,text_zh,text_en\nq1,quality,质量,Quality\n", encoding="utf-8")
+    code, _out, said = run(capsys, "survey", "new", "--kind", "special", "--opens", "2026-07-01", "--closes",
+                           "2026-07-31", "--from", str(questionnaire))
+    assert code == 1 and "row 2: Column dimension, value 'quality': not a dimension." in said and "{p0}" not in said
     good = tmp_path / "answers.csv"
     good.write_text(ANSWERS, encoding="utf-8")
     assert run(capsys, "survey", "import-responses", sid, str(good))[0] == 0
@@ -57,7 +62,9 @@ def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path,
     # 5, 3, 2 → 100, 50, 25: 58.3; importance (5 + 5 + 4) / 3; one of three satisfied, one somewhat, one not
     assert quality["score"] == 58.3 and quality["importance"] == 4.67
     assert (quality["satisfied"], quality["somewhat"], quality["unsatisfied"]) == (0.333, 0.333, 0.333)
-    assert quality["competitor"] == 62.5 and quality["gap_to_competitor"] == -4.2  # (4, 3) → 75, 50
+    # the competitor over the answers that rated it: (4, 3) → 75, 50; the gap over the same answers:
+    # (5 vs 4) +25 and (2 vs 3) −25
+    assert quality["competitor"] == 62.5 and quality["gap_to_competitor"] == 0.0
     service = next(d for d in results["dimensions"] if d["key"] == "service")
     assert service["score"] == 87.5  # 4, 5 → 75, 100
     # weighted by importance: (58.33 × 4.67 + 87.5 × 2.5) / 7.17
@@ -84,7 +91,7 @@ def test_survey_results_in_slack(cli: AppContext, slack, tmp_path: Path, capsys)
     answer = slack.command("/csat", "survey results", "U0QE00002").answer()
     text = shown(answer)
     assert f"Survey {survey['id']} · quarterly questionnaire" in text and "product quality" in text
-    assert "33% / 33% / 33%" in text and "-4.2" in text and "Lowest CSI: HDQC" in text
+    assert "33% / 33% / 33%" in text and "+0.0" in text and "Lowest CSI: HDQC" in text
     table = answer["attachments"][0]["blocks"][-1]
     assert table["type"] == "table"
     chinese = shown(slack.command("/csat", f"调查 {survey['id']}", "U0QE00001").answer())

@@ -85,6 +85,9 @@ def test_a_line_typed_in_wecom_is_answered_there_once(wecom) -> None:  # type: i
     assert sender.text("wangjing", "帮助", msg_id="7001", timestamp=now)[0] == 200  # WeCom delivers it again
     running.executor.wait_idle()
     assert len(emulator.calls_to("message/send")) == 1
+    sender.text("wangjing", "帮助", msg_id="7003", timestamp=now)  # asked again: answered again
+    running.executor.wait_idle()
+    assert len(emulator.wait_for("message/send", count=2)) == 2 and "enable_duplicate_check" not in help_sent.body
     # the words of /csat, with or without 满意度 before them, in the reader's language
     sender.text("anna", "csat customer ACME", msg_id="7002", timestamp=now)
     running.executor.wait_idle()
@@ -102,6 +105,7 @@ def test_forged_stale_and_foreign_wecom_callbacks_are_refused(wecom) -> None:  #
     assert sender.text("wangjing", "帮助", timestamp=now,
                        crypto=WeComCrypto("csatbot", KEY, "wwsomeoneelse"))[0] == 403
     assert sender.verify_url(timestamp=now - 3600)[0] == 403
+    assert sender.text("wangjing", "帮助", timestamp=now, signature="é" * 40)[0] == 403  # not a 500
     running.executor.wait_idle()
     assert emulator.calls_to("message/send") == [] and emulator.calls_to("gettoken") == []
 

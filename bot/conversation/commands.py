@@ -3,6 +3,7 @@ messenger without slash commands (WeCom's text messages and menu) routes the sam
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from bot.actions.use_cases import actions_command
@@ -11,7 +12,7 @@ from bot.core.commands import help_message, unknown_command_message
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time
 from bot.core.delivery import tell_directly
-from bot.core.replies import Reply, Request
+from bot.core.replies import FAILURE, Reply, Request
 from bot.core.texts import T, UserError, render_error
 from bot.core.views import Message
 from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
@@ -21,6 +22,7 @@ from bot.revisits.use_cases import new_revisit_form
 from bot.scorecard.use_cases import answer_customer, answer_metric, answer_overview, event_command, rules_command
 from bot.surveys.use_cases import survey_command
 
+log = logging.getLogger(__name__)
 UseCase = Callable[[AppContext, Request, list[str]], Reply]
 
 HELP_WORDS = {"", "help", "帮助", "?", "？"}
@@ -102,5 +104,8 @@ def answer_text_message(ctx: AppContext, request: Request, text: str) -> None:
                 title=reply.form.title))
     except UserError as error:
         message = render_error(error, caller.locale or ctx.locale)
+    except Exception:  # csatbot's own failure: the person is told, as after a slash command
+        log.exception("answering a typed line failed")
+        message = Message(text=caller._(FAILURE))
     if message is not None:
         tell_directly(ctx, caller, message, f"text:{request.key}:answer")

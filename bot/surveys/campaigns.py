@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import N_
+from bot.core.i18n import N_, gettext_for
 from bot.core.spreadsheets import RowErrors, cell_error, read_table
 from bot.core.stored_settings import setting
 from bot.core.texts import T, UserError
@@ -60,9 +60,9 @@ def items_from_file(path: Path) -> list[dict[str, Any]]:
                       "text_en": v["text_en"].strip(),
                       "asks_importance": v.get("asks_importance", "").strip().lower() in YES})
     if errors:
-        lines = "; ".join(f"{e.row}: {e.message.template}" for e in list(errors)[:3])
-        raise UserError(T("The questionnaire has {n} problem(s), first: {lines}", n=len(errors) + errors.more,
-                          lines=lines))
+        first = list(errors)[0]
+        raise UserError(T("The questionnaire has {n} problem(s); the first, in row {row}: {message}",
+                          n=len(errors) + errors.more, row=first.row, message=first.message))
     if not items:
         raise UserError(T("The questionnaire has no items."))
     return items
@@ -81,7 +81,8 @@ def new_survey(session: Session, kind: str, opens: dt.date, closes: dt.date, by:
         raise UserError(T("A {kind} opening on {opens} exists already.", kind=kind, opens=opens.isoformat()))
     year = opens.year
     campaign = SurveyCampaign(key=key, kind=kind, opens_on=opens, closes_on=closes, status="open",
-                              title_zh=f"{year} {kind}", title_en=f"{year} {kind}", created_by_id=by)
+                              title_zh=f"{year} {gettext_for('zh-CN')(KIND_NAMES.get(kind, kind))}",
+                              title_en=f"{year} {gettext_for('en')(KIND_NAMES.get(kind, kind))}", created_by_id=by)
     campaign.questions = [
         SurveyQuestion(position=index + 1, key=item["key"], dimension=item["dimension"], text_zh=item["text_zh"],
                        text_en=item["text_en"], kind="scale", asks_importance=bool(item.get("asks_importance")))

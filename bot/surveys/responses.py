@@ -13,7 +13,8 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bot.core.spreadsheets import ImportResult, Row, RowErrors, cell_error, read_table
+from bot.core.inputs import FULL_WIDTH_DIGITS, column_length
+from bot.core.spreadsheets import ImportResult, Row, RowErrors, cell_error, read_table, too_long
 from bot.core.texts import T, UserError
 from bot.people.customers import customer_lookup
 from storage.models import SurveyAnswer, SurveyCampaign, SurveyResponse
@@ -24,7 +25,7 @@ HEADER_HELP = "customer,respondent,item,rating,importance,competitor,comment"
 
 
 def _rating(row: Row, column: str, required: bool, errors: RowErrors) -> Decimal | None:
-    raw = row.values.get(column, "").strip()
+    raw = row.values.get(column, "").strip().translate(FULL_WIDTH_DIGITS)
     if not raw:
         if required:
             errors.append(cell_error(row, column, T("a rating from 1 to 5 is needed.")))
@@ -44,9 +45,10 @@ def import_responses(session: Session, campaign: SurveyCampaign, path: Path, now
     codes = sorted({c.code for c in customers.values()})
     errors = RowErrors()
     answers: dict[tuple[int, str], list[SurveyAnswer]] = defaultdict(list)
-    seen: dict[tuple[int, str, str], int] = {}
+    seen: dict[tuple[int, str, int], int] = {}
     for row in read_table(path, COLUMNS, OPTIONAL):
         v = row.values
+        errors.extend(too_long(row, {"respondent": column_length(SurveyResponse.respondent)}))
         customer = customers.get(v["customer"].strip().lower())
         if customer is None:
             errors.append(cell_error(row, "customer", T("no customer has this code or name."), codes))
@@ -59,7 +61,7 @@ def import_responses(session: Session, campaign: SurveyCampaign, path: Path, now
         competitor = _rating(row, "competitor", required=False, errors=errors)
         if customer is None or question is None:
             continue
-        key = (customer.id, respondent, question.key or "")
+        key = (customer.id, respondent, question.id)
         if key in seen:
             errors.append(cell_error(row, "item", T("this respondent already answered it in row {row}.",
                                                     row=seen[key])))

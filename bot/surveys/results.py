@@ -42,6 +42,8 @@ def _csi(answers: list[Rated]) -> tuple[float | None, dict[str, dict[str, Any]]]
     for key, rated in by_dimension.items():
         ratings = [a.rating for a in rated if a.rating is not None]
         competitors = [rating_score(a.competitor) for a in rated if a.competitor is not None]
+        paired = [rating_score(a.rating) - rating_score(a.competitor) for a in rated
+                  if a.rating is not None and a.competitor is not None]  # the same people rated both
         dimensions[key] = {
             "key": key, "answers": len(ratings),
             "score": _mean([rating_score(r) for r in ratings]),
@@ -49,7 +51,7 @@ def _csi(answers: list[Rated]) -> tuple[float | None, dict[str, dict[str, Any]]]
             "satisfied": sum(r >= 4 for r in ratings) / len(ratings) if ratings else None,
             "somewhat": sum(r == 3 for r in ratings) / len(ratings) if ratings else None,
             "unsatisfied": sum(r <= 2 for r in ratings) / len(ratings) if ratings else None,
-            "competitor": _mean(competitors),
+            "competitor": _mean(competitors), "gap": _mean(paired),
         }
     scored = [d for d in dimensions.values() if d["score"] is not None]
     if not scored:
@@ -82,7 +84,7 @@ def survey_results(session: Session, campaign: SurveyCampaign) -> dict[str, Any]
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     responses = dict(session.execute(select(SurveyResponse.customer_id, func.count()).where(
         SurveyResponse.campaign_id == campaign.id).group_by(SurveyResponse.customer_id)).all())
-    asked = session.scalar(select(func.count()).select_from(Customer).where(Customer.active.is_(True))) or 0
+    active = set(session.scalars(select(Customer.id).where(Customer.active.is_(True))))
     customers = []
     for customer_id, given in sorted(by_customer.items(), key=lambda item: codes.get(item[0], "")):
         customer_csi, _dims = _csi(given)
@@ -90,14 +92,13 @@ def survey_results(session: Session, campaign: SurveyCampaign) -> dict[str, Any]
                           "responses": int(responses.get(customer_id, 0)), "customer_id": customer_id})
     return {
         "survey": campaign.id, "key": campaign.key, "kind": campaign.kind, "status": campaign.status,
-        "response_rate": round(len(by_customer) / asked, 3) if asked else None,
+        "response_rate": round(len(active & set(by_customer)) / len(active), 3) if active else None,
         "csi": _rounded(csi),
         "dimensions": [{"key": d["key"], "score": _rounded(d["score"]), "importance": _rounded(d["importance"], 2),
                         "satisfied": _rounded(d["satisfied"], 3), "somewhat": _rounded(d["somewhat"], 3),
                         "unsatisfied": _rounded(d["unsatisfied"], 3),
                         "competitor": _rounded(d["competitor"]),
-                        "gap_to_competitor": None if d["score"] is None or d["competitor"] is None
-                        else round(d["score"] - d["competitor"], 1)}
+                        "gap_to_competitor": _rounded(d["gap"])}
                        for d in sorted(dimensions.values(), key=lambda d: order.index(d["key"])
                                        if d["key"] in order else len(order))],
         "customers": customers,

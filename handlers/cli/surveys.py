@@ -11,15 +11,13 @@ from bot.core.i18n import Gettext
 from bot.core.settings import Settings
 from bot.core.spreadsheets import format_errors
 from bot.surveys import use_cases
-from bot.surveys.campaigns import DIMENSION_NAMES
+from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES
 from handlers.cli.common import dump_json, err, open_context, out
 
 
 def _day(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: YYYY-MM-DD") from None
+    """argparse's type: it words the error itself ("invalid _day value"), translated."""
+    return dt.date.fromisoformat(text)
 
 
 def cmd_new(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -29,8 +27,8 @@ def cmd_new(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
         dump_json(survey)
     else:
         out(_("Survey {id} ({kind}) is open from {opens} to {closes} with {n} items.").format(
-            id=survey["id"], kind=survey["kind"], opens=survey["opens"], closes=survey["closes"],
-            n=len(survey["items"])))
+            id=survey["id"], kind=_(KIND_NAMES.get(survey["kind"], survey["kind"])), opens=survey["opens"],
+            closes=survey["closes"], n=len(survey["items"])))
     return 0
 
 
@@ -39,7 +37,9 @@ def cmd_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     if args.json:
         dump_json(survey)
         return 0
-    out(f"#{survey['id']} {survey['kind']} {survey['opens']} – {survey['closes']} ({survey['status']})")
+    status = _("closed") if survey["status"] == "closed" else _("open")
+    out(f"#{survey['id']} {_(KIND_NAMES.get(survey['kind'], survey['kind']))} {survey['opens']} – "
+        f"{survey['closes']} ({status})")
     for item in survey["items"]:
         text = item["text_zh"] if settings.locale == "zh-CN" else item["text_en"]
         out(f"  {item['key']}  [{_(DIMENSION_NAMES.get(item['dimension'], item['dimension']))}]  {text}")
@@ -65,7 +65,8 @@ def _print_results(results: dict[str, Any], _: Gettext) -> None:
     for d in results["dimensions"]:
         shares = ("—" if d["satisfied"] is None
                   else f"{d['satisfied']:.0%} / {d['somewhat']:.0%} / {d['unsatisfied']:.0%}")
-        out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {d['score']}  ({shares})")
+        score = "—" if d["score"] is None else d["score"]
+        out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {score}  ({shares})")
 
 
 def cmd_results(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:

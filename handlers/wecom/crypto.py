@@ -43,7 +43,7 @@ class WeComCrypto:
     def check(self, signature: str, timestamp: str, nonce: str, encrypted: str, now: float | None = None) -> None:
         """Refuse a wrong signature and, when `now` is given, a timestamp more than five
         minutes away from it."""
-        if not hmac.compare_digest(self.signature(timestamp, nonce, encrypted), signature or ""):
+        if not hmac.compare_digest(self.signature(timestamp, nonce, encrypted).encode(), (signature or "").encode()):
             raise CryptoError("bad signature")
         if now is not None:
             try:

@@ -60,11 +60,14 @@ class WeComMessenger:
         except (OSError, ValueError) as error:
             raise DeliveryError(f"connection error: {error}", in_doubt=True) from error
 
-    def _call(self, method: str, payload: dict[str, Any]) -> dict[str, Any]:
-        body = json.dumps(payload, ensure_ascii=False).encode()
+    def _call(self, method: str, payload: dict[str, Any] | None = None, *, query: str = "", body: bytes | None = None,
+              content_type: str = "application/json") -> dict[str, Any]:
+        """A Web API call with the shared token (renewed once when WeCom refuses it), WeCom's
+        errcodes turned into delivery errors; a JSON payload, or a raw body (an upload)."""
+        data = body if body is not None else json.dumps(payload or {}, ensure_ascii=False).encode()
         for attempt in (0, 1):
-            answer = self._request(f"{method}?access_token={urllib.parse.quote(self._token(renew=attempt == 1))}",
-                                   body)
+            token = urllib.parse.quote(self._token(renew=attempt == 1))
+            answer = self._request(f"{method}?access_token={token}{query}", data, content_type)
             code = int(answer.get("errcode") or 0)
             if code in TOKEN_INVALID and attempt == 0:
                 continue
@@ -81,8 +84,8 @@ class WeComMessenger:
         user_id = user.removeprefix(PREFIX)
         answer = self._call("message/send", {
             "touser": user_id, "msgtype": "markdown", "agentid": int(self.settings.wecom_agent_id or 0),
-            "markdown": {"content": render_markdown(message)}, "enable_duplicate_check": 1 if key else 0,
-            "duplicate_check_interval": 1800})
+            "markdown": {"content": render_markdown(message)}})  # no duplicate check: the same answer asked twice
+        # within 30 minutes would be dropped by it
         return Posted(channel=user, ts=str(answer.get("msgid") or ""))
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
@@ -106,10 +109,8 @@ class WeComMessenger:
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\n"
                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
         kind = "image" if filename.lower().endswith(".png") else "file"
-        uploaded = self._request(f"media/upload?access_token={urllib.parse.quote(self._token())}&type={kind}", body,
-                                 f"multipart/form-data; boundary={boundary}")
-        if uploaded.get("errcode"):
-            raise DeliveryError(f"media/upload: {uploaded.get('errcode')} {uploaded.get('errmsg')}")
+        uploaded = self._call("media/upload", query=f"&type={kind}", body=body,
+                              content_type=f"multipart/form-data; boundary={boundary}")
         answer = self._call("message/send", {"touser": channel.removeprefix(PREFIX), "msgtype": kind,
                                              "agentid": int(self.settings.wecom_agent_id or 0),
                                              kind: {"media_id": uploaded["media_id"]}})
