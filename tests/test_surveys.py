@@ -71,6 +71,17 @@ def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path,
     assert results["csi"] == round((175 / 3 * 14 / 3 + 87.5 * 2.5) / (14 / 3 + 2.5), 1)
     acme = next(c for c in results["customers"] if c["code"] == "ACME")
     assert acme["responses"] == 1 and acme["csi"] == round((75 * 5 + 75 * 3) / 8, 1)
+    import openpyxl
+
+    table = tmp_path / "statistics.xlsx"
+    assert run(capsys, "survey", "export", sid, "--xlsx", str(table), "--locale", "zh-CN")[0] == 0
+    book = openpyxl.load_workbook(table)
+    answers, summary = book.worksheets
+    rows = list(answers.iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 5 and rows[0][:7] == ("ACME", "艾克美汽车", "采购部 王工", "产品质量",
+                                              "产品质量符合要求（外观、尺寸、性能）", 5, 100)
+    assert summary["B2"].value == results["csi"] and summary["A6"].value == "产品质量"
+    assert summary["D6"].value == 0.333 and summary["D6"].number_format == "0%" and summary._charts
     code, printed, _err = run(capsys, "survey", "close", sid)
     assert code == 0 and "2 customers' survey scores recorded" in printed
     assert "0 customers" in run(capsys, "survey", "close", sid)[1]  # closing twice changes nothing

@@ -17,6 +17,7 @@ from bot.surveys.answers import results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
 from bot.surveys.responses import import_responses
 from bot.surveys.results import survey_results
+from bot.surveys.workbook import statistics_workbook
 from storage.models import SurveyCampaign
 
 
@@ -39,6 +40,12 @@ def take_responses(ctx: AppContext, survey_id: int, path: Path, by: int | None =
         if not result.ok:
             session.rollback()
         return result
+
+
+def statistics(ctx: AppContext, survey_id: int, locale: str | None = None) -> bytes:
+    """The survey statistics table as an Excel workbook."""
+    with ctx.session() as session:
+        return statistics_workbook(session, find_survey(session, survey_id), locale or ctx.locale)
 
 
 def results(ctx: AppContext, survey_id: int) -> dict[str, Any]:

@@ -78,6 +78,16 @@ def cmd_results(settings: Settings, _: Gettext, args: argparse.Namespace) -> int
     return 0
 
 
+def cmd_export(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    target = Path(args.xlsx)
+    if target.suffix.lower() != ".xlsx":
+        err(_("The table is an Excel workbook: give a file name ending in .xlsx."))
+        return 2
+    target.write_bytes(use_cases.statistics(open_context(settings, _), args.id, args.locale))
+    out(_("Wrote {path}.").format(path=target))
+    return 0
+
+
 def cmd_close(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     results, recorded = use_cases.close(open_context(settings, _), args.id)
     _print_results(results, _)
@@ -110,6 +120,13 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     results.add_argument("id", type=int, help=_("the survey number"))
     results.add_argument("--json", action="store_true")
     results.set_defaults(run=cmd_results)
+    exporting = survey.add_parser("export", help=_("the survey statistics table (Excel): every answer, the "
+                                                  "dimensions and their shares, a chart"))
+    exporting.add_argument("id", type=int, help=_("the survey number"))
+    exporting.add_argument("--xlsx", required=True, help=_("the file to write"))
+    exporting.add_argument("--locale", choices=["zh-CN", "en"], help=_("the language of the form (default: the "
+                                                                       "company's)"))
+    exporting.set_defaults(run=cmd_export)
     closing = survey.add_parser("close", help=_("close it: each customer's CSI becomes its survey score"))
     closing.add_argument("id", type=int, help=_("the survey number"))
     closing.set_defaults(run=cmd_close)
