@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bot.core.i18n import Gettext
 from bot.core.inputs import CONTROL
-from bot.core.texts import T, Text, UserError
+from bot.core.texts import T, Text, UserError, join_texts
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ROW_ERRORS = 100
@@ -134,9 +134,7 @@ def cell_error(row: Row, column: str, message: Text, allowed: Sequence[str] = ()
             more.append(T("Did you mean {nearest!r}?", nearest=nearest))
     first = (T("Column {column}, value {value!r}: {message}", column=column, value=value, message=message) if value
              else T("Column {column} is empty: {message}", column=column, message=message))
-    pieces = [first, *more]  # a sentence each, joined as they are (no catalogue entry for the whole)
-    return RowError(row.number, Text(" ".join(f"{{p{i}}}" for i in range(len(pieces))),
-                                     {f"p{i}": piece for i, piece in enumerate(pieces)}))
+    return RowError(row.number, join_texts([first, *more], " "))  # a sentence each
 
 
 def nearest_value(value: str, allowed: Sequence[str]) -> str | None:

@@ -32,10 +32,11 @@ def score_text(value: float) -> str:
     return f"{tenths / 10:.1f}"
 
 
-def join_texts(parts: list[Text]) -> Text:
-    """Several texts as one list, with the reader's separator (；in Chinese)."""
+def join_texts(parts: list[Text], separator: Text | str | None = None) -> Text:
+    """Several texts as one list, with the reader's separator (；in Chinese), or `separator`."""
     template = "{separator}".join(f"{{part{i}}}" for i in range(len(parts)))
-    return Text(template, {"separator": T("; "), **{f"part{i}": part for i, part in enumerate(parts)}})
+    return Text(template, {"separator": T("; ") if separator is None else separator,
+                           **{f"part{i}": part for i, part in enumerate(parts)}})
 
 
 class UserError(Exception):
