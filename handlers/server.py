@@ -26,6 +26,7 @@ from sqlalchemy import text
 from bot.core import queued_work
 from bot.core.context import AppContext
 from bot.core.leases import contender_id
+from bot.surveys.invitations import LINK_PATH as SURVEY_PATH
 from storage.db import schema_state
 
 log = logging.getLogger(__name__)
@@ -74,8 +75,11 @@ def verified(environ: dict[str, Any], signing_secret: str) -> bool:
 
 def make_wsgi(ctx: AppContext, app: App, later: Executor | None = None) -> WSGIApp:
     """Slack's events, WeCom's callback when WeCom is configured (its messages handled by
-    `later` after the answer), and the health check."""
+    `later` after the answer), the survey pages personal links open, and the health check."""
+    from handlers.web.survey import make_survey_pages
+
     slack = SlackRequestHandler(app, path="/slack/events")
+    survey_pages = make_survey_pages(ctx)
     wecom = None
     if ctx.settings.wecom_configured and later is not None:
         from handlers.wecom.callback import PATH, make_callback
@@ -86,6 +90,8 @@ def make_wsgi(ctx: AppContext, app: App, later: Executor | None = None) -> WSGIA
         path = environ.get("PATH_INFO", "")
         if wecom is not None and path == wecom[0]:
             return wecom[1](environ, start_response)
+        if path.startswith(SURVEY_PATH):
+            return survey_pages(environ, start_response)
         if path == "/slack/events" and not verified(environ, ctx.settings.slack_signing_secret):
             body = b'{"error": "invalid request signature"}'
             start_response("401 Unauthorized", [("Content-Type", "application/json"),

@@ -94,6 +94,15 @@ def reports(ctx: AppContext, now: dt.datetime) -> int:
                                 ctx.settings.commercial_channel)
 
 
+def surveys(ctx: AppContext, now: dt.datetime) -> int:
+    """Each open survey's links to the customers' owners on the opening day, then reminders
+    of who has not answered, on working days until it closes."""
+    from bot.surveys.chasing import chase_surveys
+
+    with ctx.session() as session:
+        return chase_surveys(session, now, ctx.tz, ctx.locale, ctx.settings.public_url)
+
+
 def deliver_outbox(ctx: AppContext, now: dt.datetime) -> DeliveryReport:
     return ctx.deliverer.deliver_due(now)
 
@@ -115,6 +124,7 @@ DERIVE_JOBS: list[Job] = [
     Job("revisits", revisits, 300),
     Job("refresh_scores", refresh_scores, 60),
     Job("reports", reports, 300),
+    Job("surveys", surveys, 300),
 ]
 DELIVERY_JOB = Job("deliver_outbox", deliver_outbox, 2)
 

@@ -197,6 +197,24 @@ class Customer(Base):
     owner: Mapped[Person | None] = relationship(lazy="joined")
 
 
+class CustomerContact(Base):
+    """A person at the customer the surveys ask (the buyer, the quality contact, a user of
+    the product), in the language they read."""
+
+    __tablename__ = "customer_contacts"
+    __table_args__ = (UniqueConstraint("customer_id", "name", name="uq_customer_contacts_customer_name"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    email: Mapped[str] = mapped_column(String(320), default="")
+    role: Mapped[str] = mapped_column(String(100), default="")
+    locale: Mapped[str | None] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 # --- Metric catalogue and figures -------------------------------------------------------------
 
 
@@ -383,6 +401,8 @@ class SurveyCampaign(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | open | closed
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     planning_notes: Mapped[str | None] = mapped_column(Text)
+    sample_seed: Mapped[int | None] = mapped_column(Integer)  # the draw of contacts, reproducible
+    sample_size: Mapped[int | None] = mapped_column(Integer)  # contacts drawn per customer; None: all
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     questions: Mapped[list[SurveyQuestion]] = relationship(
@@ -416,6 +436,9 @@ class SurveyResponse(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     thanked_at: Mapped[dt.datetime | None] = mapped_column()
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    # the invitation it answers: unique, so a link or a questionnaire file is answered once
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("survey_invitations.id"), unique=True)
+    comment: Mapped[str | None] = mapped_column(Text)  # the free comment of the whole questionnaire
     answers: Mapped[list[SurveyAnswer]] = relationship(back_populates="response", cascade="all, delete-orphan")
 
 
@@ -429,6 +452,28 @@ class SurveyAnswer(Base):
     importance: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # how much it matters to them, 1–5
     competitor: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # the main competitor's rating, 1–5
     response: Mapped[SurveyResponse] = relationship(back_populates="answers")
+
+
+class SurveyInvitation(Base):
+    """One contact (or a customer without contacts) asked in one survey: the personal link and
+    questionnaire file name it, and it is answered once."""
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "customer_id", "contact_id", name="uq_survey_invitations_contact"),
+        Index("ix_survey_invitations_campaign_id", "campaign_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("survey_campaigns.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("customer_contacts.id"))
+    answered_at: Mapped[dt.datetime | None] = mapped_column()
+    answered_by: Mapped[str | None] = mapped_column(String(16))  # web | excel | phone | import
+    call_outcome: Mapped[str | None] = mapped_column(String(16))  # reached | not_reached | refused
+    called_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    contact: Mapped[CustomerContact | None] = relationship(lazy="joined")
 
 
 # --- Complaints -------------------------------------------------------------------------------

@@ -51,7 +51,7 @@ def test_imports_point_down() -> None:
 
 
 def test_adapters_query_no_tables_and_decide_no_rules() -> None:
-    for adapter in ("handlers.slack", "handlers.demo", "handlers.wecom"):
+    for adapter in ("handlers.slack", "handlers.demo", "handlers.wecom", "handlers.web"):
         assert importing(adapter, ("storage", "sqlalchemy")) == [], adapter
         assert [t for t in importing(adapter, ("bot",)) if ".authorizer" in t] == []
 

@@ -34,6 +34,7 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "CSATBOT_MESSAGES_PER_SECOND": ("messages_per_second", "messages_per_second", False),
     "CSATBOT_RETRY_HOURS": ("retry_hours", "retry_hours", False),
     "SLACK_RESPONSE_URL_HOSTS": ("slack_response_url_hosts", "slack_response_url_hosts", False),
+    "CSATBOT_PUBLIC_URL": ("public_url", "public_url", False),
     "WECOM_CORP_ID": ("wecom_corp_id", "wecom_corp_id", False),
     "WECOM_AGENT_ID": ("wecom_agent_id", "wecom_agent_id", False),
     "WECOM_SECRET": ("wecom_secret", "wecom_secret", True),
@@ -60,6 +61,7 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     locale: str = "zh-CN"
     quality_channel: str = ""
+    public_url: str = ""  # where the internet reaches csatbot: the survey links start with it
     commercial_channel: str = ""  # the commercial department's: the complaint statistics go there (003 §5)
     wecom_corp_id: str = ""  # WeCom (企业微信) self-built app: all five set to serve /wecom/callback
     wecom_agent_id: str = ""
@@ -273,6 +275,10 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     if settings.commercial_channel and not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.commercial_channel):
         problems.append(Problem("CSATBOT_COMMERCIAL_CHANNEL", T("is not a channel ID"),
                                 T("Use the channel ID (C…), not its name."), ()))
+    if settings.public_url and not re.match(r"^https?://[^/\s]+", settings.public_url):
+        problems.append(Problem("CSATBOT_PUBLIC_URL", T("is not an http(s) URL"), T(
+            "The address the internet reaches csatbot at, e.g. https://csat.example.com; survey links start "
+            "with it. Leave it unset to send Excel questionnaires only."), ()))
     try:
         if float(settings.messages_per_second) <= 0:
             raise ValueError

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.db import insert_ignoring_conflicts
 from storage.models import SettingValue
+from storage.score_inputs import not_an_input
 
 EARLY = dt.timedelta(minutes=5)  # renewed this long before it runs out
 
@@ -19,7 +20,7 @@ def shared_token(session: Session, name: str, now: dt.datetime, fetch: Callable[
                  renew: bool = False) -> str:
     """The stored token, or a new one from `fetch()` (token, lifetime in seconds) when there
     is none, it is about to run out, or `renew` (the messenger refused the stored one)."""
-    key = f"token:{name}"
+    key = not_an_input(f"token:{name}")  # renewing a token changes no score
     row = session.get(SettingValue, key)
     if row is not None and not renew:
         expires = dt.datetime.fromisoformat(str(row.value.get("expires_at")))

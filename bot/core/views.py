@@ -129,6 +129,7 @@ class FormField:
     min_value: float | None = None
     max_value: float | None = None
     max_length: int | None = None
+    folded: bool = False  # optional, and shown closed until opened where the screen is small (a phone page)
 
 
 @dataclass

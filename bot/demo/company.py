@@ -20,6 +20,7 @@ from bot.complaints.deadlines import SlaPolicyBook
 from bot.core.roles import Authorizer
 from bot.revisits.visits import open_revisit
 from bot.scorecard import kpis
+from bot.surveys.campaigns import new_survey
 from storage.models import (
     Complaint as ComplaintRow,
 )
@@ -28,6 +29,7 @@ from storage.models import (
     ComplaintStatusChange,
     CorrectiveAction,
     Customer,
+    CustomerContact,
     EightDReport,
     FigureSubmission,
     Metric,
@@ -37,6 +39,7 @@ from storage.models import (
     ScorecardRule,
     SurveyAnswer,
     SurveyCampaign,
+    SurveyInvitation,
     SurveyQuestion,
     SurveyResponse,
 )
@@ -78,6 +81,8 @@ SYMPTOMS = ["车门异响", "雨刮电机不工作", "座椅调角器卡滞", "�
             "Door rattles at low speed", "Connector pin bent on arrival", "Label missing on 3 cartons",
             "外观划伤", "扭矩不合格", "包装破损"]
 STATES = ["new", "acknowledged", "investigating", "eight_d", "waiting_customer", "closed", "reopened"]
+CONTACT_NAMES = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林"]
+CONTACT_ROLES = ["采购", "质量", "生产"]
 SURVEY_DIMENSIONS = [
     ("product_quality", "产品质量满意吗？", "How satisfied are you with product quality?"),
     ("delivery", "交付（数量、准时、完好）满意吗？",
@@ -358,6 +363,37 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
             })
         if score_rows:
             session.execute(insert(FigureSubmission), score_rows)
+
+    # contacts at each customer (one to three), and a quarterly questionnaire under way: opened
+    # a few days ago, its links sent to the owners by the survey job, a third answered
+    contact_rows = []
+    for customer in customers:
+        for number in range(rng.randint(1, 3)):
+            surname, role_zh = CONTACT_NAMES[rng.randrange(len(CONTACT_NAMES))], CONTACT_ROLES[number]
+            contact_rows.append({"customer_id": customer.id, "name": f"{surname}工（{role_zh}）",
+                                 "phone": f"1{rng.randint(3, 9)}{rng.randint(0, 10**9 - 1):09d}",
+                                 "email": "", "role": role_zh, "locale": None, "active": True,
+                                 "created_at": now, "updated_at": now})
+    session.execute(insert(CustomerContact), contact_rows)
+    today_local = now.astimezone(tz).date()
+    survey = new_survey(session, "quarterly", today_local - dt.timedelta(days=3), today_local + dt.timedelta(days=11),
+                        quality[0].id, now=now, seed=seed)
+    for invitation in session.scalars(select(SurveyInvitation).where(SurveyInvitation.campaign_id == survey.id)):
+        if rng.random() > 0.33:
+            continue
+        answered_at = now - dt.timedelta(hours=rng.randint(2, 60))
+        response = SurveyResponse(campaign_id=survey.id, customer_id=invitation.customer_id,
+                                  respondent=invitation.contact.name if invitation.contact else "采购部",
+                                  channel="web", submitted_at=answered_at, invitation_id=invitation.id)
+        for question in survey.questions:
+            rating = min(5, max(1, round(rng.gauss(2.2 + 2.6 * quality_of[invitation.customer_id], 0.7))))
+            response.answers.append(SurveyAnswer(question_id=question.id, score=Decimal(rating),
+                                                 importance=Decimal(rng.randint(3, 5))
+                                                 if question.asks_importance else None))
+        session.add(response)
+        invitation.answered_at, invitation.answered_by = answered_at, "web"
+        responses += 1
+    session.flush()
 
     # corrective actions in several states, each taken through its steps as people would
     authorizer = Authorizer()

@@ -16,7 +16,7 @@ from bot.core.spreadsheets import RowErrors, cell_error, read_table
 from bot.core.stored_settings import setting
 from bot.core.texts import T, UserError
 from bot.datacall.figures import record_figure
-from storage.models import SurveyCampaign, SurveyQuestion
+from storage.models import SurveyCampaign, SurveyInvitation, SurveyQuestion
 
 KIND_NAMES = {"monthly_phone": N_("monthly phone survey"), "quarterly": N_("quarterly questionnaire"),
               "half_year": N_("half-year survey"), "special": N_("special survey"),
@@ -69,7 +69,12 @@ def items_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 def new_survey(session: Session, kind: str, opens: dt.date, closes: dt.date, by: int | None,
-               items: list[dict[str, Any]] | None = None) -> SurveyCampaign:
+               items: list[dict[str, Any]] | None = None, now: dt.datetime | None = None,
+               seed: int | None = None) -> SurveyCampaign:
+    """A survey and its invitations, drawn at once from the contacts known (the seed kept, so
+    the draw can be shown again)."""
+    from bot.surveys.invitations import invite, method, new_seed, sample_size
+
     known = kinds(session)
     if kind not in known:
         raise UserError(T("{value!r} is not a kind of survey; the kinds: {kinds}.", value=kind,
@@ -82,13 +87,16 @@ def new_survey(session: Session, kind: str, opens: dt.date, closes: dt.date, by:
     year = opens.year
     campaign = SurveyCampaign(key=key, kind=kind, opens_on=opens, closes_on=closes, status="open",
                               title_zh=f"{year} {gettext_for('zh-CN')(KIND_NAMES.get(kind, kind))}",
-                              title_en=f"{year} {gettext_for('en')(KIND_NAMES.get(kind, kind))}", created_by_id=by)
+                              title_en=f"{year} {gettext_for('en')(KIND_NAMES.get(kind, kind))}", created_by_id=by,
+                              method=method(session, kind), sample_size=sample_size(session, kind),
+                              sample_seed=new_seed() if seed is None else seed)
     campaign.questions = [
         SurveyQuestion(position=index + 1, key=item["key"], dimension=item["dimension"], text_zh=item["text_zh"],
                        text_en=item["text_en"], kind="scale", asks_importance=bool(item.get("asks_importance")))
         for index, item in enumerate(items or template_items(session))]
     session.add(campaign)
     session.flush()
+    invite(session, campaign, now or dt.datetime.now(dt.UTC))
     return campaign
 
 
@@ -99,9 +107,14 @@ def find_survey(session: Session, survey_id: int) -> SurveyCampaign:
     return campaign
 
 
-def survey_json(campaign: SurveyCampaign) -> dict[str, Any]:
+def survey_json(campaign: SurveyCampaign, invitations: list[SurveyInvitation] | None = None) -> dict[str, Any]:
+    asked = invitations or []
     return {"id": campaign.id, "key": campaign.key, "kind": campaign.kind, "status": campaign.status,
             "opens": campaign.opens_on.isoformat(), "closes": campaign.closes_on.isoformat(),
+            "method": campaign.method, "sample_seed": campaign.sample_seed, "sample_per_customer": campaign.sample_size,
+            "invitations": len(asked), "answered": sum(1 for i in asked if i.answered_at is not None),
+            "invited": [{"customer": i.customer.code, "contact": i.contact.name if i.contact else None,
+                         "answered": i.answered_at is not None} for i in asked],
             "items": [{"key": q.key or f"q{q.position}", "dimension": q.dimension, "text_zh": q.text_zh,
                        "text_en": q.text_en, "asks_importance": q.asks_importance} for q in campaign.questions]}
 

@@ -15,6 +15,7 @@ from bot.core.spreadsheets import ImportResult
 from bot.core.texts import T, UserError
 from bot.surveys.answers import results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
+from bot.surveys.invitations import invitations_of
 from bot.surveys.responses import import_responses
 from bot.surveys.results import survey_results
 from bot.surveys.workbook import statistics_workbook
@@ -22,15 +23,17 @@ from storage.models import SurveyCampaign
 
 
 def plan_survey(ctx: AppContext, kind: str, opens: dt.date, closes: dt.date, questionnaire: Path | None = None,
-                by: int | None = None) -> dict[str, Any]:
+                by: int | None = None, seed: int | None = None) -> dict[str, Any]:
     items = items_from_file(questionnaire) if questionnaire is not None else None
     with ctx.session() as session:
-        return survey_json(new_survey(session, kind, opens, closes, by, items))
+        campaign = new_survey(session, kind, opens, closes, by, items, now=ctx.now(), seed=seed)
+        return survey_json(campaign, invitations_of(session, campaign.id))
 
 
 def show_survey(ctx: AppContext, survey_id: int) -> dict[str, Any]:
     with ctx.session() as session:
-        return survey_json(find_survey(session, survey_id))
+        campaign = find_survey(session, survey_id)
+        return survey_json(campaign, invitations_of(session, campaign.id))
 
 
 def take_responses(ctx: AppContext, survey_id: int, path: Path, by: int | None = None) -> ImportResult:

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.i18n import N_, Gettext
 from bot.core.settings import Settings
-from bot.people import directory
+from bot.people import contacts, directory
 from handlers.cli.common import (
     dump_json,
     err,
@@ -25,6 +25,20 @@ def cmd_people_import(settings: Settings, _: Gettext, args: argparse.Namespace) 
 
 def cmd_customers_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     return import_file(settings, _, args.file, directory.import_customers, N_("customers"))
+
+
+def cmd_contacts_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    return import_file(settings, _, args.file, contacts.import_contacts, N_("contacts"))
+
+
+def cmd_contacts_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    with open_context(settings, _).session() as session:
+        rows = contacts.list_contacts(session)
+    if args.json:
+        dump_json(rows)
+    else:
+        print_rows(rows, ["customer", "name", "phone", "email", "role", "language"])
+    return 0
 
 
 def cmd_people_list(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
@@ -79,7 +93,9 @@ def cmd_deputy_list(settings: Settings, _: Gettext, args: argparse.Namespace) ->
 
 def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     for name, title, importer, lister in (("people", N_("people"), cmd_people_import, cmd_people_list),
-                                          ("customers", N_("customers"), cmd_customers_import, cmd_customers_list)):
+                                          ("customers", N_("customers"), cmd_customers_import, cmd_customers_list),
+                                          ("contacts", N_("the customers' contacts the surveys ask"),
+                                           cmd_contacts_import, cmd_contacts_list)):
         group = sub.add_parser(name, help=_(title)).add_subparsers(dest="action", required=True)
         imp = group.add_parser("import", help=_("import from a CSV or XLSX file (all or nothing)"))
         imp.add_argument("file")
@@ -87,6 +103,11 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
         lst = group.add_parser("list", help=_("list them; --json for scripts"))
         lst.add_argument("--json", action="store_true")
         lst.set_defaults(run=lister)
+
+    contacts_import = imports.add_parser("contacts", help=_("the customers' contacts: columns customer,name,phone,"
+                                                            "email,role,language (all or nothing)"))
+    contacts_import.add_argument("file")
+    contacts_import.set_defaults(run=cmd_contacts_import)
 
     deputy = sub.add_parser("deputy", help=_("hand a role to a deputy for a period")).add_subparsers(dest="action",
                                                                                                  required=True)

@@ -22,13 +22,15 @@ def _day(text: str) -> dt.date:
 
 def cmd_new(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     survey = use_cases.plan_survey(open_context(settings, _), args.kind, args.opens, args.closes,
-                                   Path(args.questionnaire) if args.questionnaire else None)
+                                   Path(args.questionnaire) if args.questionnaire else None, seed=args.seed)
     if args.json:
         dump_json(survey)
     else:
         out(_("Survey {id} ({kind}) is open from {opens} to {closes} with {n} items.").format(
             id=survey["id"], kind=_(KIND_NAMES.get(survey["kind"], survey["kind"])), opens=survey["opens"],
             closes=survey["closes"], n=len(survey["items"])))
+        out(_("It asks {invited} contacts (drawn with seed {seed}); their owners are sent the questionnaires on "
+              "the opening day.").format(invited=survey["invitations"], seed=survey["sample_seed"]))
     return 0
 
 
@@ -43,6 +45,8 @@ def cmd_show(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     for item in survey["items"]:
         text = item["text_zh"] if settings.locale == "zh-CN" else item["text_en"]
         out(f"  {item['key']}  [{_(DIMENSION_NAMES.get(item['dimension'], item['dimension']))}]  {text}")
+    out(_("Answered: {answered} of {invited} invited (seed {seed}).").format(
+        answered=survey["answered"], invited=survey["invitations"], seed=survey["sample_seed"]))
     return 0
 
 
@@ -105,6 +109,8 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     new.add_argument("--closes", type=_day, required=True, help=_("last day, YYYY-MM-DD"))
     new.add_argument("--from", dest="questionnaire", help=_("a questionnaire key,dimension,text_zh,text_en"
                                                             "[,asks_importance] (CSV or XLSX)"))
+    new.add_argument("--seed", type=int, help=_("the seed of the random draw of contacts (default: a new one, "
+                                                "kept on the survey)"))
     new.add_argument("--json", action="store_true")
     new.set_defaults(run=cmd_new)
     show = survey.add_parser("show", help=_("a survey and its items"))

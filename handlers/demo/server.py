@@ -26,6 +26,7 @@ from bot.core.settings import Settings
 from bot.datacall.obligations import next_call_opening
 from bot.demo.company import DemoSize
 from bot.people.directory import list_people
+from bot.surveys.invitations import LINK_PATH as SURVEY_PATH
 from handlers.bootstrap import RunningBot, bootstrap, emulated_workspace, prepare_demo_database, sandbox_settings
 from handlers.server import BackgroundServer
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
@@ -86,6 +87,7 @@ class Demo:
     def start(self) -> Demo:
         self.server = self.bot.serve_in_background(self.wsgi, host=self.host, port=self.port, threads=12)
         self.sender.url = self.server.url + "/slack/events"
+        self.ctx.settings.public_url = self.server.url  # the survey links open the questionnaire on this page's server
         self.ctx.deliverer.deliver_due(self.clock.now())
         self.bot.start()
         return self
@@ -100,7 +102,7 @@ class Demo:
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith("/slack/") or path == "/healthz":
+        if path.startswith(("/slack/", SURVEY_PATH)) or path == "/healthz":
             return list(self.bot.wsgi(environ, start_response))
         try:
             if method == "GET" and path in ("/", "/index.html"):

@@ -1,0 +1,116 @@
+"""Asking and reminding, derived from the rows each time: on the opening day each customer's
+owner gets the personal links of the contacts the survey asks (to forward, or to use on the
+phone while the customer answers); then, every `remind_every_working_days` working days until
+the survey closes, the ones who have not answered. Once per key, whatever runs twice; nobody
+who answered is named again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.calendar.working_days import WorkingCalendar
+from bot.core import outbox
+from bot.core.i18n import gettext_for, pick
+from bot.core.stored_settings import data_call_settings, setting
+from bot.core.views import Card, Context, Message, Paragraph
+from bot.surveys.campaigns import KIND_NAMES
+from bot.surveys.invitations import invitations_of, link_for
+from storage.models import Person, SurveyCampaign, SurveyInvitation
+
+LINES_PER_MESSAGE = 25  # a DM stays readable on a phone; more go in further messages, numbered
+
+
+def _line(session: Session, invitation: SurveyInvitation, campaign: SurveyCampaign, locale: str,
+          base_url: str) -> str:
+    _ = gettext_for(locale)
+    customer = invitation.customer
+    contact = invitation.contact
+    who = contact.name if contact else _("(no contact known: the questionnaire goes to the customer)")
+    reach = " · ".join(x for x in ((contact.phone if contact else ""), (contact.email if contact else "")) if x)
+    if invitation.answered_at is not None:
+        return " · ".join((f"✅ *{customer.code}* {pick(locale, customer.name_zh, customer.name_en)}", who,
+                           _("answered")))
+    link = link_for(session, base_url, invitation, campaign) if base_url else ""
+    return " · ".join(x for x in (f"*{customer.code}* {pick(locale, customer.name_zh, customer.name_en)}", who,
+                                  reach, link) if x)
+
+
+def _messages(session: Session, campaign: SurveyCampaign, invitations: list[SurveyInvitation], locale: str,
+              base_url: str, reminder: bool) -> list[Message]:
+    _ = gettext_for(locale)
+    kind = _(KIND_NAMES.get(campaign.kind, campaign.kind))
+    if reminder:
+        lead = _("Survey {id} ({kind}) closes on {closes}. These have not answered yet:").format(
+            id=campaign.id, kind=kind, closes=campaign.closes_on.isoformat())
+    elif campaign.method == "phone":
+        lead = _("Survey {id} ({kind}) is open until {closes}. Please call these contacts of your customers; open "
+                 "each one's link during the call and enter their answers.").format(
+            id=campaign.id, kind=kind, closes=campaign.closes_on.isoformat())
+    else:
+        lead = _("Survey {id} ({kind}) is open until {closes}. Please send each contact of your customers their "
+                 "own link below; you are told as each answer arrives.").format(
+            id=campaign.id, kind=kind, closes=campaign.closes_on.isoformat())
+    how = (_("Each link is personal and takes one answer. The Excel questionnaire of a customer: "
+             "`/csat survey form {id} CUSTOMER`.").format(id=campaign.id) if base_url else
+           _("No public address is set for links (CSATBOT_PUBLIC_URL), so send each customer its Excel "
+             "questionnaire: `/csat survey form {id} CUSTOMER`.").format(id=campaign.id))
+    lines = [_line(session, i, campaign, locale, base_url) for i in invitations]
+    chunks = [lines[i:i + LINES_PER_MESSAGE] for i in range(0, len(lines), LINES_PER_MESSAGE)] or [[]]
+    messages = []
+    for number, chunk in enumerate(chunks, start=1):
+        title = _("Survey {id}: your customers").format(id=campaign.id)
+        if len(chunks) > 1:
+            title += f" ({number}/{len(chunks)})"
+        parts: list = [Paragraph(lead, strong=True)] if number == 1 else []
+        parts += [Paragraph(line) for line in chunk]
+        if number == len(chunks):
+            parts.append(Context(how))
+        messages.append(Message(text=lead if number == 1 else title, cards=[Card(title=title, parts=parts)]))
+    return messages
+
+
+def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, base_url: str) -> int:
+    local = now.astimezone(tz)
+    today = local.date()
+    calendar = WorkingCalendar.load(session)
+    if not calendar.is_working_day(today) or local.hour < int(data_call_settings(session)["send_from_hour"]):
+        return 0
+    every = int(setting(session, "surveys").get("remind_every_working_days", 2))
+    end_of_day = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tz)
+    rows: list[outbox.Queued] = []
+    for campaign in session.scalars(select(SurveyCampaign).where(
+            SurveyCampaign.status == "open", SurveyCampaign.opens_on <= today, SurveyCampaign.closes_on >= today,
+            SurveyCampaign.kind != "employee")):
+        first_sent: dict[int, dt.date] = {}  # owner → the day their links went out
+        for key in outbox.queued_for(session, f"survey-links:{campaign.id}:"):
+            owner, day = key.split(":")[2:4]
+            first_sent[int(owner)] = min(first_sent.get(int(owner), dt.date.max), dt.date.fromisoformat(day))
+        reminded = outbox.queued_for(session, f"survey-reminder:{campaign.id}:")
+        by_owner: dict[int, list[SurveyInvitation]] = defaultdict(list)
+        for invitation in invitations_of(session, campaign.id):
+            if invitation.customer.owner_id is not None:
+                by_owner[invitation.customer.owner_id].append(invitation)
+        for owner_id, invitations in sorted(by_owner.items()):
+            person = session.get(Person, owner_id)
+            if person is None or not person.active or not person.slack_user_id:
+                continue
+            sent_on = first_sent.get(owner_id)
+            if sent_on is None:
+                key, reminder = f"survey-links:{campaign.id}:{owner_id}:{today.isoformat()}", False
+            else:
+                since = calendar.working_days_between(sent_on, today)
+                key, reminder = f"survey-reminder:{campaign.id}:{owner_id}:{today.isoformat()}", True
+                invitations = [i for i in invitations if i.answered_at is None]
+                if every <= 0 or since <= 0 or since % every or not invitations or f"{key}:1" in reminded:
+                    continue
+            messages = _messages(session, campaign, invitations, person.locale or company_locale, base_url,
+                                 reminder)
+            rows += [outbox.Queued(f"{key}:{number}", "dm", person.slack_user_id, message,
+                                   expires_at=end_of_day if reminder else None)
+                     for number, message in enumerate(messages, start=1)]
+    return outbox.enqueue_many(session, rows, now)

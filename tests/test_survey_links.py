@@ -1,0 +1,198 @@
+"""Asking customers: contacts imported, a survey's sample drawn reproducibly, the owners sent
+each contact's personal link on the opening day and reminded of who has not answered, and the
+questionnaire answered once on its web page (inline errors, nothing typed lost), the owner
+told with a thank-you to send, and a point rated 1–2 opening a corrective action."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from bot.core.clock import FixedClock
+from bot.core.context import AppContext
+from bot.surveys.invitations import draw, invite
+from handlers.cli import main
+from handlers.server import BackgroundServer
+from handlers.testing.slack_emulator import SlackEmulator
+from scheduled.jobs import surveys
+from storage.models import CorrectiveAction, CustomerContact, SurveyCampaign, SurveyInvitation
+from tests.conftest import SHANGHAI
+
+LI, MILLER = "U0SM00001", "U0SM00002"
+CONTACTS = """客户,姓名,电话,邮箱,职务,语言
+ACME,王工,13800000001,wang@acme.example,采购,zh-CN
+ACME,赵工,13800000002,,质量,zh-CN
+ACME,钱工,13800000003,,生产,
+HDQC,Li Na,13900000001,li@hdqc.example,Purchasing,en
+"""
+
+
+def fetch(url: str, data: dict[str, str] | None = None) -> tuple[int, str]:
+    body = urllib.parse.urlencode(data).encode() if data is not None else None
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+@pytest.fixture
+def cli(ctx: AppContext, people: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppContext:
+    monkeypatch.setenv("CSATBOT_DATABASE_URL", ctx.settings.database_url)
+    monkeypatch.setenv("CSATBOT_LOCALE", "en")
+    sheet = tmp_path / "contacts.csv"
+    sheet.write_text(CONTACTS, encoding="utf-8")
+    assert main(["import", "contacts", str(sheet)]) == 0
+    return ctx
+
+
+def test_contacts_import_all_or_nothing(cli: AppContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer,name,email,language\nACMF,孙工,,\nACME,,x@y,\nACME,孙工,not-mail,fr\n"
+                   "ACME,王工,,\nACME,王工,,\n", encoding="utf-8")
+    assert main(["import", "contacts", str(bad)]) == 1
+    said = capsys.readouterr().err
+    assert "value 'ACMF'" in said and "Did you mean 'ACME'?" in said and "a contact needs a name" in said
+    assert "not an e-mail address" in said and "value 'fr'" in said and "row 5 already" in said
+    with cli.session() as session:
+        assert session.scalar(select(CustomerContact).where(CustomerContact.name == "孙工")) is None
+    assert main(["import", "contacts", str(Path(tmp_path / "contacts.csv"))]) == 0
+    assert "0 new, 4 updated" in capsys.readouterr().out
+    assert main(["contacts", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [c["name"] for c in listed] == ["王工", "赵工", "钱工", "Li Na"] or len(listed) == 4
+
+
+def test_the_monthly_sample_is_reproducible_and_moves_on(cli: AppContext, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+
+    def new(opens: str, closes: str, seed: str) -> dict:  # type: ignore[type-arg]
+        assert main(["survey", "new", "--kind", "monthly_phone", "--opens", opens, "--closes", closes, "--seed",
+                     seed, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    october = new("2026-10-01", "2026-10-31", "7")
+    assert october["sample_seed"] == 7 and october["sample_per_customer"] == 1 and october["method"] == "phone"
+    asked = {i["customer"]: i["contact"] for i in october["invited"]}
+    assert set(asked) == {"ACME", "HDQC"} and asked["HDQC"] == "Li Na"
+    with cli.session() as session:  # the same seed and the same contacts draw the same sample again
+        campaign = session.get(SurveyCampaign, october["id"])
+        session.execute(delete(SurveyInvitation).where(SurveyInvitation.campaign_id == campaign.id))
+        invite(session, campaign, cli.now())
+        again = {i.customer.code: i.contact.name for i in session.scalars(
+            select(SurveyInvitation).where(SurveyInvitation.campaign_id == campaign.id))}
+    assert again == asked
+    for seed in ("7", "8", "9"):  # never the same ACME contact two months running while others are left
+        month = 11 + int(seed) - 7
+        drawn = new(f"2026-{month:02d}-01" if month <= 12 else "2027-01-01",
+                    f"2026-{month:02d}-28" if month <= 12 else "2027-01-28", seed)
+        now = {i["customer"]: i["contact"] for i in drawn["invited"]}
+        assert now["ACME"] != asked["ACME"] and now["HDQC"] == "Li Na"  # HDQC has no other contact
+        asked = now
+    pool = [CustomerContact(id=n, name=str(n)) for n in range(1, 6)]
+    assert [c.id for c in draw(pool, 2, random.Random(3), {1, 2, 3, 4})] in ([5, 1], [1, 5], [2, 5], [3, 5],
+                                                                              [4, 5])
+
+
+def test_a_personal_link_answered_once(cli: AppContext, emulator: SlackEmulator, clock: FixedClock,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    from handlers.bootstrap import RunningBot
+
+    capsys.readouterr()
+    running = RunningBot(cli, scheduler=False, lazy_workers=2)
+    server: BackgroundServer = running.serve_in_background(threads=2)
+    cli.settings.public_url = server.url
+    try:
+        assert main(["survey", "new", "--kind", "quarterly", "--opens", "2026-10-09", "--closes", "2026-10-20",
+                     "--json"]) == 0
+        survey = json.loads(capsys.readouterr().out)
+        assert survey["invitations"] == 4 and survey["method"] == "questionnaire"
+
+        def dms(user: str) -> list[dict]:  # type: ignore[type-arg]
+            channel = emulator.workspace.dm_channel(user)
+            return [c.args for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") == channel]
+
+        def run(day: int, hour: int = 10) -> None:
+            when = dt.datetime(2026, 10, day, hour, tzinfo=SHANGHAI)
+            clock.set(when)
+            surveys(cli, when)
+            cli.deliverer.deliver_due(when)
+
+        run(8)  # before it opens: nothing
+        assert dms(LI) == []
+        run(9, 8)  # before the hour the company sends from
+        assert dms(LI) == []
+        run(9)
+        run(9)
+        links = dms(LI)
+        text = json.dumps(links, ensure_ascii=False)
+        assert len(links) == 1 and "王工" in text
+        found = re.findall(re.escape(server.url) + r"/survey/[0-9]+-[A-Za-z0-9_-]+", text)
+        assert len(found) == 3 and "13800000001" in text  # ACME's three contacts, each their own link
+        assert len(dms(MILLER)) == 1 and "Li Na" in json.dumps(dms(MILLER))
+        link = found[0]
+
+        status, html = fetch(link)
+        assert status == 200 and "产品质量符合要求" in html and 'name="rating:pq_conformity"' in html
+        assert 'lang="zh-CN"' in html and "?lang=en" in html
+        assert "English" in html and "Send my answers" not in html
+        status, english = fetch(link + "?lang=en")
+        assert status == 200 and "The product meets the requirements" in english
+        forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+        assert fetch(forged)[0] == 404 and fetch(server.url + "/survey/x")[0] == 404
+        assert fetch(server.url + "/survey/99999-abc")[0] == 404
+
+        answers = {f"rating:{key}": "4" for key in ("pq_conformity", "pq_stability", "sv_response", "sv_technical",
+                                                  "pr_value", "br_reputation", "ch_speed", "ch_effect")}
+        answers["importance:pq_conformity"] = "5"
+        answers["comment"] = "交货 <b>再快</b> 一点"
+        status, html = fetch(link, answers)  # two items not rated: both marked, nothing chosen lost
+        assert status == 422 and html.count('class="error"') == 2 and "需要修改" in html
+        assert 'value="5" checked' in html and "&lt;b&gt;再快&lt;/b&gt;" in html
+        answers.update({"rating:dl_on_time": "1", "rating:sy_process": "9"})
+        status, html = fetch(link, answers)
+        assert status == 422 and html.count('class="error"') == 1
+        answers["rating:sy_process"] = "5"
+        status, html = fetch(link, answers)
+        assert status == 200 and "感谢" in html and "data-answered" in html
+        status, html = fetch(link, answers)  # sent twice: recorded once
+        assert status == 200 and "此问卷已于" in html
+        assert fetch(link)[0] == 200 and "data-answered" in fetch(link)[1]
+
+        told = emulator.wait_for("chat.postMessage", lambda c: "answered the survey" in json.dumps(c.args) or
+                                 "填写了" in json.dumps(c.args, ensure_ascii=False))
+        shown = json.dumps(told[0].args, ensure_ascii=False)
+        assert "感谢" in shown and "纠正措施" in shown  # the thank-you in the customer's language; the action
+        with cli.session() as session:
+            actions = list(session.scalars(select(CorrectiveAction).where(
+                CorrectiveAction.trigger_kind == "survey_point")))
+            assert len(actions) == 1 and actions[0].area == "delivery" and actions[0].customer_id is not None
+            assert actions[0].trigger_detail["rating"] == 1 and "再快" in actions[0].trigger_detail["comment"]
+
+        results = json.loads((main(["survey", "results", str(survey["id"]), "--json"]), capsys.readouterr().out)[1])
+        assert results["customers"][0]["code"] == "ACME" and results["customers"][0]["responses"] == 1
+
+        run(12)  # 10-10 is a working Saturday, 10-12 the second working day after: a reminder of the other two
+        reminders = [m for m in dms(LI) if "have not answered" in json.dumps(m) or "尚未" in json.dumps(
+            m, ensure_ascii=False)]
+        assert len(reminders) == 1
+        reminded = json.dumps(reminders, ensure_ascii=False)
+        assert "赵工" in reminded and "钱工" in reminded and "王工" not in reminded
+        run(12)
+        assert len(dms(LI)) == len(links) + 2  # the answer, the reminder; nothing twice
+
+        clock.set(dt.datetime(2026, 10, 21, 10, tzinfo=SHANGHAI))
+        assert fetch(found[1])[0] == 410  # closed: the link has expired
+    finally:
+        server.stop()
+        running.stop()
