@@ -196,3 +196,96 @@ def test_a_personal_link_answered_once(cli: AppContext, emulator: SlackEmulator,
     finally:
         server.stop()
         running.stop()
+
+
+def _fill(content: bytes, ratings: dict[int, object], comment: str = "", respondent: str | None = None) -> bytes:
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    sheet = book.worksheets[0]
+    for row, value in ratings.items():
+        sheet.cell(row=row, column=4, value=value)
+    if respondent is not None:
+        sheet["B4"] = respondent
+    if comment:
+        sheet.cell(row=int(book["csatbot"]["A2"].value), column=1, value=comment)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_the_excel_questionnaire_round_trip(cli: AppContext, slack, emulator: SlackEmulator, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import io
+
+    import openpyxl
+
+    from handlers.testing.slack_emulator import shown
+
+    capsys.readouterr()
+    assert main(["survey", "new", "--kind", "half_year", "--opens", "2026-10-01", "--closes", "2026-10-30",
+                 "--json"]) == 0
+    sid = str(json.loads(capsys.readouterr().out)["id"])
+    assert main(["survey", "questionnaires", sid, "--out", str(tmp_path / "forms")]) == 0
+    assert "4 questionnaire(s)" in capsys.readouterr().out
+    made = sorted((tmp_path / "forms").iterdir())
+    assert [p.name for p in made][0].startswith("half_year-2026-10-01-ACME-")
+    book = openpyxl.load_workbook(made[0])
+    sheet = book.worksheets[0]
+    assert sheet.protection.sheet and book["csatbot"].sheet_state == "veryHidden"
+    assert sheet["D7"].protection.locked is False and sheet["C7"].protection.locked is True
+    assert sheet.column_dimensions["H"].hidden and sheet["H7"].value == "pq_conformity"
+    assert any("D7" in str(v.sqref) for v in sheet.data_validations.dataValidation)
+
+    # the customer's owner has it from the chat too, and sends it back filled there
+    answer = slack.command("/csat", "survey form " + sid + " HDQC", "U0FI00001").answer()
+    assert "Only the customer's owner" in answer["text"] or "只有" in answer["text"]
+    assert "1 questionnaire" in slack.command("/csat", "survey form " + sid + " HDQC", MILLER).answer()["text"]
+    upload = emulator.wait_for("upload")[-1]
+    content = emulator.workspace.files[upload.args["file_id"]]["content"]
+    assert "The product meets the requirements" in str(openpyxl.load_workbook(io.BytesIO(content)).worksheets[0]["C7"]
+                                                        .value)  # Li Na reads English
+
+    def send(name: str, data: bytes, event: str) -> str:
+        slack.event(emulator.share_file(MILLER, name, data), event_id=event)
+        told = emulator.wait_for("chat.postMessage", lambda c: c.response.get("channel", "") == emulator.workspace
+                                 .dm_channel(MILLER) and name in json.dumps(c.args, ensure_ascii=False))
+        return shown(told[-1].args)
+
+    half = _fill(content, {7: 5, 8: 4, 9: "x"})
+    said = send("half.xlsx", half, "EvQ1")
+    assert "Nothing was recorded" in said and "Row 9: the rating 'x'" in said
+    assert "rows 10, 11, 12, 13, 14, 15, 16 have no rating" in said or "row(s) 10, 11, 12, 13, 14, 15, 16" in said
+    moved = openpyxl.load_workbook(io.BytesIO(_fill(content, dict.fromkeys(range(7, 17), 4))))
+    moved.worksheets[0]["H8"] = "pq_conformity"
+    buffer = io.BytesIO()
+    moved.save(buffer)
+    assert "Row 8: this is not the item" in send("moved.xlsx", buffer.getvalue(), "EvQ2")
+    forged = openpyxl.load_workbook(io.BytesIO(_fill(content, dict.fromkeys(range(7, 17), 4))))
+    key = str(forged["csatbot"]["A1"].value)
+    forged["csatbot"]["A1"] = key.split("-")[0] + "-" + "A" * 24
+    buffer = io.BytesIO()
+    forged.save(buffer)
+    assert "not one of ours" in send("forged.xlsx", buffer.getvalue(), "EvQ3")
+    with cli.session() as session:
+        assert session.scalars(select(SurveyInvitation).where(SurveyInvitation.answered_at.is_not(None))).all() == []
+    full = _fill(content, {**dict.fromkeys(range(7, 17), 4), 16: 2}, comment="=cmd 价格再低一点")
+    said = send("filled.xlsx", full, "EvQ4")
+    assert "Recorded for survey" in said and "Li Na, 10 ratings" in said and "1 point(s) rated 1–2" in said
+    slack.event(emulator.share_file(MILLER, "filled.xlsx", full), event_id="EvQ4")  # Slack delivers it again
+    said = send("again.xlsx", _fill(content, dict.fromkeys(range(7, 17), 5)), "EvQ5")
+    assert "It replaces the answer sent before" in said
+    results = json.loads((main(["survey", "results", sid, "--json"]), capsys.readouterr().out)[1])
+    hdqc = next(c for c in results["customers"] if c["code"] == "HDQC")
+    assert hdqc["responses"] == 1 and hdqc["csi"] == 100.0
+    # the command line takes them too; a file that is not a workbook is refused by name
+    acme = made[0]
+    acme.write_bytes(_fill(acme.read_bytes(), dict.fromkeys(range(7, 17), 3)))
+    (tmp_path / "note.xlsx").write_bytes(b"not a workbook")
+    assert main(["survey", "import", str(acme), str(tmp_path / "note.xlsx")]) == 1
+    printed = capsys.readouterr()
+    assert "Recorded for survey" in printed.out and "not an Excel (.xlsx) file" in printed.err
+    assert main(["survey", "close", sid]) == 0
+    assert "closed" in (main(["survey", "import", str(acme)]), capsys.readouterr().err)[1]

@@ -34,7 +34,7 @@ CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
     (("metric", "指标", "m"), "scorecard.view", answer_metric),
     (("event", "事件", "e"), "scorecard.record_event", event_command),
     (("figures", "数据", "f"), "figures.submit", figures_command),
-    (("survey", "调查"), "report.view", survey_command),
+    (("survey", "调查"), "scorecard.view", survey_command),  # results: report.view; forms: owners too
     (("status", "进度", "s"), "help", figures_status),
     (("deputy", "代理"), "figures.submit", hand_over_role),
     (("rules", "规则"), "rules.edit", rules_command),

@@ -1,25 +1,37 @@
-"""The survey use cases the command line (and later the chat) calls."""
+"""The survey use cases the command line and the chat call."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
+from bot.core import outbox
+from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.deduplication import first_time
+from bot.core.i18n import gettext_for, pick
 from bot.core.replies import Reply, Request
 from bot.core.spreadsheets import ImportResult
-from bot.core.texts import T, UserError
+from bot.core.texts import T, UserError, join_texts
+from bot.core.views import Card, Message, Paragraph
+from bot.people.callers import require
+from bot.people.customers import exact_customer, unknown_customer
 from bot.surveys.answers import results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
 from bot.surveys.invitations import invitations_of
+from bot.surveys.questionnaire import record_answers
+from bot.surveys.questionnaire_book import file_name, questionnaire_workbook, read_questionnaire
 from bot.surveys.responses import import_responses
 from bot.surveys.results import survey_results
 from bot.surveys.workbook import statistics_workbook
-from storage.models import SurveyCampaign
+from storage.models import Customer, SurveyCampaign
+
+UPLOADS_AT_ONCE = 10
 
 
 def plan_survey(ctx: AppContext, kind: str, opens: dt.date, closes: dt.date, questionnaire: Path | None = None,
@@ -68,10 +80,117 @@ def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[
 
 
 RESULT_WORDS = {"results", "result", "结果"}
+FORM_WORDS = {"form", "forms", "问卷"}
+
+
+def questionnaire_files(ctx: AppContext, survey_id: int, customer: str | None = None,
+                        locale: str | None = None) -> list[tuple[str, bytes]]:
+    """Each invitation's Excel questionnaire (of one customer, or all), in the contact's
+    language where known."""
+    with ctx.session() as session:
+        campaign = find_survey(session, survey_id)
+        if campaign.status == "closed":
+            raise UserError(T("Survey {id} is closed: its results are final.", id=campaign.id))
+        found = None
+        if customer is not None:
+            found = exact_customer(session, customer)
+            if found is None:
+                raise unknown_customer(session, customer)
+        files = []
+        for invitation in invitations_of(session, campaign.id):
+            if found is not None and invitation.customer_id != found.id:
+                continue
+            reader = locale or (invitation.contact.locale if invitation.contact else None) or ctx.locale
+            files.append((file_name(campaign, invitation, reader),
+                          questionnaire_workbook(session, campaign, invitation, reader)))
+        return files
+
+
+def take_questionnaire(ctx: AppContext, content: bytes, locale: str, by: int | None = None,
+                       may_take: Callable[[Customer], bool] | None = None) -> tuple[bool, str]:
+    """A filled questionnaire recorded as its invitation's answer (a file sent again
+    replaces the answer it sent before), or why not, row by row: (taken, what to say)."""
+    _ = gettext_for(locale)
+    with ctx.session() as session:
+        read = read_questionnaire(session, content)
+        if read.opened is not None and may_take is not None and not may_take(read.opened.invitation.customer):
+            return False, _("Only the customer's owner or a quality engineer may send in its questionnaire.")
+        if read.errors or read.opened is None or read.checked is None:
+            return False, _("Nothing was recorded:") + "\n" + join_texts(read.errors, "\n").render(_)
+        campaign, invitation = read.opened.campaign, read.opened.invitation
+        before = invitation.answered_at is not None
+        recorded = record_answers(session, campaign, invitation, read.checked, "excel", ctx.now(), ctx.locale,
+                                  by=by, replace=True)
+        customer = invitation.customer
+        rated = sum(1 for r in read.checked.ratings if r.rating is not None)
+        text = _("Recorded for survey {id}: {customer}, {who}, {n} ratings.").format(
+            id=campaign.id, customer=pick(locale, customer.name_zh, customer.name_en),
+            who=read.checked.respondent or "—", n=rated)
+        if before:
+            text += " " + _("It replaces the answer sent before.")
+        if recorded.actions:
+            text += " " + _("{n} point(s) rated 1–2 opened corrective actions.").format(n=recorded.actions)
+    ctx.deliverer.deliver_newest(ctx.now())
+    return True, text
+
+
+def import_uploaded_questionnaires(ctx: AppContext, caller: Caller, uploads: list[tuple[str, bytes]],
+                                   key: str) -> None:
+    """Questionnaires sent back to csatbot in a direct message: each recorded or refused
+    with its rows named, answered in the same conversation, once however often Slack retries."""
+    _ = caller._
+    if not caller.known:
+        return
+    managers = ctx.authorizer.allows(caller.roles, "survey.manage")
+
+    def may_take(customer: Customer) -> bool:
+        return managers or customer.owner_id == caller.person_id
+
+    with ctx.session() as session:
+        if not first_time(session, f"survey-upload:{key}", ctx.now()):
+            return
+    lines = [f"{name}: {take_questionnaire(ctx, content, caller.locale or ctx.locale, caller.person_id, may_take)[1]}"
+             for name, content in uploads[:UPLOADS_AT_ONCE]]
+    text = "\n\n".join(lines)
+    with ctx.session() as session:
+        outbox.enqueue(session, f"survey-upload:{key}:answer", "dm", caller.user_id,
+                       Message(text=text.split("\n", 1)[0], cards=[Card(title="", parts=[Paragraph(text)])]),
+                       ctx.now())
+
+
+def send_questionnaire_forms(ctx: AppContext, request: Request, words: list[str]) -> Reply:
+    """`/csat survey form N CUSTOMER`: the customer's questionnaires to the caller's DM,
+    for the customer's owner and those who run the surveys."""
+    caller = request.caller
+    _ = caller._
+    if len(words) < 2 or not re.fullmatch(r"[0-9]{1,9}", words[0]):
+        raise UserError(T("Use /csat survey form NUMBER CUSTOMER."))
+    query = " ".join(words[1:])
+    with ctx.session() as session:
+        campaign = find_survey(session, int(words[0]))
+        customer = exact_customer(session, query)
+        if customer is None:
+            raise unknown_customer(session, query)
+        if customer.owner_id != caller.person_id:
+            require(ctx, caller, "survey.manage", T("Only the customer's owner or a quality engineer may have its "
+                                                    "questionnaires."))
+        code = customer.code
+    files = questionnaire_files(ctx, campaign.id, code)
+    with ctx.session() as session:
+        for name, content in files:
+            outbox.enqueue(session, f"survey-form:{campaign.id}:{name}:{caller.user_id}:{request.key}", "image",
+                           caller.user_id, None, ctx.now(), image=content, file_name=name,
+                           image_title=_("Questionnaire {name}").format(name=name))
+    return Reply.text(_("{n} questionnaire(s) of {customer} are on their way to your direct messages: send each to "
+                        "its contact, and send the filled file back to me there.").format(n=len(files), customer=code))
 
 
 def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat survey [results] [ID]`: a survey's results, the latest one without a number."""
+    """`/csat survey [results] [ID]`: a survey's results, the latest one without a number;
+    `/csat survey form ID CUSTOMER`: its Excel questionnaires."""
+    if words and words[0].lower() in FORM_WORDS:
+        return send_questionnaire_forms(ctx, request, words[1:])
+    require(ctx, request.caller, "report.view")
     words = [w for w in words if w.lower() not in RESULT_WORDS]
     caller = request.caller
     with ctx.session() as session:

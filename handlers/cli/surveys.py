@@ -92,6 +92,35 @@ def cmd_export(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_questionnaires(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    folder = Path(args.out)
+    if folder.exists() and not folder.is_dir():
+        err(_("{path} is a file, not a folder.").format(path=folder))
+        return 1
+    files = use_cases.questionnaire_files(open_context(settings, _), args.id, args.customer, args.locale)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files:
+        (folder / name).write_bytes(content)
+    out(_("{n} questionnaire(s) written to {path}.").format(n=len(files), path=folder))
+    return 0
+
+
+def cmd_take_questionnaires(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    ctx = open_context(settings, _)
+    failed = 0
+    for path in args.files:
+        try:
+            content = Path(path).read_bytes()
+        except OSError as error:
+            err(f"{path}: {error.strerror or error}")
+            failed += 1
+            continue
+        taken, said = use_cases.take_questionnaire(ctx, content, settings.locale)
+        (out if taken else err)(f"{path}: {said}")
+        failed += not taken
+    return 1 if failed else 0
+
+
 def cmd_close(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     results, recorded = use_cases.close(open_context(settings, _), args.id)
     _print_results(results, _)
@@ -122,6 +151,17 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     taking.add_argument("id", type=int, help=_("the survey number"))
     taking.add_argument("file")
     taking.set_defaults(run=cmd_import)
+    forms = survey.add_parser("questionnaires", help=_("each contact's Excel questionnaire, to send and take back"))
+    forms.add_argument("id", type=int, help=_("the survey number"))
+    forms.add_argument("--out", required=True, help=_("the folder to write them to"))
+    forms.add_argument("--customer", help=_("only this customer's (code or name)"))
+    forms.add_argument("--locale", choices=["zh-CN", "en"], help=_("their language (default: each contact's, "
+                                                                   "else the company's)"))
+    forms.set_defaults(run=cmd_questionnaires)
+    take = survey.add_parser("import", help=_("filled Excel questionnaires back: each recorded, or refused with "
+                                              "its rows named"))
+    take.add_argument("files", nargs="+")
+    take.set_defaults(run=cmd_take_questionnaires)
     results = survey.add_parser("results", help=_("CSI, dimensions, shares, competitor, customers"))
     results.add_argument("id", type=int, help=_("the survey number"))
     results.add_argument("--json", action="store_true")

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.conversation.home import answer_direct_text, tell_failure
+from bot.conversation.uploads import take_uploads
 from bot.datacall import use_cases
 from handlers.slack.blockkit import form_state, form_values
 from handlers.slack.listening import Listening, choice
@@ -56,7 +57,7 @@ def register(app: App, listening: Listening) -> None:
             if files:
                 uploads = [download(client, shared) for shared in files[:use_cases.UPLOADS_AT_ONCE]]
                 key = str(body.get("event_id") or event.get("client_msg_id") or event.get("ts"))
-                use_cases.import_uploaded_figures(ctx, caller, uploads, key)
+                take_uploads(ctx, caller, uploads, key)
             else:
                 answer_direct_text(ctx, caller)
         except Exception:  # the person is told, as after any other request
