@@ -289,3 +289,66 @@ def test_the_excel_questionnaire_round_trip(cli: AppContext, slack, emulator: Sl
     assert "Recorded for survey" in printed.out and "not an Excel (.xlsx) file" in printed.err
     assert main(["survey", "close", sid]) == 0
     assert "closed" in (main(["survey", "import", str(acme)]), capsys.readouterr().err)[1]
+
+
+def test_a_phone_survey_is_a_call_list_for_the_reps(cli: AppContext, slack, emulator: SlackEmulator,  # type: ignore[no-untyped-def]
+                                                   clock: FixedClock, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["survey", "new", "--kind", "monthly_phone", "--opens", "2026-10-09", "--closes", "2026-10-30",
+                 "--seed", "3", "--json"]) == 0
+    survey = json.loads(capsys.readouterr().out)
+    asked = {i["customer"]: i["contact"] for i in survey["invited"]}
+
+    def calls() -> list[dict]:  # type: ignore[type-arg]
+        channel = emulator.workspace.dm_channel(LI)  # 李强 is the company's customer-service rep
+        return [c.args for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") == channel
+                and "survey.call" in json.dumps(c.args)]
+
+    def run(day: int) -> None:
+        when = dt.datetime(2026, 10, day, 10, tzinfo=SHANGHAI)
+        clock.set(when)
+        surveys(cli, when)
+        cli.deliverer.deliver_due(when)
+
+    run(9)
+    run(9)
+    listed = calls()
+    assert len(listed) == 1 and asked["ACME"] in json.dumps(listed, ensure_ascii=False)
+    assert not [c for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") ==
+                emulator.workspace.dm_channel(MILLER)]  # owners are not asked to forward links for a phone survey
+    buttons = [e for b in listed[0]["blocks"] for e in b.get("elements", []) if e.get("action_id") == "survey.call"]
+    assert len(buttons) == 2
+
+    def open_call(button: dict) -> dict:  # type: ignore[type-arg]
+        before = len(emulator.calls_to("views.open"))
+        slack.block_action(LI, "survey.call", button["value"], channel_id="D1", message_ts="1.1")
+        return emulator.wait_for("views.open", count=before + 1)[-1].response["view"]
+
+    def chosen(value: str) -> dict:  # type: ignore[type-arg]
+        return {"type": "static_select", "selected_option": {"value": value}}
+
+    view = open_call(buttons[0])
+    blocks = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert blocks[0] == "outcome" and not any(b.startswith("competitor:") for b in blocks)
+    response = slack.view_submission(LI, view, {"outcome": {"outcome": chosen("reached")}})
+    errors = response.json()["errors"]
+    assert "rating:pq_conformity" in errors and "outcome" not in errors
+    assert slack.view_submission(LI, view, {"outcome": {"outcome": chosen("not_reached")}}).body in (b"", "")
+    run(12)  # not reached: on the next working day's list again
+    assert len(calls()) == 2
+    view = open_call(buttons[0])
+    ratings = {b: {b: chosen("5")} for b in blocks if b.startswith("rating:")}
+    values = {"outcome": {"outcome": chosen("reached")}, **ratings}
+    assert slack.view_submission(LI, view, values).body in (b"", "")
+    assert slack.view_submission(LI, view, values).body in (b"", "")  # the same dialog twice: recorded once
+    with cli.session() as session:
+        answered = session.scalars(select(SurveyInvitation).where(SurveyInvitation.answered_at.is_not(None))).all()
+        assert len(answered) == 1 and answered[0].answered_by == "phone" and answered[0].call_outcome == "reached"
+    slack.block_action(LI, "survey.call", buttons[0]["value"], channel_id="D1", message_ts="1.1")
+    emulator.wait_for("response_url", lambda c: "已于" in json.dumps(c.args, ensure_ascii=False))
+    slack.block_action("U0FI00001", "survey.call", buttons[1]["value"], channel_id="D1", message_ts="1.1")
+    emulator.wait_for("response_url", lambda c: "不允许" in json.dumps(c.args, ensure_ascii=False))
+    run(13)
+    last = [e["value"] for b in calls()[-1]["blocks"] for e in b.get("elements", []) if e.get("action_id") ==
+            "survey.call"]
+    assert len(calls()) == 3 and last == [buttons[1]["value"]]  # who answered is not called again

@@ -1,7 +1,8 @@
 """Asking and reminding, derived from the rows each time: on the opening day each customer's
-owner gets the personal links of the contacts the survey asks (to forward, or to use on the
-phone while the customer answers); then, every `remind_every_working_days` working days until
-the survey closes, the ones who have not answered. Once per key, whatever runs twice; nobody
+owner gets the personal links of the contacts the survey asks, to forward; then, every
+`remind_every_working_days` working days until the survey closes, the ones who have not
+answered. A phone survey's calls go to the customer-service reps instead, as a call list each
+working day with a button per call. Once per key, whatever runs twice; nobody
 who answered is named again."""
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings, setting
-from bot.core.views import Card, Context, Message, Paragraph
+from bot.core.views import Actions, Button, Card, Context, Message, Paragraph
 from bot.surveys.campaigns import KIND_NAMES
 from bot.surveys.invitations import invitations_of, link_for
-from storage.models import Person, SurveyCampaign, SurveyInvitation
+from storage.models import Person, PersonRole, SurveyCampaign, SurveyInvitation
 
 LINES_PER_MESSAGE = 25  # a DM stays readable on a phone; more go in further messages, numbered
 
@@ -74,6 +75,63 @@ def _messages(session: Session, campaign: SurveyCampaign, invitations: list[Surv
     return messages
 
 
+CALLS_PER_MESSAGE = 20  # a line and a button each: within a message's 50 blocks
+CALL_BUTTON = "survey.call"
+
+
+def _call_messages(campaign: SurveyCampaign, invitations: list[SurveyInvitation], locale: str) -> list[Message]:
+    """Today's call list: who to call, their number, how the last call went, and a button
+    that opens the call's dialog."""
+    _ = gettext_for(locale)
+    kind = _(KIND_NAMES.get(campaign.kind, campaign.kind))
+    lead = _("Survey {id} ({kind}): today's calls, until {closes}. Record each call with its button.").format(
+        id=campaign.id, kind=kind, closes=campaign.closes_on.isoformat())
+    chunks = [invitations[i:i + CALLS_PER_MESSAGE] for i in range(0, len(invitations), CALLS_PER_MESSAGE)]
+    messages = []
+    for number, chunk in enumerate(chunks, start=1):
+        title = _("Survey {id}: calls").format(id=campaign.id) + (f" ({number}/{len(chunks)})" if len(chunks) > 1
+                                                                   else "")
+        parts: list = [Paragraph(lead, strong=True)] if number == 1 else []
+        for invitation in chunk:
+            customer, contact = invitation.customer, invitation.contact
+            line = " · ".join(x for x in (f"*{customer.code}* {pick(locale, customer.name_zh, customer.name_en)}",
+                                          contact.name if contact else "", contact.phone if contact else "",
+                                          _("not reached last time") if invitation.call_outcome == "not_reached"
+                                          else "") if x)
+            parts += [Paragraph(line), Actions([Button(_("📞 Record the call"), CALL_BUTTON, str(invitation.id))])]
+        messages.append(Message(text=lead if number == 1 else title, cards=[Card(title=title, parts=parts)]))
+    return messages
+
+
+def _callers(session: Session) -> list[Person]:
+    """Who makes the survey calls (000 §5.1.2): the customer-service reps."""
+    return list(session.scalars(select(Person).join(PersonRole).where(
+        PersonRole.role_key == "customer_service", Person.active.is_(True)).order_by(Person.id)))
+
+
+def _chase_calls(session: Session, campaign: SurveyCampaign, today: dt.date, company_locale: str,
+                 end_of_day: dt.datetime) -> list[outbox.Queued] | None:
+    """A phone survey's calls shared among the reps, customer by customer; each rep's list
+    every working day, of whom nobody reached yet (a refusal is not called again). None when
+    the company has no rep: the owners are asked, as for a questionnaire."""
+    reps = [p for p in _callers(session) if p.slack_user_id]
+    if not reps:
+        return None
+    pending = [i for i in invitations_of(session, campaign.id) if i.answered_at is None and i.call_outcome != "refused"]
+    customers = sorted({i.customer_id for i in pending})
+    rep_of = {customer_id: reps[index % len(reps)] for index, customer_id in enumerate(customers)}
+    rows: list[outbox.Queued] = []
+    for rep in reps:
+        mine = [i for i in pending if rep_of[i.customer_id] is rep]
+        key = f"survey-calls:{campaign.id}:{rep.id}:{today.isoformat()}"
+        if not mine or outbox.exists(session, f"{key}:1"):
+            continue
+        rows += [outbox.Queued(f"{key}:{number}", "dm", rep.slack_user_id, message, expires_at=end_of_day)
+                 for number, message in enumerate(_call_messages(campaign, mine, rep.locale or company_locale),
+                                                  start=1)]
+    return rows
+
+
 def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, base_url: str) -> int:
     local = now.astimezone(tz)
     today = local.date()
@@ -86,6 +144,11 @@ def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
     for campaign in session.scalars(select(SurveyCampaign).where(
             SurveyCampaign.status == "open", SurveyCampaign.opens_on <= today, SurveyCampaign.closes_on >= today,
             SurveyCampaign.kind != "employee")):
+        if campaign.method == "phone":
+            calls = _chase_calls(session, campaign, today, company_locale, end_of_day)
+            if calls is not None:
+                rows += calls
+                continue
         first_sent: dict[int, dt.date] = {}  # owner → the day their links went out
         for key in outbox.queued_for(session, f"survey-links:{campaign.id}:"):
             owner, day = key.split(":")[2:4]

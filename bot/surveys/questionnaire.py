@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.core import outbox
-from bot.core.i18n import gettext_for, normalize_locale, pick
+from bot.core.i18n import N_, gettext_for, normalize_locale, pick
 from bot.core.inputs import FULL_WIDTH_DIGITS
 from bot.core.stored_settings import setting
 from bot.core.texts import T, Text
@@ -57,23 +57,37 @@ def _scale(_: Any, low: str, high: str) -> list[Option]:
     return [Option(r, f"{r} · {low}" if r == "1" else f"{r} · {high}" if r == "5" else r) for r in RATINGS]
 
 
-def questionnaire_form(campaign: SurveyCampaign, invitation: SurveyInvitation, locale: str) -> Form:
+CALL_OUTCOMES = {"reached": N_("reached: they answered"), "not_reached": N_("not reached: call again"),
+                 "refused": N_("refused to answer")}
+CALL_FORM_KIND = "survey.call"
+
+
+def questionnaire_form(campaign: SurveyCampaign, invitation: SurveyInvitation, locale: str,
+                       call: bool = False) -> Form:
     """One rating per item (1 very unsatisfied … 5 very satisfied), its importance where the
     questionnaire asks it, the main competitor on the same item if the customer will say, and
-    a comment. A customer asked without a named contact says who answers."""
+    a comment. A customer asked without a named contact says who answers. A `call` (the rep
+    on the phone) first says how the call went; the ratings are needed only if they answered,
+    and the competitor is not asked."""
     _ = gettext_for(locale)
     customer = invitation.customer
     fields: list[FormField] = []
+    if call:
+        fields.append(FormField("outcome", _("The call"), kind="select",
+                                options=[Option(k, _(v)) for k, v in CALL_OUTCOMES.items()]))
     if invitation.contact is None:
         fields.append(FormField("respondent", _("Your name and department"), max_length=RESPONDENT_LENGTH))
     for question in campaign.questions:
         key = question.key or f"q{question.position}"
         dimension = _(DIMENSION_NAMES.get(question.dimension, question.dimension))
         fields.append(FormField(f"rating:{key}", pick(locale, question.text_zh, question.text_en), kind="select",
-                                hint=dimension, options=_scale(_, _("very unsatisfied"), _("very satisfied"))))
+                                hint=dimension, required=not call,
+                                options=_scale(_, _("very unsatisfied"), _("very satisfied"))))
         if question.asks_importance:
             fields.append(FormField(f"importance:{key}", _("How much this matters to you"), kind="select",
                                     required=False, options=_scale(_, _("not at all"), _("very much"))))
+        if call:
+            continue
         fields.append(FormField(f"competitor:{key}", _("Your main other supplier on the same (if you will say)"),
                                 kind="select", required=False, folded=True,
                                 options=_scale(_, _("very unsatisfied"), _("very satisfied"))))
@@ -83,6 +97,12 @@ def questionnaire_form(campaign: SurveyCampaign, invitation: SurveyInvitation, l
     intro = _("{customer}: please rate each point from 1 (very unsatisfied) to 5 (very satisfied). It takes about "
               "five minutes; your answers go to our quality department.").format(
         customer=pick(locale, customer.name_zh, customer.name_en))
+    if call:
+        contact = invitation.contact
+        intro = " · ".join(x for x in (pick(locale, customer.name_zh, customer.name_en),
+                                       contact.name if contact else "", contact.phone if contact else "") if x)
+        return Form(kind=CALL_FORM_KIND, title=_("Survey call"), submit=_("Save"), close=_("Cancel"), fields=fields,
+                    intro=intro, state={"invitation": invitation.id})
     return Form(kind=FORM_KIND, title=title, submit=_("Send my answers"), close=_("Close"), fields=fields,
                 intro=intro, state={"invitation": invitation.id})
 

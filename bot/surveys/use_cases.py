@@ -13,9 +13,10 @@ from sqlalchemy import select
 from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
-from bot.core.deduplication import first_time
+from bot.core.deduplication import first_time, once_per_dialog
 from bot.core.i18n import gettext_for, pick
-from bot.core.replies import Reply, Request
+from bot.core.inputs import row_id
+from bot.core.replies import Reply, Request, Submitted
 from bot.core.spreadsheets import ImportResult
 from bot.core.texts import T, UserError, join_texts
 from bot.core.views import Card, Message, Paragraph
@@ -24,12 +25,12 @@ from bot.people.customers import exact_customer, unknown_customer
 from bot.surveys.answers import results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
 from bot.surveys.invitations import invitations_of
-from bot.surveys.questionnaire import record_answers
+from bot.surveys.questionnaire import CALL_OUTCOMES, check_answers, questionnaire_form, record_answers
 from bot.surveys.questionnaire_book import file_name, questionnaire_workbook, read_questionnaire
 from bot.surveys.responses import import_responses
 from bot.surveys.results import survey_results
 from bot.surveys.workbook import statistics_workbook
-from storage.models import Customer, SurveyCampaign
+from storage.models import Customer, SurveyCampaign, SurveyInvitation
 
 UPLOADS_AT_ONCE = 10
 
@@ -206,3 +207,58 @@ def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
         outcome = survey_results(session, campaign)
         opens, closes = campaign.opens_on.isoformat(), campaign.closes_on.isoformat()
     return Reply(message=results_message(outcome, opens, closes, caller.locale or ctx.locale))
+
+
+def press_call(ctx: AppContext, request: Request, value: str) -> Reply:
+    """*Record the call* in a rep's call list: the call's dialog, or why not."""
+    caller = request.caller
+    require(ctx, caller, "survey.manage")
+    _ = caller._
+    with ctx.session() as session:
+        invitation = session.get(SurveyInvitation, row_id(value)) if row_id(value) is not None else None
+        campaign = session.get(SurveyCampaign, invitation.campaign_id) if invitation is not None else None
+        if invitation is None or campaign is None:
+            raise UserError(T("That call is no longer on any survey."))
+        if invitation.answered_at is not None:
+            return Reply.text(_("This contact has answered already (on {day}).").format(
+                day=invitation.answered_at.astimezone(ctx.tz).date().isoformat()))
+        if campaign.status == "closed" or ctx.local_today() > campaign.closes_on:
+            return Reply.text(_("Survey {id} has closed.").format(id=campaign.id))
+        return Reply(form=questionnaire_form(campaign, invitation, caller.locale or ctx.locale, call=True))
+
+
+def submit_call(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                dialog: str) -> Submitted:
+    """A call recorded: its outcome, and the answers when the contact answered."""
+    require(ctx, caller, "survey.manage")
+    number = row_id(str(state.get("invitation", "")))
+    with ctx.session() as session:
+        invitation = session.get(SurveyInvitation, number) if number is not None else None
+        campaign = session.get(SurveyCampaign, invitation.campaign_id) if invitation is not None else None
+        if invitation is None or campaign is None:
+            return Submitted(problem=T("That call is no longer on any survey."))
+        if campaign.status == "closed":
+            return Submitted(problem=T("Survey {id} is closed: its results are final.", id=campaign.id))
+
+        def attempt() -> Submitted:
+            assert invitation is not None and campaign is not None
+            outcome = str(values.get("outcome") or "")
+            if outcome not in CALL_OUTCOMES:
+                return Submitted(errors={"outcome": T("Say how the call went.")})
+            if invitation.answered_at is not None:
+                return Submitted(problem=T("This contact has answered already."))
+            invitation.call_outcome, invitation.called_at = outcome, ctx.now()
+            if outcome != "reached":
+                session.flush()
+                return Submitted()
+            checked = check_answers(campaign, invitation, values)
+            errors = {k: v for k, v in checked.errors.items() if not k.startswith("competitor:")}
+            if errors:
+                return Submitted(errors=errors)
+            record_answers(session, campaign, invitation, checked, "phone", ctx.now(), ctx.locale, by=caller.person_id)
+            return Submitted()
+
+        outcome = once_per_dialog(session, dialog, ctx.now(), attempt)
+        if not outcome.accepted:
+            session.rollback()
+        return outcome

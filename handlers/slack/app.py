@@ -22,7 +22,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.conversation import commands, languages
 from bot.conversation.home import open_home, press_retry
 from bot.core.context import AppContext
-from handlers.slack import actions, complaints, figures, revisits, scorecard
+from handlers.slack import actions, complaints, figures, revisits, scorecard, surveys
 from handlers.slack.blockkit import render_message
 from handlers.slack.listening import Listening, failure_message
 from handlers.slack.messenger import make_client
@@ -107,4 +107,5 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     complaints.register(app, listening)
     actions.register(app, listening)
     revisits.register(app, listening)
+    surveys.register(app, listening)
     return app
