@@ -108,3 +108,37 @@ def test_survey_results_in_slack(cli: AppContext, slack, tmp_path: Path, capsys)
     chinese = shown(slack.command("/csat", f"调查 {survey['id']}", "U0QE00001").answer())
     assert "产品质量" in chinese and "满意度指数" in chinese
     assert "Your roles do not allow" in slack.command("/csat", "survey", "U0SM00002").answer()["text"]
+
+
+def test_importance_performance_trend_and_comments(cli: AppContext, slack, emulator, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                   capsys) -> None:
+    answers = tmp_path / "answers.csv"
+    answers.write_text(ANSWERS, encoding="utf-8")
+    first = json.loads(run(capsys, "survey", "new", "--kind", "quarterly", "--opens", "2026-04-01", "--closes",
+                           "2026-04-30", "--json")[1])
+    later = json.loads(run(capsys, "survey", "new", "--kind", "quarterly", "--opens", "2026-07-01", "--closes",
+                           "2026-07-31", "--json")[1])
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_text("customer,respondent,item,rating\nACME,王工,pq_conformity,3\n", encoding="utf-8")
+    assert run(capsys, "survey", "import-responses", str(first["id"]), str(earlier))[0] == 0
+    assert run(capsys, "survey", "import-responses", str(later["id"]), str(answers))[0] == 0
+    results = json.loads(run(capsys, "survey", "results", str(later["id"]), "--json")[1])
+    quadrant = {d["key"]: d["quadrant"] for d in results["dimensions"]}
+    # product quality: importance 4.67 over the mean 3.58, score 58.3 under the mean 72.9; service the opposite
+    assert quadrant == {"product_quality": "concentrate_here", "service": "possible_overkill"}
+    assert results["trend"] == [{"survey": first["id"], "opens": "2026-04-01", "csi": 50.0}]
+    assert {(c["dimension"], c["customer"], c["text"]) for c in results["comments"]} == {
+        ("service", "ACME", "响应快"), ("product_quality", "HDQC", "批次波动大")}
+    acme = json.loads(run(capsys, "survey", "results", str(later["id"]), "--customer", "ACME", "--json")[1])
+    assert acme["customer"] == "ACME" and [c["code"] for c in acme["customers"]] == ["ACME"]
+    assert acme["csi"] == round((75 * 5 + 75 * 3) / 8, 1) and len(acme["comments"]) == 1
+    assert "NOPE" in run(capsys, "survey", "results", str(later["id"]), "--customer", "NOPE")[2]
+    from handlers.testing.slack_emulator import shown
+
+    text = shown(slack.command("/csat", f"survey results {later['id']} ACME", "U0QE00002").answer())
+    assert "· ACME" in text and "Earlier surveys of this kind" in text and "响应快" in text
+    card = shown(slack.command("/csat", f"survey {later['id']}", "U0QE00002").answer())
+    assert "concentrate here" in card and "possible overkill" in card and "批次波动大" in card
+    upload = emulator.wait_for("upload", lambda c: True)[-1]
+    png = emulator.workspace.files[upload.args["file_id"]]["content"]
+    assert png.startswith(b"\x89PNG")

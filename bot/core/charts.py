@@ -313,3 +313,38 @@ def breakdown_chart(title: str, categories: Sequence[str], allotted: Sequence[fl
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8, frameon=False)
     figure.tight_layout()
     return _png(figure)
+
+
+def importance_performance_chart(title: str, labels: Sequence[str], importance: Sequence[float],
+                                 scores: Sequence[float], quadrant_labels: Sequence[str], importance_label: str,
+                                 score_label: str) -> bytes:
+    """Importance–performance analysis: each dimension a point, importance across and its
+    score up, split at the means into the four quadrants, each named in its corner
+    (`quadrant_labels`: concentrate here, keep up the good work, low priority, possible
+    overkill). Square enough for a phone."""
+    figure = _figure(figsize=(6.4, 5.6))
+    axes = figure.add_subplot()
+    middle_x, middle_y = sum(importance) / len(importance), sum(scores) / len(scores)
+    low_x, high_x = min(min(importance) - 0.3, middle_x - 0.5), max(max(importance) + 0.3, middle_x + 0.5)
+    low_y, high_y = max(0.0, min(min(scores) - 8, middle_y - 15)), min(100.0, max(max(scores) + 8, middle_y + 15))
+    axes.axvline(middle_x, color="#888888", lw=1, ls="--")
+    axes.axhline(middle_y, color="#888888", lw=1, ls="--")
+    shades = ("#fdecea", "#e8f5e9", "#f5f5f5", "#fff8e1")
+    corners = ((high_x, low_y, "right", "bottom"), (high_x, high_y, "right", "top"),
+               (low_x, low_y, "left", "bottom"), (low_x, high_y, "left", "top"))
+    spans = (((middle_x, high_x), (low_y, middle_y)), ((middle_x, high_x), (middle_y, high_y)),
+             ((low_x, middle_x), (low_y, middle_y)), ((low_x, middle_x), (middle_y, high_y)))
+    for shade, ((x0, x1), (y0, y1)), (x, y, ha, va), label in zip(shades, spans, corners, quadrant_labels,
+                                                                   strict=True):
+        axes.fill_between([x0, x1], y0, y1, color=shade, zorder=0)
+        axes.text(x, y, f" {label} ", ha=ha, va=va, fontsize=9, color="#555555")
+    axes.scatter(importance, scores, s=46, color="#1f4e79", zorder=3)
+    for x, y, label in zip(importance, scores, labels, strict=True):
+        axes.annotate(label, (x, y), xytext=(5, 4), textcoords="offset points", fontsize=9, zorder=4)
+    axes.set_xlim(low_x, high_x)
+    axes.set_ylim(low_y, high_y)
+    axes.set_xlabel(importance_label, fontsize=9)
+    axes.set_ylabel(score_label, fontsize=9)
+    axes.set_title(title, fontsize=11)
+    figure.tight_layout()
+    return _png(figure)

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.core.i18n import gettext_for
+from bot.core.charts import importance_performance_chart
+from bot.core.i18n import N_, gettext_for
+from bot.core.texts import short_label
 from bot.core.views import Card, Context, Field, FieldList, Message, Paragraph, Table
 from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES
 
 LOWEST_SHOWN = 5
+COMMENTS_SHOWN = 8
+QUADRANT_NAMES = {"concentrate_here": N_("concentrate here"), "keep_up_the_good_work": N_("keep up the good work"),
+                  "low_priority": N_("low priority"), "possible_overkill": N_("possible overkill")}
 
 
 def _share(value: float | None) -> str:
@@ -25,6 +30,8 @@ def results_message(results: dict[str, Any], opens: str, closes: str, locale: st
     kind = _(KIND_NAMES.get(results["kind"], results["kind"]))
     title = _("Survey {id} · {kind} · {opens} – {closes}").format(id=results["survey"], kind=kind, opens=opens,
                                                                    closes=closes)
+    if results.get("customer"):
+        title += f" · {results['customer']}"
     parts: list = [FieldList([
         Field(_("CSI"), _number(results["csi"])),
         Field(_("Response rate"), _share(results["response_rate"])),
@@ -40,6 +47,26 @@ def results_message(results: dict[str, Any], opens: str, closes: str, locale: st
                             _("Against the competitor")], rows))
     else:
         parts.append(Paragraph(_("No answers yet.")))
+    placed: dict[str, list[str]] = {}
+    for d in results["dimensions"]:
+        if d.get("quadrant"):
+            placed.setdefault(d["quadrant"], []).append(_(DIMENSION_NAMES.get(d["key"], d["key"])))
+    if placed:
+        parts.append(FieldList([Field(_(QUADRANT_NAMES[q]), ", ".join(placed[q])) for q in QUADRANT_NAMES
+                                if q in placed]))
+    trend = [p for p in results.get("trend", []) if p["csi"] is not None]
+    if trend:
+        earlier = " → ".join(f"#{p['survey']} {p['opens'][:7]} {p['csi']:.1f}" for p in trend)
+        parts.append(Paragraph(_("Earlier surveys of this kind (CSI): {earlier} → this one {csi}").format(
+            earlier=earlier, csi=_number(results["csi"]))))
+    comments = results.get("comments", [])
+    if comments:
+        lines = [f"*{_(DIMENSION_NAMES.get(c['dimension'], N_('general')))}* · {c['customer']}: "
+                 f"{short_label(c['text'], 160)}" for c in comments[:COMMENTS_SHOWN]]
+        if len(comments) > COMMENTS_SHOWN:
+            lines.append(_("… +{n} more in `csatbot survey export {id}`").format(n=len(comments) - COMMENTS_SHOWN,
+                                                                               id=results["survey"]))
+        parts.append(Paragraph(_("What they wrote:") + "\n" + "\n".join(lines)))
     lowest = sorted((c for c in results["customers"] if c["csi"] is not None), key=lambda c: c["csi"])[:LOWEST_SHOWN]
     if lowest:
         parts.append(Paragraph(_("Lowest CSI: {customers}").format(
@@ -49,3 +76,17 @@ def results_message(results: dict[str, Any], opens: str, closes: str, locale: st
         id=results["survey"])))
     text = _("Survey {id}: CSI {csi}").format(id=results["survey"], csi=_number(results["csi"]))
     return Message(text=text, cards=[Card(title=title, parts=parts)])
+
+
+def results_chart(results: dict[str, Any], locale: str) -> tuple[bytes, str] | None:
+    """The importance–performance chart, when importance was rated."""
+    _ = gettext_for(locale)
+    placed = [d for d in results["dimensions"] if d.get("quadrant")]
+    if len(placed) < 2:
+        return None
+    title = _("Survey {id}: importance and performance").format(id=results["survey"])
+    png = importance_performance_chart(
+        title, tuple(_(DIMENSION_NAMES.get(d["key"], d["key"])) for d in placed),
+        tuple(float(d["importance"]) for d in placed), tuple(float(d["score"]) for d in placed),
+        tuple(_(QUADRANT_NAMES[q]) for q in QUADRANT_NAMES), _("Importance (1–5)"), _("Score (0–100)"))
+    return png, title

@@ -14,6 +14,7 @@ from bot.core import outbox
 from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time, once_per_dialog
+from bot.core.delivery import send_private_chart
 from bot.core.i18n import gettext_for, pick
 from bot.core.inputs import row_id
 from bot.core.replies import Reply, Request, Submitted
@@ -22,7 +23,7 @@ from bot.core.texts import T, UserError, join_texts
 from bot.core.views import Card, Message, Paragraph
 from bot.people.callers import require
 from bot.people.customers import exact_customer, unknown_customer
-from bot.surveys.answers import results_message
+from bot.surveys.answers import results_chart, results_message
 from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
 from bot.surveys.invitations import invitations_of
 from bot.surveys.questionnaire import CALL_OUTCOMES, check_answers, questionnaire_form, record_answers
@@ -64,9 +65,16 @@ def statistics(ctx: AppContext, survey_id: int, locale: str | None = None) -> by
         return statistics_workbook(session, find_survey(session, survey_id), locale or ctx.locale)
 
 
-def results(ctx: AppContext, survey_id: int) -> dict[str, Any]:
+def results(ctx: AppContext, survey_id: int, customer: str | None = None) -> dict[str, Any]:
+    """The survey's results, or those of one customer's answers (its code or name, exactly)."""
     with ctx.session() as session:
-        return survey_results(session, find_survey(session, survey_id))
+        campaign = find_survey(session, survey_id)
+        found = None
+        if customer is not None:
+            found = exact_customer(session, customer)
+            if found is None:
+                raise unknown_customer(session, customer)
+        return survey_results(session, campaign, found.id if found is not None else None)
 
 
 def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[str, Any], int]:
@@ -195,18 +203,32 @@ def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply
     words = [w for w in words if w.lower() not in RESULT_WORDS]
     caller = request.caller
     with ctx.session() as session:
-        if words:
-            if not re.fullmatch(r"[0-9]{1,9}", words[0]):  # '²' is a digit to isdigit(), not to int()
-                raise UserError(T("Use /csat survey [results] [number]."))
+        if words and re.fullmatch(r"[0-9]{1,9}", words[0]):  # '²' is a digit to isdigit(), not to int()
             campaign = find_survey(session, int(words[0]))
+            words = words[1:]
+        elif words and words[0].isdigit():
+            raise UserError(T("Use /csat survey [results] [number] [customer]."))
         else:
             campaign = session.scalar(select(SurveyCampaign).order_by(SurveyCampaign.opens_on.desc(),
                                                                       SurveyCampaign.id.desc()).limit(1))
             if campaign is None:
                 raise UserError(T("No survey has been planned yet: `csatbot survey new` plans one."))
-        outcome = survey_results(session, campaign)
+        customer = None
+        if words:
+            customer = exact_customer(session, " ".join(words))
+            if customer is None:
+                raise unknown_customer(session, " ".join(words))
+        outcome = survey_results(session, campaign, customer.id if customer is not None else None)
         opens, closes = campaign.opens_on.isoformat(), campaign.closes_on.isoformat()
-    return Reply(message=results_message(outcome, opens, closes, caller.locale or ctx.locale))
+    _ = caller._
+    locale = caller.locale or ctx.locale
+    message = results_message(outcome, opens, closes, locale)
+    chart = results_chart(outcome, locale)
+    if chart is not None and send_private_chart(ctx, request, chart[0], chart[1]):
+        where = (_("📈 {title}: the chart follows this message.") if request.direct else
+                 _("📈 {title}: the chart is in your direct messages with csatbot."))
+        message.cards[-1].parts.append(Paragraph(where.format(title=chart[1])))
+    return Reply(message=message)
 
 
 def press_call(ctx: AppContext, request: Request, value: str) -> Reply:

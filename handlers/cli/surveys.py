@@ -11,6 +11,7 @@ from bot.core.i18n import Gettext
 from bot.core.settings import Settings
 from bot.core.spreadsheets import format_errors
 from bot.surveys import use_cases
+from bot.surveys.answers import QUADRANT_NAMES
 from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES
 from handlers.cli.common import dump_json, err, open_context, out
 
@@ -70,11 +71,17 @@ def _print_results(results: dict[str, Any], _: Gettext) -> None:
         shares = ("—" if d["satisfied"] is None
                   else f"{d['satisfied']:.0%} / {d['somewhat']:.0%} / {d['unsatisfied']:.0%}")
         score = "—" if d["score"] is None else d["score"]
-        out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {score}  ({shares})")
+        quadrant = f"  [{_(QUADRANT_NAMES[d['quadrant']])}]" if d.get("quadrant") else ""
+        out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {score}  ({shares}){quadrant}")
+    earlier = [p for p in results.get("trend", []) if p["csi"] is not None]
+    if earlier:
+        out(_("Earlier surveys of this kind (CSI): {earlier} → this one {csi}").format(
+            earlier=" → ".join(f"#{p['survey']} {p['opens'][:7]} {p['csi']:.1f}" for p in earlier),
+            csi=results["csi"] if results["csi"] is not None else "—"))
 
 
 def cmd_results(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
-    results = use_cases.results(open_context(settings, _), args.id)
+    results = use_cases.results(open_context(settings, _), args.id, args.customer)
     if args.json:
         dump_json(results)
     else:
@@ -164,6 +171,7 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     take.set_defaults(run=cmd_take_questionnaires)
     results = survey.add_parser("results", help=_("CSI, dimensions, shares, competitor, customers"))
     results.add_argument("id", type=int, help=_("the survey number"))
+    results.add_argument("--customer", help=_("only this customer's answers (code or name)"))
     results.add_argument("--json", action="store_true")
     results.set_defaults(run=cmd_results)
     exporting = survey.add_parser("export", help=_("the survey statistics table (Excel): every answer, the "
