@@ -145,3 +145,48 @@ def test_moving_the_clock_brings_an_sla_warning(demo: Demo, page: Any) -> None:
     page.wait_for_function("document.querySelector('#thread').innerText.includes('超期')", timeout=15000)
     page.wait_for_function("document.querySelector('#messages').innerText.includes('已超期')", timeout=15000)
     shot(page, "4-sla-warning")
+
+
+def test_a_customer_answers_the_survey_link_on_a_phone(demo: Demo, page: Any) -> None:
+    """The owner's DM carries each contact's link; the contact answers on a phone: a draft
+    survives a reload, a missing rating is marked with the rest kept, the answer goes in once."""
+    import datetime as dt
+
+    from bot.calendar.working_days import WorkingCalendar
+    from scheduled.jobs import surveys
+
+    with demo.ctx.session() as session:
+        calendar = WorkingCalendar.load(session)
+    today = demo.clock.now().astimezone(demo.settings.tz).date()
+    day = calendar.nth_working_day_after(today, 1)
+    demo.clock.advance(dt.datetime.combine(day, dt.time(10), demo.settings.tz) - demo.clock.now())
+    surveys(demo.ctx, demo.clock.now())
+    demo.ctx.deliverer.deliver_due(demo.clock.now())
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_as(page, demo, SALES, demo.emulator.workspace.dm_channel(SALES))
+    link = page.wait_for_selector("#messages a[href*='/survey/']", timeout=15000)
+    assert "您负责的客户" in page.inner_text("#messages")
+    shot(page, "5-survey-links")
+    page.goto(str(link.get_attribute("href")))
+    page.wait_for_selector("form#answers")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the phone
+    page.locator("fieldset").nth(0).locator("label", has_text="4").first.click()
+    page.locator("fieldset").nth(1).locator("label", has_text="2").first.click()
+    page.reload()
+    page.wait_for_selector("form#answers")
+    assert page.locator("fieldset").nth(0).locator("input[value='4']").first.is_checked()  # the draft is kept
+    page.click("button[type=submit]")
+    page.wait_for_selector(".summary")
+    assert "需要修改" in page.inner_text(".summary")
+    assert page.locator("fieldset").nth(1).locator("input[value='2']").first.is_checked()  # nothing chosen is lost
+    shot(page, "6-survey-errors")
+    for index in range(page.locator("fieldset").count()):
+        group = page.locator("fieldset").nth(index)
+        if group.locator(".scale").count() and not group.locator(".scale").first.locator("input:checked").count():
+            group.locator(".scale").first.locator("label", has_text="5").first.click()
+    page.fill("textarea[name=comment]", "包装可以再结实一些")
+    page.click("button[type=submit]")
+    page.wait_for_selector("body[data-answered]")
+    assert "感谢" in page.inner_text(".notice")
+    assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('csatbot-draft')).length") == 0
+    shot(page, "7-survey-thanks")

@@ -76,7 +76,9 @@ def test_a_survey_from_plan_to_the_annual_score(cli: AppContext, tmp_path: Path,
     table = tmp_path / "statistics.xlsx"
     assert run(capsys, "survey", "export", sid, "--xlsx", str(table), "--locale", "zh-CN")[0] == 0
     book = openpyxl.load_workbook(table)
-    answers, summary = book.worksheets
+    answers, summary, comments = book.worksheets
+    assert [[c.value for c in row] for row in comments.iter_rows(min_row=2)] == [
+        ["产品质量", "HDQC", "批次波动大"], ["服务", "ACME", "响应快"]]
     rows = list(answers.iter_rows(min_row=2, values_only=True))
     assert len(rows) == 5 and rows[0][:7] == ("ACME", "艾克美汽车", "采购部 王工", "产品质量",
                                               "产品质量符合要求（外观、尺寸、性能）", 5, 100)

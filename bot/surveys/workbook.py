@@ -8,7 +8,7 @@ from openpyxl.chart import BarChart, Reference
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.i18n import gettext_for, pick
+from bot.core.i18n import N_, gettext_for, pick
 from bot.reports import workbook as xl
 from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES
 from bot.surveys.results import rating_score, survey_results
@@ -66,6 +66,14 @@ def statistics_workbook(session: Session, campaign: SurveyCampaign, locale: str)
             xl.number(summary, index, column, d[key], PERCENT, box=True)
         xl.number(summary, index, 7, d["competitor"], box=True)
         xl.number(summary, index, 8, d["gap_to_competitor"], box=True)
+    if results["comments"]:
+        notes = xl.add_sheet(book, xl.sheet_name(_("Comments"), taken))
+        xl.header(notes, 1, [_("Dimension"), _("Customer code"), _("Comment")])
+        xl.widths(notes, [18, 14, 80])
+        for index, comment in enumerate(sorted(results["comments"], key=lambda c: c["dimension"]), start=2):
+            xl.text(notes, index, 1, _(DIMENSION_NAMES.get(comment["dimension"], N_("general"))))
+            xl.text(notes, index, 2, comment["customer"])
+            xl.text(notes, index, 3, comment["text"], wrap=True)
     if results["dimensions"]:
         chart = BarChart()
         chart.title = _("Score by dimension")

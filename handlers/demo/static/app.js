@@ -60,6 +60,9 @@ function mrkdwn(text) {
   }).replace(/<(https?:[^|>]+)\|([^>]+)>/g, (_m, url, label) => {
     tokens.push(`<a href="${escapeHtml(url)}" target="_blank" rel="noopener">${label}</a>`);
     return `\u0000${tokens.length - 1}\u0000`;
+  }).replace(/(^|[\s(])(https?:\/\/[^\s<>|]+)/g, (_m, before, url) => {  // Slack links a bare address too
+    tokens.push(`<a href="${escapeHtml(url)}" target="_blank" rel="noopener">${escapeHtml(url)}</a>`);
+    return `${before}\u0000${tokens.length - 1}\u0000`;
   });
   html = html.replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
   html = html.replace(/```([\s\S]*?)```/g, (_m, code) => { tokens.push(`<pre>${code}</pre>`); return `\u0000${tokens.length - 1}\u0000`; });
