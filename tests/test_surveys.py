@@ -144,3 +144,48 @@ def test_importance_performance_trend_and_comments(cli: AppContext, slack, emula
     upload = emulator.wait_for("upload", lambda c: True)[-1]
     png = emulator.workspace.files[upload.args["file_id"]]["content"]
     assert png.startswith(b"\x89PNG")
+
+
+def test_the_questionnaire_is_edited_as_a_file_and_a_survey_planned_in_a_dialog(  # type: ignore[no-untyped-def]
+        cli: AppContext, slack, emulator, tmp_path: Path, capsys) -> None:
+    before = json.loads(run(capsys, "survey", "new", "--kind", "special", "--opens", "2026-08-01", "--closes",
+                            "2026-08-15", "--json")[1])
+    exported = tmp_path / "template.csv"
+    assert run(capsys, "survey", "template", "export", str(exported))[0] == 0
+    lines = exported.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "key,dimension,text_zh,text_en,asks_importance" and len(lines) == 11
+    edited = [lines[0], *lines[1:8], "pk_packaging,delivery,包装防护到位,Packaging protects the parts,yes"]
+    exported.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    code, printed, _err = run(capsys, "survey", "template", "import", str(exported))
+    assert code == 0 and "now has 8 items" in printed
+    assert len(json.loads(run(capsys, "survey", "show", str(before["id"]), "--json")[1])["items"]) == 10
+    bad = tmp_path / "bad.csv"
+    bad.write_text("key,dimension,text_zh,text_en\nx,nowhere,问,Q\n", encoding="utf-8")
+    code, _out, said = run(capsys, "survey", "template", "import", str(bad))
+    assert code == 1 and "not a dimension" in said
+
+    assert "planned by the quality engineers" in slack.command("/csat", "survey new", "U0SM00002").answer()["text"]
+    slack.command("/csat", "survey new", "U0QE00002")
+    view = emulator.wait_for("views.open")[-1].response["view"]
+    intro = view["blocks"][0]["text"]["text"]
+    assert "8 items" in intro and "No survey has closed yet" in intro and "mean score" in intro
+
+    def chosen(value: str) -> dict:  # type: ignore[type-arg]
+        return {"type": "static_select", "selected_option": {"value": value}}
+
+    values = {"kind": {"kind": chosen("quarterly")},
+              "opens": {"opens": {"type": "datepicker", "selected_date": "2026-11-02"}},
+              "closes": {"closes": {"type": "datepicker", "selected_date": "2026-10-30"}},
+              "follow_up": {"follow_up": {"type": "plain_text_input", "value": "交付周期能否缩短？\n包装是否改进？"}}}
+    errors = slack.view_submission("U0QE00002", view, values).json()["errors"]
+    assert set(errors) == {"closes", "follow_dimension"}
+    values["closes"] = {"closes": {"type": "datepicker", "selected_date": "2026-11-20"}}
+    values["follow_dimension"] = {"follow_dimension": chosen("delivery")}
+    assert slack.view_submission("U0QE00002", view, values).body in (b"", "")
+    assert slack.view_submission("U0QE00002", view, values).body in (b"", "")  # twice: one survey
+    told = emulator.wait_for("chat.postMessage", lambda c: "is planned" in c.args.get("text", ""))
+    assert len(told) == 1 and "10 items" in told[0].args["text"]
+    survey = json.loads(run(capsys, "survey", "show", str(before["id"] + 1), "--json")[1])
+    assert survey["kind"] == "quarterly" and survey["items"][-1] == {
+        "key": "follow_up_2", "dimension": "delivery", "text_zh": "包装是否改进？", "text_en": "包装是否改进？",
+        "asks_importance": False}

@@ -16,7 +16,8 @@ from bot.core.spreadsheets import RowErrors, cell_error, read_table
 from bot.core.stored_settings import setting
 from bot.core.texts import T, UserError
 from bot.datacall.figures import record_figure
-from storage.models import SurveyCampaign, SurveyInvitation, SurveyQuestion
+from storage.models import SettingValue, SurveyCampaign, SurveyInvitation, SurveyQuestion
+from storage.score_inputs import not_an_input
 
 KIND_NAMES = {"monthly_phone": N_("monthly phone survey"), "quarterly": N_("quarterly questionnaire"),
               "half_year": N_("half-year survey"), "special": N_("special survey"),
@@ -35,6 +36,21 @@ def kinds(session: Session) -> list[str]:
 def template_items(session: Session) -> list[dict[str, Any]]:
     """The company's questionnaire: the defaults file's, or the one it stored."""
     return [dict(item) for item in setting(session, "surveys").get("items", [])]
+
+
+SETTINGS_KEY = not_an_input("surveys")  # the questionnaire and the survey options change no score
+
+
+def store_template(session: Session, items: list[dict[str, Any]], now: dt.datetime) -> int:
+    """The company's questionnaire from now on; a survey already planned keeps its own copy."""
+    row = session.get(SettingValue, SETTINGS_KEY)
+    if row is None:
+        session.add(SettingValue(key=SETTINGS_KEY, value={"items": items}, updated_at=now))
+    else:
+        row.value = {**row.value, "items": items}
+        row.updated_at = now
+    session.flush()
+    return len(items)
 
 
 def items_from_file(path: Path) -> list[dict[str, Any]]:

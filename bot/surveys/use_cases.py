@@ -23,9 +23,20 @@ from bot.core.texts import T, UserError, join_texts
 from bot.core.views import Card, Message, Paragraph
 from bot.people.callers import require
 from bot.people.customers import exact_customer, unknown_customer
+from bot.reports.use_cases import report_numbers
 from bot.surveys.answers import results_chart, results_message
-from bot.surveys.campaigns import close_survey, find_survey, items_from_file, new_survey, survey_json
+from bot.surveys.campaigns import (
+    KIND_NAMES,
+    close_survey,
+    find_survey,
+    items_from_file,
+    new_survey,
+    store_template,
+    survey_json,
+    template_items,
+)
 from bot.surveys.invitations import invitations_of
+from bot.surveys.planning import last_survey_points, plan_form, read_plan, situation_lines, this_period
 from bot.surveys.questionnaire import CALL_OUTCOMES, check_answers, questionnaire_form, record_answers
 from bot.surveys.questionnaire_book import file_name, questionnaire_workbook, read_questionnaire
 from bot.surveys.responses import import_responses
@@ -195,10 +206,13 @@ def send_questionnaire_forms(ctx: AppContext, request: Request, words: list[str]
 
 
 def survey_command(ctx: AppContext, request: Request, words: list[str]) -> Reply:
-    """`/csat survey [results] [ID]`: a survey's results, the latest one without a number;
-    `/csat survey form ID CUSTOMER`: its Excel questionnaires."""
+    """`/csat survey [results] [ID] [CUSTOMER]`: a survey's results, the latest one without a
+    number; `/csat survey form ID CUSTOMER`: its Excel questionnaires; `/csat survey new`:
+    the planning dialog."""
     if words and words[0].lower() in FORM_WORDS:
         return send_questionnaire_forms(ctx, request, words[1:])
+    if words and words[0].lower() in NEW_WORDS:
+        return open_plan(ctx, request)
     require(ctx, request.caller, "report.view")
     words = [w for w in words if w.lower() not in RESULT_WORDS]
     caller = request.caller
@@ -284,3 +298,62 @@ def submit_call(ctx: AppContext, caller: Caller, state: dict[str, Any], values: 
         if not outcome.accepted:
             session.rollback()
         return outcome
+
+
+NEW_WORDS = {"new", "plan", "新建", "计划"}
+
+
+def open_plan(ctx: AppContext, request: Request) -> Reply:
+    """`/csat survey new`: the planning dialog, with the last survey's weak points and this
+    period's situation beside it."""
+    caller = request.caller
+    require(ctx, caller, "survey.manage", T("Surveys are planned by the quality engineers and customer service."))
+    _ = caller._
+    today = ctx.local_today()
+    numbers = report_numbers(ctx, "month", this_period(today))
+    with ctx.session() as session:
+        context = last_survey_points(session, _) + situation_lines(numbers, _)
+        return Reply(form=plan_form(session, _, today, context))
+
+
+def submit_plan(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                dialog: str) -> Submitted:
+    require(ctx, caller, "survey.manage")
+    _ = caller._
+    with ctx.session() as session:
+        def attempt() -> Submitted:
+            plan, errors = read_plan(session, values)
+            if errors:
+                return Submitted(errors=errors)
+            try:
+                with session.begin_nested():
+                    campaign = new_survey(session, plan["kind"], plan["opens"], plan["closes"], caller.person_id,
+                                          plan["items"], now=ctx.now())
+            except UserError as refused:
+                return Submitted(problem=refused.text)
+            asked = len(invitations_of(session, campaign.id))
+            text = _("Survey {id} is planned: {kind}, {opens} – {closes}, {n} items, {invited} contacts asked. Their "
+                     "owners get the questionnaires on the opening day.").format(
+                id=campaign.id, kind=_(KIND_NAMES.get(campaign.kind, campaign.kind)),
+                opens=campaign.opens_on.isoformat(), closes=campaign.closes_on.isoformat(),
+                n=len(campaign.questions), invited=asked)
+            outbox.enqueue(session, f"survey-planned:{campaign.id}", "dm", caller.user_id, Message(text=text),
+                           ctx.now())
+            return Submitted()
+
+        outcome = once_per_dialog(session, dialog, ctx.now(), attempt)
+        if not outcome.accepted:
+            session.rollback()
+        return outcome
+
+
+def replace_template(ctx: AppContext, path: Path) -> int:
+    """The company's questionnaire from a file (all or nothing); planned surveys keep theirs."""
+    items = items_from_file(path)
+    with ctx.session() as session:
+        return store_template(session, items, ctx.now())
+
+
+def template(ctx: AppContext) -> list[dict[str, Any]]:
+    with ctx.session() as session:
+        return template_items(session)

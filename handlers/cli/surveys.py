@@ -128,6 +128,43 @@ def cmd_take_questionnaires(settings: Settings, _: Gettext, args: argparse.Names
     return 1 if failed else 0
 
 
+TEMPLATE_COLUMNS = ["key", "dimension", "text_zh", "text_en", "asks_importance"]
+
+
+def cmd_template_export(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    """The company's questionnaire as the file `survey template import` takes back."""
+    target = Path(args.file)
+    items = use_cases.template(open_context(settings, _))
+    rows = [[str(item.get(c, "")) if c != "asks_importance" else ("yes" if item.get(c) else "no")
+             for c in TEMPLATE_COLUMNS] for item in items]
+    if target.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(TEMPLATE_COLUMNS)
+        for row in rows:
+            sheet.append(row)
+        book.save(target)
+    else:
+        import csv
+
+        with target.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(TEMPLATE_COLUMNS)
+            writer.writerows(rows)
+    out(_("The questionnaire ({n} items) is in {path}; edit it and run csatbot survey template import {path}.").format(
+        n=len(rows), path=target))
+    return 0
+
+
+def cmd_template_import(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    n = use_cases.replace_template(open_context(settings, _), Path(args.file))
+    out(_("The company's questionnaire now has {n} items; surveys planned before keep the items they were planned "
+          "with.").format(n=n))
+    return 0
+
+
 def cmd_close(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     results, recorded = use_cases.close(open_context(settings, _), args.id)
     _print_results(results, _)
@@ -181,6 +218,15 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     exporting.add_argument("--locale", choices=["zh-CN", "en"], help=_("the language of the form (default: the "
                                                                        "company's)"))
     exporting.set_defaults(run=cmd_export)
+    kept = survey.add_parser("template", help=_("the company's questionnaire: export it, edit it, import it"))
+    kept_actions = kept.add_subparsers(dest="template_action", required=True)
+    exporting_template = kept_actions.add_parser("export", help=_("write it to a CSV or XLSX file"))
+    exporting_template.add_argument("file")
+    exporting_template.set_defaults(run=cmd_template_export)
+    importing_template = kept_actions.add_parser("import", help=_("replace it from a file: key,dimension,text_zh,"
+                                                                  "text_en,asks_importance (all or nothing)"))
+    importing_template.add_argument("file")
+    importing_template.set_defaults(run=cmd_template_import)
     closing = survey.add_parser("close", help=_("close it: each customer's CSI becomes its survey score"))
     closing.add_argument("id", type=int, help=_("the survey number"))
     closing.set_defaults(run=cmd_close)
