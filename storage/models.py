@@ -403,6 +403,7 @@ class SurveyCampaign(Base):
     planning_notes: Mapped[str | None] = mapped_column(Text)
     sample_seed: Mapped[int | None] = mapped_column(Integer)  # the draw of contacts, reproducible
     sample_size: Mapped[int | None] = mapped_column(Integer)  # contacts drawn per customer; None: all
+    sample_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))  # an employee survey's share of each department
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     questions: Mapped[list[SurveyQuestion]] = relationship(
@@ -474,6 +475,20 @@ class SurveyInvitation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     customer: Mapped[Customer] = relationship(lazy="joined")
     contact: Mapped[CustomerContact | None] = relationship(lazy="joined")
+
+
+class EmployeeInvitation(Base):
+    """Who an anonymous employee survey asks, and whether they answered: kept apart from the
+    answers, which carry the department and nothing that names the person (003 §4.1)."""
+
+    __tablename__ = "survey_employee_invitations"
+    __table_args__ = (UniqueConstraint("campaign_id", "person_id", name="uq_survey_employee_invitations_person"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("survey_campaigns.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    department: Mapped[str] = mapped_column(String(200))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)  # a flag only: no time, no link to the answer
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 # --- Complaints -------------------------------------------------------------------------------

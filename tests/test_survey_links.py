@@ -352,3 +352,88 @@ def test_a_phone_survey_is_a_call_list_for_the_reps(cli: AppContext, slack, emul
     last = [e["value"] for b in calls()[-1]["blocks"] for e in b.get("elements", []) if e.get("action_id") ==
             "survey.call"]
     assert len(calls()) == 3 and last == [buttons[1]["value"]]  # who answered is not called again
+
+
+def test_the_anonymous_employee_survey(cli: AppContext, slack, emulator: SlackEmulator, clock: FixedClock,  # type: ignore[no-untyped-def]
+                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sqlalchemy import inspect
+
+    from storage.models import EmployeeInvitation, SurveyResponse
+
+    makers = [f"U0MF0000{n}" for n in range(1, 9)]
+    sheet = tmp_path / "people.csv"
+    sheet.write_text("slack_user_id,name,roles,department\n" + "".join(
+        f"{user},工人{n},ipqc_engineer,制造部\n" for n, user in enumerate(makers, start=1)), encoding="utf-8")
+    assert main(["people", "import", str(sheet)]) == 0
+    for user in makers:
+        emulator.workspace.add_user(user, user, "zh-CN")
+    capsys.readouterr()
+    assert main(["survey", "new", "--kind", "employee", "--opens", "2026-10-09", "--closes", "2026-10-30",
+                 "--seed", "5", "--json"]) == 0
+    survey = json.loads(capsys.readouterr().out)
+    assert survey["sample_rate"] == 0.6 and survey["invited"] == [] and len(survey["items"]) == 8
+    with cli.session() as session:
+        asked = session.scalars(select(EmployeeInvitation)).all()
+        by_department: dict[str, int] = {}
+        for invitation in asked:
+            by_department[invitation.department] = by_department.get(invitation.department, 0) + 1
+    # at least 60 % of each department, rounded up: 8 → 5, 2 → 2, 1 → 1
+    assert by_department == {"制造部": 5, "质量部": 2, "Quality": 1, "销售部": 1, "Sales": 1, "财务部": 1}
+
+    def run(day: int) -> None:
+        when = dt.datetime(2026, 10, day, 10, tzinfo=SHANGHAI)
+        clock.set(when)
+        surveys(cli, when)
+        cli.deliverer.deliver_due(when)
+
+    def invitations_to(user: str) -> list[dict]:  # type: ignore[type-arg]
+        channel = emulator.workspace.dm_channel(user)
+        return [c.args for c in emulator.calls_to("chat.postMessage") if c.response.get("channel") == channel
+                and "survey.employee" in json.dumps(c.args)]
+
+    run(9)
+    run(9)
+    invited = [u for u in makers if invitations_to(u)]
+    assert len(invited) == 5 and all(len(invitations_to(u)) == 1 for u in invited)
+    view = None
+    for user in invited:
+        slack.block_action(user, "survey.employee", str(survey["id"]), channel_id="D1", message_ts="1.1")
+        view = emulator.wait_for("views.open", lambda c, u=user: True, count=invited.index(user) + 1)[-1]
+        view = view.response["view"]
+        assert "Anonymous" in json.dumps(view) or "匿名" in json.dumps(view, ensure_ascii=False)
+        keys = [b["block_id"] for b in view["blocks"] if b["type"] == "input" and b["block_id"].startswith("rating:")]
+        values = {k: {k: {"type": "static_select", "selected_option": {"value": "4" if user != invited[0] else "2"}}}
+                  for k in keys}
+        if user == invited[0]:
+            assert "errors" in slack.view_submission(user, view, {}).json()
+        assert slack.view_submission(user, view, values).body in (b"", "")
+        assert slack.view_submission(user, view, values).body in (b"", "")  # sent twice: one answer
+    not_asked = next(u for u in makers if u not in invited)
+    slack.block_action(not_asked, "survey.employee", str(survey["id"]), channel_id="D1", message_ts="1.1")
+    emulator.wait_for("response_url", lambda c: "没有邀请您" in json.dumps(c.args, ensure_ascii=False))
+
+    results = json.loads((main(["survey", "results", str(survey["id"]), "--json"]), capsys.readouterr().out)[1])
+    departments = {d["name"]: d for d in results["departments"]}
+    assert departments["制造部"] == {"name": "制造部", "headcount": 8, "invited": 5, "answered": 5,
+                                   "csi": round((25 + 75 * 4) / 5, 1)}
+    assert departments["质量部"]["csi"] is None and departments["质量部"]["invited"] == 2  # no group under five shown
+    assert results["csi"] == round((25 + 75 * 4) / 5, 1) and results["response_rate"] == round(5 / 11, 3)
+    assert "customers" not in results
+    with cli.session() as session:
+        rows = session.scalars(select(SurveyResponse).where(SurveyResponse.campaign_id == survey["id"])).all()
+        assert len(rows) == 5
+        # anonymity is in the rows: a department and a day, nothing that names or points to a person
+        assert {(r.respondent, r.entered_by_id, r.invitation_id, r.customer_id, r.department) for r in rows} == {
+            (None, None, None, None, "制造部")}
+        assert {r.submitted_at.astimezone(dt.UTC).time() for r in rows} == {dt.time(0)}
+    columns = {c["name"] for c in inspect(cli.engine).get_columns("survey_employee_invitations")}
+    assert columns == {"id", "campaign_id", "person_id", "department", "answered", "created_at"}
+    assert [fk["referred_table"] for fk in inspect(cli.engine).get_foreign_keys("survey_employee_invitations")
+            if fk["referred_table"] == "survey_responses"] == []
+
+    run(12)  # two working days on (10-10 is a working Saturday): a reminder to the six who have not answered
+    reminded = [c for c in emulator.calls_to("chat.postMessage") if "survey-employee-reminder:" in json.dumps(c.args)]
+    assert len(reminded) == 6 and not any(c.response.get("channel") in {emulator.workspace.dm_channel(u)
+                                                                         for u in invited} for c in reminded)
+    code, printed, _err = (main(["survey", "close", str(survey["id"])]), *capsys.readouterr())
+    assert code == 0 and "0 customers" in printed

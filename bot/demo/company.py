@@ -20,7 +20,7 @@ from bot.complaints.deadlines import SlaPolicyBook
 from bot.core.roles import Authorizer
 from bot.revisits.visits import open_revisit
 from bot.scorecard import kpis
-from bot.surveys.campaigns import new_survey
+from bot.surveys.plans import plan as plan_survey
 from storage.models import (
     Complaint as ComplaintRow,
 )
@@ -376,8 +376,8 @@ def generate(session: Session, size: DemoSize, seed: int, now: dt.datetime, tz: 
                                  "created_at": now, "updated_at": now})
     session.execute(insert(CustomerContact), contact_rows)
     today_local = now.astimezone(tz).date()
-    survey = new_survey(session, "quarterly", today_local - dt.timedelta(days=3), today_local + dt.timedelta(days=11),
-                        quality[0].id, now=now, seed=seed)
+    survey = plan_survey(session, "quarterly", today_local - dt.timedelta(days=3),
+                         today_local + dt.timedelta(days=11), quality[0].id, now, seed=seed)
     for invitation in session.scalars(select(SurveyInvitation).where(SurveyInvitation.campaign_id == survey.id)):
         if rng.random() > 0.33:
             continue

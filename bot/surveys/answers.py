@@ -36,7 +36,8 @@ def results_message(results: dict[str, Any], opens: str, closes: str, locale: st
         Field(_("CSI"), _number(results["csi"])),
         Field(_("Response rate"), _share(results["response_rate"])),
         Field(_("Status"), _("closed") if results["status"] == "closed" else _("open")),
-        Field(_("Customers who answered"), str(len(results["customers"]))),
+        Field(_("Customers who answered"), str(len(results["customers"]))) if "departments" not in results else
+        Field(_("Answered"), str(sum(d["answered"] for d in results["departments"]))),
     ])]
     rows = [[_(DIMENSION_NAMES.get(d["key"], d["key"])), _number(d["score"]),
              f"{_share(d['satisfied'])} / {_share(d['somewhat'])} / {_share(d['unsatisfied'])}",
@@ -67,10 +68,16 @@ def results_message(results: dict[str, Any], opens: str, closes: str, locale: st
             lines.append(_("… +{n} more in `csatbot survey export {id}`").format(n=len(comments) - COMMENTS_SHOWN,
                                                                                id=results["survey"]))
         parts.append(Paragraph(_("What they wrote:") + "\n" + "\n".join(lines)))
-    lowest = sorted((c for c in results["customers"] if c["csi"] is not None), key=lambda c: c["csi"])[:LOWEST_SHOWN]
+    rated = [c for c in results.get("customers", []) if c["csi"] is not None]
+    lowest = sorted(rated, key=lambda c: c["csi"])[:LOWEST_SHOWN]
     if lowest:
         parts.append(Paragraph(_("Lowest CSI: {customers}").format(
             customers=", ".join(f"{c['code']} {c['csi']:.1f}" for c in lowest))))
+    if "departments" in results:
+        parts.append(Paragraph(_("By department (asked of headcount · answered · CSI):") + "\n" + "\n".join(
+            f"*{d['name']}* · {d['invited']}/{d['headcount']} · {d['answered']} · "
+            + (_number(d["csi"]) if d["csi"] is not None else _("fewer than {n} answers: not shown").format(
+                n=results["min_group"])) for d in results["departments"])))
     parts.append(Context(_("A rating r of 1–5 scores (r − 1) / 4 × 100; the CSI weighs the dimensions by their "
                            "importance. `csatbot survey results {id} --json` has every number.").format(
         id=results["survey"])))

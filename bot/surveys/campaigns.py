@@ -4,6 +4,7 @@ keeps the items it was sent with whatever the template becomes."""
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,12 @@ KIND_NAMES = {"monthly_phone": N_("monthly phone survey"), "quarterly": N_("quar
               "annual_external": N_("annual external survey"), "employee": N_("employee survey")}
 DIMENSION_NAMES = {"product_quality": N_("product quality"), "service": N_("service"), "price": N_("price"),
                    "brand": N_("brand image"), "complaint_handling": N_("complaint handling"),
-                   "delivery": N_("delivery"), "system": N_("system and process")}
+                   "delivery": N_("delivery"), "system": N_("system and process"),
+                   # the employee survey's (003 §4.1)
+                   "cooperation": N_("between departments"), "leadership": N_("employees on their leaders"),
+                   "staff": N_("leaders on their employees"), "conditions": N_("working conditions"),
+                   "pay": N_("pay")}
+EMPLOYEE = "employee"
 ITEM_COLUMNS = ["key", "dimension", "text_zh", "text_en"]
 YES = {"yes", "y", "true", "1", "是"}
 
@@ -33,9 +39,11 @@ def kinds(session: Session) -> list[str]:
     return [str(k) for k in setting(session, "surveys").get("kinds", [])]
 
 
-def template_items(session: Session) -> list[dict[str, Any]]:
-    """The company's questionnaire: the defaults file's, or the one it stored."""
-    return [dict(item) for item in setting(session, "surveys").get("items", [])]
+def template_items(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
+    """The company's questionnaire (the employee survey has its own): the defaults file's,
+    or the one it stored."""
+    key = "employee_items" if kind == EMPLOYEE else "items"
+    return [dict(item) for item in setting(session, "surveys").get(key, [])]
 
 
 SETTINGS_KEY = not_an_input("surveys")  # the questionnaire and the survey options change no score
@@ -85,11 +93,9 @@ def items_from_file(path: Path) -> list[dict[str, Any]]:
 
 
 def new_survey(session: Session, kind: str, opens: dt.date, closes: dt.date, by: int | None,
-               items: list[dict[str, Any]] | None = None, now: dt.datetime | None = None,
-               seed: int | None = None) -> SurveyCampaign:
-    """A survey and its invitations, drawn at once from the contacts known (the seed kept, so
-    the draw can be shown again)."""
-    from bot.surveys.invitations import invite, method, new_seed, sample_size
+               items: list[dict[str, Any]] | None = None, seed: int | None = None) -> SurveyCampaign:
+    """A survey with its copy of the questionnaire and the seed of its draw (the draw itself
+    is `plans.plan`'s)."""
 
     known = kinds(session)
     if kind not in known:
@@ -104,16 +110,35 @@ def new_survey(session: Session, kind: str, opens: dt.date, closes: dt.date, by:
     campaign = SurveyCampaign(key=key, kind=kind, opens_on=opens, closes_on=closes, status="open",
                               title_zh=f"{year} {gettext_for('zh-CN')(KIND_NAMES.get(kind, kind))}",
                               title_en=f"{year} {gettext_for('en')(KIND_NAMES.get(kind, kind))}", created_by_id=by,
-                              method=method(session, kind), sample_size=sample_size(session, kind),
-                              sample_seed=new_seed() if seed is None else seed)
+                              method=method_of(session, kind), sample_size=sample_size(session, kind),
+                              sample_seed=secrets.randbelow(2**31) if seed is None else seed)
     campaign.questions = [
         SurveyQuestion(position=index + 1, key=item["key"], dimension=item["dimension"], text_zh=item["text_zh"],
                        text_en=item["text_en"], kind="scale", asks_importance=bool(item.get("asks_importance")))
-        for index, item in enumerate(items or template_items(session))]
+        for index, item in enumerate(items or template_items(session, kind))]
+    if kind == EMPLOYEE:
+        campaign.anonymous, campaign.method, campaign.sample_size = True, "dialog", None
+        campaign.sample_rate = employee_rate(session)
     session.add(campaign)
     session.flush()
-    invite(session, campaign, now or dt.datetime.now(dt.UTC))
     return campaign
+
+
+def sample_size(session: Session, kind: str) -> int | None:
+    size = dict(setting(session, "surveys").get("sample_per_customer", {})).get(kind)
+    return max(1, int(size)) if size is not None else None
+
+
+def method_of(session: Session, kind: str) -> str:
+    return str(dict(setting(session, "surveys").get("method", {})).get(kind, "questionnaire"))
+
+
+MINIMUM_EMPLOYEE_RATE = Decimal("0.6")  # 003 §4.1: at least 60 % of each department
+
+
+def employee_rate(session: Session) -> Decimal:
+    rate = Decimal(str(dict(setting(session, "surveys").get("employee", {})).get("sample_rate", "0.6")))
+    return min(Decimal(1), max(MINIMUM_EMPLOYEE_RATE, rate))
 
 
 def find_survey(session: Session, survey_id: int) -> SurveyCampaign:

@@ -19,7 +19,9 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings, setting
 from bot.core.views import Actions, Button, Card, Context, Message, Paragraph
-from bot.surveys.campaigns import KIND_NAMES
+from bot.surveys.campaigns import EMPLOYEE, KIND_NAMES
+from bot.surveys.employees import invitations as employee_invitations
+from bot.surveys.employees import min_group
 from bot.surveys.invitations import invitations_of, link_for
 from storage.models import Person, PersonRole, SurveyCampaign, SurveyInvitation
 
@@ -132,6 +134,49 @@ def _chase_calls(session: Session, campaign: SurveyCampaign, today: dt.date, com
     return rows
 
 
+EMPLOYEE_BUTTON = "survey.employee"
+
+
+def _employee_message(campaign: SurveyCampaign, locale: str, reminder: bool, smallest: int) -> Message:
+    _ = gettext_for(locale)
+    lead = (_("A reminder: the employee survey closes on {closes}, and your answer is not in yet.") if reminder else
+            _("You are asked to answer the employee survey, until {closes}. It takes three minutes.")).format(
+        closes=campaign.closes_on.isoformat())
+    return Message(text=lead, cards=[Card(title=_("Employee survey"), parts=[
+        Paragraph(lead, strong=True),
+        Paragraph(_("It is anonymous: your answers are kept with your department only, never with your name, and "
+                    "the results of a group of fewer than {n} are never shown.").format(n=smallest)),
+        Actions([Button(_("Answer anonymously"), EMPLOYEE_BUTTON, str(campaign.id), "primary")])])])
+
+
+def _chase_employees(session: Session, campaign: SurveyCampaign, today: dt.date, calendar: WorkingCalendar,
+                     every: int, company_locale: str, end_of_day: dt.datetime) -> list[outbox.Queued]:
+    """The invitations on the opening day, then reminders to whoever has not answered,
+    every `every` working days until it closes."""
+    first_sent: dict[int, dt.date] = {}
+    for key in outbox.queued_for(session, f"survey-employee:{campaign.id}:"):
+        person, day = key.split(":")[2:4]
+        first_sent[int(person)] = dt.date.fromisoformat(day)
+    rows: list[outbox.Queued] = []
+    smallest = min_group(session)
+    for invitation, person in employee_invitations(session, campaign.id):
+        if not person.active or not person.slack_user_id:
+            continue
+        sent_on = first_sent.get(person.id)
+        locale = person.locale or company_locale
+        if sent_on is None:
+            rows.append(outbox.Queued(f"survey-employee:{campaign.id}:{person.id}:{today.isoformat()}", "dm",
+                                      person.slack_user_id, _employee_message(campaign, locale, False, smallest)))
+            continue
+        since = calendar.working_days_between(sent_on, today)
+        if invitation.answered or every <= 0 or since <= 0 or since % every:
+            continue
+        rows.append(outbox.Queued(f"survey-employee-reminder:{campaign.id}:{person.id}:{today.isoformat()}", "dm",
+                                  person.slack_user_id, _employee_message(campaign, locale, True, smallest),
+                                  expires_at=end_of_day))
+    return rows
+
+
 def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, base_url: str) -> int:
     local = now.astimezone(tz)
     today = local.date()
@@ -142,8 +187,10 @@ def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
     end_of_day = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tz)
     rows: list[outbox.Queued] = []
     for campaign in session.scalars(select(SurveyCampaign).where(
-            SurveyCampaign.status == "open", SurveyCampaign.opens_on <= today, SurveyCampaign.closes_on >= today,
-            SurveyCampaign.kind != "employee")):
+            SurveyCampaign.status == "open", SurveyCampaign.opens_on <= today, SurveyCampaign.closes_on >= today)):
+        if campaign.kind == EMPLOYEE:
+            rows += _chase_employees(session, campaign, today, calendar, every, company_locale, end_of_day)
+            continue
         if campaign.method == "phone":
             calls = _chase_calls(session, campaign, today, company_locale, end_of_day)
             if calls is not None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.stored_settings import setting
 from bot.people.contacts import contacts_of
 from storage.db import insert_ignoring_conflicts
 from storage.models import Customer, CustomerContact, SettingValue, SurveyCampaign, SurveyInvitation
@@ -24,19 +23,6 @@ from storage.score_inputs import not_an_input
 
 SECRET_KEY = not_an_input("secret:survey_links")
 LINK_PATH = "/survey/"
-
-
-def sample_size(session: Session, kind: str) -> int | None:
-    size = dict(setting(session, "surveys").get("sample_per_customer", {})).get(kind)
-    return max(1, int(size)) if size is not None else None
-
-
-def method(session: Session, kind: str) -> str:
-    return str(dict(setting(session, "surveys").get("method", {})).get(kind, "questionnaire"))
-
-
-def new_seed() -> int:
-    return secrets.randbelow(2**31)
 
 
 def _previous_contacts(session: Session, campaign: SurveyCampaign) -> set[int]:

@@ -15,9 +15,9 @@ from bot.core.periods import current_period
 from bot.core.spreadsheets import parse_day
 from bot.core.texts import T, Text
 from bot.core.views import Form, FormField, Option
+from bot.surveys.analysis import survey_results
 from bot.surveys.answers import QUADRANT_NAMES
 from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES, kinds, template_items
-from bot.surveys.results import survey_results
 from storage.models import SurveyCampaign
 
 FORM_KIND = "survey.new"

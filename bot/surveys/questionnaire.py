@@ -127,10 +127,12 @@ def _number(raw: Any) -> str:
     return str(raw or "").strip().translate(FULL_WIDTH_DIGITS)
 
 
-def check_answers(campaign: SurveyCampaign, invitation: SurveyInvitation, values: dict[str, Any]) -> Checked:
-    """The form's values as ratings, or an error at each field that is wrong."""
-    checked = Checked(comment=str(values.get("comment") or "").strip(), respondent=respondent_of(invitation))
-    if invitation.contact is None:
+def check_answers(campaign: SurveyCampaign, invitation: SurveyInvitation | None, values: dict[str, Any]) -> Checked:
+    """The form's values as ratings, or an error at each field that is wrong. No invitation:
+    an anonymous answer, which names nobody."""
+    checked = Checked(comment=str(values.get("comment") or "").strip(),
+                      respondent=respondent_of(invitation) if invitation is not None else None)
+    if invitation is not None and invitation.contact is None:
         checked.respondent = str(values.get("respondent") or "").strip()
         if not checked.respondent:
             checked.errors["respondent"] = T("Say who answers, so that we can thank you.")

@@ -135,7 +135,7 @@ def _comments(session: Session, campaign_id: int, customer_id: int | None) -> li
     return found
 
 
-def survey_results(session: Session, campaign: SurveyCampaign, customer_id: int | None = None) -> dict[str, Any]:
+def customer_results(session: Session, campaign: SurveyCampaign, customer_id: int | None = None) -> dict[str, Any]:
     """The results of the whole survey, or of one customer's answers alone."""
     answers = _answers(session, campaign.id, customer_id)
     csi, dimensions = _csi(answers)

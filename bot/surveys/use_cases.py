@@ -24,23 +24,25 @@ from bot.core.views import Card, Message, Paragraph
 from bot.people.callers import require
 from bot.people.customers import exact_customer, unknown_customer
 from bot.reports.use_cases import report_numbers
+from bot.surveys.analysis import survey_results
 from bot.surveys.answers import results_chart, results_message
 from bot.surveys.campaigns import (
     KIND_NAMES,
     close_survey,
     find_survey,
     items_from_file,
-    new_survey,
     store_template,
     survey_json,
     template_items,
 )
+from bot.surveys.employees import employee_form, invitation_of, min_group, record_anonymous
+from bot.surveys.employees import invitations as employee_invitations
 from bot.surveys.invitations import invitations_of
 from bot.surveys.planning import last_survey_points, plan_form, read_plan, situation_lines, this_period
+from bot.surveys.plans import plan
 from bot.surveys.questionnaire import CALL_OUTCOMES, check_answers, questionnaire_form, record_answers
 from bot.surveys.questionnaire_book import file_name, questionnaire_workbook, read_questionnaire
 from bot.surveys.responses import import_responses
-from bot.surveys.results import survey_results
 from bot.surveys.workbook import statistics_workbook
 from storage.models import Customer, SurveyCampaign, SurveyInvitation
 
@@ -51,14 +53,24 @@ def plan_survey(ctx: AppContext, kind: str, opens: dt.date, closes: dt.date, que
                 by: int | None = None, seed: int | None = None) -> dict[str, Any]:
     items = items_from_file(questionnaire) if questionnaire is not None else None
     with ctx.session() as session:
-        campaign = new_survey(session, kind, opens, closes, by, items, now=ctx.now(), seed=seed)
-        return survey_json(campaign, invitations_of(session, campaign.id))
+        campaign = plan(session, kind, opens, closes, by, ctx.now(), items, seed)
+        return _shown(session, campaign)
 
 
 def show_survey(ctx: AppContext, survey_id: int) -> dict[str, Any]:
     with ctx.session() as session:
-        campaign = find_survey(session, survey_id)
+        return _shown(session, find_survey(session, survey_id))
+
+
+def _shown(session: Any, campaign: SurveyCampaign) -> dict[str, Any]:
+    """A survey as JSON; an employee survey says how many it asks and how many answered,
+    never who (its results give the coverage by department)."""
+    if campaign.kind != "employee":
         return survey_json(campaign, invitations_of(session, campaign.id))
+    shown = survey_json(campaign)
+    flags = [i.answered for i, _person in employee_invitations(session, campaign.id)]
+    shown.update(invitations=len(flags), answered=sum(flags), sample_rate=float(campaign.sample_rate or 0))
+    return shown
 
 
 def take_responses(ctx: AppContext, survey_id: int, path: Path, by: int | None = None) -> ImportResult:
@@ -93,7 +105,7 @@ def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[
     with ctx.session() as session:
         campaign = find_survey(session, survey_id)
         outcome = survey_results(session, campaign)
-        recorded = close_survey(session, campaign, {c["customer_id"]: c["csi"] for c in outcome["customers"]
+        recorded = close_survey(session, campaign, {c["customer_id"]: c["csi"] for c in outcome.get("customers", [])
                                                     if c["csi"] is not None}, ctx.now(), by)
         outcome["status"] = campaign.status
         return outcome, recorded
@@ -322,13 +334,13 @@ def submit_plan(ctx: AppContext, caller: Caller, state: dict[str, Any], values: 
     _ = caller._
     with ctx.session() as session:
         def attempt() -> Submitted:
-            plan, errors = read_plan(session, values)
+            planned, errors = read_plan(session, values)
             if errors:
                 return Submitted(errors=errors)
             try:
                 with session.begin_nested():
-                    campaign = new_survey(session, plan["kind"], plan["opens"], plan["closes"], caller.person_id,
-                                          plan["items"], now=ctx.now())
+                    campaign = plan(session, planned["kind"], planned["opens"], planned["closes"], caller.person_id,
+                                    ctx.now(), planned["items"])
             except UserError as refused:
                 return Submitted(problem=refused.text)
             asked = len(invitations_of(session, campaign.id))
@@ -357,3 +369,45 @@ def replace_template(ctx: AppContext, path: Path) -> int:
 def template(ctx: AppContext) -> list[dict[str, Any]]:
     with ctx.session() as session:
         return template_items(session)
+
+
+def press_employee(ctx: AppContext, request: Request, value: str) -> Reply:
+    """*Answer anonymously*: the employee survey's dialog, for whom it asked."""
+    caller = request.caller
+    require(ctx, caller)
+    _ = caller._
+    with ctx.session() as session:
+        number = row_id(value)
+        campaign = session.get(SurveyCampaign, number) if number is not None else None
+        invitation = invitation_of(session, campaign.id, caller.person_id) if campaign is not None else None
+        if campaign is None or invitation is None:
+            raise UserError(T("This survey does not ask you."))
+        if invitation.answered:
+            return Reply.text(_("Your answer is in already. Thank you."))
+        if campaign.status == "closed" or ctx.local_today() > campaign.closes_on:
+            return Reply.text(_("Survey {id} has closed.").format(id=campaign.id))
+        return Reply(form=employee_form(campaign, caller.locale or ctx.locale, min_group(session)))
+
+
+def submit_employee(ctx: AppContext, caller: Caller, state: dict[str, Any], values: dict[str, Any],
+                    dialog: str) -> Submitted:
+    """The answer stored anonymously; the thanks by DM says nothing of what was answered."""
+    require(ctx, caller)
+    number = row_id(str(state.get("survey", "")))
+    with ctx.session() as session:
+        campaign = session.get(SurveyCampaign, number) if number is not None else None
+        invitation = invitation_of(session, campaign.id, caller.person_id) if campaign is not None else None
+        if campaign is None or invitation is None:
+            return Submitted(problem=T("This survey does not ask you."))
+        if campaign.status == "closed" or ctx.local_today() > campaign.closes_on:
+            return Submitted(problem=T("Survey {id} is closed: its results are final.", id=campaign.id))
+        checked = check_answers(campaign, None, values)
+        errors = {k: v for k, v in checked.errors.items() if k.startswith("rating:") or k == "comment"}
+        if errors:
+            return Submitted(errors=errors)
+        if record_anonymous(session, campaign, invitation, checked, ctx.local_today()):
+            _ = caller._
+            outbox.enqueue(session, f"survey-employee-thanks:{campaign.id}:{caller.user_id}", "dm", caller.user_id,
+                           Message(text=_("Thank you: your answer to the employee survey is in, without your name.")),
+                           ctx.now())
+        return Submitted()

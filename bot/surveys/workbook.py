@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.i18n import N_, gettext_for, pick
 from bot.reports import workbook as xl
+from bot.surveys.analysis import survey_results
 from bot.surveys.campaigns import DIMENSION_NAMES, KIND_NAMES
-from bot.surveys.results import rating_score, survey_results
+from bot.surveys.results import rating_score
 from storage.models import Customer, SurveyAnswer, SurveyCampaign, SurveyQuestion, SurveyResponse
 
 PERCENT = "0%"

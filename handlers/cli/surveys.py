@@ -73,6 +73,10 @@ def _print_results(results: dict[str, Any], _: Gettext) -> None:
         score = "—" if d["score"] is None else d["score"]
         quadrant = f"  [{_(QUADRANT_NAMES[d['quadrant']])}]" if d.get("quadrant") else ""
         out(f"  {_(DIMENSION_NAMES.get(d['key'], d['key']))}: {score}  ({shares}){quadrant}")
+    for d in results.get("departments", []):
+        shown = d["csi"] if d["csi"] is not None else _("fewer than {n} answers: not shown").format(
+            n=results["min_group"])
+        out(f"  {d['name']}: {d['invited']}/{d['headcount']} · {d['answered']} · {shown}")
     earlier = [p for p in results.get("trend", []) if p["csi"] is not None]
     if earlier:
         out(_("Earlier surveys of this kind (CSI): {earlier} → this one {csi}").format(
