@@ -27,8 +27,8 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=100), nullable=False),
         sa.Column("locale", sa.String(length=16), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("customer_id", "name", name="uq_customer_contacts_customer_name"),
     )
     op.create_table(
@@ -38,11 +38,11 @@ def upgrade() -> None:
                   nullable=False),
         sa.Column("customer_id", sa.Integer(), sa.ForeignKey("customers.id"), nullable=False),
         sa.Column("contact_id", sa.Integer(), sa.ForeignKey("customer_contacts.id"), nullable=True),
-        sa.Column("answered_at", sa.DateTime(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_by", sa.String(length=16), nullable=True),
         sa.Column("call_outcome", sa.String(length=16), nullable=True),
-        sa.Column("called_at", sa.DateTime(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("called_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("campaign_id", "customer_id", "contact_id", name="uq_survey_invitations_contact"),
     )
     op.create_index("ix_survey_invitations_campaign_id", "survey_invitations", ["campaign_id"])

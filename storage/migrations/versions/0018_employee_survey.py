@@ -25,7 +25,7 @@ def upgrade() -> None:
         sa.Column("person_id", sa.Integer(), sa.ForeignKey("people.id"), nullable=False),
         sa.Column("department", sa.String(length=200), nullable=False),
         sa.Column("answered", sa.Boolean(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("campaign_id", "person_id", name="uq_survey_employee_invitations_person"),
     )
     with op.batch_alter_table("survey_campaigns") as batch:
