@@ -52,14 +52,21 @@ def _closed_notice(ctx: AppContext, opened: Opened | None, locale: str) -> Surve
     return None
 
 
+def _opened(ctx: AppContext, session: Any, token: str, asked_locale: str | None
+            ) -> tuple[Opened | None, str, SurveyPage | None]:
+    """The invitation a link names, the reader's language, and the notice to show instead of
+    the questionnaire (None: the questionnaire may be answered)."""
+    opened = invitation_by_token(session, token)
+    locale = (reader_locale(opened.invitation, ctx.locale, asked_locale) if opened
+              else asked_locale or ctx.locale)
+    return opened, locale, _closed_notice(ctx, opened, locale)
+
+
 def open_questionnaire(ctx: AppContext, token: str, asked_locale: str | None = None) -> SurveyPage:
     with ctx.session() as session:
-        opened = invitation_by_token(session, token)
-        locale = reader_locale(opened.invitation, ctx.locale, asked_locale) if opened else (
-            asked_locale or ctx.locale)
-        notice = _closed_notice(ctx, opened, locale)
+        opened, locale, notice = _opened(ctx, session, token, asked_locale)
         if notice is not None or opened is None:
-            return notice  # type: ignore[return-value]
+            return notice or SurveyPage(locale, 404, "")
         form = questionnaire_form(opened.campaign, opened.invitation, locale)
         return SurveyPage(locale, 200, form.title, form=form)
 
@@ -69,12 +76,9 @@ def submit_questionnaire(ctx: AppContext, token: str, values: dict[str, Any],
     """The answers recorded once; a second send of the same page (a double tap, the back
     button) gets the "answered already" notice and changes nothing."""
     with ctx.session() as session:
-        opened = invitation_by_token(session, token)
-        locale = reader_locale(opened.invitation, ctx.locale, asked_locale) if opened else (
-            asked_locale or ctx.locale)
-        notice = _closed_notice(ctx, opened, locale)
+        opened, locale, notice = _opened(ctx, session, token, asked_locale)
         if notice is not None or opened is None:
-            return notice  # type: ignore[return-value]
+            return notice or SurveyPage(locale, 404, "")
         _ = gettext_for(locale)
         checked = check_answers(opened.campaign, opened.invitation, values)
         if checked.errors:
