@@ -404,6 +404,7 @@ class SurveyCampaign(Base):
     sample_seed: Mapped[int | None] = mapped_column(Integer)  # the draw of contacts, reproducible
     sample_size: Mapped[int | None] = mapped_column(Integer)  # contacts drawn per customer; None: all
     sample_rate: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))  # an employee survey's share of each department
+    csi: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))  # set when it closes: its answers change no more
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     questions: Mapped[list[SurveyQuestion]] = relationship(
@@ -428,6 +429,7 @@ class SurveyQuestion(Base):
 
 class SurveyResponse(Base):
     __tablename__ = "survey_responses"
+    __table_args__ = (Index("ix_survey_responses_campaign_customer", "campaign_id", "customer_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("survey_campaigns.id", ondelete="CASCADE"))
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
@@ -445,6 +447,7 @@ class SurveyResponse(Base):
 
 class SurveyAnswer(Base):
     __tablename__ = "survey_answers"
+    __table_args__ = (Index("ix_survey_answers_response_id", "response_id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("survey_responses.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("survey_questions.id"))

@@ -4,12 +4,14 @@ all or nothing, results computed as the README says, and closing feeds the annua
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.core.context import AppContext
 from handlers.cli import main
+from storage.models import SurveyCampaign
 
 ANSWERS = """customer,respondent,item,rating,importance,competitor,comment
 ACME,采购部 王工,pq_conformity,5,5,4,
@@ -129,6 +131,10 @@ def test_importance_performance_trend_and_comments(cli: AppContext, slack, emula
     # product quality: importance 4.67 over the mean 3.58, score 58.3 under the mean 72.9; service the opposite
     assert quadrant == {"product_quality": "concentrate_here", "service": "possible_overkill"}
     assert results["trend"] == [{"survey": first["id"], "opens": "2026-04-01", "csi": 50.0}]
+    assert run(capsys, "survey", "close", str(first["id"]))[0] == 0  # its CSI is kept, and the trend reads it
+    with cli.session() as session:
+        assert session.get(SurveyCampaign, first["id"]).csi == Decimal("50.00")
+    assert json.loads(run(capsys, "survey", "results", str(later["id"]), "--json")[1])["trend"] == results["trend"]
     assert {(c["dimension"], c["customer"], c["text"]) for c in results["comments"]} == {
         ("service", "ACME", "响应快"), ("product_quality", "HDQC", "批次波动大")}
     acme = json.loads(run(capsys, "survey", "results", str(later["id"]), "--customer", "ACME", "--json")[1])

@@ -160,14 +160,16 @@ def survey_json(campaign: SurveyCampaign, invitations: list[SurveyInvitation] | 
                        "text_en": q.text_en, "asks_importance": q.asks_importance} for q in campaign.questions]}
 
 
-def close_survey(session: Session, campaign: SurveyCampaign, csi_by_customer: dict[int, float], now: dt.datetime,
-                 by: int | None) -> int:
+def close_survey(session: Session, campaign: SurveyCampaign, csi: float | None, csi_by_customer: dict[int, float],
+                 now: dt.datetime, by: int | None) -> int:
     """Closed: each customer's CSI becomes its survey score of the closing month (the
     annual score blends it in); a typed-in score of that month is replaced by a new version,
-    the earlier one kept. Closing twice changes nothing."""
+    the earlier one kept. The survey's CSI is kept for the trends of later surveys (a
+    closed survey takes no more answers). Closing twice changes nothing."""
     if campaign.status == "closed":
         return 0
     campaign.status = "closed"
+    campaign.csi = None if csi is None else Decimal(str(round(csi, 2)))
     month = f"{campaign.closes_on.year:04d}-{campaign.closes_on.month:02d}"
     recorded = 0
     for customer_id, csi in sorted(csi_by_customer.items()):

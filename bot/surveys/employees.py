@@ -21,14 +21,13 @@ from bot.core.stored_settings import setting
 from bot.core.views import Form, FormField, Option
 from bot.surveys.campaigns import DIMENSION_NAMES, EMPLOYEE
 from bot.surveys.questionnaire import COMMENT_LENGTH, RATINGS, Checked
-from bot.surveys.results import TREND_SURVEYS, Rated, _csi, _rounded, quadrants
+from bot.surveys.results import TREND_SURVEYS, Tallies, _csi, _rounded, merged, quadrants, tallies
 from storage.db import insert_ignoring_conflicts
 from storage.models import (
     EmployeeInvitation,
     Person,
     SurveyAnswer,
     SurveyCampaign,
-    SurveyQuestion,
     SurveyResponse,
 )
 
@@ -109,16 +108,12 @@ def record_anonymous(session: Session, campaign: SurveyCampaign, invitation: Emp
     return True
 
 
-def _department_answers(session: Session, campaign_id: int) -> dict[str, list[Rated]]:
-    rows = session.execute(
-        select(SurveyResponse.department, SurveyQuestion.dimension, SurveyAnswer.score)
-        .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-        .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-        .where(SurveyResponse.campaign_id == campaign_id))
-    found: dict[str, list[Rated]] = defaultdict(list)
-    for department, dimension, score in rows:
-        found[department or NO_DEPARTMENT].append(Rated(0, str(dimension), None if score is None else float(score),
-                                                        None, None))
+def _department_answers(session: Session, campaign_id: int) -> dict[str, Tallies]:
+    """Each department's tallies, people without one together."""
+    found: dict[str, Tallies] = {}
+    for department, given in tallies(session, campaign_id, SurveyResponse.department).items():
+        name = department or NO_DEPARTMENT
+        found[name] = merged({"before": found[name], "these": given}) if name in found else given
     return found
 
 
@@ -139,13 +134,13 @@ def employee_results(session: Session, campaign: SurveyCampaign) -> dict[str, An
     rows = []
     for name in sorted(set(heads) | set(invited)):
         count = int(responses.get(name, 0))
-        csi, _dims = _csi(answers.get(name, [])) if count >= smallest else (None, {})
+        csi, _dims = _csi(answers.get(name, {})) if count >= smallest else (None, {})
         rows.append({"name": name, "headcount": heads.get(name, 0), "invited": len(invited.get(name, [])),
                      "answered": sum(invited.get(name, [])), "csi": _rounded(csi)})
     shown: list[dict[str, Any]] = []
     csi = None
     if everyone >= smallest:
-        csi, dimensions = _csi([a for given in answers.values() for a in given])
+        csi, dimensions = _csi(merged(answers))
         order = list(dict.fromkeys(q.dimension for q in campaign.questions))
         shown = [{"key": d["key"], "score": _rounded(d["score"]), "importance": None,
                   "satisfied": _rounded(d["satisfied"], 3), "somewhat": _rounded(d["somewhat"], 3),
@@ -173,7 +168,7 @@ def _employee_trend(session: Session, campaign: SurveyCampaign, smallest: int) -
         .order_by(SurveyCampaign.opens_on.desc()).limit(TREND_SURVEYS)))
     points = []
     for other in reversed(earlier):
-        given = [a for group in _department_answers(session, other.id).values() for a in group]
+        given = merged(tallies(session, other.id))
         count = session.scalar(select(func.count()).where(SurveyResponse.campaign_id == other.id)) or 0
         csi = _csi(given)[0] if count >= smallest else None
         points.append({"survey": other.id, "opens": other.opens_on.isoformat(), "csi": _rounded(csi)})

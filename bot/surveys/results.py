@@ -8,10 +8,9 @@ of the others' weights)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, and_, case, func, literal, select, type_coerce
 from sqlalchemy.orm import Session
 
 from storage.models import Customer, SurveyAnswer, SurveyCampaign, SurveyQuestion, SurveyResponse
@@ -21,43 +20,98 @@ def rating_score(rating: float) -> float:
     return (rating - 1) / 4 * 100
 
 
-@dataclass
-class Rated:
-    customer_id: int
-    dimension: str
-    rating: float | None
-    importance: float | None
-    competitor: float | None
+class Tally(NamedTuple):
+    """The sums a group's answers on one dimension add up to: all that the results need, so
+    the database adds them up and only a row per group and dimension leaves it."""
+
+    ratings: int = 0
+    rating_sum: float = 0.0
+    satisfied: int = 0  # rated 4–5
+    somewhat: int = 0  # rated 3
+    unsatisfied: int = 0  # rated 1–2
+    weights: int = 0
+    weight_sum: float = 0.0
+    competitors: int = 0
+    competitor_sum: float = 0.0
+    paired: int = 0  # rated and the competitor rated by the same answer
+    paired_gap_sum: float = 0.0
 
 
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
+Tallies = dict[str, Tally]  # by dimension
 
 
-def _csi(answers: list[Rated]) -> tuple[float | None, dict[str, dict[str, Any]]]:
-    by_dimension: dict[str, list[Rated]] = defaultdict(list)
-    for answer in answers:
-        by_dimension[answer.dimension].append(answer)
+def _float(sum_: Any) -> Any:
+    """A sum read as a float: Numeric's Decimal per row costs more than the sum itself."""
+    return type_coerce(sum_, Float)
+
+
+def tallies(session: Session, campaign_id: int, group: Any = None, customer_id: int | None = None,
+            ) -> dict[Any, Tallies]:
+    """The survey's answers summed by `group` (a column of the response, or nothing: one
+    group, None) and dimension."""
+    score, importance, competitor = SurveyAnswer.score, SurveyAnswer.importance, SurveyAnswer.competitor
+    both = and_(score.is_not(None), competitor.is_not(None))
+    grouping = [group] if group is not None else []
+    query = (select(group if group is not None else literal(None), SurveyQuestion.dimension,
+                    func.count(score), _float(func.sum(score)),
+                    func.sum(case((score >= 4, 1), else_=0)), func.sum(case((score == 3, 1), else_=0)),
+                    func.sum(case((score <= 2, 1), else_=0)),
+                    func.count(importance), _float(func.sum(importance)), func.count(competitor),
+                    _float(func.sum(competitor)), func.count(case((both, 1))),
+                    _float(func.sum(case((both, score - competitor)))))
+             .select_from(SurveyResponse)
+             .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
+             .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
+             .where(SurveyResponse.campaign_id == campaign_id)
+             .group_by(*grouping, SurveyQuestion.dimension))
+    if customer_id is not None:
+        query = query.where(SurveyResponse.customer_id == customer_id)
+    found: dict[Any, Tallies] = defaultdict(dict)
+    for key, dimension, *sums in session.execute(query):
+        found[key][str(dimension)] = Tally(*(v or 0 for v in sums))  # a sum over no rows is NULL
+    return found
+
+
+def by_customer(session: Session, campaign_id: int, customer_id: int | None = None) -> dict[int, Tallies]:
+    """Each customer's tallies; answers that name no customer count for none."""
+    found = tallies(session, campaign_id, SurveyResponse.customer_id, customer_id)
+    found.pop(None, None)
+    return found
+
+
+def merged(groups: dict[Any, Tallies]) -> Tallies:
+    """All the groups' tallies as one group's."""
+    by_dimension: dict[str, list[Tally]] = defaultdict(list)
+    for given in groups.values():
+        for dimension, tally in given.items():
+            by_dimension[dimension].append(tally)
+    return {dimension: Tally(*map(sum, zip(*given, strict=True))) for dimension, given in by_dimension.items()}
+
+
+def _mean(total: float, count: int) -> float | None:
+    return total / count if count else None
+
+
+def _csi(given: Tallies) -> tuple[float | None, dict[str, dict[str, Any]]]:
     dimensions: dict[str, dict[str, Any]] = {}
-    for key, rated in by_dimension.items():
-        ratings = [a.rating for a in rated if a.rating is not None]
-        competitors = [rating_score(a.competitor) for a in rated if a.competitor is not None]
-        paired = [rating_score(a.rating) - rating_score(a.competitor) for a in rated
-                  if a.rating is not None and a.competitor is not None]  # the same people rated both
+    for key, t in given.items():
+        rated = t.ratings or None
         dimensions[key] = {
-            "key": key, "answers": len(ratings),
-            "score": _mean([rating_score(r) for r in ratings]),
-            "importance": _mean([a.importance for a in rated if a.importance is not None]),
-            "satisfied": sum(r >= 4 for r in ratings) / len(ratings) if ratings else None,
-            "somewhat": sum(r == 3 for r in ratings) / len(ratings) if ratings else None,
-            "unsatisfied": sum(r <= 2 for r in ratings) / len(ratings) if ratings else None,
-            "competitor": _mean(competitors), "gap": _mean(paired),
+            "key": key, "answers": t.ratings,
+            # the mean of (r − 1) / 4 × 100 over the ratings, with one division
+            "score": 25 * (t.rating_sum - t.ratings) / t.ratings if rated else None,
+            "importance": _mean(t.weight_sum, t.weights),
+            "satisfied": t.satisfied / t.ratings if rated else None,
+            "somewhat": t.somewhat / t.ratings if rated else None,
+            "unsatisfied": t.unsatisfied / t.ratings if rated else None,
+            "competitor": 25 * (t.competitor_sum - t.competitors) / t.competitors if t.competitors else None,
+            "gap": 25 * t.paired_gap_sum / t.paired if t.paired else None,  # the same people rated both
         }
     scored = [d for d in dimensions.values() if d["score"] is not None]
     if not scored:
         return None, dimensions
     weights = [d["importance"] for d in scored if d["importance"] is not None]
-    fallback = _mean(weights) or 1.0
+    fallback = sum(weights) / len(weights) if weights else 1.0
     total = sum(d["importance"] if d["importance"] is not None else fallback for d in scored)
     csi = sum(d["score"] * (d["importance"] if d["importance"] is not None else fallback) for d in scored) / total
     return csi, dimensions
@@ -69,19 +123,6 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
 
 QUADRANTS = ("concentrate_here", "keep_up_the_good_work", "low_priority", "possible_overkill")
 TREND_SURVEYS = 6  # the earlier surveys of the same kind a result is compared with
-
-
-def _answers(session: Session, campaign_id: int, customer_id: int | None = None) -> list[Rated]:
-    query = (select(SurveyResponse.customer_id, SurveyQuestion.dimension, SurveyAnswer.score, SurveyAnswer.importance,
-                    SurveyAnswer.competitor)
-             .join(SurveyAnswer, SurveyAnswer.response_id == SurveyResponse.id)
-             .join(SurveyQuestion, SurveyQuestion.id == SurveyAnswer.question_id)
-             .where(SurveyResponse.campaign_id == campaign_id, SurveyResponse.customer_id.is_not(None)))
-    if customer_id is not None:
-        query = query.where(SurveyResponse.customer_id == customer_id)
-    return [Rated(int(r[0]), str(r[1]), None if r[2] is None else float(r[2]),
-                  None if r[3] is None else float(r[3]), None if r[4] is None else float(r[4]))
-            for r in session.execute(query)]
 
 
 def quadrants(dimensions: list[dict[str, Any]]) -> dict[str, str]:
@@ -108,7 +149,10 @@ def _trend(session: Session, campaign: SurveyCampaign, customer_id: int | None) 
         .order_by(SurveyCampaign.opens_on.desc()).limit(TREND_SURVEYS)))
     points = []
     for other in reversed(earlier):
-        csi, _dims = _csi(_answers(session, other.id, customer_id))
+        if customer_id is None and other.status == "closed" and other.csi is not None:
+            csi: float | None = float(other.csi)  # kept when it closed
+        else:
+            csi, _dims = _csi(merged(tallies(session, other.id, customer_id=customer_id)))
         points.append({"survey": other.id, "opens": other.opens_on.isoformat(), "csi": _rounded(csi)})
     return points
 
@@ -137,18 +181,15 @@ def _comments(session: Session, campaign_id: int, customer_id: int | None) -> li
 
 def customer_results(session: Session, campaign: SurveyCampaign, customer_id: int | None = None) -> dict[str, Any]:
     """The results of the whole survey, or of one customer's answers alone."""
-    answers = _answers(session, campaign.id, customer_id)
-    csi, dimensions = _csi(answers)
+    customers_tallies = by_customer(session, campaign.id, customer_id)
+    csi, dimensions = _csi(merged(customers_tallies))
     order = list(dict.fromkeys(q.dimension for q in campaign.questions))
-    by_customer: dict[int, list[Rated]] = defaultdict(list)
-    for answer in answers:
-        by_customer[answer.customer_id].append(answer)
     codes = dict(session.execute(select(Customer.id, Customer.code)).all())
     responses = dict(session.execute(select(SurveyResponse.customer_id, func.count()).where(
         SurveyResponse.campaign_id == campaign.id).group_by(SurveyResponse.customer_id)).all())
     active = set(session.scalars(select(Customer.id).where(Customer.active.is_(True))))
     customers = []
-    for answered, given in sorted(by_customer.items(), key=lambda item: codes.get(item[0], "")):
+    for answered, given in sorted(customers_tallies.items(), key=lambda item: codes.get(item[0], "")):
         customer_csi, _dims = _csi(given)
         customers.append({"code": codes.get(answered), "csi": _rounded(customer_csi),
                           "responses": int(responses.get(answered, 0)), "customer_id": answered})
@@ -167,7 +208,7 @@ def customer_results(session: Session, campaign: SurveyCampaign, customer_id: in
     return {
         "survey": campaign.id, "key": campaign.key, "kind": campaign.kind, "status": campaign.status,
         "customer": codes.get(customer_id) if customer_id is not None else None,
-        "response_rate": round(len(active & set(by_customer)) / len(active), 3) if active else None,
+        "response_rate": round(len(active & set(customers_tallies)) / len(active), 3) if active else None,
         "csi": _rounded(csi),
         "dimensions": shown,
         "customers": customers,

@@ -105,8 +105,8 @@ def close(ctx: AppContext, survey_id: int, by: int | None = None) -> tuple[dict[
     with ctx.session() as session:
         campaign = find_survey(session, survey_id)
         outcome = survey_results(session, campaign)
-        recorded = close_survey(session, campaign, {c["customer_id"]: c["csi"] for c in outcome.get("customers", [])
-                                                    if c["csi"] is not None}, ctx.now(), by)
+        by_customer = {c["customer_id"]: c["csi"] for c in outcome.get("customers", []) if c["csi"] is not None}
+        recorded = close_survey(session, campaign, outcome["csi"], by_customer, ctx.now(), by)
         outcome["status"] = campaign.status
         return outcome, recorded
 
