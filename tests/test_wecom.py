@@ -3,6 +3,8 @@ garbled or foreign callbacks refused."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from handlers.wecom.crypto import CryptoError, WeComCrypto
@@ -131,3 +133,38 @@ def test_opening_the_app_is_its_home_once_a_day(wecom) -> None:  # type: ignore[
     assert "王静，您好" in home.body["markdown"]["content"] and "需要你处理" in home.body["markdown"]["content"]
     running.executor.wait_idle()
     assert len(emulator.calls_to("message/send")) == 1
+
+
+def test_a_person_in_wecom_only_gets_the_monthly_call_there(wecom, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from bot.people.directory import import_customers, import_people
+    from bot.people.identities import address_of, person_by_identity
+    from scheduled.jobs import run_due
+    from storage.models import Customer
+
+    emulator, _sender, _now, running = wecom
+    ctx = running.ctx
+    only = tmp_path / "wecom-only.csv"
+    only.write_text("name,roles,locale,wecom_user_id\n赵磊,finance,zh-CN,zhaolei\n", encoding="utf-8")
+    neither = tmp_path / "neither.csv"
+    neither.write_text("slack_user_id,name,roles,wecom_user_id\n,钱多,quality_engineer,\n", encoding="utf-8")
+    with ctx.session() as session:
+        assert import_people(session, only).created == 1
+        assert import_people(session, only).updated == 1  # found again by the WeCom userid
+        [error] = import_people(session, neither).errors
+        assert "both empty" in error.message.template and error.row == 2
+        owned = tmp_path / "customers.csv"
+        owned.write_text("code,name_zh,name_en,owner_wecom_user_id\nZL01,赵氏机电,Zhao Electric,zhaolei\n",
+                         encoding="utf-8")
+        assert import_customers(session, owned).created == 1
+        him = person_by_identity(session, "wecom", "zhaolei")
+        assert him is not None and him.slack_user_id is None and address_of(him) == "wecom:zhaolei"
+        assert session.scalar(select(Customer.owner_id).where(Customer.code == "ZL01")) == him.id
+    run_due(ctx, ctx.now())
+    run_due(ctx, ctx.now())  # a second run sends nothing twice
+    running.executor.wait_idle()
+    ctx.deliverer.deliver_due(ctx.now())  # delivers before it returns
+    to_him = [c for c in emulator.calls_to("message/send") if c.body["touser"] == "zhaolei"]
+
+    assert len(to_him) == 1 and "2026-09" in json.dumps(to_him[0].body, ensure_ascii=False)

@@ -22,6 +22,7 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings
 from bot.core.views import Card, Field, FieldList, Message, Paragraph
+from bot.people.identities import address_of
 from storage.models import Complaint, CorrectiveAction, Customer, Person, PersonRole
 
 REMIND_WORKING_DAYS = 2
@@ -64,7 +65,7 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
         owner = people.get(action.owner_id) if action.owner_id is not None else None
         if due < today:
             overdue.append(action)
-        if owner is None or not owner.slack_user_id:
+        if owner is None or not address_of(owner):
             continue
         stem = f"action:{action.id}:due:{due.isoformat()}"
         if due not in remind_from:
@@ -97,7 +98,7 @@ def chase_actions(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
                 "last_day": action.due_date + dt.timedelta(days=1)}.get(which)
         return dt.datetime.combine(ends, dt.time(0), tz).astimezone(dt.UTC) if ends else None
 
-    rows = [outbox.Queued(key, "dm", person.slack_user_id,
+    rows = [outbox.Queued(key, "dm", address_of(person),
                           _message(session, action, person, which, company_locale, steps.get(action.id, [])),
                           expires_at=expires(action, which))
             for key, action, person, which in wanted if key not in already]

@@ -47,6 +47,7 @@ from bot.core.views import (
 from bot.people.callers import require
 from bot.people.customers import find_customer
 from bot.people.directory import person_by_slack_id
+from bot.people.identities import address_of
 from bot.scorecard.answers import resolve_customer
 from storage.db import insert_ignoring_conflicts
 from storage.models import CorrectiveAction, CorrectiveActionStep, Person, PersonRole, Role
@@ -148,13 +149,13 @@ def _tell(session: Session, action: CorrectiveAction, by: Person, step: str, now
             PersonRole.role_key == "department_head", Person.department == owner.department,
             Person.active.is_(True))))
     for person in {p.id: p for p in told}.values():
-        if person.id == by.id or not person.slack_user_id:
+        if person.id == by.id or not address_of(person):
             continue
         locale = person.locale or company_locale
         _ = gettext_for(locale)
         text = _("Corrective action #{id}: {name} recorded “{step}”; it is now {state}.").format(
             id=action.id, name=by.name, step=_(STEP_NAMES[step]), state=_(STATE_NAMES[action.status]))
-        outbox.enqueue(session, f"action:{stamp}:tell:{person.id}", "dm", person.slack_user_id,
+        outbox.enqueue(session, f"action:{stamp}:tell:{person.id}", "dm", address_of(person),
                        Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]),
                                                  card.action_card(session, action, locale)]), now)
 

@@ -38,6 +38,7 @@ from bot.core.views import (
     my_language_button,
 )
 from bot.people.directory import person_by_slack_id
+from bot.people.identities import address_of
 from storage.models import (
     Complaint,
     ComplaintDeadline,
@@ -166,14 +167,14 @@ def tell_owner(session: Session, complaint: Complaint, company_locale: str, tz: 
                key: str) -> None:
     """The owner hears of a complaint that became theirs, with its card (urgent: at once)."""
     owner = session.get(Person, complaint.owner_id) if complaint.owner_id else None
-    if owner is None:
+    if owner is None or not address_of(owner):
         return
     locale = owner.locale or company_locale
     _ = gettext_for(locale)
     text = _("You own complaint {number} ({severity}); its deadlines run from its receipt.").format(
         number=complaint.number, severity=_(SEVERITIES[complaint.severity]))
     card = complaint_card(session, complaint, locale, tz, now)
-    outbox.enqueue(session, key, "dm", owner.slack_user_id,
+    outbox.enqueue(session, key, "dm", address_of(owner),
                    Message(text=text, cards=[Card(title="", parts=[Paragraph(text, strong=True)]), card]), now)
 
 

@@ -20,6 +20,7 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for
 from bot.core.views import Card, Mention, Message, Paragraph
 from bot.people.directory import escalation_people
+from bot.people.identities import address_of
 from storage.models import Complaint, ComplaintDeadline, Customer, Person
 
 
@@ -90,8 +91,10 @@ def scan(session: Session, now: dt.datetime, tz: ZoneInfo, company_locale: str, 
                 escalation[row.owner_id] = escalation_people(session, chain, owner)
             recipients += escalation[row.owner_id]
         for order, person in enumerate(recipients):
+            if not address_of(person):
+                continue
             role = "owner" if person is owner else f"escalate{order}"
-            queued.append(outbox.Queued(f"{base}:{role}:{person.slack_user_id}", "dm", person.slack_user_id,
+            queued.append(outbox.Queued(f"{base}:{role}:{address_of(person)}", "dm", address_of(person),
                                         _notice(row, stage, person.locale or company_locale, tz, None,
                                                 escalated=person is not owner), expires_at=expires))
     warned = [c for c in changes if "state" not in c]
@@ -147,10 +150,12 @@ def opinion_reminders(session: Session, now: dt.datetime, company_locale: str) -
                Complaint.closed_at > due - dt.timedelta(days=30), Complaint.customer_opinion.is_(None))).all()
     queued = []
     for complaint, owner in rows:
+        if not address_of(owner):
+            continue
         _ = gettext_for(owner.locale or company_locale)
         text = _("{number} was closed {days} days ago: please ask the customer what they think of how it was "
                  "handled, and record it.").format(number=complaint.number, days=days)
-        queued.append(outbox.Queued(f"complaint:{complaint.number}:opinion-reminder", "dm", owner.slack_user_id,
+        queued.append(outbox.Queued(f"complaint:{complaint.number}:opinion-reminder", "dm", address_of(owner),
                                     Message(text=text, cards=[Card(title="", parts=[
                                         Paragraph(text),
                                         Actions([Button(_("Customer's opinion"), "complaint.opinion",

@@ -28,7 +28,9 @@ from bot.core.views import Card, Context, Mention, Message, Paragraph, Table
 from bot.datacall.call import CallContext, call_message
 from bot.datacall.obligations import CallDates, Obligation, call_dates, obligations
 from bot.datacall.status import missing_name, overdue_post, status_report
-from bot.people.directory import department_heads_of, people_with_role, person_by_slack_id
+from bot.people.directory import department_heads_of, people_with_role
+from bot.people.identities import address_of
+from storage.models import Person
 
 
 @dataclass
@@ -70,12 +72,12 @@ def refresh_call(session: Session, dates: CallDates, duty: Obligation, company_l
                  version: str) -> None:
     """The call DM shows what is still missing: after figures are handed in it is updated in
     place, so it never asks for what has arrived."""
-    key = call_key(dates.period, duty.slack_user_id)
+    key = call_key(dates.period, duty.address)
     if not outbox.exists(session, key):
         return
     context = CallContext.load(session, dates, company_locale, WorkingCalendar.load(session),
                                people=set(duty.roles.values()))
-    outbox.update_in_place(session, key, version, duty.slack_user_id, call_message(context, duty), now)
+    outbox.update_in_place(session, key, version, duty.address, call_message(context, duty), now)
 
 
 def _midnight_before(day: dt.date, tz: dt.tzinfo) -> dt.datetime:
@@ -96,16 +98,16 @@ def _chase_month(session: Session, dates: CallDates, today: dt.date, now: dt.dat
     for duty in duties.values():
         if duty.done:
             continue
-        key_of_call = call_key(period, duty.slack_user_id)
+        key_of_call = call_key(period, duty.address)
         if key_of_call not in already:
-            rows.append(outbox.Queued(key_of_call, "dm", duty.slack_user_id, call_message(context, duty)))
+            rows.append(outbox.Queued(key_of_call, "dm", duty.address, call_message(context, duty)))
         stage = ("due-2" if dates.remind <= today < dates.due else "due" if today == dates.due
                  else "overdue" if today > dates.due and working_day else None)
-        key = f"datacall:{period}:{duty.slack_user_id}:{stage}"
+        key = f"datacall:{period}:{duty.address}:{stage}"
         if stage is not None and key not in already:
             expires = {"due-2": _midnight_before(dates.due, tz),
                        "due": _midnight_before(dates.due + dt.timedelta(days=1), tz)}.get(stage)
-            rows.append(outbox.Queued(key, "dm", duty.slack_user_id, call_message(context, duty, stage),
+            rows.append(outbox.Queued(key, "dm", duty.address, call_message(context, duty, stage),
                                       thread_of=key_of_call, expires_at=expires))
     if today > dates.due and working_day:
         rows.extend(_overdue_messages(session, period, today, calendar, company_locale, quality_channel,
@@ -132,8 +134,8 @@ def _overdue_messages(session: Session, period: str, today: dt.date, calendar: W
         rows.extend(_escalations(session, status, late, today, calendar, company_locale))
         for engineer in people_with_role(session, "quality_engineer"):
             locale = engineer.locale or company_locale
-            rows.append(outbox.Queued(f"datacall:{period}:digest:{engineer.slack_user_id}:{today.isoformat()}", "dm",
-                                      engineer.slack_user_id, _digest(status, late, locale),
+            rows.append(outbox.Queued(f"datacall:{period}:digest:{address_of(engineer)}:{today.isoformat()}", "dm",
+                                      address_of(engineer), _digest(status, late, locale),
                                       expires_at=end_of_today))  # tomorrow's digest replaces it
     return rows
 
@@ -149,12 +151,12 @@ def _escalations(session: Session, status: dict[str, Any], late: list[dict[str, 
         return []
     rows = []
     for entry in late:
-        person = person_by_slack_id(session, str(entry["slack_user_id"]))
+        person = session.get(Person, entry["person_id"])
         for head in department_heads_of(session, person):
             locale = head.locale or company_locale
             rows.append(outbox.Queued(
-                f"datacall:{status['period']}:escalation:{head.slack_user_id}:{entry['slack_user_id']}", "dm",
-                head.slack_user_id, escalation_message(status, entry, days_late, locale)))
+                f"datacall:{status['period']}:escalation:{address_of(head)}:{entry['address']}", "dm",
+                address_of(head), escalation_message(status, entry, days_late, locale)))
     return rows
 
 
@@ -165,7 +167,7 @@ def escalation_message(status: dict[str, Any], entry: dict[str, Any], days_late:
         name=entry["name"], n=entry["items"] - entry["submitted"], period=status["period"], due=status["due"],
         days=days_late)
     return Message(text=text, cards=[Card(title=_("Late figures in your department"), parts=[
-        Mention(str(entry["slack_user_id"]), text),
+        Mention(entry["address"], text) if entry["address"] else Paragraph(text),
         Context(_("Missing: {figures}").format(figures=missing)),
         Context(_("csatbot reminded them on the due date and every working day since; you hear of it once."))])])
 

@@ -16,6 +16,7 @@ from bot.calendar.working_days import WorkingCalendar
 from bot.core.periods import add_months, current_period, month_start
 from bot.core.stored_settings import data_call_settings
 from bot.datacall.figures import series_key
+from bot.people.identities import address_of
 from bot.scorecard import kpis
 from storage.models import (
     Customer,
@@ -104,13 +105,14 @@ class Obligation:
     """What one person is asked for in one month, with the roles they answer for."""
 
     person_id: int
-    slack_user_id: str
+    slack_user_id: str | None
     name: str
     locale: str | None
     roles: dict[str, int] = field(default_factory=dict)  # role -> person whose role it is (self or delegator)
     items: dict[Item, int] = field(default_factory=dict)  # item -> on whose behalf (person id)
     submitted: set[Item] = field(default_factory=set)
     optional: set[Item] = field(default_factory=set)  # in the dialog, but nobody is chased for them
+    address: str = ""  # where their call and reminders go: Slack, or WeCom for a person in WeCom only
 
     @property
     def outstanding(self) -> list[Item]:
@@ -167,7 +169,7 @@ def obligations(session: Session, period: str, on: dt.date) -> dict[int, Obligat
             duty = result.get(assignee_id)
             if duty is None:
                 duty = result[assignee_id] = Obligation(assignee_id, assignee.slack_user_id, assignee.name,
-                                                        assignee.locale)
+                                                        assignee.locale, address=address_of(assignee) or "")
             duty.roles[role] = owner_id
             for metric in metrics_by_role[role]:
                 if metric.scope == "company":

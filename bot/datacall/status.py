@@ -43,7 +43,8 @@ def status_report(session: Session, period: str, today: dt.date, calendar: Worki
     for duty in sorted(duties.values(), key=lambda d: (d.done, d.name)):
         state = "submitted" if duty.done else ("late" if today > dates.due else "open")
         people.append({
-            "slack_user_id": duty.slack_user_id, "name": duty.name, "roles": sorted(duty.roles),
+            "slack_user_id": duty.slack_user_id, "person_id": duty.person_id, "address": duty.address,
+            "name": duty.name, "roles": sorted(duty.roles),
             "on_behalf_of": sorted({o for o in duty.roles.values() if o != duty.person_id}),
             "items": duty.required, "submitted": duty.handed_in, "status": state,
             "figures": _per_figure(duty),
@@ -114,10 +115,11 @@ def overdue_post(report: dict[str, Any], locale: str) -> Message:
     text = _("{n} people still owe figures for {period}.").format(n=len(late), period=report["period"])
     rows = [[p["name"], f"{p['submitted']}/{p['items']}",
              name_list(sorted({missing_name(m, locale) for m in p["missing"]}))] for p in late[:40]]
-    people = [str(p["slack_user_id"]) for p in late]
+    people = [str(p["slack_user_id"]) for p in late if p["slack_user_id"]]  # the channel is Slack's
     ask = text + " " + _("Please hand them in from your call message, or with `/csat figures`.")
     return Message(text=text, cards=[Card(title=title, parts=[
-        Mention(people[0], ask, people[1:]), Table([_("Person"), _("Done"), _("Missing")], rows),
+        Mention(people[0], ask, people[1:]) if people else Paragraph(ask),
+        Table([_("Person"), _("Done"), _("Missing")], rows),
         Context(_("Updated {today}; this post is kept up to date rather than repeated.").format(
             today=report.get("as_of", ""))),
         Actions([my_language_button(locale, "overdue_figures", str(report["period"]))]),

@@ -38,13 +38,16 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
                                             "department": column_length(Person.department),
                                             "email": column_length(Person.email)})
     user_id = v.get("slack_user_id", "").strip().upper()
-    if not user_id:
-        errors.append(RowError(row.number, T("slack_user_id is empty.")))
+    if not user_id and not v.get("wecom_user_id", "").strip():
+        errors.append(RowError(row.number, T("slack_user_id and wecom_user_id are both empty: give at least one.")))
+    elif not user_id:
+        pass  # a person in WeCom only
     elif not is_valid_id("slack", user_id):
         errors.append(RowError(row.number, T("slack_user_id {value!r} is not a Slack member ID (U…).", value=user_id)))
     elif user_id in seen:
         errors.append(RowError(row.number, T("slack_user_id {value} appears twice in the file.", value=user_id)))
-    seen.add(user_id)
+    if user_id:
+        seen.add(user_id)
     name = v.get("name", "").strip()
     if not name:
         errors.append(RowError(row.number, T("name is empty.")))
@@ -78,13 +81,15 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
         seen.add(f"wecom:{wecom.lower()}")
     if errors:
         return None, errors
-    return {"slack_user_id": user_id, "name": name, "roles": role_keys, "department": v.get("department", "").strip(),
-            "locale": locale, "email": email or None, "wecom_user_id": wecom or None}, []
+    return {"slack_user_id": user_id or None, "name": name, "roles": role_keys,
+            "department": v.get("department", "").strip(), "locale": locale, "email": email or None,
+            "wecom_user_id": wecom or None}, []
 
 
 def import_people(session: Session, path: Path) -> ImportResult:
-    """All-or-nothing: a single bad row imports nothing. Re-importing updates by Slack ID."""
-    rows = read_table(path, ["slack_user_id", "name", "roles"], ["department", "locale", "email", "wecom_user_id"])
+    """All-or-nothing: a single bad row imports nothing. Re-importing updates by Slack ID, or
+    by WeCom userid for a person in WeCom only. Each person needs one of the two."""
+    rows = read_table(path, ["name", "roles"], ["slack_user_id", "department", "locale", "email", "wecom_user_id"])
     roles = _role_lookup(session)
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
@@ -98,10 +103,24 @@ def import_people(session: Session, path: Path) -> ImportResult:
             numbers.append(row.number)
     wecom_owners = dict(session.execute(select(PersonIdentity.user_id, PersonIdentity.person_id).where(
         PersonIdentity.messenger == "wecom")).all())
-    existing = {p.slack_user_id: p for p in session.scalars(select(Person))}
+    everyone = list(session.scalars(select(Person)))
+    existing = {p.slack_user_id: p for p in everyone if p.slack_user_id}
+    by_id = {p.id: p for p in everyone}
+
+    def known(record: dict[str, Any]) -> Person | None:
+        """The person a row is: by Slack id, else by WeCom userid (a person in WeCom only, who
+        may now be given a Slack id too)."""
+        if record["slack_user_id"] in existing:
+            return existing[record["slack_user_id"]]
+        owner = wecom_owners.get(record["wecom_user_id"]) if record["wecom_user_id"] else None
+        person = by_id.get(owner) if owner is not None else None
+        if person is not None and (not record["slack_user_id"] or person.slack_user_id is None):
+            return person
+        return None
+
     for row, record in zip(numbers, records, strict=True):
         owner = wecom_owners.get(record["wecom_user_id"]) if record["wecom_user_id"] else None
-        mine = existing.get(record["slack_user_id"])
+        mine = known(record)
         if owner is not None and (mine is None or mine.id != owner):
             errors.append(RowError(row, T("wecom_user_id {value} is someone else's already.",
                                           value=record["wecom_user_id"])))
@@ -109,13 +128,15 @@ def import_people(session: Session, path: Path) -> ImportResult:
         return ImportResult(errors=errors)
     created = updated = 0
     for record in records:
-        person = existing.get(record["slack_user_id"])
+        person = known(record)
         if person is None:
             person = Person(slack_user_id=record["slack_user_id"], name=record["name"])
             session.add(person)
             created += 1
         else:
             updated += 1
+        if record["slack_user_id"]:
+            person.slack_user_id = record["slack_user_id"]
         person.name = record["name"]
         person.department = record["department"]
         person.locale = record["locale"]
@@ -132,8 +153,11 @@ def import_people(session: Session, path: Path) -> ImportResult:
 
 
 def import_customers(session: Session, path: Path) -> ImportResult:
-    rows = read_table(path, ["code", "name_zh", "name_en"], ["segment", "owner_slack_user_id", "address"])
+    rows = read_table(path, ["code", "name_zh", "name_en"],
+                      ["segment", "owner_slack_user_id", "owner_wecom_user_id", "address"])
     people = {p.slack_user_id: p.id for p in session.scalars(select(Person))}
+    in_wecom = dict(session.execute(select(PersonIdentity.user_id, PersonIdentity.person_id).where(
+        PersonIdentity.messenger == "wecom")).all())
     seen: set[str] = set()
     records: list[dict[str, Any]] = []
     errors = RowErrors()
@@ -161,6 +185,13 @@ def import_customers(session: Session, path: Path) -> ImportResult:
             if owner_id is None:
                 row_errors.append(RowError(row.number, T(
                     "owner_slack_user_id {value} is not in the people table; import people first.", value=owner_raw)))
+        owner_wecom = v.get("owner_wecom_user_id", "").strip()
+        if owner_wecom and not owner_raw:  # an owner in WeCom only
+            owner_id = in_wecom.get(owner_wecom)
+            if owner_id is None:
+                row_errors.append(RowError(row.number, T(
+                    "owner_wecom_user_id {value} is not in the people table; import people first.",
+                    value=owner_wecom)))
         errors.extend(row_errors)
         if not row_errors:
             records.append({"code": code, "name_zh": name_zh or name_en, "name_en": name_en or name_zh,

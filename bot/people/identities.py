@@ -33,3 +33,13 @@ def address(messenger: str, user_id: str) -> str:
     """Where a person is written to: a Slack member id as it is, any other messenger's id
     under its name (`wecom:zhangsan`), so one outbox serves both."""
     return user_id if messenger == "slack" else f"{messenger}:{user_id}"
+
+
+def address_of(person: Person) -> str | None:
+    """Where the outbox sends what is for this person: their Slack id, or their WeCom
+    userid's address for a person in WeCom only; None for someone csatbot cannot reach."""
+    for messenger in ("slack", "wecom"):
+        user_id = person.identity(messenger)
+        if user_id:
+            return address(messenger, user_id)
+    return None

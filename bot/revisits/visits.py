@@ -23,6 +23,7 @@ from bot.core.stored_settings import data_call_settings
 from bot.core.texts import T, Text
 from bot.core.views import Actions, Button, Card, Field, FieldList, FormField, Message, Option, Paragraph
 from bot.people.customers import customer_lookup
+from bot.people.identities import address_of
 from storage.db import insert_ignoring_conflicts
 from storage.models import Customer, Person, Revisit
 
@@ -153,7 +154,7 @@ def chase_revisits(session: Session, now: dt.datetime, tz: ZoneInfo, company_loc
     due = list(session.execute(select(Revisit, Person).join(Customer, Customer.id == Revisit.customer_id)
                                .join(Person, Person.id == Customer.owner_id)
                                .where(Revisit.status == "due", Revisit.due_date <= today, Person.active.is_(True))))
-    keys = {f"revisit:{r.id}:{today.isoformat()}": (r, p) for r, p in due if p.slack_user_id}
+    keys = {f"revisit:{r.id}:{today.isoformat()}": (r, p) for r, p in due if address_of(p)}
     already = outbox.queued(session, list(keys))
     rows = []
     for key, (revisit, person) in keys.items():
@@ -167,6 +168,6 @@ def chase_revisits(session: Session, now: dt.datetime, tz: ZoneInfo, company_loc
         message = Message(text=text, cards=[Card(title=_("Quality revisit"), parts=[
             Paragraph(text, strong=True), FieldList(revisit_summary(session, revisit, locale)),
             Actions([Button(_("Record the revisit"), "revisit.record", str(revisit.id), "primary")])])])
-        rows.append(outbox.Queued(key, "dm", person.slack_user_id, message,
+        rows.append(outbox.Queued(key, "dm", address_of(person), message,
                                   expires_at=dt.datetime.combine(today + dt.timedelta(days=1), dt.time(0), tz)))
     return outbox.enqueue_many(session, rows, now)

@@ -19,6 +19,7 @@ from bot.core import outbox
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import data_call_settings, setting
 from bot.core.views import Actions, Button, Card, Context, Message, Paragraph
+from bot.people.identities import address_of
 from bot.surveys.campaigns import EMPLOYEE, KIND_NAMES
 from bot.surveys.employees import invitations as employee_invitations
 from bot.surveys.employees import min_group
@@ -116,7 +117,7 @@ def _chase_calls(session: Session, campaign: SurveyCampaign, today: dt.date, com
     """A phone survey's calls shared among the reps, customer by customer; each rep's list
     every working day, of whom nobody reached yet (a refusal is not called again). None when
     the company has no rep: the owners are asked, as for a questionnaire."""
-    reps = [p for p in _callers(session) if p.slack_user_id]
+    reps = [p for p in _callers(session) if address_of(p)]
     if not reps:
         return None
     pending = [i for i in invitations_of(session, campaign.id) if i.answered_at is None and i.call_outcome != "refused"]
@@ -128,7 +129,7 @@ def _chase_calls(session: Session, campaign: SurveyCampaign, today: dt.date, com
         key = f"survey-calls:{campaign.id}:{rep.id}:{today.isoformat()}"
         if not mine or outbox.exists(session, f"{key}:1"):
             continue
-        rows += [outbox.Queued(f"{key}:{number}", "dm", rep.slack_user_id, message, expires_at=end_of_day)
+        rows += [outbox.Queued(f"{key}:{number}", "dm", address_of(rep), message, expires_at=end_of_day)
                  for number, message in enumerate(_call_messages(campaign, mine, rep.locale or company_locale),
                                                   start=1)]
     return rows
@@ -160,19 +161,19 @@ def _chase_employees(session: Session, campaign: SurveyCampaign, today: dt.date,
     rows: list[outbox.Queued] = []
     smallest = min_group(session)
     for invitation, person in employee_invitations(session, campaign.id):
-        if not person.active or not person.slack_user_id:
+        if not person.active or not address_of(person):
             continue
         sent_on = first_sent.get(person.id)
         locale = person.locale or company_locale
         if sent_on is None:
             rows.append(outbox.Queued(f"survey-employee:{campaign.id}:{person.id}:{today.isoformat()}", "dm",
-                                      person.slack_user_id, _employee_message(campaign, locale, False, smallest)))
+                                      address_of(person), _employee_message(campaign, locale, False, smallest)))
             continue
         since = calendar.working_days_between(sent_on, today)
         if invitation.answered or every <= 0 or since <= 0 or since % every:
             continue
         rows.append(outbox.Queued(f"survey-employee-reminder:{campaign.id}:{person.id}:{today.isoformat()}", "dm",
-                                  person.slack_user_id, _employee_message(campaign, locale, True, smallest),
+                                  address_of(person), _employee_message(campaign, locale, True, smallest),
                                   expires_at=end_of_day))
     return rows
 
@@ -207,7 +208,7 @@ def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
                 by_owner[invitation.customer.owner_id].append(invitation)
         for owner_id, invitations in sorted(by_owner.items()):
             person = session.get(Person, owner_id)
-            if person is None or not person.active or not person.slack_user_id:
+            if person is None or not person.active or not address_of(person):
                 continue
             sent_on = first_sent.get(owner_id)
             if sent_on is None:
@@ -220,7 +221,7 @@ def chase_surveys(session: Session, now: dt.datetime, tz: ZoneInfo, company_loca
                     continue
             messages = _messages(session, campaign, invitations, person.locale or company_locale, base_url,
                                  reminder)
-            rows += [outbox.Queued(f"{key}:{number}", "dm", person.slack_user_id, message,
+            rows += [outbox.Queued(f"{key}:{number}", "dm", address_of(person), message,
                                    expires_at=end_of_day if reminder else None)
                      for number, message in enumerate(messages, start=1)]
     return outbox.enqueue_many(session, rows, now)

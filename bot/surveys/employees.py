@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bot.core.i18n import gettext_for, pick
 from bot.core.stored_settings import setting
 from bot.core.views import Form, FormField, Option
+from bot.people.identities import address_of
 from bot.surveys.campaigns import DIMENSION_NAMES, EMPLOYEE
 from bot.surveys.questionnaire import COMMENT_LENGTH, RATINGS, Checked
 from bot.surveys.results import TREND_SURVEYS, Tallies, _csi, _rounded, merged, quadrants, tallies
@@ -43,7 +44,7 @@ def departments(session: Session) -> dict[str, list[Person]]:
     """Everyone csatbot can write to, by department, in a stable order."""
     found: dict[str, list[Person]] = defaultdict(list)
     for person in session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.id)):
-        if person.slack_user_id:
+        if address_of(person):
             found[person.department.strip() or NO_DEPARTMENT].append(person)
     return dict(sorted(found.items()))
 

@@ -21,6 +21,7 @@ from bot.core.stored_settings import setting
 from bot.core.texts import T, Text
 from bot.core.views import Card, FieldList, Form, FormField, Message, Option, Paragraph
 from bot.core.views import Field as ShownField
+from bot.people.identities import address_of
 from bot.surveys.campaigns import DIMENSION_NAMES
 from storage.db import insert_ignoring_conflicts
 from storage.models import (
@@ -250,7 +251,7 @@ def tell_owner(session: Session, campaign: SurveyCampaign, invitation: SurveyInv
                now: dt.datetime, company_locale: str) -> None:
     customer = session.get(Customer, invitation.customer_id)
     owner = session.get(Person, customer.owner_id) if customer is not None and customer.owner_id else None
-    if customer is None or owner is None or not owner.active or not owner.slack_user_id:
+    if customer is None or owner is None or not owner.active or not address_of(owner):
         return
     locale = owner.locale or company_locale
     _ = gettext_for(locale)
@@ -270,5 +271,5 @@ def tell_owner(session: Session, campaign: SurveyCampaign, invitation: SurveyInv
     parts.append(Paragraph(_("A thank-you to send them:")))
     parts.append(Paragraph(thank_you_text(campaign, invitation, customer_locale)))
     outbox.enqueue(session, f"survey-answered:{invitation.id}:{response.submitted_at.isoformat()}", "dm",
-                   owner.slack_user_id, Message(text=text, cards=[Card(title=_("Survey answer"), parts=parts)]), now)
+                   address_of(owner), Message(text=text, cards=[Card(title=_("Survey answer"), parts=parts)]), now)
     response.thanked_at = now

@@ -23,7 +23,7 @@ from handlers.wecom.markdown import render_markdown
 
 RATE_LIMITED = {45009, 45033, 45011}
 TOKEN_INVALID = {40014, 42001, 41001}
-PREFIX = "wecom:"
+PREFIX = "wecom:"  # how bot.people.identities.address writes a WeCom userid
 
 
 class WeComMessenger:
