@@ -746,7 +746,8 @@ class OutboxMessage(Base):
     """An outbound message; the unique key makes enqueueing idempotent across replicas."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),
+                      Index("ix_outbox_target_sent", "target", "sent_at"))
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     # post | update | dm | ephemeral | home | image

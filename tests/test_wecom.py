@@ -3,6 +3,7 @@ garbled or foreign callbacks refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -168,3 +169,24 @@ def test_a_person_in_wecom_only_gets_the_monthly_call_there(wecom, tmp_path) -> 
     to_him = [c for c in emulator.calls_to("message/send") if c.body["touser"] == "zhaolei"]
 
     assert len(to_him) == 1 and "2026-09" in json.dumps(to_him[0].body, ensure_ascii=False)
+
+
+def test_no_member_gets_more_than_wecom_takes_in_a_minute(wecom, clock) -> None:  # type: ignore[no-untyped-def]
+    """WeCom drops what passes 30 a minute to one member without an error: the rest waits."""
+    from bot.core import outbox
+    from bot.core.views import Message
+    from handlers.wecom.messenger import PER_MEMBER_LIMITS
+
+    emulator, _sender, _now, running = wecom
+    ctx = running.ctx
+    per_minute = PER_MEMBER_LIMITS[0][1]
+    with ctx.session() as session:
+        outbox.enqueue_many(session, [outbox.Queued(f"burst:{n}", "dm", "wecom:wangjing", Message(text=f"第 {n} 条"))
+                                      for n in range(per_minute + 5)], ctx.now())
+    ctx.deliverer.deliver_due(ctx.now())
+    ctx.deliverer.deliver_due(ctx.now())
+    assert len(emulator.calls_to("message/send")) == per_minute
+    clock.advance(dt.timedelta(seconds=61))
+    ctx.deliverer.deliver_due(ctx.now())
+    texts = [c.body["markdown"]["content"] for c in emulator.calls_to("message/send")]
+    assert len(texts) == per_minute + 5 and len(set(texts)) == per_minute + 5  # all of them, each once

@@ -179,6 +179,14 @@ def any_queued_for(session: Session, subject: str, ending: str = "") -> bool:
     return session.scalar(select(OutboxMessage.id).where(condition).limit(1)) is not None
 
 
+def sent_since(session: Session, target: str, since: dt.datetime) -> list[dt.datetime]:
+    """When the messages to `target` went out since then, oldest first: what a messenger's
+    limit per recipient counts, read from the database so that every replica counts alike."""
+    return list(session.scalars(select(OutboxMessage.sent_at).where(
+        OutboxMessage.target == target, OutboxMessage.status == "sent", OutboxMessage.sent_at >= since)
+        .order_by(OutboxMessage.sent_at)))
+
+
 def update_in_place(session: Session, of_key: str, version: str, target: str, message: Message,
                     now: dt.datetime) -> bool:
     """Replace the message queued as `of_key` with a newer version: updates of it still

@@ -1,7 +1,9 @@
 """The messenger port for WeCom: a person's messages through `message/send` (markdown), a
 chart through `media/upload` then an image message; the access token shared through the
 database. WeCom's 45009/45033 (too many calls) are retried later like Slack's 429; 40014 and
-42001 (the token is no longer valid) fetch a new one once."""
+42001 (the token is no longer valid) fetch a new one once. A member's limits per minute and
+hour, which WeCom enforces by dropping messages silently, are counted in the outbox before
+each send."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from bot.core.outbox import sent_since
 from bot.core.ports import DeliveryError, Posted
 from bot.core.settings import Settings
 from bot.core.shared_tokens import shared_token
@@ -23,6 +26,9 @@ from handlers.wecom.markdown import render_markdown
 
 RATE_LIMITED = {45009, 45033, 45011}
 TOKEN_INVALID = {40014, 42001, 41001}
+# WeCom drops, without an error, what an app sends one member beyond 30 a minute or 1,000 an
+# hour ("访问频率限制"); csatbot stays under both, with room for sends in flight elsewhere
+PER_MEMBER_LIMITS = ((dt.timedelta(minutes=1), 25), (dt.timedelta(hours=1), 900))
 PREFIX = "wecom:"  # how bot.people.identities.address writes a WeCom userid
 
 
@@ -80,8 +86,21 @@ class WeComMessenger:
 
     # --- the port ---------------------------------------------------------------------------------------
 
+    def _within_member_limits(self, target: str) -> None:
+        """A message that would pass a member's limit waits in the outbox until it would not."""
+        now = self.now()
+        longest = max(window for window, _count in PER_MEMBER_LIMITS)
+        with self.session() as session:
+            sent = sent_since(session, target, now - longest)
+        for window, most in PER_MEMBER_LIMITS:
+            recent = [at for at in sent if at > now - window]
+            if len(recent) >= most:
+                wait = (recent[-most] + window - now).total_seconds()
+                raise DeliveryError(f"{target}: {most} messages within {window} already", retry_after=max(1.0, wait))
+
     def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         user_id = user.removeprefix(PREFIX)
+        self._within_member_limits(PREFIX + user_id)
         answer = self._call("message/send", {
             "touser": user_id, "msgtype": "markdown", "agentid": int(self.settings.wecom_agent_id or 0),
             "markdown": {"content": render_markdown(message)}})  # no duplicate check: the same answer asked twice
@@ -109,6 +128,7 @@ class WeComMessenger:
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\n"
                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
         kind = "image" if filename.lower().endswith(".png") else "file"
+        self._within_member_limits(channel if channel.startswith(PREFIX) else PREFIX + channel)
         uploaded = self._call("media/upload", query=f"&type={kind}", body=body,
                               content_type=f"multipart/form-data; boundary={boundary}")
         answer = self._call("message/send", {"touser": channel.removeprefix(PREFIX), "msgtype": kind,
