@@ -53,7 +53,7 @@ def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-un
     from handlers.bootstrap import RunningBot, bootstrap
     from handlers.testing.wecom_emulator import WeComEmulator, WeComSender
 
-    emulator = WeComEmulator().start()
+    emulator = WeComEmulator(now=lambda: clock.now().timestamp()).start()
     configured = replace(settings, wecom_corp_id=emulator.corp_id, wecom_agent_id="1000002",
                          wecom_secret=emulator.secret, wecom_token="csatbot", wecom_aes_key=KEY,
                          wecom_api_url=emulator.api_url)
@@ -190,3 +190,4 @@ def test_no_member_gets_more_than_wecom_takes_in_a_minute(wecom, clock) -> None:
     ctx.deliverer.deliver_due(ctx.now())
     texts = [c.body["markdown"]["content"] for c in emulator.calls_to("message/send")]
     assert len(texts) == per_minute + 5 and len(set(texts)) == per_minute + 5  # all of them, each once
+    assert emulator.dropped == []  # and WeCom showed every one

@@ -1,5 +1,6 @@
 """A WeCom API emulator for the tests: `gettoken` (tokens that expire or are revoked on
-demand), `message/send` and `media/upload`, every call recorded; and a client that sends
+demand), `message/send` (dropping, as WeCom does, what passes a member's limits) and
+`media/upload`, every call recorded; and a client that sends
 encrypted callbacks the way WeCom does."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -29,10 +31,17 @@ class WeComCall:
 
 
 class WeComEmulator:
-    def __init__(self, corp_id: str = "wwcsatbot0001", secret: str = "s3cret") -> None:
+    # what WeCom takes for one member from one app ("访问频率限制"): beyond it, it answers ok and drops
+    MEMBER_LIMITS = ((60.0, 30), (3600.0, 1000))
+
+    def __init__(self, corp_id: str = "wwcsatbot0001", secret: str = "s3cret",
+                 now: Callable[[], float] = time.time) -> None:
         self.corp_id, self.secret = corp_id, secret
+        self.now = now
         self.tokens: set[str] = set()
         self.calls: list[WeComCall] = []
+        self.delivered_at: dict[str, list[float]] = {}  # member -> when messages reached them
+        self.dropped: list[WeComCall] = []  # answered ok, never shown: what a sender must never cause
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
         emulator = self
@@ -97,9 +106,22 @@ class WeComEmulator:
         if body and "json" in content_type:
             payload = json.loads(body.decode("utf-8"))
         answer = self._answer(method, query, payload, body)
+        call = WeComCall(method, query, payload, answer)
         with self.lock:
-            self.calls.append(WeComCall(method, query, payload, answer))
+            self.calls.append(call)
+            if method == "message/send" and answer.get("errcode") == 0:
+                self._count(call)
         return answer
+
+    def _count(self, call: WeComCall) -> None:
+        """A message to a member over their limits is dropped, as WeCom does, with no error."""
+        now = self.now()
+        member = str(call.body.get("touser") or "")
+        times = self.delivered_at.setdefault(member, [])
+        if any(sum(1 for at in times if at > now - window) >= most for window, most in self.MEMBER_LIMITS):
+            self.dropped.append(call)
+            return
+        times.append(now)
 
     def _answer(self, method: str, query: dict[str, str], payload: dict[str, Any], body: bytes) -> dict[str, Any]:
         if method == "gettoken":
