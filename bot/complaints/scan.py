@@ -132,7 +132,8 @@ def _notice(row: Due, stage: str, locale: str, tz: ZoneInfo, mention: Person | N
     else:
         text = _("⚠️ {number}: “{milestone}” was due at {due} and is overdue.").format(
             number=row.number, milestone=milestone, due=due)
-    part = Mention(mention.slack_user_id, text) if mention is not None else Paragraph(text)
+    # the channel is Slack's: an owner without a Slack id is named in the text, not mentioned
+    part = Mention(mention.slack_user_id, text) if mention is not None and mention.slack_user_id else Paragraph(text)
     return Message(text=text, cards=[Card(title="", parts=[part])])
 
 

@@ -200,7 +200,7 @@ def figures_status(ctx: AppContext, request: Request, words: list[str]) -> Reply
     with ctx.session() as session:
         report = status_report(session, period, ctx.local_today(), WorkingCalendar.load(session))
     if not ctx.authorizer.allows(caller.roles, "figures.status_matrix"):
-        report["people"] = [p for p in report["people"] if p["slack_user_id"] == caller.user_id]
+        report["people"] = [p for p in report["people"] if p["person_id"] == caller.person_id]
         report["totals"] = {"people": len(report["people"]),
                             **{s: sum(p["status"] == s for p in report["people"])
                                for s in ("submitted", "late", "open")}}

@@ -234,7 +234,7 @@ def find_person(session: Session, text: str) -> Person | None:
         matches = list(session.scalars(select(Person).where(column == value, Person.active.is_(True))))
         if len(matches) > 1:
             raise UserError(T("{value} is more than one person ({ids}): give the Slack id or e-mail.", value=text,
-                              ids=", ".join(p.slack_user_id for p in matches)))
+                              ids=", ".join(p.slack_user_id or str(p.identity("wecom")) for p in matches)))
         if matches:
             return matches[0]
     return None

@@ -152,7 +152,7 @@ def _trend(session: Session, campaign: SurveyCampaign, customer_id: int | None) 
         if customer_id is None and other.status == "closed" and other.csi is not None:
             csi: float | None = float(other.csi)  # kept when it closed
         else:
-            csi, _dims = _csi(merged(tallies(session, other.id, customer_id=customer_id)))
+            csi, _dims = _csi(merged(by_customer(session, other.id, customer_id)))
         points.append({"survey": other.id, "opens": other.opens_on.isoformat(), "csi": _rounded(csi)})
     return points
 

@@ -157,7 +157,7 @@ def render_part(part: Part, index: int) -> list[dict[str, Any]]:
             return [{"type": "section", "text": mrkdwn(f"*{escape_clipped(part.text, SECTION_TEXT_LIMIT - 2)}*")}]
         return [{"type": "section", "text": mrkdwn(escape_clipped(part.text, SECTION_TEXT_LIMIT))}]
     if isinstance(part, Mention):
-        people = [u for u in dict.fromkeys([part.user, *part.others]) if USER_ID.match(u)][:40]
+        people = [u for u in dict.fromkeys([part.user, *part.others]) if u and USER_ID.match(u)][:40]
         who = "".join(f"<@{user}> " for user in people)
         return [{"type": "section", "text": mrkdwn(who + escape_clipped(part.text, SECTION_TEXT_LIMIT - len(who)))}]
     if isinstance(part, FieldList):
