@@ -38,16 +38,15 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
                                             "department": column_length(Person.department),
                                             "email": column_length(Person.email)})
     user_id = v.get("slack_user_id", "").strip().upper()
-    if not user_id and not v.get("wecom_user_id", "").strip():
-        errors.append(RowError(row.number, T("slack_user_id and wecom_user_id are both empty: give at least one.")))
-    elif not user_id:
-        pass  # a person in WeCom only
-    elif not is_valid_id("slack", user_id):
-        errors.append(RowError(row.number, T("slack_user_id {value!r} is not a Slack member ID (U…).", value=user_id)))
-    elif user_id in seen:
-        errors.append(RowError(row.number, T("slack_user_id {value} appears twice in the file.", value=user_id)))
-    if user_id:
+    if user_id:  # empty for a person in WeCom only
+        if not is_valid_id("slack", user_id):
+            errors.append(RowError(row.number, T("slack_user_id {value!r} is not a Slack member ID (U…).",
+                                                 value=user_id)))
+        elif user_id in seen:
+            errors.append(RowError(row.number, T("slack_user_id {value} appears twice in the file.", value=user_id)))
         seen.add(user_id)
+    elif not v.get("wecom_user_id", "").strip():
+        errors.append(RowError(row.number, T("slack_user_id and wecom_user_id are both empty: give at least one.")))
     name = v.get("name", "").strip()
     if not name:
         errors.append(RowError(row.number, T("name is empty.")))
