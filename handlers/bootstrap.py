@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from bot.core.clock import Clock, SystemClock
 from bot.core.context import AppContext
 from bot.core.defaults import seed_defaults
-from bot.core.outbox import Deliverer, Pacer
+from bot.core.outbox import MIRRORS, PERSONAL_COPIES, Deliverer, Pacer
 from bot.core.ports import Messenger
 from bot.core.roles import Authorizer
 from bot.core.settings import Settings
@@ -44,6 +44,19 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     """`sleep` replaces the Web API client's and the pacer's waits (tests record them)."""
     engine = engine or make_engine(settings.database_url)
     factory = make_session_factory(engine)
+    copies: dict[str, object] = {}
+    if settings.wecom_configured and settings.direct_messages == "both":
+        copies[PERSONAL_COPIES] = "wecom"
+    if settings.wecom_configured and settings.wecom_quality_chat:
+        from handlers.wecom.messenger import CHAT_PREFIX
+
+        group = CHAT_PREFIX + settings.wecom_quality_chat
+        if settings.quality_channel:  # a company in both: the WeCom group gets a copy of every channel post
+            copies[MIRRORS] = {settings.quality_channel: group}
+        else:  # in WeCom only: the group is the quality channel
+            settings = replace(settings, quality_channel=group)
+    if copies:
+        factory.configure(info=copies)
     wait = sleep if sleep is not None else time.sleep
     pacer = Pacer(float(settings.messages_per_second), wait)
     clock = clock or SystemClock()

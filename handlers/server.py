@@ -74,22 +74,30 @@ def verified(environ: dict[str, Any], signing_secret: str) -> bool:
 
 
 def make_wsgi(ctx: AppContext, app: App, later: Executor | None = None) -> WSGIApp:
-    """Slack's events, WeCom's callback when WeCom is configured (its messages handled by
-    `later` after the answer), the survey pages personal links open, and the health check."""
+    """Slack's events; WeCom's callback when WeCom is configured (its messages handled by
+    `later` after the answer) and the pages its buttons open; the survey pages personal
+    links open; and the health check."""
     from handlers.web.survey import make_survey_pages
 
     slack = SlackRequestHandler(app, path="/slack/events")
     survey_pages = make_survey_pages(ctx)
     wecom = None
+    wecom_pages = None
     if ctx.settings.wecom_configured and later is not None:
         from handlers.wecom.callback import PATH, make_callback
+        from handlers.wecom.messenger import WeComMessenger
+        from handlers.wecom.pages import PATHS, make_pages
 
         wecom = (PATH, make_callback(ctx, later))
+        through = getattr(ctx.messenger, "wecom", None) or WeComMessenger(ctx.settings, ctx.session, ctx.now)
+        wecom_pages = (PATHS, make_pages(ctx, through.user_of_code, later))
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if wecom is not None and path == wecom[0]:
             return wecom[1](environ, start_response)
+        if wecom_pages is not None and path in wecom_pages[0]:
+            return wecom_pages[1](environ, start_response)
         if path.startswith(SURVEY_PATH):
             return survey_pages(environ, start_response)
         if path == "/slack/events" and not verified(environ, ctx.settings.slack_signing_secret):

@@ -770,7 +770,7 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column()
     result_channel: Mapped[str | None] = mapped_column(String(64))
-    result_ts: Mapped[str | None] = mapped_column(String(32))
+    result_ts: Mapped[str | None] = mapped_column(String(128))  # a WeCom msgid is longer than a Slack ts
 
 
 class ProcessedEvent(Base):

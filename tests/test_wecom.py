@@ -3,8 +3,10 @@ garbled or foreign callbacks refused."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from html.parser import HTMLParser
 
 import pytest
 
@@ -43,10 +45,10 @@ def test_a_message_round_trips_and_anything_else_is_refused() -> None:
 KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters of base64, as the console gives
 
 
-@pytest.fixture
-def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-untyped-def]
-    """The bot with WeCom configured against the emulator, on the test database, and 王静's
-    WeCom userid."""
+@contextlib.contextmanager
+def _wecom_bot(settings, clock, sleeps, tmp_path, chats=(), **overrides):  # type: ignore[no-untyped-def]
+    """The bot with WeCom configured against the emulator (its group chats `chats`), on the
+    test database, and 王静's and Anna's WeCom userids."""
     from dataclasses import replace
 
     from bot.people.directory import import_people
@@ -54,9 +56,11 @@ def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-un
     from handlers.testing.wecom_emulator import WeComEmulator, WeComSender
 
     emulator = WeComEmulator(now=lambda: clock.now().timestamp()).start()
+    for chat in chats:
+        emulator.chats[chat] = {"name": "质量部", "members": ["wangjing", "anna"]}
     configured = replace(settings, wecom_corp_id=emulator.corp_id, wecom_agent_id="1000002",
                          wecom_secret=emulator.secret, wecom_token="csatbot", wecom_aes_key=KEY,
-                         wecom_api_url=emulator.api_url)
+                         wecom_api_url=emulator.api_url, wecom_oauth_url=emulator.oauth_url, **overrides)
     context = bootstrap(configured, clock=clock, sleep=sleeps)
     (tmp_path / "wecom.csv").write_text("slack_user_id,name,roles,locale,wecom_user_id\n"
                                         "U0QE00001,王静,quality_engineer,zh-CN,wangjing\n"
@@ -69,12 +73,21 @@ def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-un
         assert "someone else's" in import_people(session, taken).errors[0].message.template
     running = RunningBot(context, scheduler=False)
     server = running.serve_in_background()
+    context.settings.public_url = server.url  # where the buttons in WeCom messages lead
     sender = WeComSender(server.url + "/wecom/callback", WeComCrypto("csatbot", KEY, emulator.corp_id),
                          emulator.corp_id, "1000002")
-    yield emulator, sender, int(clock.now().timestamp()), running
-    running.stop()
-    emulator.stop()
-    context.engine.dispose()
+    try:
+        yield emulator, sender, int(clock.now().timestamp()), running
+    finally:
+        running.stop()
+        emulator.stop()
+        context.engine.dispose()
+
+
+@pytest.fixture
+def wecom(settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-untyped-def]
+    with _wecom_bot(settings, clock, sleeps, tmp_path) as running:
+        yield running
 
 
 def test_a_line_typed_in_wecom_is_answered_there_once(wecom) -> None:  # type: ignore[no-untyped-def]
@@ -191,3 +204,249 @@ def test_no_member_gets_more_than_wecom_takes_in_a_minute(wecom, clock) -> None:
     texts = [c.body["markdown"]["content"] for c in emulator.calls_to("message/send")]
     assert len(texts) == per_minute + 5 and len(set(texts)) == per_minute + 5  # all of them, each once
     assert emulator.dropped == []  # and WeCom showed every one
+
+
+class _Page(HTMLParser):
+    """A page's form fields (name -> value, as a browser would send them untouched), its
+    links and its text."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.kinds: dict[str, str] = {}
+        self.links: list[str] = []
+        self.text: list[str] = []
+        self._in: tuple[str, str] | None = None  # the select or textarea being read
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        name = str(found.get("name") or "")
+        if tag == "input" and name:
+            self.kinds[name] = str(found.get("type") or "text")
+            if found.get("type") != "radio" or "checked" in found:
+                self.fields[name] = str(found.get("value") or "")
+        elif tag in ("select", "textarea") and name:
+            self.kinds[name] = tag
+            self.fields[name] = ""
+            self._in = (tag, name)
+        elif tag == "option" and self._in and self._in[0] == "select" and "selected" in found:
+            self.fields[self._in[1]] = str(found.get("value") or "")
+        elif tag == "a" and found.get("href"):
+            self.links.append(str(found["href"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._in and tag == self._in[0]:
+            self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in and self._in[0] == "textarea":
+            self.fields[self._in[1]] += data
+        self.text.append(data)
+
+    @property
+    def shown(self) -> str:
+        return " ".join(self.text)
+
+
+def _browser():  # type: ignore[no-untyped-def]
+    """WeCom's built-in browser: it keeps cookies and follows redirects."""
+    import http.cookiejar
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)), jar
+
+
+def _open(opener, url: str, form: dict[str, str] | None = None) -> tuple[int, str]:  # type: ignore[no-untyped-def]
+    import urllib.error
+    import urllib.parse
+
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    try:
+        with opener.open(url, data=data, timeout=10) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_a_wecom_button_opens_the_figures_form_signed_in_by_wecom(wecom, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The monthly call in WeCom links to csatbot's own page; WeCom's OAuth2 says who opened
+    it; the form keeps what was typed under each error and saves the figures once."""
+    import re
+
+    from sqlalchemy import select
+
+    from bot.people.directory import import_customers, import_people
+    from scheduled.jobs import run_due
+    from storage.models import FigureSubmission
+
+    emulator, _sender, _now, running = wecom
+    ctx = running.ctx
+    only = tmp_path / "wecom-only.csv"
+    only.write_text("name,roles,locale,wecom_user_id\n赵磊,finance,zh-CN,zhaolei\n", encoding="utf-8")
+    owned = tmp_path / "customers.csv"
+    owned.write_text("code,name_zh,name_en,owner_wecom_user_id\nZL01,赵氏机电,Zhao Electric,zhaolei\n",
+                     encoding="utf-8")
+    with ctx.session() as session:
+        assert import_people(session, only).created == 1
+        assert import_customers(session, owned).created == 1
+    run_due(ctx, ctx.now())
+    ctx.deliverer.deliver_due(ctx.now())
+    [call] = [c for c in emulator.calls_to("message/send") if c.body["touser"] == "zhaolei"]
+    links = re.findall(r"\]\((http[^)]+)\)", call.body["markdown"]["content"])
+    press = next(link for link in links if "a=figures.open" in link)
+    assert press.startswith(ctx.settings.public_url + "/wecom/press?")
+
+    stranger, _ = _browser()  # no WeCom sign-in: nothing opens, nothing is asked of WeCom
+    assert _open(stranger, ctx.settings.public_url + "/wecom/form", {"_form": "forged.0"})[0] == 403
+    emulator.signed_in = "zhaolei"
+    browser, jar = _browser()
+    status, html = _open(browser, press)
+    assert status == 200 and len(emulator.calls_to("auth/getuserinfo")) == 1
+    assert any(cookie.name == "csatbot_wecom" for cookie in jar)
+    form = _Page(html)
+    numbers = [name for name, kind in form.kinds.items() if kind == "text" and not name.startswith("_")]
+    assert numbers and "_form" in form.fields and "2026-09" in form.shown
+    wrong = {**form.fields, **{name: "abc" for name in numbers}}
+    status, html = _open(browser, ctx.settings.public_url + "/wecom/form", wrong)
+    again = _Page(html)
+    assert status == 422 and "不是数字" in again.shown
+    assert all(again.fields[name] == "abc" for name in numbers)  # what was typed is kept
+    tampered = {**wrong, "_form": wrong["_form"][:-1] + ("0" if wrong["_form"][-1] != "0" else "1")}
+    assert _open(browser, ctx.settings.public_url + "/wecom/form", tampered)[0] == 403
+    right = {**again.fields, **{name: "12" for name in numbers}}
+    status, html = _open(browser, ctx.settings.public_url + "/wecom/form", right)
+    assert status == 200, html
+    assert _open(browser, ctx.settings.public_url + "/wecom/form", right)[0] == 200  # sent twice: saved once
+    with ctx.session() as session:
+        saved = [(s.metric_key, float(s.value)) for s in session.scalars(select(FigureSubmission))]
+    assert saved and len(saved) == len(set(saved)) and {value for _key, value in saved} == {12.0}
+    ctx.deliverer.deliver_due(ctx.now())
+    emulator.wait_for("message/send", matching=lambda c: c.body["touser"] == "zhaolei"
+                      and "已记录" in c.body["markdown"]["content"])
+
+
+@pytest.fixture
+def wecom_group(request, settings, clock, sleeps, ctx, people, tmp_path):  # type: ignore[no-untyped-def]
+    """The quality channel as the WeCom group `wrquality`: alone (a company in WeCom only), or
+    beside the Slack channel (a company in both)."""
+    slack_too = request.param == "beside slack"
+    with _wecom_bot(settings, clock, sleeps, tmp_path, chats=("wrquality",), wecom_quality_chat="wrquality",
+                    quality_channel=settings.quality_channel if slack_too else "") as running:
+        yield running
+
+
+@pytest.mark.parametrize("wecom_group", ["alone", "beside slack"], indirect=True)
+def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_group, emulator, request) -> None:  # type: ignore[no-untyped-def]
+    """Typed in WeCom, the complaint's form opens from a link, and the card goes to the
+    quality group once, however often the form is sent; beside a Slack channel, to each once.
+    What is a reply in the card's Slack thread is a message in the group quoting the card,
+    and a newer card a new message quoting it too."""
+    import re
+
+    from sqlalchemy import func, select
+
+    from bot.complaints import card, ledger
+    from bot.core.texts import T
+    from storage.models import Complaint
+
+    wecom_emulator, sender, now, running = wecom_group
+    ctx = running.ctx
+    both = request.node.callspec.params["wecom_group"] == "beside slack"
+    assert ctx.settings.quality_channel == ("C0QUALITY" if both else "wecom-chat:wrquality")
+    sender.text("wangjing", "客诉 ACME 异响 3", msg_id="7301", timestamp=now)
+    running.executor.wait_idle()
+    [answer] = wecom_emulator.wait_for("message/send")
+    assert "表单" in answer.body["markdown"]["content"]
+    link = re.findall(r"\]\((http[^)]+)\)", answer.body["markdown"]["content"])[0]
+    wecom_emulator.signed_in = "wangjing"
+    browser, _jar = _browser()
+    status, html = _open(browser, link)
+    form = _Page(html)
+    assert status == 200 and form.fields.get("customer") == "ACME" and form.fields.get("quantity") == "3", form.fields
+    status, html = _open(browser, ctx.settings.public_url + "/wecom/form", form.fields)
+    assert status == 200, _Page(html).shown
+    assert _open(browser, ctx.settings.public_url + "/wecom/form", form.fields)[0] == 200  # sent twice
+    ctx.deliverer.deliver_due(ctx.now())
+    running.executor.wait_idle()
+    with ctx.session() as session:
+        assert session.scalar(select(func.count()).select_from(Complaint)) == 1
+        number = str(session.scalar(select(Complaint.number)))
+    in_group = [c.body["markdown"]["content"] for c in wecom_emulator.wait_for("appchat/send")]
+    assert len(in_group) == 1 and number in in_group[0]
+    if both:
+        emulator.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "C0QUALITY")
+    in_slack = [c for c in emulator.calls_to("chat.postMessage") if c.args.get("channel") == "C0QUALITY"]
+    assert len(in_slack) == (1 if both else 0)
+
+    with ctx.session() as session:
+        card.publish(session, ledger.find(session, number), ctx.settings.quality_channel, ctx.locale, ctx.tz,
+                     ctx.now(), T("Containment started."), "line-1")
+    ctx.deliverer.deliver_due(ctx.now())
+    running.executor.wait_idle()
+    in_group = [c.body["markdown"]["content"] for c in wecom_emulator.wait_for("appchat/send", count=3)]
+    assert len(in_group) == 3  # the card, its newer version and the line, each once
+    assert any(text.startswith("> ↻ ") and number in text.splitlines()[0] for text in in_group[1:]), in_group
+    assert any(text.startswith("> ↩ ") and number in text.splitlines()[0] for text in in_group[1:]), in_group
+    assert len(emulator.calls_to("chat.postMessage")) >= (2 if both else 0)
+
+
+def test_the_menu_is_set_from_the_command_line_and_its_entries_answer(wecom, capsys) -> None:  # type: ignore[no-untyped-def]
+    """`csatbot wecom menu` sets WeCom's limits-respecting menu in the company's language; a
+    click answers as the words it stands for, a form's entry links to the form's page."""
+    import argparse
+
+    from bot.core.i18n import gettext_for
+    from handlers.cli.wecom import cmd_wecom_chat_create, cmd_wecom_menu
+    from handlers.testing.wecom_emulator import menu_problem
+
+    emulator, sender, now, running = wecom
+    settings, _ = running.ctx.settings, gettext_for("zh-CN")
+    assert cmd_wecom_menu(settings, _, argparse.Namespace(show=False)) == 0
+    assert "3" in capsys.readouterr().out
+    menu = emulator.menu
+    assert menu is not None and menu_problem(menu) == ""
+    assert [b["name"] for b in menu["button"]] == ["我的", "填报", "查询"]
+    entries = {sub["name"]: sub for button in menu["button"] for sub in button["sub_button"]}
+    log_one = entries["登记顾客投诉"]
+    assert log_one["type"] == "view" and "/wecom/press?a=conversation.command" in log_one["url"]
+    assert entries["未关闭投诉"] == {"type": "click", "name": "未关闭投诉", "key": "客诉 列表 open"}
+    sender.click("wangjing", entries["未关闭投诉"]["key"], timestamp=now, created=now)
+    sender.click("wangjing", entries["未关闭投诉"]["key"], timestamp=now, created=now)  # delivered again
+    sender.click("wangjing", entries["我的待办"]["key"], timestamp=now, created=now)
+    running.executor.wait_idle()
+    sent = emulator.wait_for("message/send", count=2)
+    running.executor.wait_idle()
+    assert len(emulator.calls_to("message/send")) == 2
+    texts = [c.body["markdown"]["content"] for c in sent]
+    assert any("未关闭投诉" in text for text in texts) and any("王静，您好" in text for text in texts)
+
+    assert cmd_wecom_chat_create(settings, _, argparse.Namespace(name="质量部", owner="wangjing",
+                                                                 members="anna", chat_id="wrquality")) == 0
+    assert "CSATBOT_WECOM_QUALITY_CHAT=wrquality" in capsys.readouterr().out
+    assert emulator.chats["wrquality"]["members"] == ["wangjing", "anna"]
+    assert cmd_wecom_chat_create(settings, _, argparse.Namespace(name="质量部", owner="wangjing", members="",
+                                                                 chat_id="")) == 1
+
+
+def test_a_company_can_write_to_people_in_both_messengers(settings, clock, sleeps, ctx, people, tmp_path,
+                                                          emulator) -> None:  # type: ignore[no-untyped-def]
+    """With CSATBOT_DIRECT_MESSAGES=both, a person with both ids gets each message in Slack and
+    in WeCom, once in each; a person in Slack only, in Slack."""
+    from bot.core import outbox
+    from bot.core.views import Message
+
+    with _wecom_bot(settings, clock, sleeps, tmp_path, direct_messages="both") as (wecom_emulator, _s, _n, running):
+        bot = running.ctx
+        for _twice in range(2):
+            with bot.session() as session:
+                outbox.enqueue(session, "notice:wang", "dm", "U0QE00001", Message(text="请查看 KS-2026-0001"),
+                               bot.now())
+                outbox.enqueue(session, "notice:huang", "dm", "U0FI00001", Message(text="请查看数据"), bot.now())
+            bot.deliverer.deliver_due(bot.now())
+        [in_wecom] = wecom_emulator.wait_for("message/send")
+        assert in_wecom.body["touser"] == "wangjing" and "KS-2026-0001" in in_wecom.body["markdown"]["content"]
+        in_slack = [c.args["text"] for c in emulator.calls_to("chat.postMessage")]
+        assert in_slack.count("请查看 KS-2026-0001") == 1 and in_slack.count("请查看数据") == 1
+        assert len(wecom_emulator.calls_to("message/send")) == 1

@@ -17,6 +17,7 @@ from bot.core import outbox
 from bot.core.i18n import Gettext, gettext_for, pick
 from bot.core.texts import Text
 from bot.core.views import Actions, Button, Card, Context, Field, FieldList, FormField, Message, Option, Paragraph
+from bot.people.identities import address_of
 from storage.models import Complaint, CorrectiveAction, Customer, Person
 
 # the buttons each state offers, in order; approve and close act at once, the others open a dialog
@@ -124,7 +125,7 @@ def step_fields(session: Session, action: CorrectiveAction, step: str, _: Gettex
     """The dialog of a step: what the procedure asks it to record."""
     if step == "assign":
         owner = session.get(Person, action.owner_id) if action.owner_id else None
-        return [FormField("owner", _("Owner"), "user", initial=owner.slack_user_id if owner else None),
+        return [FormField("owner", _("Owner"), "user", initial=address_of(owner) if owner else None),
                 FormField("department", _("Department"), "text", required=False, max_length=200,
                           initial=action.owner_department),
                 FormField("due_working_days", _("Working days to carry it out"), "number", min_value=1,

@@ -46,8 +46,7 @@ from bot.core.views import (
 )
 from bot.people.callers import require
 from bot.people.customers import find_customer
-from bot.people.directory import person_by_slack_id
-from bot.people.identities import address_of
+from bot.people.identities import address_of, person_by_address
 from bot.scorecard.answers import resolve_customer
 from storage.db import insert_ignoring_conflicts
 from storage.models import CorrectiveAction, CorrectiveActionStep, Person, PersonRole, Role
@@ -114,7 +113,7 @@ def submit_step(ctx: AppContext, caller: Caller, state: dict[str, Any], values: 
             try:
                 action = _action(session, row_id(str(state.get("id", ""))))
                 if "owner" in values:  # the messenger's user id → the person csatbot knows
-                    owner = person_by_slack_id(session, str(values.get("owner") or ""))
+                    owner = person_by_address(session, str(values.get("owner") or ""))
                     values["owner"] = str(owner.id) if owner is not None else "unknown"
                 with session.begin_nested():
                     _apply(ctx, session, action, str(state.get("step") or ""), _person(session, caller), values)
@@ -237,7 +236,7 @@ def submit_new_action(ctx: AppContext, caller: Caller, values: dict[str, Any], d
         customer = find_customer(session, str(values["customer"])).found if values.get("customer") else None
         if values.get("customer") and customer is None:
             errors["customer"] = T("Unknown customer {value!r}.", value=values["customer"])
-        owner = person_by_slack_id(session, str(values["owner"])) if values.get("owner") else None
+        owner = person_by_address(session, str(values["owner"])) if values.get("owner") else None
         if values.get("owner") and (owner is None or not owner.active):
             errors["owner"] = T("Choose a person csatbot knows.")
         if errors:

@@ -37,8 +37,7 @@ from bot.core.views import (
     Table,
     my_language_button,
 )
-from bot.people.directory import person_by_slack_id
-from bot.people.identities import address_of
+from bot.people.identities import address_of, person_by_address
 from storage.models import (
     Complaint,
     ComplaintDeadline,
@@ -192,7 +191,7 @@ def _update_copies(session: Session, complaint: Complaint, company_locale: str, 
     """The copies of the card in owners' direct messages change with the card, so none of
     them keeps buttons for a step already taken."""
     for key, user in outbox.targets_for(session, _owner_copies(complaint.number)).items():
-        person = person_by_slack_id(session, user)
+        person = person_by_address(session, user)
         locale = (person.locale if person is not None else None) or company_locale
         _ = gettext_for(locale)
         text = _("Complaint {number} as it stands now.").format(number=complaint.number)

@@ -22,7 +22,7 @@ from bot.core.inputs import MAX_AMOUNT, whole_pieces
 from bot.core.texts import T, Text, UserError
 from bot.core.views import FormField, Option
 from bot.datacall.figures import decimal_places, parse_number
-from bot.people.directory import person_by_slack_id
+from bot.people.identities import address_of, person_by_address
 from storage.models import Complaint, EightDReport, Person
 
 
@@ -64,7 +64,7 @@ def _acknowledge(session: Session, complaint: Complaint, values: dict[str, Any],
 def _assign(session: Session, complaint: Complaint, values: dict[str, Any], caller: Caller, now: dt.datetime,
             tz: ZoneInfo) -> Text:
     user = _required(values, "owner", T("Choose the new owner."))
-    owner = person_by_slack_id(session, user)
+    owner = person_by_address(session, user)
     if owner is None:
         raise FieldError("owner", T("That person is not in the people list."))
     workflow.assign(session, complaint, owner, caller.person_id, now)
@@ -181,7 +181,7 @@ def _said(session: Session, complaint: Complaint, _: Gettext) -> list[FormField]
 
 def _owner(session: Session, complaint: Complaint, _: Gettext) -> list[FormField]:
     owner = session.get(Person, complaint.owner_id) if complaint.owner_id else None
-    return [FormField("owner", _("New owner"), "user", initial=owner.slack_user_id if owner else None)]
+    return [FormField("owner", _("New owner"), "user", initial=address_of(owner) if owner else None)]
 
 
 def _decision(session: Session, complaint: Complaint, _: Gettext) -> list[FormField]:

@@ -8,13 +8,14 @@ from collections.abc import Callable
 
 from bot.actions.use_cases import actions_command
 from bot.complaints.use_cases import complaint_command
+from bot.core.caller import Caller
 from bot.core.commands import help_message, unknown_command_message
 from bot.core.context import AppContext
 from bot.core.deduplication import first_time
 from bot.core.delivery import tell_directly
 from bot.core.replies import FAILURE, Reply, Request
 from bot.core.texts import T, UserError, render_error
-from bot.core.views import Message
+from bot.core.views import Actions, Button, Card, Form, Message, Paragraph
 from bot.datacall.use_cases import figures_command, figures_status, hand_over_role
 from bot.people.callers import require
 from bot.reports.use_cases import export_command, report_command
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 UseCase = Callable[[AppContext, Request, list[str]], Reply]
 
 HELP_WORDS = {"", "help", "帮助", "?", "？"}
+COMMAND_BUTTON = "conversation.command"  # a button (or menu entry) that runs a typed line: its value
 
 # `/csat WORD …`: the words (English, Chinese, short), the permission, the use case
 CSAT_COMMANDS: list[tuple[tuple[str, ...], str, UseCase]] = [
@@ -87,10 +89,18 @@ def text_message(ctx: AppContext, request: Request, text: str) -> Reply:
     return csat(ctx, request, text)
 
 
+def form_link(caller: Caller, form: Form, text: str) -> Message:
+    """Where a messenger cannot open a dialog from a typed line: a button that opens the
+    dialog's own page (which runs the line again, for whoever opens it)."""
+    _ = caller._
+    intro = _("“{title}” is a form: open it here.").format(title=form.title)
+    return Message(text=intro, cards=[Card(title=form.title, parts=[
+        Paragraph(intro), Actions([Button(_("Open the form"), COMMAND_BUTTON, text, style="primary")])])])
+
+
 def answer_text_message(ctx: AppContext, request: Request, text: str) -> None:
     """Answer a typed line in the same conversation, once however often it is delivered. A
-    command that opens a dialog says what to do instead: this messenger's web forms are not
-    here yet."""
+    command that opens a dialog answers with a button to its page."""
     with ctx.session() as session:
         if not first_time(session, f"text:{request.key}", ctx.now()):
             return
@@ -99,9 +109,7 @@ def answer_text_message(ctx: AppContext, request: Request, text: str) -> None:
         reply = text_message(ctx, request, text)
         message = reply.message
         if reply.form is not None:
-            message = Message(text=caller._("“{title}” needs a form, which csatbot does not offer in this messenger "
-                                             "yet: use Slack or the command line for it.").format(
-                title=reply.form.title))
+            message = form_link(caller, reply.form, text)
     except UserError as error:
         message = render_error(error, caller.locale or ctx.locale)
     except Exception:  # csatbot's own failure: the person is told, as after a slash command

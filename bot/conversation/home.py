@@ -35,7 +35,7 @@ from bot.core.views import Actions, Button, Card, Context, Field, FieldList, Hom
 from bot.datacall.obligations import call_dates, last_due_month, obligations
 from bot.datacall.status import missing_name, status_report
 from bot.people.callers import refusal, require
-from bot.people.directory import person_by_slack_id
+from bot.people.identities import person_by_address
 from bot.reports.indicators import ReportPeriod, indicators
 from bot.scorecard.answers import signed
 from storage.models import CorrectiveAction, Customer
@@ -209,7 +209,7 @@ def _undelivered(session: Session, caller: Caller, tz: dt.tzinfo) -> Card | None
     parts: list[Part] = [Paragraph(_("{n} messages could not be delivered. Mend the cause (invite csatbot to the "
                                      "channel, reactivate the person), then retry.").format(n=count))]
     for failed in outbox.failed(session, FAILED_SHOWN):
-        person = person_by_slack_id(session, failed.target) if failed.target[:1] in "UW" else None
+        person = person_by_address(session, failed.target)
         where = person.name if person is not None else _("channel {id}").format(id=failed.target)
         when = failed.failed_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
         parts.append(Paragraph(f"{where} · {when}\n{shorten(failed.text, 120) or failed.kind}"))

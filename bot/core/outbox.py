@@ -15,6 +15,7 @@ sent again.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -27,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from bot.core.clock import Clock
 from bot.core.ports import DeliveryError, Messenger, Posted
 from bot.core.views import Home, Message, home_from_dict, home_to_dict, message_from_dict, message_to_dict
 from storage.db import insert_ignoring_conflicts, transaction
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, PersonIdentity
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +128,60 @@ def enqueue(
                                               image, image_title, not_before, expires_at, file_name)], now))
 
 
+# `session.info` of a company with its quality channel in two messengers: {target: its copy's target}
+MIRRORS = "outbox_mirrors"
+# `session.info` of a company that wants people with both ids written to in both messengers: the
+# other messenger's name (a copy goes to `<messenger>:<userid>`, as bot.people.identities addresses it)
+PERSONAL_COPIES = "outbox_personal_copies"
+PERSONAL_KINDS = ("dm", "image")
+MIRROR_SUFFIX = "@copy"
+MIRRORED_KINDS = ("post", "update", "image")  # a channel's own messages; an ephemeral answer stays where it was
+
+
+def mirror_key(key: str) -> str:
+    return key + MIRROR_SUFFIX
+
+
+def _copies(session: Session, items: list[Queued]) -> list[Queued]:
+    """What goes to a mirrored channel goes to its copy too, under its own key, in reply to
+    or replacing the copy of what the original replies to or replaces."""
+    mirrors: dict[str, str] = session.info.get(MIRRORS) or {}
+    copies: list[Queued] = []
+    for item in items if mirrors else []:
+        copy_to = mirrors.get(item.target)
+        if copy_to and item.kind in MIRRORED_KINDS:
+            copies.append(dataclasses.replace(
+                item, key=mirror_key(item.key), target=copy_to,
+                thread_of=mirror_key(item.thread_of) if item.thread_of else None,
+                update_of=mirror_key(item.update_of) if item.update_of else None))
+    other = session.info.get(PERSONAL_COPIES)
+    personal = [item for item in items if other and item.kind in PERSONAL_KINDS and not item.thread_of
+                and ":" not in item.target]
+    if personal:
+        found = _other_ids(session, other, {item.target for item in personal})
+        copies += [dataclasses.replace(item, key=mirror_key(item.key), target=f"{other}:{found[item.target]}")
+                   for item in personal if item.target in found]
+    return copies
+
+
+def _other_ids(session: Session, messenger: str, slack_ids: set[str]) -> dict[str, str]:
+    """Slack member id → the same person's id in the other messenger, for those who have one."""
+    mine, theirs = aliased(PersonIdentity), aliased(PersonIdentity)
+    return dict(session.execute(
+        select(mine.user_id, theirs.user_id).join(theirs, theirs.person_id == mine.person_id)
+        .where(mine.messenger == "slack", mine.user_id.in_(sorted(slack_ids)), theirs.messenger == messenger)).all())
+
+
 def enqueue_many(session: Session, items: list[Queued], now: dt.datetime, chunk: int = 500) -> int:
-    """Queue many messages in a few statements; returns how many were new."""
+    """Queue many messages in a few statements; returns how many were new (copies for a
+    mirrored channel not counted)."""
     rows = [_row(item, now) for item in items]
-    return sum(insert_ignoring_conflicts(session, OutboxMessage, rows[i : i + chunk])
-               for i in range(0, len(rows), chunk))
+    copies = [_row(item, now) for item in _copies(session, items)]
+    new = sum(insert_ignoring_conflicts(session, OutboxMessage, rows[i : i + chunk])
+              for i in range(0, len(rows), chunk))
+    for start in range(0, len(copies), chunk):
+        insert_ignoring_conflicts(session, OutboxMessage, copies[start : start + chunk])
+    return new
 
 
 # --- what is queued: the only place that knows how keys are matched -------------------------------------

@@ -41,6 +41,9 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "WECOM_TOKEN": ("wecom_token", "wecom_token", True),
     "WECOM_AES_KEY": ("wecom_aes_key", "wecom_aes_key", True),
     "WECOM_API_URL": ("wecom_api_url", "wecom_api_url", False),
+    "WECOM_OAUTH_URL": ("wecom_oauth_url", "wecom_oauth_url", False),
+    "CSATBOT_WECOM_QUALITY_CHAT": ("wecom_quality_chat", "wecom_quality_chat", False),
+    "CSATBOT_DIRECT_MESSAGES": ("direct_messages", "direct_messages", False),
 }
 DEFAULT_WECOM_API_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
 DEFAULT_RESPONSE_URL_HOSTS = "hooks.slack.com"
@@ -69,6 +72,12 @@ class Settings:
     wecom_token: str = ""
     wecom_aes_key: str = ""
     wecom_api_url: str = DEFAULT_WECOM_API_URL
+    # where WeCom signs a person in for csatbot's own pages (its OAuth2); the emulator's in tests
+    wecom_oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    # the quality channel as a WeCom group chat (its chatid); beside a Slack channel, both get every post
+    wecom_quality_chat: str = ""
+    # a person with a Slack id and a WeCom userid: written to in Slack ("slack"), or in both ("both")
+    direct_messages: str = "slack"
     data_dir: str = ""
     messages_per_second: str = "10"
     retry_hours: str = "72"
@@ -265,11 +274,17 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     if settings.locale not in SUPPORTED_LOCALES:
         problems.append(Problem("CSATBOT_LOCALE", T("unsupported locale {value!r}", value=settings.locale),
                                 T("Use zh-CN or en."), ("serve", "socket", "any")))
-    if not settings.quality_channel:
+    if settings.wecom_quality_chat and not re.fullmatch(r"[0-9A-Za-z]{1,32}", settings.wecom_quality_chat):
+        problems.append(Problem("CSATBOT_WECOM_QUALITY_CHAT", T("is not a WeCom chat id"), T(
+            "Use the chatid `csatbot wecom chat create` printed (letters and digits, at most 32)."), ()))
+    if settings.direct_messages not in ("slack", "both"):
+        problems.append(Problem("CSATBOT_DIRECT_MESSAGES", T("unknown value {value!r}", value=settings.direct_messages),
+                                T("Use slack (people with both ids are written to in Slack) or both."), ()))
+    if not settings.quality_channel and not settings.wecom_quality_chat:  # one of the two is the quality channel
         problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("missing"), T(
             "Set the ID of the quality channel (C0123ABCD, shown at the bottom of the channel details) and "
             "invite the bot to it. Complaint threads, warnings and reports go there."), ()))
-    elif not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.quality_channel):
+    elif settings.quality_channel and not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.quality_channel):
         problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("is not a channel ID"),
                                 T("Use the channel ID (C…), not its name."), ()))
     if settings.commercial_channel and not re.fullmatch(r"[CG][A-Z0-9]{6,}", settings.commercial_channel):

@@ -210,3 +210,15 @@ def home_to_dict(home: Home) -> dict[str, Any]:
 
 def home_from_dict(data: dict[str, Any]) -> Home:
     return Home(cards=[card_from_dict(c) for c in data["cards"]])
+
+
+def form_to_dict(form: Form) -> dict[str, Any]:
+    return dataclasses.asdict(form)
+
+
+def form_from_dict(data: dict[str, Any]) -> Form:
+    """A form as `form_to_dict` wrote it (a web page carries its form between requests)."""
+    data = dict(data)
+    fields = [FormField(**{**f, "options": [Option(**o) for o in f.get("options") or []]})
+              for f in data.pop("fields")]
+    return Form(**data, fields=fields)

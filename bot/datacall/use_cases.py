@@ -37,7 +37,7 @@ from bot.datacall.template import figures_template
 from bot.people.callers import require
 from bot.people.customers import find_customer
 from bot.people.deputies import DelegationRefused, add_delegation
-from bot.people.directory import person_by_slack_id
+from bot.people.identities import person_by_address
 from storage.models import Person, Role, RoleDelegation
 
 MONTH_WORD = re.compile(r"^\d{4}")
@@ -216,7 +216,7 @@ def hand_over_role(ctx: AppContext, request: Request, words: list[str]) -> Reply
     usage = T("Usage: /csat deputy (a dialog opens), or /csat deputy @person <role> <from YYYY-MM-DD> "
               "<to YYYY-MM-DD>")
     with ctx.session() as session:
-        person = person_by_slack_id(session, caller.user_id)
+        person = person_by_address(session, caller.user_id)
         if person is None:
             raise UserError(T("{value} is not in the people list.", value=caller.user_id))
         if not words:
@@ -227,7 +227,7 @@ def hand_over_role(ctx: AppContext, request: Request, words: list[str]) -> Reply
             start, end = dt.date.fromisoformat(words[2]), dt.date.fromisoformat(words[3])
         except ValueError:
             raise UserError(usage) from None
-        delegation = add_delegation(session, person, person_by_slack_id(session, words[0]), words[1], start, end,
+        delegation = add_delegation(session, person, person_by_address(session, words[0]), words[1], start, end,
                                     person.id, ctx.now())
         message = _handed_over(session, caller, delegation, ctx.locale)
     return Reply(message=message)
@@ -277,8 +277,8 @@ def submit_deputy(ctx: AppContext, caller: Caller, state: dict[str, Any], values
     if errors:
         return Submitted(errors=errors)
     with ctx.session() as session:
-        person = person_by_slack_id(session, caller.user_id)
-        deputy = person_by_slack_id(session, str(values["deputy"]))
+        person = person_by_address(session, caller.user_id)
+        deputy = person_by_address(session, str(values["deputy"]))
         if person is None:
             return Submitted(problem=T("{value} is not in the people list.", value=caller.user_id))
         if not first_time(session, submission_key(dialog), ctx.now()):

@@ -16,7 +16,7 @@ from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Option, Paragraph
 from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
-from bot.people.identities import address
+from bot.people.identities import address, address_of
 from storage.models import Person, PersonIdentity, PersonRole, Role
 
 
@@ -107,6 +107,22 @@ def search_customers(ctx: AppContext, caller: Caller, text: str) -> list[Option]
         return []
     with ctx.session() as session:
         return customer_options(session, caller.locale or ctx.locale, text)
+
+
+def choose_people(ctx: AppContext, caller: Caller) -> list[Option]:
+    """Everyone a dialog's person field can name, where the messenger has no people picker
+    of its own (a web page): by name, the department beside it, each by their address."""
+    if not caller.known:
+        return []
+    with ctx.session() as session:
+        people = session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.name, Person.id))
+        options = []
+        for person in people:
+            where = address_of(person)
+            if where is not None:
+                options.append(Option(where, f"{person.name} · {person.department}" if person.department
+                                      else person.name))
+        return options
 
 
 def require(ctx: AppContext, caller: Caller, permission: str | None = None, refused: Text | None = None) -> None:

@@ -13,7 +13,7 @@ from bot.core.i18n import normalize_locale, pick
 from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table, too_long
 from bot.core.texts import T, UserError
-from bot.people.identities import is_valid_id, person_by_identity
+from bot.people.identities import is_valid_id, person_by_address
 from storage.models import Customer, Person, PersonIdentity, PersonRole, Role
 
 PEOPLE_COLUMNS = ["slack_user_id", "name", "roles", "department", "locale", "email"]
@@ -219,14 +219,10 @@ def import_customers(session: Session, path: Path) -> ImportResult:
     return ImportResult(created=created, updated=updated)
 
 
-def person_by_slack_id(session: Session, user_id: str) -> Person | None:
-    return person_by_identity(session, "slack", user_id)
-
-
 def find_person(session: Session, text: str) -> Person | None:
-    """A person by Slack id, e-mail or exact name (as an administrator types them)."""
+    """A person by Slack id (or `wecom:` userid), e-mail or exact name (as an administrator types them)."""
     text = text.strip()
-    found = person_by_slack_id(session, text)
+    found = person_by_address(session, text) if text else None
     if found is not None:
         return found
     for column, value in ((func.lower(Person.email), text.lower()), (Person.name, text)):

@@ -35,6 +35,13 @@ def address(messenger: str, user_id: str) -> str:
     return user_id if messenger == "slack" else f"{messenger}:{user_id}"
 
 
+def person_by_address(session: Session, where: str) -> Person | None:
+    """The active person an address names (`U123…` in Slack, `wecom:zhangsan` in WeCom): how
+    a caller, a chosen person or an outbox target is found whatever the messenger."""
+    messenger, _, user_id = where.partition(":") if ":" in where else ("slack", "", where)
+    return person_by_identity(session, messenger, user_id) if messenger in ID_FORMATS else None
+
+
 def address_of(person: Person) -> str | None:
     """Where the outbox sends what is for this person: their Slack id, or their WeCom
     userid's address for a person in WeCom only; None for someone csatbot cannot reach."""

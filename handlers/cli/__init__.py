@@ -26,6 +26,7 @@ from handlers.cli import (
     scorecard,
     setup,
     surveys,
+    wecom,
 )
 from handlers.cli.argparse_texts import DefaultsHelpFormatter, translate_argparse
 from handlers.cli.common import ENGINES, err
@@ -67,7 +68,8 @@ def build_parser(_: Gettext) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     imports = sub.add_parser("import", help=_("scorecard events and figures from CSV or XLSX")).add_subparsers(
         dest="action", required=True)
-    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery, reports, surveys):
+    for module in (setup, people, scorecard, catalogue, datacall, complaints, calendar, delivery, reports, surveys,
+                   wecom):
         module.add_commands(sub, imports, _)
     return parser
 

@@ -19,10 +19,11 @@ from slack_bolt import Ack, App
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.conversation import commands, languages
-from bot.conversation.home import open_home, press_retry
+from bot.conversation import commands
+from bot.conversation.home import open_home
+from bot.conversation.routes import BUTTONS, DM_KEYS, SUBMISSIONS
 from bot.core.context import AppContext
-from handlers.slack import actions, complaints, figures, revisits, scorecard, surveys
+from handlers.slack import figures, scorecard
 from handlers.slack.blockkit import render_message
 from handlers.slack.listening import Listening, failure_message
 from handlers.slack.messenger import make_client
@@ -98,14 +99,14 @@ def build_app(ctx: AppContext, executor: ThreadPoolExecutor | None = None) -> Ap
     app.command("/csat")(**listening.command(lambda request, text: commands.csat(ctx, request, text)))
     app.command("/complaint")(**listening.command(lambda request, text: commands.complaint(ctx, request, text)))
     app.event("app_home_opened")(ack=acknowledge, lazy=[app_home_opened])
-    app.action(languages.ACTION)(**listening.button(
-        lambda request, action: languages.show_in_my_language(ctx, request, str(action.get("value") or ""))))
-    app.action("outbox.retry")(**listening.button(
-        lambda request, action: press_retry(ctx, request, str(action.get("value") or ""))))
+    for action_id, pressed in BUTTONS.items():
+        app.action(action_id)(**listening.button(
+            lambda request, action, pressed=pressed: pressed(ctx, request, str(action.get("action_id") or ""),
+                                                             str(action.get("value") or "")),
+            dm_key=DM_KEYS.get(action_id, "told")))
+    for kind, submitted in SUBMISSIONS.items():
+        app.view(kind)(listening.submission(
+            lambda caller, state, values, dialog, submitted=submitted: submitted(ctx, caller, state, values, dialog)))
     scorecard.register(app, listening)
     figures.register(app, listening)
-    complaints.register(app, listening)
-    actions.register(app, listening)
-    revisits.register(app, listening)
-    surveys.register(app, listening)
     return app

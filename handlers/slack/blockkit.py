@@ -299,7 +299,7 @@ def _element(field: FormField) -> dict[str, Any]:
         element = {"type": "file_input", "action_id": action, "max_files": 10}
     elif field.kind == "user":
         element = {"type": "users_select", "action_id": action}
-        if field.initial:
+        if field.initial and ":" not in field.initial:  # someone in another messenger only: Slack cannot show them
             element["initial_user"] = field.initial
     else:
         raise ValueError(f"unknown form field kind {field.kind!r}")

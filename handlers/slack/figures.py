@@ -1,5 +1,5 @@
-"""The monthly data call in Slack: the call's button, the figures dialog's pages and its
-closing (a draft is kept)."""
+"""The monthly data call in Slack: files and lines sent to the bot, and the figures dialog
+closed (a draft is kept)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bot.conversation.home import answer_direct_text, tell_failure
 from bot.conversation.uploads import take_uploads
 from bot.datacall import use_cases
 from handlers.slack.blockkit import form_state, form_values
-from handlers.slack.listening import Listening, choice
+from handlers.slack.listening import Listening
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,5 @@ def register(app: App, listening: Listening) -> None:
         use_cases.keep_draft(ctx, listening.caller(body["user"]["id"]), form_state(view),
                              form_values(view.get("state") or {}))
 
-    app.action("figures.open")(**listening.button(
-        lambda request, action: use_cases.open_called_figures(ctx, request.caller, choice(action)),
-        dm_key="figures-open"))
-    app.view("figures.submit")(listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_figures(ctx, caller, state, values, dialog)))
+
     app.view_closed("figures.submit")(closed)
-    app.view("people.deputy")(listening.submission(
-        lambda caller, state, values, dialog: use_cases.submit_deputy(ctx, caller, state, values, dialog)))

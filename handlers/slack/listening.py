@@ -5,7 +5,6 @@ errors in the ack), and failures turned into a translated message instead of an 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import re
 from collections.abc import Callable
@@ -44,15 +43,6 @@ def plain_mentions(text: str) -> str:
     """`<@U123|wang>` → `U123`: use cases take people by their messenger user id; control
     characters go (what people type never needs them)."""
     return MENTION.sub(lambda m: m.group(1), clean_text(text))
-
-
-def choice(action: dict[str, Any]) -> dict[str, Any]:
-    """A button's JSON value; {} for anything else."""
-    try:
-        value = json.loads(action.get("value") or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def action_key(body: dict[str, Any]) -> str:

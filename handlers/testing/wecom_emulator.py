@@ -1,6 +1,6 @@
 """A WeCom API emulator for the tests: `gettoken` (tokens that expire or are revoked on
 demand), `message/send` (dropping, as WeCom does, what passes a member's limits) and
-`media/upload`, every call recorded; and a client that sends
+`media/upload`, the OAuth2 sign-in and its `auth/getuserinfo`, every call recorded; and a client that sends
 encrypted callbacks the way WeCom does."""
 
 from __future__ import annotations
@@ -20,6 +20,31 @@ from typing import Any
 from handlers.wecom.crypto import WeComCrypto
 
 MARKDOWN_BYTES = 2048
+
+
+def menu_problem(menu: dict[str, Any]) -> str:
+    """What WeCom's 创建菜单 refuses: 1 to 3 buttons of at most 5 sub-buttons each, a name of
+    at most 16 bytes (a sub-button's 40), a key of at most 128 bytes or a URL on each leaf."""
+    buttons = menu.get("button") or []
+    if not 1 <= len(buttons) <= 3:
+        return "invalid button size"
+    for button in buttons:
+        if len(str(button.get("name") or "").encode()) > 16:
+            return "invalid button name size"
+        subs = button.get("sub_button") or []
+        if len(subs) > 5:
+            return "invalid sub button size"
+        for leaf in subs or [button]:
+            if leaf is not button and len(str(leaf.get("name") or "").encode()) > 40:
+                return "invalid sub button name size"
+            if leaf.get("type") == "click" and not 0 < len(str(leaf.get("key") or "").encode()) <= 128:
+                return "invalid button key size"
+            if leaf.get("type") == "view" and not (str(leaf.get("url") or "").startswith("http")
+                                                   and len(str(leaf["url"]).encode()) <= 1024):
+                return "invalid button url"
+            if leaf.get("type") not in ("click", "view"):
+                return "invalid button type"
+    return ""
 
 
 @dataclass
@@ -44,6 +69,10 @@ class WeComEmulator:
         self.dropped: list[WeComCall] = []  # answered ok, never shown: what a sender must never cause
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
+        self.codes: dict[str, str] = {}  # OAuth2 code -> the member it was given to, until exchanged
+        self.signed_in: str | None = None  # who the WeCom client is: the OAuth2 page signs them in
+        self.chats: dict[str, dict[str, Any]] = {}  # application group chats, by chatid
+        self.menu: dict[str, Any] | None = None
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +80,12 @@ class WeComEmulator:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802 - stdlib signature
+                if self.path.startswith("/connect/oauth2/authorize"):
+                    self.send_response(302)
+                    self.send_header("Location", emulator.authorize(self.path))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self._answer(b"")
 
             def do_POST(self) -> None:  # noqa: N802 - stdlib signature
@@ -73,6 +108,28 @@ class WeComEmulator:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/cgi-bin/"
 
+    @property
+    def oauth_url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}/connect/oauth2/authorize"
+
+    def issue_code(self, user: str) -> str:
+        """A code as WeCom appends it after signing `user` in: good for one exchange."""
+        code = secrets.token_hex(16)
+        with self.lock:
+            self.codes[code] = user
+        return code
+
+    def authorize(self, path: str) -> str:
+        """WeCom's OAuth2 page: back to `redirect_uri` with a code for whoever is signed in."""
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(path).query).items()}
+        back = query.get("redirect_uri", "")
+        if query.get("appid") != self.corp_id or not back or self.signed_in is None:
+            return back or "/"
+        joiner = "&" if "?" in back else "?"
+        code = self.issue_code(self.signed_in)
+        return f"{back}{joiner}{urllib.parse.urlencode({'code': code, 'state': query.get('state', '')})}"
+
     def start(self) -> WeComEmulator:
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
@@ -89,10 +146,12 @@ class WeComEmulator:
         with self.lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10) -> list[WeComCall]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10,
+                 matching: Callable[[WeComCall], bool] = lambda _call: True) -> list[WeComCall]:
+        """Poll the call log until `count` calls (that match) arrived; all of them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            found = self.calls_to(method)
+            found = [c for c in self.calls_to(method) if matching(c)]
             if len(found) >= count:
                 return found
             time.sleep(0.02)
@@ -133,11 +192,37 @@ class WeComEmulator:
             return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
         if query.get("access_token") not in self.tokens:
             return {"errcode": 42001, "errmsg": "access_token expired"}
-        if method == "message/send":
+        if method in ("message/send", "appchat/send"):
             content = (payload.get("markdown") or {}).get("content", "")
             if payload.get("msgtype") == "markdown" and len(content.encode()) > MARKDOWN_BYTES:
                 return {"errcode": 40058, "errmsg": "markdown content exceed max length"}
-            return {"errcode": 0, "errmsg": "ok", "msgid": f"msg{next(self._ids)}"}
+            if method == "appchat/send":
+                if payload.get("chatid") not in self.chats:
+                    return {"errcode": 86003, "errmsg": "chat not exist"}
+                return {"errcode": 0, "errmsg": "ok"}
+            # as long as WeCom's own (its recall documentation shows 63 characters)
+            return {"errcode": 0, "errmsg": "ok", "msgid": f"{next(self._ids):06d}-" + secrets.token_urlsafe(42)[:56]}
+        if method == "appchat/create":
+            members = payload.get("userlist") or []
+            if len(members) < 2 or len(members) > 2000 or (payload.get("owner") and payload["owner"] not in members):
+                return {"errcode": 86215, "errmsg": "chat member count invalid"}
+            chat = str(payload.get("chatid") or f"wrchat{next(self._ids)}")
+            with self.lock:
+                self.chats[chat] = {"name": payload.get("name", ""), "members": list(members)}
+            return {"errcode": 0, "errmsg": "ok", "chatid": chat}
+        if method == "menu/create":
+            problem = menu_problem(payload)
+            if problem:
+                return {"errcode": 40016, "errmsg": problem}
+            with self.lock:
+                self.menu = payload
+            return {"errcode": 0, "errmsg": "ok"}
+        if method == "auth/getuserinfo":
+            with self.lock:
+                user = self.codes.pop(query.get("code", ""), None)
+            if user is None:
+                return {"errcode": 40029, "errmsg": "invalid code"}
+            return {"errcode": 0, "errmsg": "ok", "userid": user, "user_ticket": secrets.token_hex(8)}
         if method == "media/upload":
             return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": f"media{next(self._ids)}",
                     "bytes": len(body)}
@@ -174,10 +259,19 @@ class WeComSender:
         return self._send(f"{self.url}?{self._query(encrypted, timestamp, signature)}", envelope.encode())
 
     def enter_agent(self, user: str, timestamp: int | None = None) -> tuple[int, bytes]:
+        return self.event(user, "enter_agent", "", timestamp)
+
+    def click(self, user: str, key: str, timestamp: int | None = None, created: int | None = None
+              ) -> tuple[int, bytes]:
+        """A press on a menu entry of type click (`created`: when, in WeCom's whole seconds)."""
+        return self.event(user, "click", key, timestamp, created)
+
+    def event(self, user: str, event: str, key: str, timestamp: int | None = None, created: int | None = None
+              ) -> tuple[int, bytes]:
         inner = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName><FromUserName><![CDATA[{user}]]>"
-                 f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[event]]></MsgType>"
-                 f"<Event><![CDATA[enter_agent]]></Event><EventKey><![CDATA[]]></EventKey>"
-                 f"<AgentID>{self.agent_id}</AgentID></xml>")
+                 f"</FromUserName><CreateTime>{created or int(time.time())}</CreateTime>"
+                 f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[{event}]]></Event>"
+                 f"<EventKey><![CDATA[{key}]]></EventKey><AgentID>{self.agent_id}</AgentID></xml>")
         encrypted = self.crypto.encrypt(inner)
         envelope = (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
                     f"<Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")

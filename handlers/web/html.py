@@ -3,7 +3,11 @@ as a row of buttons, each error under its field, and what was typed kept."""
 
 from __future__ import annotations
 
+import secrets
+import urllib.parse
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from bot.core.views import Form, FormField
 
@@ -37,7 +41,72 @@ button{width:100%;font:inherit;font-weight:700;padding:14px;border:0;border-radi
 color:#fff;min-height:48px}
 .notice{background:#fff;border-radius:10px;padding:18px 16px}
 .draft{font-size:13px;color:#616061;text-align:center}
+select,input[type=date],input[type=datetime-local]{width:100%;font:inherit;padding:10px;border:1px solid #c9c9cc;
+border-radius:8px;background:#fff;min-height:44px}
+.notice h2{font-size:17px;margin:0 0 6px}
+.notice p{margin:6px 0}
+dl{margin:6px 0;display:grid;grid-template-columns:auto 1fr;gap:2px 10px}
+dt{color:#616061}
+dd{margin:0;overflow-wrap:anywhere}
+.row{border-top:1px solid #e8e8e8;padding:8px 0}
+.buttons{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
+a.button{flex:1 1 40%;text-align:center;text-decoration:none;padding:12px;border-radius:10px;background:#fff;
+border:1px solid #1264a3;color:#1264a3;font-weight:600;min-height:44px}
+a.button.primary{background:#007a5a;border-color:#007a5a;color:#fff}
+a.button.danger{border-color:#b3261e;color:#b3261e}
+hr{border:0;border-top:1px solid #e8e8e8}
 """
+
+# keeps what is typed in the browser's own storage under the form's `data-draft` (else the
+# page's path), so a lost connection or a closed tab loses nothing; forgotten once it is sent
+DRAFT_SCRIPT = """
+(function(){var f=document.getElementById('answers');
+var k='csatbot-draft:'+((f&&f.dataset.draft)||document.body.dataset.draft||location.pathname);
+if(!f){if(document.body.dataset.answered||document.body.dataset.sent)try{localStorage.removeItem(k)}catch(e){}return}
+var saved={};try{saved=JSON.parse(localStorage.getItem(k)||'{}')}catch(e){}
+var fresh=document.body.dataset.errors!=='1';
+Array.prototype.forEach.call(f.elements,function(el){
+if(!el.name||el.type==='hidden'||!fresh||!(el.name in saved))return;
+if(el.type==='radio'){el.checked=(saved[el.name]===el.value)}else{el.value=saved[el.name]}});
+function keep(){var d={};Array.prototype.forEach.call(f.elements,function(el){if(!el.name||el.type==='hidden')return;
+if(el.type==='radio'){if(el.checked)d[el.name]=el.value}else{d[el.name]=el.value}});
+try{localStorage.setItem(k,JSON.stringify(d))}catch(e){}}
+f.addEventListener('change',keep);f.addEventListener('input',keep);
+var bad=document.querySelector('.summary');if(bad)bad.scrollIntoView();})();
+"""
+
+REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+           410: "Gone", 413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def respond_html(start_response: Callable[..., Any], status: int, draw: Callable[[str], str]) -> list[bytes]:
+    """A page that nothing else may frame, cache or script: `draw` gets the nonce its own
+    style and script carry."""
+    nonce = secrets.token_urlsafe(16)
+    body = draw(nonce).encode("utf-8")
+    start_response(f"{status} {REASONS.get(status, 'OK')}", [
+        ("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+        ("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy", f"default-src 'none'; style-src 'nonce-{nonce}'; "
+                                    f"script-src 'nonce-{nonce}'; form-action 'self'; base-uri 'none'")])
+    return [body]
+
+
+def read_form(environ: dict[str, Any], most: int = 64 * 1024) -> dict[str, str] | None:
+    """A posted form's fields; None for one too large or that is not a form."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 <= length <= most:
+        return None
+    raw = environ["wsgi.input"].read(length) if length else b""
+    try:
+        pairs = urllib.parse.parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=1000)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    return dict(pairs)
 
 
 def _options(item: FormField, value: str, name: str) -> str:
@@ -64,17 +133,36 @@ def _control(item: FormField, value: str) -> str:
         return f'<select name="{name}"{required}><option value=""></option>{options}</select>'
     if item.kind == "multiline":
         return f'<textarea name="{name}"{limit}{required}>{escape(value)}</textarea>'
+    if item.kind == "number":
+        return f'<input type="text" inputmode="decimal" name="{name}" value="{escape(value)}"{required}>'
+    if item.kind in ("date", "datetime"):
+        kind = "date" if item.kind == "date" else "datetime-local"
+        return f'<input type="{kind}" name="{name}" value="{escape(value)}"{required}>'
+    if item.kind == "user":
+        options = "".join(f'<option value="{escape(o.value)}"{" selected" if o.value == value else ""}>'
+                          f"{escape(o.label)}</option>" for o in item.options)
+        return f'<select name="{name}"{required}><option value=""></option>{options}</select>'
+    if item.kind == "customer":  # typed (a code or part of a name) with the customers offered as it is typed
+        listed = "".join(f'<option value="{escape(o.value)}">{escape(o.label)}</option>' for o in item.options)
+        return (f'<input type="text" name="{name}" value="{escape(value)}" list="l-{name}" autocomplete="off"'
+                f'{required}><datalist id="l-{name}">{listed}</datalist>')
+    if item.kind == "file":
+        return ""  # a page cannot pass a file on to the use cases; render_form says so
     return f'<input type="text" name="{name}" value="{escape(value)}"{limit}{required}>'
 
 
 def render_form(form: Form, values: dict[str, str], errors: dict[str, str], action: str,
-                error_summary: str = "", draft_note: str = "") -> str:
+                error_summary: str = "", draft_note: str = "", hidden: dict[str, str] | None = None,
+                draft_key: str = "", problem: bool = False, file_note: str = "") -> str:
     """The form's fields in order; a field whose key shares the stem of the one before
-    (`importance:q1` after `rating:q1`) is drawn inside it, as a sub-question."""
+    (`importance:q1` after `rating:q1`) is drawn inside it, as a sub-question. `hidden`
+    travels with the form; `problem` shows the summary without field errors."""
     parts: list[str] = []
-    if errors and error_summary:
+    if (errors or problem) and error_summary:
         parts.append(f'<div class="summary" role="alert">{escape(error_summary)}</div>')
-    parts.append(f'<form method="post" action="{escape(action)}" id="answers" novalidate>')
+    draft = f' data-draft="{escape(draft_key)}"' if draft_key else ""
+    parts.append(f'<form method="post" action="{escape(action)}" id="answers"{draft} novalidate>')
+    parts += [f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in (hidden or {}).items()]
     open_group = None
     for item in form.fields:
         stem = item.key.split(":", 1)[-1] if ":" in item.key else None
@@ -90,7 +178,8 @@ def render_form(form: Form, values: dict[str, str], errors: dict[str, str], acti
             continue
         if open_group is not None:
             parts.append("</fieldset>")
-        hint = f'<span class="hint">{escape(item.hint)}</span>' if item.hint else ""
+        note = file_note if item.kind == "file" and file_note else item.hint
+        hint = f'<span class="hint">{escape(note)}</span>' if note else ""
         parts.append(f'<fieldset{" class=bad" if error else ""}><legend>{escape(item.label)}{hint}</legend>'
                      f"{body}{problem}")
         open_group = stem if stem is not None else ""

@@ -17,6 +17,7 @@ from defusedxml.common import DefusedXmlException
 
 from bot.conversation.commands import answer_text_message
 from bot.conversation.home import open_home
+from bot.conversation.menu import HOME
 from bot.core.context import AppContext
 from bot.core.replies import Request
 from bot.people.callers import messenger_caller
@@ -25,6 +26,7 @@ from handlers.wecom.crypto import CryptoError, WeComCrypto
 log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 PATH = "/wecom/callback"
+
 
 
 def _text(root: Element, tag: str) -> str:
@@ -41,23 +43,27 @@ def make_callback(ctx: AppContext, later: Executor) -> Callable[[dict[str, Any],
         return [body]
 
     def handle(message: Element) -> None:
-        """After the answer: the typed line through the conversation's commands."""
+        """After the answer: the typed line (or the menu entry's words) through the
+        conversation's commands."""
         user = _text(message, "FromUserName")
         try:
             caller = messenger_caller(ctx, "wecom", user)
-            request = Request(caller, f"wecom:{_text(message, 'MsgId') or _text(message, 'CreateTime') + user}",
-                              caller.user_id, direct=True)
-            answer_text_message(ctx, request, _text(message, "Content"))
+            once = _text(message, "MsgId") or f"{_text(message, 'CreateTime')}:{user}:{_text(message, 'EventKey')}"
+            request = Request(caller, f"wecom:{once}", caller.user_id, direct=True)
+            typed = _text(message, "Content") if _text(message, "MsgType") == "text" else _text(message, "EventKey")
+            answer_text_message(ctx, request, typed)
             ctx.deliverer.deliver_newest(ctx.now())
         except Exception:  # the delivery job delivers what was queued; the log says what failed
             log.exception("handling a WeCom message failed")
 
-    def entered(message: Element) -> None:
+    def entered(message: Element, asked: bool = False) -> None:
         """Opening the app is WeCom's App Home: what I owe, what needs me; once a day, since
-        WeCom tells of every opening."""
+        WeCom tells of every opening, and whenever the menu's entry for it is pressed."""
         user = _text(message, "FromUserName")
+        key = (f"wecom-menu-home:{user}:{_text(message, 'CreateTime')}" if asked
+               else f"wecom-enter:{user}:{ctx.local_today().isoformat()}")
         try:
-            open_home(ctx, messenger_caller(ctx, "wecom", user), f"wecom-enter:{user}:{ctx.local_today().isoformat()}")
+            open_home(ctx, messenger_caller(ctx, "wecom", user), key)
             ctx.deliverer.deliver_newest(ctx.now())
         except Exception:
             log.exception("answering a WeCom app opening failed")
@@ -88,6 +94,11 @@ def make_callback(ctx: AppContext, later: Executor) -> Callable[[dict[str, Any],
             later.submit(handle, message)
         elif kind == "event" and _text(message, "Event") == "enter_agent" and _text(message, "FromUserName"):
             later.submit(entered, message)
+        elif kind == "event" and _text(message, "Event") == "click" and _text(message, "FromUserName"):
+            if _text(message, "EventKey") == HOME:
+                later.submit(entered, message, True)
+            else:  # a menu entry's key is the line it stands for
+                later.submit(handle, message)
         return answer(start_response, "200 OK")
 
     return callback

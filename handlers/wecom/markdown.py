@@ -5,17 +5,30 @@ message over WeCom's 2,048 bytes is cut at a line and says so."""
 
 from __future__ import annotations
 
-from bot.core.views import Actions, Card, Context, Divider, FieldList, Image, Mention, Message, Paragraph, Table
+import urllib.parse
+from collections.abc import Callable
+
+from bot.core.views import Actions, Button, Card, Context, Divider, FieldList, Image, Mention, Message, Paragraph, Table
 
 LIMIT_BYTES = 2048
+PRESS_PATH = "/wecom/press"  # csatbot's page for a button pressed in WeCom (handlers.wecom.pages)
+Link = Callable[[Button], str]
 INERT = str.maketrans({"*": "＊", "#": "＃", "[": "［", "]": "］", "`": "｀", ">": "＞", "<": "＜", "_": "＿"})
+
+
+def press_url(base_url: str, button: Button) -> str:
+    """Where a button in a WeCom message leads: its own link, or this page for its action."""
+    if button.url:
+        return button.url.replace(")", "%29").replace(" ", "%20")  # a bracket would end the markdown link
+    query = urllib.parse.urlencode({"a": button.action, "v": button.value})
+    return f"{base_url.rstrip('/')}{PRESS_PATH}?{query}"
 
 
 def inert(text: str) -> str:
     return (text or "").translate(INERT)
 
 
-def _card(card: Card) -> list[str]:
+def _card(card: Card, link: Link | None) -> list[str]:
     lines = [f"**{inert(card.title)}**"] if card.title else []
     for part in card.parts:
         if isinstance(part, Paragraph):
@@ -36,17 +49,19 @@ def _card(card: Card) -> list[str]:
             lines.append(f'<font color="comment">📈 {inert(part.title or part.alt)}</font>')
         elif isinstance(part, Divider):
             lines.append("")
-        elif isinstance(part, Actions):
-            continue  # buttons need a template card; a markdown message states its facts
+        elif isinstance(part, Actions) and link is not None:
+            lines.append("　".join(f"[{inert(b.label)}]({link(b)})" for b in part.buttons))
     return lines
 
 
-def render_markdown(message: Message, cut_note: str = "…") -> str:
+def render_markdown(message: Message, cut_note: str = "…", link: Link | None = None) -> str:
+    """`link` gives each button's address (a press opens csatbot's page for it); without
+    one, buttons are left out and the message states its facts."""
     lines: list[str] = []
     for index, card in enumerate(message.cards):
         if index:
             lines.append("")
-        lines += _card(card)
+        lines += _card(card, link)
     if not lines:
         lines = [inert(message.text)]
     shown: list[str] = []

@@ -22,7 +22,7 @@ from bot.core.ports import DeliveryError, Posted
 from bot.core.settings import Settings
 from bot.core.shared_tokens import shared_token
 from bot.core.views import Home, Message
-from handlers.wecom.markdown import render_markdown
+from handlers.wecom.markdown import LIMIT_BYTES, inert, press_url, render_markdown
 
 RATE_LIMITED = {45009, 45033, 45011}
 TOKEN_INVALID = {40014, 42001, 41001}
@@ -30,6 +30,14 @@ TOKEN_INVALID = {40014, 42001, 41001}
 # hour ("访问频率限制"); csatbot stays under both, with room for sends in flight elsewhere
 PER_MEMBER_LIMITS = ((dt.timedelta(minutes=1), 25), (dt.timedelta(hours=1), 900))
 PREFIX = "wecom:"  # how bot.people.identities.address writes a WeCom userid
+CHAT_PREFIX = "wecom-chat:"  # an application group chat (appchat) by its chatid: the quality channel in WeCom
+REPLY, UPDATED = "↩", "↻"  # WeCom has no threads and cannot edit a message: what it replies to is quoted
+
+
+def _label(text: str) -> str:
+    """What a group message is known by (its "ts"): how a reply to it or a newer version of
+    it quotes it; the outbox keeps 32 characters."""
+    return " ".join(text.split())[:32] or "csatbot"
 
 
 class WeComMessenger:
@@ -54,9 +62,11 @@ class WeComMessenger:
         with self.session() as session:
             return shared_token(session, "wecom", self.now(), self._fetch_token, renew=renew)
 
-    def _request(self, path: str, body: bytes | None, content_type: str = "application/json") -> dict[str, Any]:
-        request = urllib.request.Request(self.settings.wecom_base + path, data=body,
-                                         headers={"Content-Type": content_type} if body is not None else {})
+    def _request(self, path: str, body: bytes | None, content_type: str = "application/json",
+                 method: str | None = None) -> dict[str, Any]:
+        request = urllib.request.Request(self.settings.wecom_base + path, data=body if method != "GET" else None,
+                                         headers={"Content-Type": content_type} if body is not None else {},
+                                         method=method)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - the configured API
                 return dict(json.loads(answer.read() or b"{}"))
@@ -67,13 +77,13 @@ class WeComMessenger:
             raise DeliveryError(f"connection error: {error}", in_doubt=True) from error
 
     def _call(self, method: str, payload: dict[str, Any] | None = None, *, query: str = "", body: bytes | None = None,
-              content_type: str = "application/json") -> dict[str, Any]:
+              content_type: str = "application/json", http: str | None = None) -> dict[str, Any]:
         """A Web API call with the shared token (renewed once when WeCom refuses it), WeCom's
         errcodes turned into delivery errors; a JSON payload, or a raw body (an upload)."""
         data = body if body is not None else json.dumps(payload or {}, ensure_ascii=False).encode()
         for attempt in (0, 1):
             token = urllib.parse.quote(self._token(renew=attempt == 1))
-            answer = self._request(f"{method}?access_token={token}{query}", data, content_type)
+            answer = self._request(f"{method}?access_token={token}{query}", data, content_type, http)
             code = int(answer.get("errcode") or 0)
             if code in TOKEN_INVALID and attempt == 0:
                 continue
@@ -83,6 +93,34 @@ class WeComMessenger:
                 raise DeliveryError(f"{method}: {code} {answer.get('errmsg')}", permanent=code not in (-1,))
             return answer
         raise DeliveryError(f"{method}: the access token was refused twice", permanent=True)
+
+    def user_of_code(self, code: str) -> str | None:
+        """The member an OAuth2 code was given to (`auth/getuserinfo`); None when WeCom
+        refuses the code (used, expired, forged) or it names someone outside the corp."""
+        try:
+            answer = self._call("auth/getuserinfo", None, query="&" + urllib.parse.urlencode({"code": code[:512]}),
+                                body=b"", http="GET")
+        except DeliveryError:
+            return None
+        user = answer.get("userid") or answer.get("UserId")
+        return str(user) if user else None
+
+    def create_menu(self, menu: dict[str, Any]) -> None:
+        """The app's menu (`menu/create`), replacing the one it had."""
+        self._call("menu/create", menu, query=f"&agentid={urllib.parse.quote(self.settings.wecom_agent_id)}")
+
+    def create_chat(self, name: str, owner: str, members: list[str], chat_id: str = "") -> str:
+        """An application group chat (`appchat/create`) with these members; its chatid."""
+        payload: dict[str, Any] = {"name": name, "owner": owner, "userlist": members}
+        if chat_id:
+            payload["chatid"] = chat_id
+        return str(self._call("appchat/create", payload)["chatid"])
+
+    def _markdown(self, message: Message) -> str:
+        """Buttons become links to csatbot's own pages, which WeCom opens signed in; without a
+        public address there is nowhere to link, and the message says so."""
+        base = self.settings.public_url
+        return render_markdown(message, link=(lambda button: press_url(base, button)) if base else None)
 
     # --- the port ---------------------------------------------------------------------------------------
 
@@ -103,17 +141,31 @@ class WeComMessenger:
         self._within_member_limits(PREFIX + user_id)
         answer = self._call("message/send", {
             "touser": user_id, "msgtype": "markdown", "agentid": int(self.settings.wecom_agent_id or 0),
-            "markdown": {"content": render_markdown(message)}})  # no duplicate check: the same answer asked twice
+            "markdown": {"content": self._markdown(message)}})  # no duplicate check: the same answer asked twice
         # within 30 minutes would be dropped by it
         return Posted(channel=user, ts=str(answer.get("msgid") or ""))
 
+    def _to_chat(self, channel: str, message: Message, quoted: str = "") -> Posted:
+        """A post in the group: a reply quotes what it replies to (a complaint's title and
+        number), which is also what its own replies will quote."""
+        content = self._markdown(message)
+        if quoted:
+            content = f"> {quoted}\n{content}"
+            content = content if len(content.encode()) <= LIMIT_BYTES else self._markdown(message)
+        self._call("appchat/send", {"chatid": channel.removeprefix(CHAT_PREFIX), "msgtype": "markdown",
+                                    "markdown": {"content": content}, "safe": 0})
+        return Posted(channel=channel, ts=_label(message.text or (message.cards[0].title if message.cards else "")))
+
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
-        if channel.startswith(PREFIX):
-            return self.direct_message(channel, message, thread_ts, key)
-        raise DeliveryError("WeCom group chats are not connected yet", permanent=True)
+        if channel.startswith(CHAT_PREFIX):
+            return self._to_chat(channel, message, f"{REPLY} {inert(thread_ts)}" if thread_ts else "")
+        return self.direct_message(channel if channel.startswith(PREFIX) else PREFIX + channel, message, thread_ts,
+                                   key)
 
     def update(self, channel: str, ts: str, message: Message) -> Posted:
         # a markdown message cannot be edited in WeCom: the newer state follows as a new message
+        if channel.startswith(CHAT_PREFIX):
+            return self._to_chat(channel, message, f"{UPDATED} {inert(ts)}")
         return self.direct_message(channel, message)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
@@ -128,9 +180,14 @@ class WeComMessenger:
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\n"
                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
         kind = "image" if filename.lower().endswith(".png") else "file"
-        self._within_member_limits(channel if channel.startswith(PREFIX) else PREFIX + channel)
+        if not channel.startswith(CHAT_PREFIX):
+            self._within_member_limits(channel if channel.startswith(PREFIX) else PREFIX + channel)
         uploaded = self._call("media/upload", query=f"&type={kind}", body=body,
                               content_type=f"multipart/form-data; boundary={boundary}")
+        if channel.startswith(CHAT_PREFIX):
+            self._call("appchat/send", {"chatid": channel.removeprefix(CHAT_PREFIX), "msgtype": kind,
+                                        kind: {"media_id": uploaded["media_id"]}, "safe": 0})
+            return Posted(channel=channel, ts=_label(title or filename))
         answer = self._call("message/send", {"touser": channel.removeprefix(PREFIX), "msgtype": kind,
                                              "agentid": int(self.settings.wecom_agent_id or 0),
                                              kind: {"media_id": uploaded["media_id"]}})
@@ -150,8 +207,8 @@ class WeComMessenger:
 
 
 class RoutingMessenger:
-    """One port for the outbox whatever the messenger: a target `wecom:<userid>` goes to
-    WeCom, anything else to Slack."""
+    """One port for the outbox whatever the messenger: a target `wecom:<userid>` or
+    `wecom-chat:<chatid>` goes to WeCom, anything else to Slack."""
 
     def __init__(self, slack: Any, wecom: WeComMessenger) -> None:
         self.slack = slack
@@ -159,7 +216,7 @@ class RoutingMessenger:
         self.client = getattr(slack, "client", None)
 
     def _for(self, target: str) -> Any:
-        return self.wecom if target.startswith(PREFIX) else self.slack
+        return self.wecom if target.startswith((PREFIX, CHAT_PREFIX)) else self.slack
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         return self._for(channel).post(channel, message, thread_ts, key)  # type: ignore[no-any-return]
