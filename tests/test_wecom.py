@@ -450,3 +450,31 @@ def test_a_company_can_write_to_people_in_both_messengers(settings, clock, sleep
         in_slack = [c.args["text"] for c in emulator.calls_to("chat.postMessage")]
         assert in_slack.count("请查看 KS-2026-0001") == 1 and in_slack.count("请查看数据") == 1
         assert len(wecom_emulator.calls_to("message/send")) == 1
+
+
+def test_departments_are_read_from_the_wecom_address_book(wecom, capsys) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from sqlalchemy import select
+
+    from bot.core.i18n import gettext_for
+    from handlers.cli.wecom import cmd_wecom_sync_people
+    from storage.models import Person
+
+    emulator, _sender, _now, running = wecom
+    emulator.departments += [(2, "质量部", 1), (3, "销售部", 1)]
+    emulator.members = [("wangjing", "王静", [2]), ("anna", "Anna Schmidt", [2]), ("newbie", "新人", [3])]
+    settings, _ = running.ctx.settings, gettext_for("en")
+
+    def departments() -> dict[str, str | None]:
+        with running.ctx.session() as session:
+            return dict(session.execute(select(Person.name, Person.department)).all())
+
+    before = departments()
+    assert cmd_wecom_sync_people(settings, _, argparse.Namespace(dry_run=True)) == 0
+    assert "Would update the departments of 2 people" in capsys.readouterr().out and departments() == before
+    assert cmd_wecom_sync_people(settings, _, argparse.Namespace(dry_run=False)) == 0
+    printed = capsys.readouterr().out
+    assert "1 WeCom members are not in the people list" in printed and "newbie" in printed
+    after = departments()
+    assert after["Anna Schmidt"] == "质量部" and after["王静"] == "质量部" and after["李强"] == before["李强"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +296,41 @@ def is_empty(session: Session) -> bool:
     people = session.scalar(select(func.count()).select_from(Person)) or 0
     customers = session.scalar(select(func.count()).select_from(Customer)) or 0
     return people == 0 and customers == 0
+
+
+@dataclass
+class DepartmentSync:
+    """What reading the departments from a messenger changed: people whose department it
+    set, those already right, and the ids on either side without a match."""
+
+    updated: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    not_in_people: list[str] = field(default_factory=list)  # in the messenger, not imported here
+    not_in_messenger: list[str] = field(default_factory=list)  # imported here, gone from the messenger
+
+
+def sync_departments(session: Session, messenger: str, departments: dict[str, str], dry_run: bool = False
+                     ) -> DepartmentSync:
+    """Each person known by their id in `messenger` takes the department it names (by
+    userid); nobody is created or removed: who has which role is the people import's."""
+    result = DepartmentSync()
+    longest = column_length(Person.department)
+    known: dict[str, Person] = {}
+    for person in session.scalars(select(Person).join(PersonIdentity).where(
+            PersonIdentity.messenger == messenger, Person.active.is_(True))):
+        user_id = person.identity(messenger)
+        if user_id:
+            known[user_id] = person
+    for user_id, department in sorted(departments.items()):
+        person = known.get(user_id)
+        if person is None:
+            result.not_in_people.append(user_id)
+        elif (person.department or "") == department[:longest]:
+            result.unchanged += 1
+        else:
+            result.updated.append(user_id)
+            if not dry_run:
+                person.department = department[:longest]
+    result.not_in_messenger = sorted(set(known) - set(departments))
+    session.flush()
+    return result

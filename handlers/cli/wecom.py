@@ -1,4 +1,5 @@
-"""`csatbot wecom …`: the app's menu, and the group chat that is the quality channel in WeCom."""
+"""`csatbot wecom …`: the app's menu, the group chat that is the quality channel in WeCom, and
+people's departments read from WeCom's address book."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from bot.conversation.menu import app_menu
 from bot.core.i18n import Gettext
 from bot.core.ports import DeliveryError
 from bot.core.settings import Settings
+from bot.people.directory import sync_departments
 from handlers.cli.common import err, open_context, out
 from handlers.wecom.menu import wecom_menu
 
@@ -64,6 +66,30 @@ def cmd_wecom_chat_create(settings: Settings, _: Gettext, args: argparse.Namespa
     return 0
 
 
+def cmd_wecom_sync_people(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
+    ctx, through = _wecom(settings, _)
+    if through is None:
+        return 1
+    try:
+        departments = through.departments_of_members()
+    except DeliveryError as error:
+        err(_("WeCom refused to give the address book: {error} (the app needs the members in its visible "
+              "range).").format(error=error))
+        return 1
+    with ctx.session() as session:
+        synced = sync_departments(session, "wecom", departments, dry_run=args.dry_run)
+    out((_("Would update the departments of {n} people; {same} are right already.") if args.dry_run else
+         _("Updated the departments of {n} people; {same} are right already.")).format(
+        n=len(synced.updated), same=synced.unchanged))
+    if synced.not_in_people:
+        out(_("{n} WeCom members are not in the people list (`csatbot people import` adds them with their "
+              "roles): {ids}").format(n=len(synced.not_in_people), ids=", ".join(synced.not_in_people[:20])))
+    if synced.not_in_messenger:
+        out(_("{n} people are not (or no longer) in WeCom: {ids}").format(
+            n=len(synced.not_in_messenger), ids=", ".join(synced.not_in_messenger[:20])))
+    return 0
+
+
 def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     wecom = sub.add_parser("wecom", help=_("the WeCom app: its menu and its group chat")).add_subparsers(
         dest="action", required=True)
@@ -78,3 +104,6 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     create.add_argument("--members", required=True, help=_("WeCom userids, separated by commas"))
     create.add_argument("--chat-id", help=_("the chatid to give it (letters and digits); WeCom picks one if left out"))
     create.set_defaults(run=cmd_wecom_chat_create)
+    sync = wecom.add_parser("sync-people", help=_("read each person's department from WeCom's address book"))
+    sync.add_argument("--dry-run", action="store_true", help=_("say what would change, change nothing"))
+    sync.set_defaults(run=cmd_wecom_sync_people)

@@ -73,6 +73,11 @@ class WeComEmulator:
         self.signed_in: str | None = None  # who the WeCom client is: the OAuth2 page signs them in
         self.chats: dict[str, dict[str, Any]] = {}  # application group chats, by chatid
         self.menu: dict[str, Any] | None = None
+        self.limits: dict[str, tuple[float, list[float]]] = {}  # method -> (calls a second, when they came)
+        self.daily_cap: int | None = None
+        # the address book: departments (id, name, parent id) and members (userid, name, department ids)
+        self.departments: list[tuple[int, str, int]] = [(1, "公司", 0)]
+        self.members: list[tuple[str, str, list[int]]] = []  # the app's person-times a day (the account cap × 200)
         emulator = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -138,6 +143,26 @@ class WeComEmulator:
         self.server.shutdown()
         self.server.server_close()
 
+    def rate_limit(self, method: str, per_second: float) -> None:
+        """Answer 45009 (接口调用超过限制) past `per_second` calls of `method` in any second, on
+        the real clock: WeCom documents no such limit for `message/send`, so this stands for
+        a proxy's or for WeCom throttling an app that floods it."""
+        with self.lock:
+            self.limits[method] = (per_second, [])
+
+    def _over_limit(self, method: str) -> bool:
+        limit = self.limits.get(method)
+        if limit is None:
+            return False
+        per_second, times = limit
+        now = time.monotonic()
+        with self.lock:
+            times[:] = [at for at in times if at > now - 1.0]
+            if len(times) >= per_second:
+                return True
+            times.append(now)
+        return False
+
     def revoke_tokens(self) -> None:
         with self.lock:
             self.tokens.clear()
@@ -192,6 +217,13 @@ class WeComEmulator:
             return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
         if query.get("access_token") not in self.tokens:
             return {"errcode": 42001, "errmsg": "access_token expired"}
+        if self._over_limit(method):
+            return {"errcode": 45009, "errmsg": "api freq out of limit"}
+        if method == "message/send" and self.daily_cap is not None:
+            with self.lock:
+                sent = sum(len(times) for times in self.delivered_at.values())
+            if sent >= self.daily_cap:
+                return {"errcode": 45009, "errmsg": "app message quota of the day used up"}
         if method in ("message/send", "appchat/send"):
             content = (payload.get("markdown") or {}).get("content", "")
             if payload.get("msgtype") == "markdown" and len(content.encode()) > MARKDOWN_BYTES:
@@ -223,6 +255,12 @@ class WeComEmulator:
             if user is None:
                 return {"errcode": 40029, "errmsg": "invalid code"}
             return {"errcode": 0, "errmsg": "ok", "userid": user, "user_ticket": secrets.token_hex(8)}
+        if method == "department/list":
+            return {"errcode": 0, "errmsg": "ok", "department": [
+                {"id": i, "name": name, "parentid": parent, "order": i} for i, name, parent in self.departments]}
+        if method == "user/simplelist":
+            return {"errcode": 0, "errmsg": "ok", "userlist": [
+                {"userid": user, "name": name, "department": departments} for user, name, departments in self.members]}
         if method == "media/upload":
             return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": f"media{next(self._ids)}",
                     "bytes": len(body)}

@@ -116,6 +116,21 @@ class WeComMessenger:
             payload["chatid"] = chat_id
         return str(self._call("appchat/create", payload)["chatid"])
 
+    def departments_of_members(self) -> dict[str, str]:
+        """Every member the app can see → the name of their first department (the address
+        book as `department/list` and `user/simplelist` give it)."""
+        listed = self._call("department/list", None, body=b"", http="GET").get("department") or []
+        names = {int(d["id"]): str(d.get("name") or "") for d in listed}
+        roots = [int(d["id"]) for d in listed if not d.get("parentid")] or sorted(names)[:1]
+        members: dict[str, str] = {}
+        for root in roots:
+            answer = self._call("user/simplelist", None, query=f"&department_id={root}&fetch_child=1", body=b"",
+                                http="GET")
+            for member in answer.get("userlist") or []:
+                departments = [int(d) for d in member.get("department") or []]
+                members[str(member["userid"])] = names.get(departments[0], "") if departments else ""
+        return members
+
     def _markdown(self, message: Message) -> str:
         """Buttons become links to csatbot's own pages, which WeCom opens signed in; without a
         public address there is nowhere to link, and the message says so."""
