@@ -249,6 +249,17 @@ class _Page(HTMLParser):
         return " ".join(self.text)
 
 
+def _links(call) -> list[str]:  # type: ignore[no-untyped-def]
+    """Where a message's buttons lead: a template card's buttons and its own click, or the
+    links of a markdown message."""
+    import re
+
+    if call.body.get("msgtype") == "template_card":
+        card = call.body["template_card"]
+        return [b["url"] for b in card["button_list"] if b.get("type") == 1] + [card["card_action"]["url"]]
+    return re.findall(r"\]\((http[^)]+)\)", call.body["markdown"]["content"])
+
+
 def _browser():  # type: ignore[no-untyped-def]
     """WeCom's built-in browser: it keeps cookies and follows redirects."""
     import http.cookiejar
@@ -273,7 +284,6 @@ def _open(opener, url: str, form: dict[str, str] | None = None) -> tuple[int, st
 def test_a_wecom_button_opens_the_figures_form_signed_in_by_wecom(wecom, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The monthly call in WeCom links to csatbot's own page; WeCom's OAuth2 says who opened
     it; the form keeps what was typed under each error and saves the figures once."""
-    import re
 
     from sqlalchemy import select
 
@@ -294,8 +304,8 @@ def test_a_wecom_button_opens_the_figures_form_signed_in_by_wecom(wecom, tmp_pat
     run_due(ctx, ctx.now())
     ctx.deliverer.deliver_due(ctx.now())
     [call] = [c for c in emulator.calls_to("message/send") if c.body["touser"] == "zhaolei"]
-    links = re.findall(r"\]\((http[^)]+)\)", call.body["markdown"]["content"])
-    press = next(link for link in links if "a=figures.open" in link)
+    assert call.body["msgtype"] == "template_card" and call.answer["response_code"]
+    press = next(link for link in _links(call) if "a=figures.open" in link)
     assert press.startswith(ctx.settings.public_url + "/wecom/press?")
 
     stranger, _ = _browser()  # no WeCom sign-in: nothing opens, nothing is asked of WeCom
@@ -324,7 +334,15 @@ def test_a_wecom_button_opens_the_figures_form_signed_in_by_wecom(wecom, tmp_pat
     assert saved and len(saved) == len(set(saved)) and {value for _key, value in saved} == {12.0}
     ctx.deliverer.deliver_due(ctx.now())
     emulator.wait_for("message/send", matching=lambda c: c.body["touser"] == "zhaolei"
-                      and "已记录" in c.body["markdown"]["content"])
+                      and "已记录" in json.dumps(c.body, ensure_ascii=False))
+    # the call's card changes in place (once, with the code its sending gave): what is handed in is not missing
+    [changed] = emulator.wait_for("message/update_template_card")
+    assert changed.answer["errcode"] == 0 and changed.body["response_code"] == call.answer["response_code"]
+    whole = _links(call)[-1]  # the card's own click: the whole message, for the person it was sent to
+    status, html = _open(browser, whole)
+    assert status == 200 and "2026-09" in _Page(html).shown
+    emulator.signed_in = "anna"  # someone else, signed in by WeCom, is not shown it
+    assert _open(stranger, whole)[0] == 404
 
 
 @pytest.fixture
@@ -343,7 +361,6 @@ def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_g
     quality group once, however often the form is sent; beside a Slack channel, to each once.
     What is a reply in the card's Slack thread is a message in the group quoting the card,
     and a newer card a new message quoting it too."""
-    import re
 
     from sqlalchemy import func, select
 
@@ -358,8 +375,9 @@ def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_g
     sender.text("wangjing", "客诉 ACME 异响 3", msg_id="7301", timestamp=now)
     running.executor.wait_idle()
     [answer] = wecom_emulator.wait_for("message/send")
-    assert "表单" in answer.body["markdown"]["content"]
-    link = re.findall(r"\]\((http[^)]+)\)", answer.body["markdown"]["content"])[0]
+    shown = answer.body["template_card"]  # a line that opens a form: a card with the form's button
+    assert shown["button_list"][0]["text"] == "打开表单" and "表单" in shown["sub_title_text"]
+    link = _links(answer)[0]
     wecom_emulator.signed_in = "wangjing"
     browser, _jar = _browser()
     status, html = _open(browser, link)
@@ -478,3 +496,24 @@ def test_departments_are_read_from_the_wecom_address_book(wecom, capsys) -> None
     assert "1 WeCom members are not in the people list" in printed and "newbie" in printed
     after = departments()
     assert after["Anna Schmidt"] == "质量部" and after["王静"] == "质量部" and after["李强"] == before["李强"]
+
+
+@pytest.mark.parametrize("wecom_group", ["alone"], indirect=True)
+def test_a_report_and_an_export_asked_for_in_wecom(wecom_group) -> None:  # type: ignore[no-untyped-def]
+    """`满意度 报告 month` posts the month's brief in the quality group (its text and its two
+    workbooks, the evaluation form and the complaint ledger);
+    `满意度 导出 scorecard` sends the workbook to the asker as a WeCom file."""
+    emulator, sender, now, running = wecom_group
+    sender.text("wangjing", "满意度 报告 month 2026-09", msg_id="7401", timestamp=now)
+    sender.text("wangjing", "满意度 导出 scorecard 2026-09", msg_id="7402", timestamp=now)
+    running.executor.wait_idle()
+    running.ctx.deliverer.deliver_due(running.ctx.now())
+    running.executor.wait_idle()
+    in_group = emulator.wait_for("appchat/send", count=3)
+    assert sorted(c.body["msgtype"] for c in in_group) == ["file", "file", "markdown"]
+    assert any("2026-09" in c.body.get("markdown", {}).get("content", "") for c in in_group)
+    [workbook] = emulator.wait_for("message/send", matching=lambda c: c.body.get("msgtype") == "file")
+    assert workbook.body["touser"] == "wangjing"
+    assert any(c.query.get("type") == "file" for c in emulator.calls_to("media/upload"))
+    told = [json.dumps(c.body, ensure_ascii=False) for c in emulator.calls_to("message/send")]
+    assert any("质量" in text and "2026-09" in text for text in told)  # where the brief went

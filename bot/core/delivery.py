@@ -28,6 +28,20 @@ def send_private_chart(ctx: AppContext, request: Request, png: bytes | None, tit
     return True
 
 
+def message_sent_to(ctx: AppContext, caller: Caller, key: str, groups: tuple[str, ...] = ()) -> Message | None:
+    """A message the bot sent, as it stands now, for the person it was sent to (or anyone
+    known, for one posted in a group whose address starts with one of `groups`); None for
+    anyone else, or a key never sent."""
+    if not caller.known or not key:
+        return None
+    with ctx.session() as session:
+        found = outbox.latest_message(session, key)
+    if found is None:
+        return None
+    target, message = found
+    return message if target == caller.user_id or (groups and target.startswith(groups)) else None
+
+
 def failed_messages(ctx: AppContext, limit: int = 100) -> list[outbox.FailedMessage]:
     """Messages that failed for good, the latest first (for `csatbot outbox failed`)."""
     with ctx.session() as session:

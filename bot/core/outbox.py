@@ -229,6 +229,17 @@ def any_queued_for(session: Session, subject: str, ending: str = "") -> bool:
     return session.scalar(select(OutboxMessage.id).where(condition).limit(1)) is not None
 
 
+def latest_message(session: Session, key: str) -> tuple[str, Message] | None:
+    """The target and newest version of the message queued as `key` (its latest update, else
+    itself): what a page that shows a sent message shows."""
+    row = session.execute(select(OutboxMessage.target, OutboxMessage.payload).where(
+        or_(OutboxMessage.idempotency_key == key, _under(f"{key}:v")), OutboxMessage.kind.in_(("post", "dm", "update")),
+        OutboxMessage.status.in_(("sent", "pending"))).order_by(OutboxMessage.id.desc()).limit(1)).first()
+    if row is None or "message" not in (row.payload or {}):
+        return None
+    return row.target, message_from_dict(row.payload["message"])
+
+
 def sent_since(session: Session, target: str, since: dt.datetime) -> list[dt.datetime]:
     """When the messages to `target` went out since then, oldest first: what a messenger's
     limit per recipient counts, read from the database so that every replica counts alike."""

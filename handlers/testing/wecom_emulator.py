@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import secrets
 import threading
 import time
@@ -47,6 +48,51 @@ def menu_problem(menu: dict[str, Any]) -> str:
     return ""
 
 
+TASK_ID = re.compile(r"^[0-9A-Za-z_\-@]{1,128}$")
+CODE_HOURS = 72  # a response_code changes its card once, within this
+
+
+def card_problem(card: dict[str, Any]) -> str:
+    """What a button-interaction template card must be (WeCom's 模板卡片 reference): a title, a
+    task id of digits, letters and `_-@` (128 bytes), 1 to 6 buttons each with a text and a
+    key (a callback) or a URL, at most 6 fields; and what csatbot promises beyond it: the
+    lengths WeCom advises (title 36, text 160, field 5 and 30, button 10 characters)."""
+    if card.get("card_type") != "button_interaction":
+        return f"card_type {card.get('card_type')!r} not emulated"
+    title = str((card.get("main_title") or {}).get("title") or "")
+    if not title or len(title) > 36 or len(str((card.get("main_title") or {}).get("desc") or "")) > 44:
+        return "main_title"
+    if not TASK_ID.match(str(card.get("task_id") or "")):
+        return "task_id"
+    if len(str(card.get("sub_title_text") or "")) > 160:
+        return "sub_title_text"
+    fields = card.get("horizontal_content_list") or []
+    if len(fields) > 6 or any(len(f.get("keyname", "")) > 5 or len(f.get("value", "")) > 30 for f in fields):
+        return "horizontal_content_list"
+    buttons = card.get("button_list") or []
+    if not 1 <= len(buttons) <= 6:
+        return "button_list size"
+    for button in buttons:
+        if not button.get("text") or len(button["text"]) > 10:
+            return "button text"
+        if button.get("type") == 1 and not str(button.get("url") or "").startswith("http"):
+            return "button url"
+        if button.get("type", 0) == 0 and not 0 < len(str(button.get("key") or "").encode()) <= 1024:
+            return "button key"
+    action = card.get("card_action")
+    if action and action.get("type") == 1 and not str(action.get("url") or "").startswith("http"):
+        return "card_action url"
+    return ""
+
+
+def _uploaded(body: bytes) -> tuple[str, bytes]:
+    """The file name and content of a one-part multipart upload."""
+    head, _, rest = body.partition(b"\r\n\r\n")
+    found = re.search(rb'filename="([^"]*)"', head)
+    content = rest.rsplit(b"\r\n--", 1)[0]
+    return (found.group(1).decode("utf-8", "replace") if found else "file"), content
+
+
 @dataclass
 class WeComCall:
     method: str
@@ -72,7 +118,10 @@ class WeComEmulator:
         self.codes: dict[str, str] = {}  # OAuth2 code -> the member it was given to, until exchanged
         self.signed_in: str | None = None  # who the WeCom client is: the OAuth2 page signs them in
         self.chats: dict[str, dict[str, Any]] = {}  # application group chats, by chatid
+        self.task_ids: set[str] = set()
+        self.codes_of_cards: dict[str, tuple[str, float, bool]] = {}  # response_code -> (member, until, used)
         self.menu: dict[str, Any] | None = None
+        self.media: dict[str, tuple[str, bytes]] = {}  # media_id -> (file name, content), as uploaded
         self.limits: dict[str, tuple[float, list[float]]] = {}  # method -> (calls a second, when they came)
         self.daily_cap: int | None = None
         # the address book: departments (id, name, parent id) and members (userid, name, department ids)
@@ -233,7 +282,30 @@ class WeComEmulator:
                     return {"errcode": 86003, "errmsg": "chat not exist"}
                 return {"errcode": 0, "errmsg": "ok"}
             # as long as WeCom's own (its recall documentation shows 63 characters)
-            return {"errcode": 0, "errmsg": "ok", "msgid": f"{next(self._ids):06d}-" + secrets.token_urlsafe(42)[:56]}
+            sent = {"errcode": 0, "errmsg": "ok", "msgid": f"{next(self._ids):06d}-" + secrets.token_urlsafe(42)[:56]}
+            if payload.get("msgtype") == "template_card":
+                card = payload.get("template_card") or {}
+                problem = card_problem(card)
+                if problem or card.get("task_id") in self.task_ids:
+                    return {"errcode": 40058, "errmsg": f"template_card: {problem or 'task_id used before'}"}
+                code = secrets.token_urlsafe(32)
+                with self.lock:
+                    self.task_ids.add(str(card["task_id"]))
+                    self.codes_of_cards[code] = (str(payload.get("touser")), self.now() + CODE_HOURS * 3600, False)
+                sent["response_code"] = code
+            return sent
+        if method == "message/update_template_card":
+            code = str(payload.get("response_code") or "")
+            with self.lock:
+                member, until, used = self.codes_of_cards.get(code, ("", 0.0, True))
+            if used or until < self.now() or member not in (payload.get("userids") or []):
+                return {"errcode": 40058, "errmsg": "invalid response_code"}
+            problem = card_problem(payload.get("template_card") or {})
+            if problem:
+                return {"errcode": 40058, "errmsg": f"template_card: {problem}"}
+            with self.lock:
+                self.codes_of_cards[code] = (member, until, True)
+            return {"errcode": 0, "errmsg": "ok", "invaliduser": []}
         if method == "appchat/create":
             members = payload.get("userlist") or []
             if len(members) < 2 or len(members) > 2000 or (payload.get("owner") and payload["owner"] not in members):
@@ -262,8 +334,10 @@ class WeComEmulator:
             return {"errcode": 0, "errmsg": "ok", "userlist": [
                 {"userid": user, "name": name, "department": departments} for user, name, departments in self.members]}
         if method == "media/upload":
-            return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": f"media{next(self._ids)}",
-                    "bytes": len(body)}
+            media = f"media{next(self._ids)}"
+            with self.lock:
+                self.media[media] = _uploaded(body)
+            return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": media, "bytes": len(body)}
         return {"errcode": 60020, "errmsg": f"unknown method {method}"}
 
 

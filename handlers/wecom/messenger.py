@@ -8,6 +8,7 @@ each send."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import urllib.error
 import urllib.parse
@@ -17,11 +18,14 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
+from bot.core.i18n import gettext_for
 from bot.core.outbox import sent_since
 from bot.core.ports import DeliveryError, Posted
 from bot.core.settings import Settings
 from bot.core.shared_tokens import shared_token
-from bot.core.views import Home, Message
+from bot.core.views import Actions, Home, Message
+from bot.people.identities import person_by_identity
+from handlers.wecom.cards import template_card
 from handlers.wecom.markdown import LIMIT_BYTES, inert, press_url, render_markdown
 
 RATE_LIMITED = {45009, 45033, 45011}
@@ -29,9 +33,12 @@ TOKEN_INVALID = {40014, 42001, 41001}
 # WeCom drops, without an error, what an app sends one member beyond 30 a minute or 1,000 an
 # hour ("访问频率限制"); csatbot stays under both, with room for sends in flight elsewhere
 PER_MEMBER_LIMITS = ((dt.timedelta(minutes=1), 25), (dt.timedelta(hours=1), 900))
+VIEW_PATH = "/wecom/view"  # the page with the whole of a sent message (handlers.wecom.pages)
 PREFIX = "wecom:"  # how bot.people.identities.address writes a WeCom userid
 CHAT_PREFIX = "wecom-chat:"  # an application group chat (appchat) by its chatid: the quality channel in WeCom
-REPLY, UPDATED = "↩", "↻"  # WeCom has no threads and cannot edit a message: what it replies to is quoted
+REPLY, UPDATED = "↩", "↻"  # WeCom has no threads and cannot edit a group message: what it replies to is quoted
+UPDATABLE = "rc:"  # a sent card's "ts": the response_code that changes it once
+TS_LENGTH = 128  # what the outbox keeps of a sent message's id
 
 
 def _label(text: str) -> str:
@@ -47,6 +54,7 @@ class WeComMessenger:
         self.session = session
         self.now = now
         self.timeout = timeout
+        self._held: tuple[str, dt.datetime] | None = None  # the shared token, until it is to be renewed
 
     # --- the API ---------------------------------------------------------------------------------------
 
@@ -59,8 +67,17 @@ class WeComMessenger:
         return str(answer["access_token"]), int(answer.get("expires_in") or 7200)
 
     def _token(self, renew: bool = False) -> str:
+        """The shared token, kept in this process until it is to be renewed (one read of the
+        database per token, not per message); a refused one is renewed through the database."""
+        held = self._held
+        if held is not None and not renew and held[1] > self.now():
+            return held[0]
         with self.session() as session:
-            return shared_token(session, "wecom", self.now(), self._fetch_token, renew=renew)
+            token, until = shared_token(session, "wecom", self.now(), self._fetch_token)
+            if renew and held is not None and token == held[0]:  # not renewed elsewhere meanwhile
+                token, until = shared_token(session, "wecom", self.now(), self._fetch_token, renew=True)
+        self._held = (token, until)
+        return token
 
     def _request(self, path: str, body: bytes | None, content_type: str = "application/json",
                  method: str | None = None) -> dict[str, Any]:
@@ -151,14 +168,53 @@ class WeComMessenger:
                 wait = (recent[-most] + window - now).total_seconds()
                 raise DeliveryError(f"{target}: {most} messages within {window} already", retry_after=max(1.0, wait))
 
+    def _card(self, user_id: str, message: Message, key: str) -> dict[str, Any] | None:
+        """The template card for a message with buttons, in its reader's language, linking to
+        the page with all of it; None without a public address (nothing to link to)."""
+        base = self.settings.public_url
+        if not base or not any(isinstance(p, Actions) for c in message.cards for p in c.parts):
+            return None
+        with self.session() as session:
+            person = person_by_identity(session, "wecom", user_id)
+            locale = (person.locale if person is not None else None) or self.settings.locale
+        _ = gettext_for(locale)
+        whole = f"{base.rstrip('/')}{VIEW_PATH}?{urllib.parse.urlencode({'m': key})}"
+        return template_card(message, key, lambda button: press_url(base, button), whole, _("More"),
+                             _("Shortened here: open the card for all of it."))
+
     def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
+        """A message with buttons as a template card (its `ts` the code that updates it once),
+        anything else as markdown."""
         user_id = user.removeprefix(PREFIX)
         self._within_member_limits(PREFIX + user_id)
-        answer = self._call("message/send", {
-            "touser": user_id, "msgtype": "markdown", "agentid": int(self.settings.wecom_agent_id or 0),
-            "markdown": {"content": self._markdown(message)}})  # no duplicate check: the same answer asked twice
-        # within 30 minutes would be dropped by it
-        return Posted(channel=user, ts=str(answer.get("msgid") or ""))
+        card = self._card(user_id, message, key or f"{user_id}:{uuid.uuid4().hex}")
+        base = {"touser": user_id, "agentid": int(self.settings.wecom_agent_id or 0)}
+        if card is not None:
+            answer = self._call("message/send", {**base, "msgtype": "template_card", "template_card": card})
+            code = str(answer.get("response_code") or "")
+            if code and len(UPDATABLE + code) <= TS_LENGTH:
+                return Posted(channel=user, ts=UPDATABLE + code)
+        else:  # no duplicate check: the same answer asked twice within 30 minutes would be dropped by it
+            answer = self._call("message/send", {**base, "msgtype": "markdown",
+                                                 "markdown": {"content": self._markdown(message)}})
+        return Posted(channel=user, ts=str(answer.get("msgid") or "")[:TS_LENGTH])
+
+    def _update_card(self, user: str, code: str, message: Message) -> Posted | None:
+        """The card sent once changed in place (`update_template_card`, its code good once, for
+        72 hours); None when WeCom no longer takes the code, and a new message goes instead."""
+        user_id = user.removeprefix(PREFIX)
+        card = self._card(user_id, message, f"{user_id}:{hashlib.sha256(code.encode()).hexdigest()[:24]}")
+        if card is None:
+            return None
+        try:
+            self._call("message/update_template_card", {
+                "userids": [user_id], "agentid": int(self.settings.wecom_agent_id or 0), "response_code": code,
+                "template_card": card})
+        except DeliveryError as error:
+            if error.retry_after is not None or error.in_doubt:
+                raise
+            return None
+        return Posted(channel=user, ts="")
 
     def _to_chat(self, channel: str, message: Message, quoted: str = "") -> Posted:
         """A post in the group: a reply quotes what it replies to (a complaint's title and
@@ -178,9 +234,14 @@ class WeComMessenger:
                                    key)
 
     def update(self, channel: str, ts: str, message: Message) -> Posted:
-        # a markdown message cannot be edited in WeCom: the newer state follows as a new message
+        """A card is changed in place once; a markdown message cannot be edited in WeCom, and
+        a card whose code is spent neither: the newer state follows as a new message."""
         if channel.startswith(CHAT_PREFIX):
             return self._to_chat(channel, message, f"{UPDATED} {inert(ts)}")
+        if ts.startswith(UPDATABLE):
+            updated = self._update_card(channel, ts.removeprefix(UPDATABLE), message)
+            if updated is not None:
+                return updated
         return self.direct_message(channel, message)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:

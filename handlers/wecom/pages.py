@@ -27,6 +27,7 @@ from typing import Any
 from bot.conversation.routes import BUTTONS, SUBMISSIONS
 from bot.core.caller import Caller
 from bot.core.context import AppContext
+from bot.core.delivery import message_sent_to
 from bot.core.i18n import gettext_for
 from bot.core.inputs import clean_values
 from bot.core.replies import FAILURE, Reply, Request, Submitted
@@ -49,11 +50,11 @@ from bot.core.views import (
 from bot.people.callers import choose_people, messenger_caller, search_customers
 from handlers.web.html import DRAFT_SCRIPT, page, read_form, render_form, respond_html
 from handlers.wecom.markdown import PRESS_PATH, press_url
-from handlers.wecom.messenger import PREFIX
+from handlers.wecom.messenger import CHAT_PREFIX, PREFIX, VIEW_PATH
 
 log = logging.getLogger(__name__)
 FORM_PATH = "/wecom/form"
-PATHS = (PRESS_PATH, FORM_PATH)
+PATHS = (PRESS_PATH, FORM_PATH, VIEW_PATH)
 COOKIE = "csatbot_wecom"
 SESSION_HOURS = 8  # a working day on one sign-in; WeCom signs in again without asking
 FORM_HOURS = 24  # a form left open over lunch or overnight can still be sent
@@ -216,26 +217,9 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         if action not in BUTTONS:
             return notice(start_response, 404, ctx.locale, _("This button is not known (any more). Open the "
                                                              "newest message from csatbot and press it there."))
-        if query.get("code"):
-            user = exchange_code(query["code"])
-            if user is None:
-                return notice(start_response, 403, ctx.locale, _("WeCom did not confirm who you are: the link "
-                                                                 "was used or has expired. Open it again from "
-                                                                 "the message."))
-            cookie = signer.sign({"u": user}, ctx.now() + dt.timedelta(hours=SESSION_HOURS))
-            again = urllib.parse.urlencode({"a": action, "v": value,
-                                            "k": hashlib.sha256(query["code"].encode()).hexdigest()[:20]})
-            start_response("303 See Other", [
-                ("Location", f"{PRESS_PATH}?{again}"), ("Cache-Control", "no-store"), ("Content-Length", "0"),
-                ("Set-Cookie", f"{COOKIE}={cookie}; Path=/wecom/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; "
-                               f"SameSite=Lax{'; Secure' if base_url(environ).startswith('https') else ''}")])
-            return [b""]
-        user = signed_in(environ)
-        if user is None:  # WeCom signs the person in and sends them back with a code
-            back = base_url(environ) + PRESS_PATH + "?" + urllib.parse.urlencode({"a": action, "v": value})
-            start_response("302 Found", [("Location", authorize_url(back)), ("Cache-Control", "no-store"),
-                                         ("Content-Length", "0")])
-            return [b""]
+        user, answered = sign_in(environ, start_response, PRESS_PATH, query, {"a": action, "v": value})
+        if user is None:
+            return answered
         caller = messenger_caller(ctx, "wecom", user)
         key = query.get("k") or secrets.token_hex(10)  # a reload of the same press is the same request
         request = Request(caller, f"wecom-press:{user}:{action}:{key}", None, direct=True)
@@ -248,6 +232,49 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
             reply = Reply(message=Message(text=caller._(FAILURE)))
         deliver_later()
         return show_reply(start_response, environ, caller, reply)
+
+    def sign_in(environ: dict[str, Any], start_response: Callable[..., Any], path: str, query: dict[str, str],
+                keep: dict[str, str]) -> tuple[str | None, list[bytes]]:
+        """Who opened the page: the signed cookie's userid; else WeCom's OAuth2 (a redirect to
+        it, and back with a code, exchanged once, that sets the cookie and comes back without
+        it, keyed `k` by it, so that a reload is the same request)."""
+        _ = gettext_for(ctx.locale)
+        if query.get("code"):
+            user = exchange_code(query["code"])
+            if user is None:
+                return None, notice(start_response, 403, ctx.locale, _(
+                    "WeCom did not confirm who you are: the link was used or has expired. Open it again from the "
+                    "message."))
+            cookie = signer.sign({"u": user}, ctx.now() + dt.timedelta(hours=SESSION_HOURS))
+            again = urllib.parse.urlencode({**keep, "k": hashlib.sha256(query["code"].encode()).hexdigest()[:20]})
+            start_response("303 See Other", [
+                ("Location", f"{path}?{again}"), ("Cache-Control", "no-store"), ("Content-Length", "0"),
+                ("Set-Cookie", f"{COOKIE}={cookie}; Path=/wecom/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; "
+                               f"SameSite=Lax{'; Secure' if base_url(environ).startswith('https') else ''}")])
+            return None, [b""]
+        user = signed_in(environ)
+        if user is None:  # WeCom signs the person in and sends them back with a code
+            back = base_url(environ) + path + "?" + urllib.parse.urlencode(keep)
+            start_response("302 Found", [("Location", authorize_url(back)), ("Cache-Control", "no-store"),
+                                         ("Content-Length", "0")])
+            return None, [b""]
+        return user, []
+
+    def view(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The whole of a message the bot sent, with every button: where a card was cut."""
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
+        user, answered = sign_in(environ, start_response, VIEW_PATH, query, {"m": query.get("m", "")})
+        if user is None:
+            return answered
+        caller = messenger_caller(ctx, "wecom", user)
+        message = message_sent_to(ctx, caller, query.get("m", ""), groups=(CHAT_PREFIX,))
+        if message is None:
+            _ = caller._
+            return notice(start_response, 404, caller.locale or ctx.locale, _(
+                "This message is not one csatbot sent you, or it is no longer kept."))
+        body = "<h1>csatbot</h1>" + message_html(message, base_url(environ))
+        return respond_html(start_response, 200, lambda nonce: page("csatbot", body, caller.locale or ctx.locale,
+                                                                    nonce=nonce))
 
     def authorize_url(back: str) -> str:
         query = urllib.parse.urlencode({"appid": settings.wecom_corp_id, "redirect_uri": back,
@@ -304,6 +331,8 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
             return press(environ, start_response)
         if path == FORM_PATH and method == "POST":
             return submit(environ, start_response)
+        if path == VIEW_PATH and method in ("GET", "HEAD"):
+            return view(environ, start_response)
         _ = gettext_for(ctx.locale)
         return notice(start_response, 405, ctx.locale, _("Open the link in WeCom."))
 
