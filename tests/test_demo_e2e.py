@@ -190,3 +190,55 @@ def test_a_customer_answers_the_survey_link_on_a_phone(demo: Demo, page: Any) ->
     assert "感谢" in page.inner_text(".notice")
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('csatbot-draft')).length") == 0
     shot(page, "7-survey-thanks")
+
+
+@pytest.fixture
+def wecom_demo(database_url: str, tmp_path: Path) -> Iterator[Demo]:
+    settings = Settings(database_url=database_url, data_dir=str(tmp_path), locale="zh-CN",
+                        sources={"database_url": "test"})
+    running = Demo(settings, port=0, size=DemoSize(customers=30, months=6), scheduler=False,
+                   messenger="wecom").start()
+    yield running
+    running.stop()
+
+
+def test_the_wecom_client_hands_in_figures_from_the_calls_card_on_a_phone(wecom_demo: Demo, page: Any) -> None:
+    """`--messenger wecom`: on a phone-sized page that plays WeCom, the monthly call's button
+    (a link in its markdown: the call lists more than a card holds) opens csatbot's own form,
+    signed in by WeCom's OAuth2; an error keeps what was typed; the figures saved are
+    confirmed in the app. The menu answers as typed words."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{wecom_demo.url}/wecom.html")
+    page.select_option("[data-testid=person]", SALES.lower())
+    page.wait_for_selector("#now:not(:empty)")
+    page.click("#next-opening")
+    page.wait_for_selector(".msg:has-text('月度数据填报')", timeout=20000)
+    call = page.locator(".msg", has_text="月度数据填报").last
+    call.scroll_into_view_if_needed()
+    shot(page, "6-wecom-call")
+    call.locator("a", has_text="填报数据").first.click()
+    form = page
+    form.wait_for_selector("form#answers", timeout=15000)
+    assert form.viewport_size is None or form.viewport_size["width"] <= 1280
+    fields = form.query_selector_all("form#answers input[type=text]")
+    assert fields, form.inner_text("main")
+    fields[0].fill("abc")
+    form.click("form#answers button[type=submit]")
+    form.wait_for_selector(".summary", timeout=15000)
+    assert "不是数字" in form.inner_text("main")
+    fields = form.query_selector_all("form#answers input[type=text]")
+    assert fields[0].input_value() == "abc"  # nothing typed is lost
+    for field in fields:
+        field.fill("0")
+    form.fill("textarea[name=note]", "本月无交付（演示）") if form.query_selector("textarea[name=note]") else None
+    form.click("form#answers button[type=submit]")
+    form.wait_for_load_state()
+    assert "不是数字" not in form.inner_text("main")
+    shot(form, "7-wecom-figures-form")
+    page.goto(f"{wecom_demo.url}/wecom.html")  # back to the conversation, as the same person
+    page.wait_for_selector("#now:not(:empty)")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('已记录')", timeout=20000)
+    page.click("nav#menu button:has-text('查询')")
+    page.click("nav#menu .subs button:has-text('客户总览')")
+    page.wait_for_function("document.querySelector('#messages').innerText.includes('总览')", timeout=20000)
+    shot(page, "8-wecom-menu-overview")

@@ -445,3 +445,18 @@ def _number_in_receipt_order(session: Session, tz: dt.tzinfo) -> None:
         counts[year] = counts.get(year, 0) + 1
         row.number = f"KS-{year}-{counts[year]:04d}"
     session.flush()
+
+
+def give_wecom_ids(session: Session) -> dict[str, str]:
+    """Every demo person who has none gets a WeCom userid (their Slack id in lower case), so
+    that the demo can play a WeCom client beside the Slack workspace: Slack id → userid."""
+    given: dict[str, str] = {}
+    for person in session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.id)):
+        slack, wecom = person.identity("slack"), person.identity("wecom")
+        if slack and not wecom:
+            person.set_identity("wecom", slack.lower())
+            wecom = slack.lower()
+        if slack and wecom:
+            given[slack] = wecom
+    session.flush()
+    return given

@@ -130,8 +130,11 @@ def cmd_jobs_run_due(settings: Settings, _: Gettext, args: argparse.Namespace) -
 def cmd_demo(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     from handlers.demo.server import Demo
 
-    demo = Demo(settings, host=args.host, port=args.port).start()
+    demo = Demo(settings, host=args.host, port=args.port, messenger=args.messenger).start()
     out(_("csatbot demo: open {url} in a browser (Ctrl-C stops it).").format(url=demo.url))
+    if args.messenger == "wecom":
+        out(_("The WeCom client: {url}/wecom.html (the Slack workspace stays at the address above).").format(
+            url=demo.url))
     out(_("Its own database: {url}").format(url=demo.settings.database_url))
     signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))
     try:
@@ -293,6 +296,8 @@ def add_commands(sub: Any, imports: Any, _: Gettext) -> None:
     demo = sub.add_parser("demo", help=_("try the whole bot in a browser page that plays Slack (no workspace needed)"))
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--messenger", choices=("slack", "wecom"), default="slack",
+                      help=_("wecom: a WeCom app beside the Slack workspace, and a page that plays a WeCom client"))
     demo.set_defaults(run=cmd_demo)
 
     serve = sub.add_parser("serve", help=_("serve Slack over HTTP (or Socket Mode) and run the scheduler"))

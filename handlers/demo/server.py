@@ -24,10 +24,11 @@ from bot.complaints.use_cases import publish_open_complaints
 from bot.core.context import AppContext
 from bot.core.settings import Settings
 from bot.datacall.obligations import next_call_opening
-from bot.demo.company import DemoSize
+from bot.demo.company import DemoSize, give_wecom_ids
 from bot.people.directory import list_people
 from bot.surveys.invitations import LINK_PATH as SURVEY_PATH
 from handlers.bootstrap import RunningBot, bootstrap, emulated_workspace, prepare_demo_database, sandbox_settings
+from handlers.demo.wecom import WeComClient
 from handlers.server import BackgroundServer
 from handlers.testing.slack_emulator import SlackEmulator, SlackSender
 from scheduled.jobs import run_due
@@ -61,7 +62,9 @@ class Demo:
     """The bot, the emulator, the scheduler and the page, wired for one machine."""
 
     def __init__(self, settings: Settings, host: str = "127.0.0.1", port: int = 8000,
-                 size: DemoSize | None = None, scheduler: bool = True) -> None:
+                 size: DemoSize | None = None, scheduler: bool = True, messenger: str = "slack") -> None:
+        """`messenger` "wecom": a WeCom app beside the Slack workspace, and a page that plays
+        a WeCom client (`/wecom.html`)."""
         settings = sandbox_settings(settings, "demo.sqlite3")
         fresh, people = prepare_demo_database(settings, size)
         self.secret = secrets.token_hex(16)
@@ -69,7 +72,13 @@ class Demo:
             settings, people, {QUALITY_CHANNEL: "quality", GENERAL_CHANNEL: "general"}, self.secret,
             slack_bot_token="xoxb-demo", quality_channel=QUALITY_CHANNEL, messages_per_second="50")
         self.clock = OffsetClock()
+        self.wecom = WeComClient(self.clock.now) if messenger == "wecom" else None
+        if self.wecom is not None:
+            self.settings = self.wecom.configure(self.settings)
         self.ctx: AppContext = bootstrap(self.settings, clock=self.clock)
+        if self.wecom is not None:
+            with self.ctx.session() as session:
+                self.wecom.add_members(list(give_wecom_ids(session).values()))
         self.bot = RunningBot(self.ctx, scheduler=scheduler, lazy_workers=4)
         self.host, self.port = host, port
         self.server: BackgroundServer | None = None
@@ -88,6 +97,8 @@ class Demo:
         self.server = self.bot.serve_in_background(self.wsgi, host=self.host, port=self.port, threads=12)
         self.sender.url = self.server.url + "/slack/events"
         self.ctx.settings.public_url = self.server.url  # the survey links open the questionnaire on this page's server
+        if self.wecom is not None:
+            self.wecom.start(self.server.url, self.ctx.messenger.wecom, self.settings.locale)
         self.ctx.deliverer.deliver_due(self.clock.now())
         self.bot.start()
         return self
@@ -95,6 +106,8 @@ class Demo:
     def stop(self) -> None:
         self.bot.stop()
         self.emulator.stop()
+        if self.wecom is not None:
+            self.wecom.stop()
         self.ctx.engine.dispose()
 
     # --- the page's API ------------------------------------------------------------------------------
@@ -102,11 +115,23 @@ class Demo:
     def wsgi(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
-        if path.startswith(("/slack/", SURVEY_PATH)) or path == "/healthz":
+        if path.startswith(("/slack/", SURVEY_PATH, "/wecom/")) or path == "/healthz":
             return list(self.bot.wsgi(environ, start_response))
         try:
             if method == "GET" and path in ("/", "/index.html"):
                 return self._file(start_response, STATIC / "index.html")
+            if method == "GET" and path in ("/wecom", "/wecom.html") and self.wecom is not None:
+                return self._file(start_response, STATIC / "wecom.html")
+            if method == "GET" and path.startswith("/api/wecom/media/") and self.wecom is not None:
+                found = self.wecom.media(path.rsplit("/", 1)[-1])
+                if found is None:
+                    return self._send(start_response, 404, {"error": "no such file"})
+                name, content = found
+                kind = "image/png" if name.lower().endswith(".png") else (
+                    XLSX if name.lower().endswith(".xlsx") else "application/octet-stream")
+                start_response("200 OK", [("Content-Type", kind), ("Content-Disposition",
+                                                                   f"inline; filename*=UTF-8''{quote(name)}")])
+                return [content]
             if method == "GET" and path == "/favicon.ico":  # browsers ask for it whatever the page says
                 return self._file(start_response, STATIC / "favicon.svg")
             if method == "GET" and path.startswith("/static/"):
@@ -258,6 +283,29 @@ class Demo:
         reply = self.sender.event({"type": "app_home_opened", "user": body["user"], "tab": "home",
                                    "channel": self.emulator.workspace.dm_channel(body["user"])})
         return {"status": reply.status}
+
+    # --- the WeCom client (`--messenger wecom`) ---------------------------------------------------------
+
+    def _client(self) -> WeComClient:
+        if self.wecom is None:
+            raise LookupError("the demo runs without WeCom: start it with --messenger wecom")
+        return self.wecom
+
+    def api_wecom_state(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        return {"now": self._local_now(), **self._client().conversation(query.get("user", ""))}
+
+    def api_wecom_text(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        return {"status": self._client().text(str(body["user"]), str(body.get("text") or ""))}
+
+    def api_wecom_click(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        return {"status": self._client().click(str(body["user"]), str(body.get("key") or ""))}
+
+    def api_wecom_enter(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        return {"status": self._client().enter(str(body["user"]))}
+
+    def api_wecom_signin(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        self._client().sign_in(str(body["user"]))
+        return {"ok": True}
 
     def next_opening(self) -> dt.datetime:
         """10:00 on the day the next monthly call opens."""
