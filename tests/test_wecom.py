@@ -356,7 +356,8 @@ def wecom_group(request, settings, clock, sleeps, ctx, people, tmp_path):  # typ
 
 
 @pytest.mark.parametrize("wecom_group", ["alone", "beside slack"], indirect=True)
-def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_group, emulator, request) -> None:  # type: ignore[no-untyped-def]
+def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_group, emulator, request,  # type: ignore[no-untyped-def]
+                                                                        clock) -> None:
     """Typed in WeCom, the complaint's form opens from a link, and the card goes to the
     quality group once, however often the form is sent; beside a Slack channel, to each once.
     What is a reply in the card's Slack thread is a message in the group quoting the card,
@@ -408,6 +409,22 @@ def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_g
     assert any(text.startswith("> ↻ ") and number in text.splitlines()[0] for text in in_group[1:]), in_group
     assert any(text.startswith("> ↩ ") and number in text.splitlines()[0] for text in in_group[1:]), in_group
     assert len(emulator.calls_to("chat.postMessage")) >= (2 if both else 0)
+
+    # 18 hours on, 75 % of the first response's 24: the warning, in the group, once, quoting the card
+    from scheduled.jobs import run_due
+
+    clock.advance(dt.timedelta(hours=18, minutes=1))
+    run_due(ctx, ctx.now())
+    run_due(ctx, ctx.now())
+    running.executor.wait_idle()
+
+    def warnings() -> list[str]:
+        return [c.body["markdown"]["content"] for c in wecom_emulator.calls_to("appchat/send")
+                if "首次回复顾客" in c.body.get("markdown", {}).get("content", "")
+                and c.body["markdown"]["content"].startswith("> ↩ ")]
+    wecom_emulator.wait_for("appchat/send", matching=lambda c: "首次回复顾客" in json.dumps(c.body, ensure_ascii=False)
+                            and c.body["markdown"]["content"].startswith("> ↩ "))
+    assert len(warnings()) == 1 and number in warnings()[0].splitlines()[0]
 
 
 def test_the_menu_is_set_from_the_command_line_and_its_entries_answer(wecom, capsys) -> None:  # type: ignore[no-untyped-def]
