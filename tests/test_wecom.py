@@ -534,3 +534,25 @@ def test_a_report_and_an_export_asked_for_in_wecom(wecom_group) -> None:  # type
     assert any(c.query.get("type") == "file" for c in emulator.calls_to("media/upload"))
     told = [json.dumps(c.body, ensure_ascii=False) for c in emulator.calls_to("message/send")]
     assert any("质量" in text and "2026-09" in text for text in told)  # where the brief went
+
+
+def test_a_wecom_userid_is_one_person_whatever_its_case(wecom, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """WeCom does not tell a userid's case apart: `LiSi` imported, `lisi` imported again and
+    `LISI` writing to the app are one person."""
+    from bot.people.directory import import_people
+    from bot.people.identities import person_by_identity
+
+    emulator, sender, now, running = wecom
+    first, again = tmp_path / "first.csv", tmp_path / "again.csv"
+    first.write_text("name,roles,locale,wecom_user_id\n李思,quality_engineer,en,LiSi\n", encoding="utf-8")
+    again.write_text("name,roles,locale,wecom_user_id\n李思,quality_engineer,en,lisi\n", encoding="utf-8")
+    with running.ctx.session() as session:
+        assert import_people(session, first).created == 1
+        result = import_people(session, again)
+        assert result.created == 0 and result.updated == 1
+        person = person_by_identity(session, "wecom", "LISI")
+        assert person is not None and person.identity("wecom") == "lisi"
+    sender.text("LISI", "help", msg_id="7501", timestamp=now)
+    running.executor.wait_idle()
+    [answer] = emulator.wait_for("message/send")
+    assert answer.body["touser"] == "lisi" and "csatbot commands" in answer.body["markdown"]["content"]

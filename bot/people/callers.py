@@ -16,7 +16,7 @@ from bot.core.texts import T, Text, UserError
 from bot.core.views import Card, Message, Option, Paragraph
 from bot.people.customers import customer_options
 from bot.people.directory import people_with_role
-from bot.people.identities import address, address_of
+from bot.people.identities import address, address_of, canonical
 from storage.models import Person, PersonIdentity, PersonRole, Role
 
 
@@ -24,6 +24,7 @@ def identify(session: Session, user_id: str, company_locale: str, messenger: str
     """The person behind a messenger's user id, with their locale from the people table. When
     the table has none, the locale is left None for the caller to ask the messenger (outside
     the transaction), falling back to the company default."""
+    user_id = canonical(messenger, user_id)
     rows = session.execute(  # one round trip: a dialog's field errors wait for it in the ack
         select(Person.id, Person.name, Person.locale, PersonRole.role_key, Role.name_zh, Role.name_en)
         .join(PersonIdentity, PersonIdentity.person_id == Person.id)
@@ -71,7 +72,7 @@ def messenger_caller(ctx: AppContext, messenger: str, user_id: str) -> Caller:
     use case sends them goes back to that messenger."""
     with ctx.session() as session:
         caller = identify(session, user_id, ctx.locale, messenger)
-    caller.user_id = address(messenger, user_id)
+    caller.user_id = address(messenger, canonical(messenger, user_id))
     caller.locale = caller.locale or ctx.locale
     return caller
 
@@ -85,6 +86,7 @@ def stored_locale(ctx: AppContext, user_id: str, messenger: str = "slack") -> st
     messenger is not asked). Read once a minute per person and process at most: an ack under
     load then waits for no database; a language changed meanwhile shows in the answer, which
     follows in the right one, and in the acks a minute later."""
+    user_id = canonical(messenger, user_id)
     key, now = (messenger, user_id), time.monotonic()
     with _ack_locales_guard:
         known = ctx.ack_locales.get(key)

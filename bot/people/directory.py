@@ -14,7 +14,7 @@ from bot.core.i18n import normalize_locale, pick
 from bot.core.inputs import column_length
 from bot.core.spreadsheets import ImportResult, Row, RowError, RowErrors, read_table, too_long
 from bot.core.texts import T, UserError
-from bot.people.identities import is_valid_id, person_by_address
+from bot.people.identities import canonical, is_valid_id, person_by_address
 from storage.models import Customer, Person, PersonIdentity, PersonRole, Role
 
 PEOPLE_COLUMNS = ["slack_user_id", "name", "roles", "department", "locale", "email"]
@@ -71,7 +71,7 @@ def _validate_person(row: Row, roles: dict[str, str], seen: set[str]) -> tuple[d
     email = v.get("email", "").strip()
     if email and not EMAIL.match(email):
         errors.append(RowError(row.number, T("email {value!r} is not an e-mail address.", value=email)))
-    wecom = v.get("wecom_user_id", "").strip()
+    wecom = canonical("wecom", v.get("wecom_user_id", ""))
     if wecom and not is_valid_id("wecom", wecom):
         errors.append(RowError(row.number, T("wecom_user_id {value!r} is not a WeCom userid (letters, digits, _ . @ -, "
                                              "at most 64).", value=wecom)))
@@ -185,7 +185,7 @@ def import_customers(session: Session, path: Path) -> ImportResult:
             if owner_id is None:
                 row_errors.append(RowError(row.number, T(
                     "owner_slack_user_id {value} is not in the people table; import people first.", value=owner_raw)))
-        owner_wecom = v.get("owner_wecom_user_id", "").strip()
+        owner_wecom = canonical("wecom", v.get("owner_wecom_user_id", ""))
         if owner_wecom and not owner_raw:  # an owner in WeCom only
             owner_id = in_wecom.get(owner_wecom)
             if owner_id is None:
@@ -321,7 +321,7 @@ def sync_departments(session: Session, messenger: str, departments: dict[str, st
         user_id = person.identity(messenger)
         if user_id:
             known[user_id] = person
-    for user_id, department in sorted(departments.items()):
+    for user_id, department in sorted((canonical(messenger, u), d) for u, d in departments.items()):
         person = known.get(user_id)
         if person is None:
             result.not_in_people.append(user_id)
@@ -331,6 +331,6 @@ def sync_departments(session: Session, messenger: str, departments: dict[str, st
             result.updated.append(user_id)
             if not dry_run:
                 person.department = department[:longest]
-    result.not_in_messenger = sorted(set(known) - set(departments))
+    result.not_in_messenger = sorted(set(known) - {canonical(messenger, u) for u in departments})
     session.flush()
     return result

@@ -17,11 +17,19 @@ ID_FORMATS: dict[str, re.Pattern[str]] = {
 }
 
 
+def canonical(messenger: str, user_id: str) -> str:
+    """An id as csatbot keeps and compares it: WeCom's userids do not tell case apart (its
+    address book says so), so `LiSi` and `lisi` are one person, kept in lower case."""
+    user_id = (user_id or "").strip()
+    return user_id.lower() if messenger == "wecom" else user_id
+
+
 def is_valid_id(messenger: str, user_id: str) -> bool:
     return bool(ID_FORMATS[messenger].match(user_id))
 
 
 def person_by_identity(session: Session, messenger: str, user_id: str, active_only: bool = True) -> Person | None:
+    user_id = canonical(messenger, user_id)
     query = (select(Person).join(PersonIdentity)
              .where(PersonIdentity.messenger == messenger, PersonIdentity.user_id == user_id))
     if active_only:

@@ -24,7 +24,7 @@ from bot.core.ports import DeliveryError, Posted
 from bot.core.settings import Settings
 from bot.core.shared_tokens import shared_token
 from bot.core.views import Actions, Home, Message
-from bot.people.identities import person_by_identity
+from bot.people.identities import canonical, person_by_identity
 from handlers.wecom.cards import template_card
 from handlers.wecom.markdown import LIMIT_BYTES, inert, press_url, render_markdown
 
@@ -120,7 +120,7 @@ class WeComMessenger:
         except DeliveryError:
             return None
         user = answer.get("userid") or answer.get("UserId")
-        return str(user) if user else None
+        return canonical("wecom", str(user)) if user else None
 
     def create_menu(self, menu: dict[str, Any]) -> None:
         """The app's menu (`menu/create`), replacing the one it had."""
