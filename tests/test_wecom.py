@@ -384,6 +384,8 @@ def test_a_complaint_logged_in_wecom_is_posted_in_the_quality_group_once(wecom_g
     status, html = _open(browser, link)
     form = _Page(html)
     assert status == 200 and form.fields.get("customer") == "ACME" and form.fields.get("quantity") == "3", form.fields
+    status, html = _open(browser, ctx.settings.public_url + "/wecom/form", {**form.fields, "severity": "bogus"})
+    assert status == 422 and "请从给出的选项中选择" in _Page(html).shown  # a page can send what no menu offers
     status, html = _open(browser, ctx.settings.public_url + "/wecom/form", form.fields)
     assert status == 200, _Page(html).shown
     assert _open(browser, ctx.settings.public_url + "/wecom/form", form.fields)[0] == 200  # sent twice
@@ -485,6 +487,14 @@ def test_a_company_can_write_to_people_in_both_messengers(settings, clock, sleep
         in_slack = [c.args["text"] for c in emulator.calls_to("chat.postMessage")]
         assert in_slack.count("请查看 KS-2026-0001") == 1 and in_slack.count("请查看数据") == 1
         assert len(wecom_emulator.calls_to("message/send")) == 1
+        with bot.session() as session:  # what reads a subject's keys never meets a copy
+            assert outbox.queued_for(session, "notice:") == {"notice:wang", "notice:huang"}
+            outbox.update_in_place(session, "notice:wang", "2", "U0QE00001", Message(text="已处理 KS-2026-0001"),
+                                   bot.now())
+        bot.deliverer.deliver_due(bot.now())
+        # the copy changes too: a markdown message in WeCom cannot be edited, so the newer one follows
+        newer = wecom_emulator.wait_for("message/send", count=2)[-1]
+        assert "已处理" in newer.body["markdown"]["content"] and newer.body["touser"] == "wangjing"
 
 
 def test_departments_are_read_from_the_wecom_address_book(wecom, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -556,3 +566,39 @@ def test_a_wecom_userid_is_one_person_whatever_its_case(wecom, tmp_path) -> None
     running.executor.wait_idle()
     [answer] = emulator.wait_for("message/send")
     assert answer.body["touser"] == "lisi" and "csatbot commands" in answer.body["markdown"]["content"]
+
+
+def test_links_someone_made_up_do_nothing_by_themselves(wecom) -> None:  # type: ignore[no-untyped-def]
+    """A press link csatbot did not sign for the person opening it asks first and runs only
+    on a confirmation this page made; a sign-in not started here, a garbled cookie, another
+    person's message and a choice the form did not offer are refused, none with a 500."""
+    import urllib.parse
+
+    from sqlalchemy import func, select
+
+    from storage.models import RoleDelegation
+
+    emulator, _sender, _now, running = wecom
+    base = running.ctx.settings.public_url
+    emulator.signed_in = "wangjing"
+    browser, jar = _browser()
+    made_up = base + "/wecom/press?" + urllib.parse.urlencode(
+        {"a": "conversation.command", "v": "csat deputy wecom:anna quality_engineer 2026-10-08 2026-12-31"})
+    status, html = _open(browser, made_up)
+    asked = _Page(html)
+    assert status == 200 and "_t" in asked.fields and "不是 csatbot 发给你的" in asked.shown
+    with running.ctx.session() as session:
+        assert session.scalar(select(func.count()).select_from(RoleDelegation)) == 0  # nothing ran
+    status, html = _open(browser, base + "/wecom/press", {"_t": asked.fields["_t"]})
+    assert status == 200  # confirmed: it runs (and the deputy command answers as it would in Slack)
+    assert _open(browser, base + "/wecom/press", {"_t": asked.fields["_t"][:-2] + "00"})[0] == 403
+    other, _jar = _browser()
+    assert _open(other, base + "/wecom/press?a=conversation.command&v=help&code=stolen&state=x")[0] == 403
+    garbled, garbled_jar = _browser()
+    import http.cookiejar
+
+    host = urllib.parse.urlparse(base).hostname or "127.0.0.1"
+    garbled_jar.set_cookie(http.cookiejar.Cookie(0, "csatbot_wecom", "abc.%C3%A9", None, False, host, False, False,
+                                                 "/wecom/", True, False, None, True, None, None, {}))
+    assert _open(garbled, base + "/wecom/form", {"_form": "x.é"})[0] == 403
+    assert _open(browser, base + "/wecom/view?m=complaint%3AKS-2026-0001%3Acard")[0] == 404

@@ -28,9 +28,8 @@ def send_private_chart(ctx: AppContext, request: Request, png: bytes | None, tit
     return True
 
 
-def message_sent_to(ctx: AppContext, caller: Caller, key: str, groups: tuple[str, ...] = ()) -> Message | None:
-    """A message the bot sent, as it stands now, for the person it was sent to (or anyone
-    known, for one posted in a group whose address starts with one of `groups`); None for
+def message_sent_to(ctx: AppContext, caller: Caller, key: str) -> Message | None:
+    """A message the bot sent a person, as it stands now, for that person only; None for
     anyone else, or a key never sent."""
     if not caller.known or not key:
         return None
@@ -39,7 +38,7 @@ def message_sent_to(ctx: AppContext, caller: Caller, key: str, groups: tuple[str
     if found is None:
         return None
     target, message = found
-    return message if target == caller.user_id or (groups and target.startswith(groups)) else None
+    return message if target == caller.user_id else None
 
 
 def failed_messages(ctx: AppContext, limit: int = 100) -> list[outbox.FailedMessage]:

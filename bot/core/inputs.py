@@ -9,6 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.core.texts import T, Text
+from bot.core.views import Form
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # NUL and kin; tabs and new lines stay
 FULL_WIDTH_DIGITS = {0xFF10 + i: ord("0") + i for i in range(10)}
 MAX_PIECES = 1_000_000_000  # within a 32-bit integer column
@@ -57,3 +60,11 @@ def whole_pieces(raw: str) -> int | None:
         return None
     value = int(raw)
     return value if 0 < value <= MAX_PIECES else None
+
+
+def unlisted_choices(form: Form, values: dict[str, Any]) -> dict[str, Text]:
+    """The fields given a value their list does not offer (a choice, a person), by key: a
+    messenger's menus send only what they list, a web page whatever it is sent."""
+    return {item.key: T("Choose one of the options offered.") for item in form.fields
+            if item.kind in ("select", "user") and item.options and values.get(item.key) not in (None, "")
+            and str(values[item.key]) not in {option.value for option in item.options}}

@@ -133,13 +133,14 @@ MIRRORS = "outbox_mirrors"
 # `session.info` of a company that wants people with both ids written to in both messengers: the
 # other messenger's name (a copy goes to `<messenger>:<userid>`, as bot.people.identities addresses it)
 PERSONAL_COPIES = "outbox_personal_copies"
-PERSONAL_KINDS = ("dm", "image")
-MIRROR_SUFFIX = "@copy"
+PERSONAL_KINDS = ("dm", "image", "update")
+# before the key, so that what reads the keys of a subject (`queued_for`) never meets a copy
+MIRROR_PREFIX = "copy:"
 MIRRORED_KINDS = ("post", "update", "image")  # a channel's own messages; an ephemeral answer stays where it was
 
 
 def mirror_key(key: str) -> str:
-    return key + MIRROR_SUFFIX
+    return MIRROR_PREFIX + key
 
 
 def _copies(session: Session, items: list[Queued]) -> list[Queued]:
@@ -159,8 +160,11 @@ def _copies(session: Session, items: list[Queued]) -> list[Queued]:
                 and ":" not in item.target]
     if personal:
         found = _other_ids(session, other, {item.target for item in personal})
-        copies += [dataclasses.replace(item, key=mirror_key(item.key), target=f"{other}:{found[item.target]}")
-                   for item in personal if item.target in found]
+        copied = queued(session, [mirror_key(item.update_of) for item in personal if item.update_of])
+        copies += [dataclasses.replace(item, key=mirror_key(item.key), target=f"{other}:{found[item.target]}",
+                                       update_of=mirror_key(item.update_of) if item.update_of else None)
+                   for item in personal if item.target in found
+                   and (not item.update_of or mirror_key(item.update_of) in copied)]  # a copy changes a copy
     return copies
 
 
@@ -253,8 +257,8 @@ def update_in_place(session: Session, of_key: str, version: str, target: str, me
     """Replace the message queued as `of_key` with a newer version: updates of it still
     waiting and unclaimed are superseded (only the newest is worth sending)."""
     session.execute(update(OutboxMessage).where(
-        _under(f"{of_key}:v"), OutboxMessage.status == "pending", OutboxMessage.claimed_by.is_(None))
-        .values(status="superseded"))
+        or_(_under(f"{of_key}:v"), _under(f"{mirror_key(of_key)}:v")), OutboxMessage.status == "pending",
+        OutboxMessage.claimed_by.is_(None)).values(status="superseded"))
     return enqueue(session, f"{of_key}:v{version}", "update", target, message, now, update_of=of_key)
 
 
@@ -577,7 +581,7 @@ class Deliverer:
         if kind == "update":
             if not isinstance(parent, Posted):
                 raise DeliveryError("the message to update was never sent", permanent=True)
-            return self.messenger.update(parent.channel, parent.ts, message)
+            return self.messenger.update(parent.channel, parent.ts, message, key=str(payload.get("update_of") or ""))
         raise DeliveryError(f"unknown kind {kind}", permanent=True)
 
     def _release(self, row_id: int, when: dt.datetime, error: str, attempts: int, in_doubt: bool = False,

@@ -14,6 +14,7 @@ from bot.core.settings import Settings
 from bot.people.directory import sync_departments
 from handlers.cli.common import err, open_context, out
 from handlers.wecom.menu import wecom_menu
+from handlers.wecom.signing import Signer
 
 
 def _wecom(settings: Settings, _: Gettext) -> Any:
@@ -27,7 +28,7 @@ def _wecom(settings: Settings, _: Gettext) -> Any:
 
 def cmd_wecom_menu(settings: Settings, _: Gettext, args: argparse.Namespace) -> int:
     ctx, through = _wecom(settings, _)
-    menu = wecom_menu(app_menu(ctx.locale), settings.public_url)
+    menu = wecom_menu(app_menu(ctx.locale), settings.public_url, Signer.of(settings))
     if args.show:
         out(json.dumps(menu, ensure_ascii=False, indent=2))
         return 0

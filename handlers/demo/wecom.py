@@ -47,7 +47,7 @@ class WeComClient:
         """Once the page's server runs: callbacks go to it, and the app's menu links to it."""
         self.sender = WeComSender(url + "/wecom/callback", WeComCrypto(self.token, self.aes_key, self.emulator.corp_id),
                                   self.emulator.corp_id, AGENT_ID)
-        messenger.create_menu(wecom_menu(app_menu(locale), url))
+        messenger.create_menu(wecom_menu(app_menu(locale), url, messenger.signer))
 
     def stop(self) -> None:
         self.emulator.stop()

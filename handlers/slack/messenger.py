@@ -228,7 +228,7 @@ class SlackMessenger:
             raise DeliveryError(f"more than {LOOKUP_PAGES} pages to search for {key}: cannot tell", in_doubt=True)
         return None
 
-    def update(self, channel: str, ts: str, message: Message) -> Posted:
+    def update(self, channel: str, ts: str, message: Message, key: str = "") -> Posted:
         text, blocks, attachments = render_message(message)
         response = self._call("chat_update", channel=channel, ts=ts, text=text, blocks=blocks,
                               attachments=attachments)

@@ -193,11 +193,12 @@ def render_form(form: Form, values: dict[str, str], errors: dict[str, str], acti
 
 
 def page(title: str, body: str, locale: str, script: str = "", nonce: str = "",
-         flags: tuple[str, ...] = ()) -> str:
-    """A whole page; `flags` become `data-…="1"` on the body, for the page's script."""
+         flags: tuple[str, ...] = (), draft: str = "") -> str:
+    """A whole page; `flags` become `data-…="1"` on the body, for the page's script, and
+    `draft` names the draft the page's script keeps or forgets."""
     lang = "zh-CN" if locale.startswith("zh") else "en"
     tag = f'<script nonce="{nonce}">{script}</script>' if script else ""
-    marks = "".join(f' data-{flag}="1"' for flag in flags)
+    marks = "".join(f' data-{flag}="1"' for flag in flags) + (f' data-draft="{escape(draft)}"' if draft else "")
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<title>{escape(title)}</title><style nonce="{nonce}">{STYLE}</style></head>'

@@ -9,6 +9,7 @@ import urllib.parse
 from collections.abc import Callable
 
 from bot.core.views import Actions, Button, Card, Context, Divider, FieldList, Image, Mention, Message, Paragraph, Table
+from handlers.wecom.signing import ANYONE, Signer
 
 LIMIT_BYTES = 2048
 PRESS_PATH = "/wecom/press"  # csatbot's page for a button pressed in WeCom (handlers.wecom.pages)
@@ -16,12 +17,15 @@ Link = Callable[[Button], str]
 INERT = str.maketrans({"*": "＊", "#": "＃", "[": "［", "]": "］", "`": "｀", ">": "＞", "<": "＜", "_": "＿"})
 
 
-def press_url(base_url: str, button: Button) -> str:
-    """Where a button in a WeCom message leads: its own link, or this page for its action."""
+def press_url(base_url: str, button: Button, signer: Signer | None = None, user: str = ANYONE) -> str:
+    """Where a button in a WeCom message leads: its own link, or this page for its action,
+    signed for `user` (whoever else opens it is asked first)."""
     if button.url:
         return button.url.replace(")", "%29").replace(" ", "%20")  # a bracket would end the markdown link
-    query = urllib.parse.urlencode({"a": button.action, "v": button.value})
-    return f"{base_url.rstrip('/')}{PRESS_PATH}?{query}"
+    fields = {"a": button.action, "v": button.value}
+    if signer is not None:
+        fields["s"] = signer.link(user, button.action, button.value)
+    return f"{base_url.rstrip('/')}{PRESS_PATH}?{urllib.parse.urlencode(fields)}"
 
 
 def inert(text: str) -> str:

@@ -8,7 +8,6 @@ each send."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import urllib.error
 import urllib.parse
@@ -27,6 +26,7 @@ from bot.core.views import Actions, Home, Message
 from bot.people.identities import canonical, person_by_identity
 from handlers.wecom.cards import template_card
 from handlers.wecom.markdown import LIMIT_BYTES, inert, press_url, render_markdown
+from handlers.wecom.signing import ANYONE, Signer
 
 RATE_LIMITED = {45009, 45033, 45011}
 TOKEN_INVALID = {40014, 42001, 41001}
@@ -55,6 +55,7 @@ class WeComMessenger:
         self.now = now
         self.timeout = timeout
         self._held: tuple[str, dt.datetime] | None = None  # the shared token, until it is to be renewed
+        self.signer = Signer.of(settings)
 
     # --- the API ---------------------------------------------------------------------------------------
 
@@ -86,12 +87,15 @@ class WeComMessenger:
                                          method=method)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as answer:  # noqa: S310 - the configured API
-                return dict(json.loads(answer.read() or b"{}"))
+                found = json.loads(answer.read() or b"{}")
         except urllib.error.HTTPError as error:
             raise DeliveryError(f"WeCom answered HTTP {error.code}", retry_after=5 if error.code >= 500 else None,
                                 in_doubt=error.code >= 500) from error
         except (OSError, ValueError) as error:
             raise DeliveryError(f"connection error: {error}", in_doubt=True) from error
+        if not isinstance(found, dict):
+            raise DeliveryError("WeCom answered with something other than an object", in_doubt=True)
+        return found
 
     def _call(self, method: str, payload: dict[str, Any] | None = None, *, query: str = "", body: bytes | None = None,
               content_type: str = "application/json", http: str | None = None) -> dict[str, Any]:
@@ -148,11 +152,13 @@ class WeComMessenger:
                 members[str(member["userid"])] = names.get(departments[0], "") if departments else ""
         return members
 
-    def _markdown(self, message: Message) -> str:
-        """Buttons become links to csatbot's own pages, which WeCom opens signed in; without a
-        public address there is nowhere to link, and the message says so."""
+    def _markdown(self, message: Message, reader: str = ANYONE) -> str:
+        """Buttons become links to csatbot's own pages, signed for their reader, which WeCom
+        opens signed in; without a public address there is nowhere to link, and the message
+        states its facts only."""
         base = self.settings.public_url
-        return render_markdown(message, link=(lambda button: press_url(base, button)) if base else None)
+        return render_markdown(message, link=(lambda button: press_url(base, button, self.signer, reader))
+                               if base else None)
 
     # --- the port ---------------------------------------------------------------------------------------
 
@@ -169,8 +175,9 @@ class WeComMessenger:
                 raise DeliveryError(f"{target}: {most} messages within {window} already", retry_after=max(1.0, wait))
 
     def _card(self, user_id: str, message: Message, key: str) -> dict[str, Any] | None:
-        """The template card for a message with buttons, in its reader's language, linking to
-        the page with all of it; None without a public address (nothing to link to)."""
+        """The template card for a message with buttons, in its reader's language, its
+        buttons signed for its reader, linking to the page with all of it (when the message
+        has an outbox key to find it by); None without a public address (nothing to link to)."""
         base = self.settings.public_url
         if not base or not any(isinstance(p, Actions) for c in message.cards for p in c.parts):
             return None
@@ -178,8 +185,10 @@ class WeComMessenger:
             person = person_by_identity(session, "wecom", user_id)
             locale = (person.locale if person is not None else None) or self.settings.locale
         _ = gettext_for(locale)
-        whole = f"{base.rstrip('/')}{VIEW_PATH}?{urllib.parse.urlencode({'m': key})}"
-        return template_card(message, key, lambda button: press_url(base, button), whole, _("More"),
+        whole = f"{base.rstrip('/')}{VIEW_PATH}?{urllib.parse.urlencode({'m': key})}" if key else None
+        # a task id of its own each time: a send retried after a doubtful answer is not refused
+        return template_card(message, f"{key or user_id}:{uuid.uuid4().hex[:8]}",
+                             lambda button: press_url(base, button, self.signer, user_id), whole, _("More"),
                              _("Shortened here: open the card for all of it."))
 
     def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
@@ -187,7 +196,7 @@ class WeComMessenger:
         anything else as markdown."""
         user_id = user.removeprefix(PREFIX)
         self._within_member_limits(PREFIX + user_id)
-        card = self._card(user_id, message, key or f"{user_id}:{uuid.uuid4().hex}")
+        card = self._card(user_id, message, key)
         base = {"touser": user_id, "agentid": int(self.settings.wecom_agent_id or 0)}
         if card is not None:
             answer = self._call("message/send", {**base, "msgtype": "template_card", "template_card": card})
@@ -196,14 +205,15 @@ class WeComMessenger:
                 return Posted(channel=user, ts=UPDATABLE + code)
         else:  # no duplicate check: the same answer asked twice within 30 minutes would be dropped by it
             answer = self._call("message/send", {**base, "msgtype": "markdown",
-                                                 "markdown": {"content": self._markdown(message)}})
+                                                 "markdown": {"content": self._markdown(message, user_id)}})
         return Posted(channel=user, ts=str(answer.get("msgid") or "")[:TS_LENGTH])
 
-    def _update_card(self, user: str, code: str, message: Message) -> Posted | None:
+    def _update_card(self, user: str, code: str, message: Message, key: str) -> Posted | None:
         """The card sent once changed in place (`update_template_card`, its code good once, for
-        72 hours); None when WeCom no longer takes the code, and a new message goes instead."""
+        72 hours); None when WeCom refuses the code for good (spent, expired), and a new
+        message goes instead. A refusal that may pass (busy, limits) is tried again later."""
         user_id = user.removeprefix(PREFIX)
-        card = self._card(user_id, message, f"{user_id}:{hashlib.sha256(code.encode()).hexdigest()[:24]}")
+        card = self._card(user_id, message, key)
         if card is None:
             return None
         try:
@@ -211,7 +221,7 @@ class WeComMessenger:
                 "userids": [user_id], "agentid": int(self.settings.wecom_agent_id or 0), "response_code": code,
                 "template_card": card})
         except DeliveryError as error:
-            if error.retry_after is not None or error.in_doubt:
+            if not error.permanent:
                 raise
             return None
         return Posted(channel=user, ts="")
@@ -233,16 +243,17 @@ class WeComMessenger:
         return self.direct_message(channel if channel.startswith(PREFIX) else PREFIX + channel, message, thread_ts,
                                    key)
 
-    def update(self, channel: str, ts: str, message: Message) -> Posted:
+    def update(self, channel: str, ts: str, message: Message, key: str = "") -> Posted:
         """A card is changed in place once; a markdown message cannot be edited in WeCom, and
-        a card whose code is spent neither: the newer state follows as a new message."""
+        a card whose code is spent neither: the newer state follows as a new message. `key`
+        is the outbox key of the message changed (what its page shows)."""
         if channel.startswith(CHAT_PREFIX):
             return self._to_chat(channel, message, f"{UPDATED} {inert(ts)}")
         if ts.startswith(UPDATABLE):
-            updated = self._update_card(channel, ts.removeprefix(UPDATABLE), message)
+            updated = self._update_card(channel, ts.removeprefix(UPDATABLE), message, key)
             if updated is not None:
                 return updated
-        return self.direct_message(channel, message)
+        return self.direct_message(channel, message, key=key)
 
     def post_ephemeral(self, channel: str, user: str, message: Message) -> Posted:
         return self.direct_message(user if user.startswith(PREFIX) else PREFIX + user, message)
@@ -297,8 +308,8 @@ class RoutingMessenger:
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         return self._for(channel).post(channel, message, thread_ts, key)  # type: ignore[no-any-return]
 
-    def update(self, channel: str, ts: str, message: Message) -> Posted:
-        return self._for(channel).update(channel, ts, message)  # type: ignore[no-any-return]
+    def update(self, channel: str, ts: str, message: Message, key: str = "") -> Posted:
+        return self._for(channel).update(channel, ts, message, key)  # type: ignore[no-any-return]
 
     def direct_message(self, user: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         return self._for(user).direct_message(user, message, thread_ts, key)  # type: ignore[no-any-return]

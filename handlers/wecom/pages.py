@@ -10,15 +10,12 @@ A cookie or a form that was not signed by this server is refused (403) and nothi
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import hmac
 import json
 import logging
 import secrets
 import urllib.parse
-import zlib
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from html import escape
@@ -29,11 +26,12 @@ from bot.core.caller import Caller
 from bot.core.context import AppContext
 from bot.core.delivery import message_sent_to
 from bot.core.i18n import gettext_for
-from bot.core.inputs import clean_values
+from bot.core.inputs import clean_values, unlisted_choices
 from bot.core.replies import FAILURE, Reply, Request, Submitted
 from bot.core.texts import T, UserError, render_error
 from bot.core.views import (
     Actions,
+    Button,
     Card,
     Context,
     Divider,
@@ -50,48 +48,23 @@ from bot.core.views import (
 from bot.people.callers import choose_people, messenger_caller, search_customers
 from handlers.web.html import DRAFT_SCRIPT, page, read_form, render_form, respond_html
 from handlers.wecom.markdown import PRESS_PATH, press_url
-from handlers.wecom.messenger import CHAT_PREFIX, PREFIX, VIEW_PATH
+from handlers.wecom.messenger import PREFIX, VIEW_PATH
+from handlers.wecom.signing import Signer
 
 log = logging.getLogger(__name__)
 FORM_PATH = "/wecom/form"
 PATHS = (PRESS_PATH, FORM_PATH, VIEW_PATH)
 COOKIE = "csatbot_wecom"
-SESSION_HOURS = 8  # a working day on one sign-in; WeCom signs in again without asking
+STATE_COOKIE = "csatbot_wecom_state"  # the sign-in's own state, so that nobody signs a person in as someone else
 FORM_HOURS = 24  # a form left open over lunch or overnight can still be sent
+SESSION_HOURS = FORM_HOURS  # as long as a form: WeCom signs in again without asking after that
 MAX_FORM_BODY = 256 * 1024
-
-
-class Signer:
-    """Signed, expiring, tamper-evident values (the session cookie, a form's state), keyed
-    by the app's WeCom secrets so that every replica signs alike."""
-
-    def __init__(self, secret: str) -> None:
-        self.key = hashlib.sha256(f"csatbot-wecom-pages:{secret}".encode()).digest()
-
-    def sign(self, data: dict[str, Any], expires: dt.datetime) -> str:
-        raw = zlib.compress(json.dumps({**data, "exp": int(expires.timestamp())}, ensure_ascii=False,
-                                       separators=(",", ":")).encode())
-        body = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-        mac = hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest()
-        return f"{body}.{mac}"
-
-    def unsign(self, token: str, now: dt.datetime) -> dict[str, Any] | None:
-        body, _, mac = token.partition(".")
-        if not body or not hmac.compare_digest(hmac.new(self.key, body.encode(), hashlib.sha256).hexdigest(), mac):
-            return None
-        try:
-            data = json.loads(zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
-        except (ValueError, zlib.error):
-            return None
-        if not isinstance(data, dict) or int(data.get("exp") or 0) < now.timestamp():
-            return None
-        return data
 
 
 # --- drawing -------------------------------------------------------------------------------------
 
 
-def _card_html(card: Card, base_url: str) -> str:
+def _card_html(card: Card, link: Callable[[Button], str]) -> str:
     """A card for a phone: one column; a table's rows as blocks, each cell under its heading."""
     parts = [f"<h2>{escape(card.title)}</h2>"] if card.title else []
     for part in card.parts:
@@ -116,15 +89,16 @@ def _card_html(card: Card, base_url: str) -> str:
             parts.append("<hr>")
         elif isinstance(part, Actions):
             parts.append('<div class="buttons">' + "".join(
-                f'<a class="button{" " + b.style if b.style else ""}" href="{escape(press_url(base_url, b))}">'
+                f'<a class="button{" " + b.style if b.style else ""}" href="{escape(link(b))}">'
                 f"{escape(b.label)}</a>" for b in part.buttons) + "</div>")
     return '<section class="notice">' + "".join(parts) + "</section>"
 
 
-def message_html(message: Message, base_url: str) -> str:
+def message_html(message: Message, link: Callable[[Button], str]) -> str:
+    """A message for a phone; `link` is where each of its buttons leads."""
     if not message.cards:
         return f'<section class="notice"><p>{escape(message.text)}</p></section>'
-    return "".join(_card_html(card, base_url) for card in message.cards)
+    return "".join(_card_html(card, link) for card in message.cards)
 
 
 def _fit_for_web(ctx: AppContext, caller: Caller, form: Form) -> Form:
@@ -149,20 +123,29 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
     """`exchange_code` turns WeCom's OAuth2 code into the userid it was given to (None when
     WeCom refuses it: used, expired or forged)."""
     settings = ctx.settings
-    signer = Signer(f"{settings.wecom_corp_id}:{settings.wecom_secret}:{settings.wecom_aes_key}")
+    signer = Signer.of(settings)
 
     def base_url(environ: dict[str, Any]) -> str:
         if settings.public_url:
             return settings.public_url.rstrip("/")
         return f"{environ.get('wsgi.url_scheme', 'http')}://{environ.get('HTTP_HOST', 'localhost')}"
 
-    def signed_in(environ: dict[str, Any]) -> str | None:
+    def cookie(environ: dict[str, Any], wanted: str) -> str:
         for pair in (environ.get("HTTP_COOKIE") or "").split(";"):
             name, _, value = pair.strip().partition("=")
-            if name == COOKIE:
-                data = signer.unsign(value, ctx.now())
-                return str(data["u"]) if data and data.get("u") else None
-        return None
+            if name == wanted:
+                return value
+        return ""
+
+    def signed_in(environ: dict[str, Any]) -> str | None:
+        data = signer.unsign("session", cookie(environ, COOKIE), ctx.now())
+        return str(data["u"]) if data and data.get("u") else None
+
+    def links_for(environ: dict[str, Any], user: str) -> Callable[[Button], str]:
+        return lambda button: press_url(base_url(environ), button, signer, user)
+
+    def secure(environ: dict[str, Any]) -> str:
+        return "; Secure" if base_url(environ).startswith("https") else ""
 
     def deliver_later() -> None:
         def deliver() -> None:
@@ -179,14 +162,18 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         body = f'<h1>csatbot</h1><section class="notice" role="status"><p>{escape(text)}</p></section>'
         return respond_html(start_response, status, lambda nonce: page("csatbot", body, locale, nonce=nonce))
 
+    def draft_key(caller: Caller, form: Form) -> str:
+        """Where the phone keeps what is typed into this form for this person."""
+        return "wecom:" + hashlib.sha256(json.dumps([caller.user_id, form.kind, form.state], sort_keys=True,
+                                                    default=str).encode()).hexdigest()[:24]
+
     def show_form(start_response: Callable[..., Any], status: int, caller: Caller, form: Form,
                   values: dict[str, str], errors: dict[str, str], problem: str = "") -> list[bytes]:
         _ = caller._
         locale = caller.locale or ctx.locale
-        token = signer.sign({"u": caller.user_id, "f": form_to_dict(form), "n": secrets.token_hex(8)},
+        token = signer.sign("form", {"u": caller.user_id, "f": form_to_dict(form), "n": secrets.token_hex(8)},
                             ctx.now() + dt.timedelta(hours=FORM_HOURS))
-        draft = "wecom:" + hashlib.sha256(json.dumps([caller.user_id, form.kind, form.state], sort_keys=True,
-                                                     default=str).encode()).hexdigest()[:24]
+        draft = draft_key(caller, form)
         summary = problem or _("{n} answer(s) need mending; each is marked below. Everything else you entered "
                                "is kept.").format(n=len(errors))
         fields = render_form(form, values, errors, FORM_PATH, summary if (errors or problem) else "",
@@ -206,22 +193,13 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
             return show_form(start_response, 200, caller, _fit_for_web(ctx, caller, reply.form), {}, {})
         _ = caller._
         message = reply.message or Message(text=_("Done."))
-        body = "<h1>csatbot</h1>" + message_html(message, base_url(environ))
+        body = "<h1>csatbot</h1>" + message_html(message, links_for(environ, caller.user_id.removeprefix(PREFIX)))
         return respond_html(start_response, 200, lambda nonce: page("csatbot", body, caller.locale or ctx.locale,
                                                                     nonce=nonce))
 
-    def press(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        query = {k: v[-1] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
-        action, value = query.get("a", ""), query.get("v", "")
-        _ = gettext_for(ctx.locale)
-        if action not in BUTTONS:
-            return notice(start_response, 404, ctx.locale, _("This button is not known (any more). Open the "
-                                                             "newest message from csatbot and press it there."))
-        user, answered = sign_in(environ, start_response, PRESS_PATH, query, {"a": action, "v": value})
-        if user is None:
-            return answered
+    def run_press(environ: dict[str, Any], start_response: Callable[..., Any], user: str, action: str, value: str,
+                  key: str) -> list[bytes]:
         caller = messenger_caller(ctx, "wecom", user)
-        key = query.get("k") or secrets.token_hex(10)  # a reload of the same press is the same request
         request = Request(caller, f"wecom-press:{user}:{action}:{key}", None, direct=True)
         try:
             reply = BUTTONS[action](ctx, request, action, value)
@@ -233,30 +211,80 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         deliver_later()
         return show_reply(start_response, environ, caller, reply)
 
+    def press(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """A button's link: run at once when it was signed for the person who opened it (or
+        for anyone: the group's, the menu's); any other is asked about first, and runs only
+        when they confirm (a POST with a token of this page), so that a link someone made up
+        and sent round does nothing by itself."""
+        query = {k: v[-1] for k, v in urllib.parse.parse_qs(environ.get("QUERY_STRING", "")).items()}
+        action, value = query.get("a", ""), query.get("v", "")
+        _ = gettext_for(ctx.locale)
+        if action not in BUTTONS:
+            return notice(start_response, 404, ctx.locale, _("This button is not known (any more). Open the "
+                                                             "newest message from csatbot and press it there."))
+        user, answered = sign_in(environ, start_response, PRESS_PATH, query,
+                                 {"a": action, "v": value, "s": query.get("s", "")})
+        if user is None:
+            return answered
+        if signer.link_is_for(user, action, value, query.get("s", "")):
+            # a reload of the press WeCom's sign-in came back with is the same request
+            return run_press(environ, start_response, user, action, value, query.get("k") or secrets.token_hex(10))
+        caller = messenger_caller(ctx, "wecom", user)
+        _ = caller._
+        token = signer.sign("confirm", {"u": user, "a": action, "v": value, "n": secrets.token_hex(8)},
+                            ctx.now() + dt.timedelta(hours=1))
+        ask, go_on = _("This link did not come to you from csatbot. Go on only if you expected it."), _("Go on")
+        body = (f'<h1>csatbot</h1><section class="notice"><p>{escape(ask)}</p>'
+                f'<form method="post" action="{PRESS_PATH}"><input type="hidden" name="_t" value="{escape(token)}">'
+                f'<button type="submit">{escape(go_on)}</button></form></section>')
+        return respond_html(start_response, 200, lambda nonce: page("csatbot", body, caller.locale or ctx.locale,
+                                                                    nonce=nonce))
+
+    def confirmed(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """The press a person confirmed on this page (its token names them, the action and its value)."""
+        _ = gettext_for(ctx.locale)
+        user = signed_in(environ)
+        posted = read_form(environ) or {}
+        data = signer.unsign("confirm", str(posted.get("_t") or ""), ctx.now())
+        if user is None or data is None or data.get("u") != user or data.get("a") not in BUTTONS:
+            return notice(start_response, 403, ctx.locale, _(
+                "This could not be checked (it is too old, or not from csatbot). Open it again from the message."))
+        return run_press(environ, start_response, user, str(data["a"]), str(data.get("v") or ""), str(data["n"]))
+
     def sign_in(environ: dict[str, Any], start_response: Callable[..., Any], path: str, query: dict[str, str],
                 keep: dict[str, str]) -> tuple[str | None, list[bytes]]:
-        """Who opened the page: the signed cookie's userid; else WeCom's OAuth2 (a redirect to
-        it, and back with a code, exchanged once, that sets the cookie and comes back without
-        it, keyed `k` by it, so that a reload is the same request)."""
+        """Who opened the page: the signed cookie's userid; else WeCom's OAuth2: a redirect to
+        it with a state of this browser's own (kept in a cookie), and back with that state and
+        a code, exchanged once, that sets the session cookie and comes back without it, keyed
+        `k` by it, so that a reload is the same request."""
         _ = gettext_for(ctx.locale)
         if query.get("code"):
+            expected = cookie(environ, STATE_COOKIE)
+            if not expected or query.get("state") != expected:
+                return None, notice(start_response, 403, ctx.locale, _(
+                    "The sign-in could not be checked (it was not started here). Open the link again from the "
+                    "message."))
             user = exchange_code(query["code"])
             if user is None:
                 return None, notice(start_response, 403, ctx.locale, _(
                     "WeCom did not confirm who you are: the link was used or has expired. Open it again from the "
                     "message."))
-            cookie = signer.sign({"u": user}, ctx.now() + dt.timedelta(hours=SESSION_HOURS))
+            session = signer.sign("session", {"u": user}, ctx.now() + dt.timedelta(hours=SESSION_HOURS))
             again = urllib.parse.urlencode({**keep, "k": hashlib.sha256(query["code"].encode()).hexdigest()[:20]})
             start_response("303 See Other", [
                 ("Location", f"{path}?{again}"), ("Cache-Control", "no-store"), ("Content-Length", "0"),
-                ("Set-Cookie", f"{COOKIE}={cookie}; Path=/wecom/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; "
-                               f"SameSite=Lax{'; Secure' if base_url(environ).startswith('https') else ''}")])
+                ("Set-Cookie", f"{COOKIE}={session}; Path=/wecom/; Max-Age={SESSION_HOURS * 3600}; HttpOnly; "
+                               f"SameSite=Lax{secure(environ)}"),
+                ("Set-Cookie", f"{STATE_COOKIE}=; Path=/wecom/; Max-Age=0; HttpOnly; SameSite=Lax{secure(environ)}")])
             return None, [b""]
         user = signed_in(environ)
         if user is None:  # WeCom signs the person in and sends them back with a code
+            state = secrets.token_urlsafe(12)
             back = base_url(environ) + path + "?" + urllib.parse.urlencode(keep)
-            start_response("302 Found", [("Location", authorize_url(back)), ("Cache-Control", "no-store"),
-                                         ("Content-Length", "0")])
+            start_response("302 Found", [
+                ("Location", authorize_url(back, state)), ("Cache-Control", "no-store"), ("Content-Length", "0"),
+                ("Set-Cookie", f"{STATE_COOKIE}={state}; Path=/wecom/; Max-Age=600; HttpOnly; "
+                               f"SameSite=Lax{secure(environ)}")])
             return None, [b""]
         return user, []
 
@@ -267,18 +295,18 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         if user is None:
             return answered
         caller = messenger_caller(ctx, "wecom", user)
-        message = message_sent_to(ctx, caller, query.get("m", ""), groups=(CHAT_PREFIX,))
+        message = message_sent_to(ctx, caller, query.get("m", ""))
         if message is None:
             _ = caller._
             return notice(start_response, 404, caller.locale or ctx.locale, _(
                 "This message is not one csatbot sent you, or it is no longer kept."))
-        body = "<h1>csatbot</h1>" + message_html(message, base_url(environ))
+        body = "<h1>csatbot</h1>" + message_html(message, links_for(environ, user))
         return respond_html(start_response, 200, lambda nonce: page("csatbot", body, caller.locale or ctx.locale,
                                                                     nonce=nonce))
 
-    def authorize_url(back: str) -> str:
+    def authorize_url(back: str, state: str) -> str:
         query = urllib.parse.urlencode({"appid": settings.wecom_corp_id, "redirect_uri": back,
-                                        "response_type": "code", "scope": "snsapi_base", "state": "csatbot",
+                                        "response_type": "code", "scope": "snsapi_base", "state": state,
                                         "agentid": settings.wecom_agent_id})
         return f"{settings.wecom_oauth_url}?{query}#wechat_redirect"
 
@@ -289,7 +317,7 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         if posted is None:
             return notice(start_response, 413, ctx.locale, _("The form could not be read. Go back and send it "
                                                              "again; what you typed is kept on this phone."))
-        data = signer.unsign(str(posted.get("_form") or ""), ctx.now())
+        data = signer.unsign("form", str(posted.get("_form") or ""), ctx.now())
         if user is None or data is None or data.get("u") != PREFIX + user:
             return notice(start_response, 403, ctx.locale, _(
                 "This form could not be checked (it is too old, or not from csatbot). Open it again from the "
@@ -306,8 +334,10 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         use_case = SUBMISSIONS.get(form.kind)
         if use_case is None:
             return notice(start_response, 404, caller.locale or ctx.locale, _("This form is not known."))
+        unlisted = unlisted_choices(form, values)  # a page, unlike a Slack menu, can send any value
         try:
-            submitted = use_case(ctx, caller, clean_values(form.state), values, f"wecom-form:{data.get('n')}")
+            submitted = (Submitted(errors=unlisted) if unlisted else
+                         use_case(ctx, caller, clean_values(form.state), values, f"wecom-form:{data.get('n')}"))
         except UserError as error:
             submitted = Submitted(problem=error.text)
         except Exception:
@@ -320,15 +350,18 @@ def make_pages(ctx: AppContext, exchange_code: Callable[[str], str | None], late
         deliver_later()
         if submitted.next_form is not None:
             return show_form(start_response, 200, caller, _fit_for_web(ctx, caller, submitted.next_form), {}, {})
-        body = (f'<h1>{escape(form.title)}</h1><section class="notice" role="status"><p>'
-                f'{escape(_("Saved. You can close this page."))}</p></section>')
+        saved = _("Saved. You can close this page.")
+        body = f'<h1>{escape(form.title)}</h1><section class="notice" role="status"><p>{escape(saved)}</p></section>'
+        draft = draft_key(caller, form)  # sent: the phone forgets what it kept of it
         return respond_html(start_response, 200, lambda nonce: page(form.title, body, caller.locale or ctx.locale,
-                                                                    DRAFT_SCRIPT, nonce, ("sent",)))
+                                                                    DRAFT_SCRIPT, nonce, ("sent",), draft=draft))
 
     def pages(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         if path == PRESS_PATH and method in ("GET", "HEAD"):
             return press(environ, start_response)
+        if path == PRESS_PATH and method == "POST":
+            return confirmed(environ, start_response)
         if path == FORM_PATH and method == "POST":
             return submit(environ, start_response)
         if path == VIEW_PATH and method in ("GET", "HEAD"):
