@@ -47,10 +47,11 @@ def bootstrap(settings: Settings, *, clock: Clock | None = None, messenger: Mess
     copies: dict[str, object] = {}
     if settings.wecom_configured and settings.direct_messages == "both":
         copies[PERSONAL_COPIES] = "wecom"
-    if settings.wecom_configured and settings.wecom_quality_chat:
-        from handlers.wecom.messenger import CHAT_PREFIX
+    if settings.wecom_configured and (settings.wecom_quality_chat or settings.wecom_robot_key):
+        from handlers.wecom.messenger import CHAT_PREFIX, ROBOT_PREFIX
 
-        group = CHAT_PREFIX + settings.wecom_quality_chat
+        group = (CHAT_PREFIX + settings.wecom_quality_chat if settings.wecom_quality_chat
+                 else ROBOT_PREFIX + settings.wecom_robot_key)
         if settings.quality_channel:  # a company in both: the WeCom group gets a copy of every channel post
             copies[MIRRORS] = {settings.quality_channel: group}
         else:  # in WeCom only: the group is the quality channel

@@ -350,6 +350,13 @@ def wecom_group(request, settings, clock, sleeps, ctx, people, tmp_path):  # typ
     """The quality channel as the WeCom group `wrquality`: alone (a company in WeCom only), or
     beside the Slack channel (a company in both)."""
     slack_too = request.param == "beside slack"
+    if request.param == "robot":  # a group robot instead of the application group chat
+        with _wecom_bot(settings, clock, sleeps, tmp_path, quality_channel="",
+                        wecom_quality_webhook="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key-0001"
+                        ) as running:
+            running[0].robots["robot-key-0001"] = []
+            yield running
+        return
     with _wecom_bot(settings, clock, sleeps, tmp_path, chats=("wrquality",), wecom_quality_chat="wrquality",
                     quality_channel=settings.quality_channel if slack_too else "") as running:
         yield running
@@ -525,8 +532,8 @@ def test_departments_are_read_from_the_wecom_address_book(wecom, capsys) -> None
     assert after["Anna Schmidt"] == "质量部" and after["王静"] == "质量部" and after["李强"] == before["李强"]
 
 
-@pytest.mark.parametrize("wecom_group", ["alone"], indirect=True)
-def test_a_report_and_an_export_asked_for_in_wecom(wecom_group) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("wecom_group", ["alone", "robot"], indirect=True)
+def test_a_report_and_an_export_asked_for_in_wecom(wecom_group, request) -> None:  # type: ignore[no-untyped-def]
     """`满意度 报告 month` posts the month's brief in the quality group (its text and its two
     workbooks, the evaluation form and the complaint ledger);
     `满意度 导出 scorecard` sends the workbook to the asker as a WeCom file."""
@@ -536,8 +543,12 @@ def test_a_report_and_an_export_asked_for_in_wecom(wecom_group) -> None:  # type
     running.executor.wait_idle()
     running.ctx.deliverer.deliver_due(running.ctx.now())
     running.executor.wait_idle()
-    in_group = emulator.wait_for("appchat/send", count=3)
+    robot = request.node.callspec.params["wecom_group"] == "robot"
+    in_group = emulator.wait_for("webhook/send" if robot else "appchat/send", count=3)
     assert sorted(c.body["msgtype"] for c in in_group) == ["file", "file", "markdown"]
+    if robot:  # its files through its own upload, its key the only credential
+        assert len(emulator.calls_to("webhook/upload_media")) == 2
+        assert all(c.query == {"key": "robot-key-0001"} for c in in_group)
     assert any("2026-09" in c.body.get("markdown", {}).get("content", "") for c in in_group)
     [workbook] = emulator.wait_for("message/send", matching=lambda c: c.body.get("msgtype") == "file")
     assert workbook.body["touser"] == "wangjing"
@@ -602,3 +613,24 @@ def test_links_someone_made_up_do_nothing_by_themselves(wecom) -> None:  # type:
                                                  "/wecom/", True, False, None, True, None, None, {}))
     assert _open(garbled, base + "/wecom/form", {"_form": "x.é"})[0] == 403
     assert _open(browser, base + "/wecom/view?m=complaint%3AKS-2026-0001%3Acard")[0] == 404
+
+
+@pytest.mark.parametrize("wecom_group", ["robot"], indirect=True)
+def test_a_group_robot_is_sent_no_more_than_it_takes(wecom_group, clock) -> None:  # type: ignore[no-untyped-def]
+    """A group robot takes 20 messages a minute: csatbot sends 18, the rest a minute later."""
+    from bot.core import outbox
+    from bot.core.views import Message
+
+    emulator, _sender, _now, running = wecom_group
+    ctx = running.ctx
+    assert ctx.settings.quality_channel == "wecom-robot:robot-key-0001"
+    with ctx.session() as session:
+        outbox.enqueue_many(session, [outbox.Queued(f"robot:{n}", "post", ctx.settings.quality_channel,
+                                                    Message(text=f"第 {n} 条")) for n in range(22)], ctx.now())
+    ctx.deliverer.deliver_due(ctx.now())
+    sent = [c for c in emulator.calls_to("webhook/send") if c.answer.get("errcode") == 0]
+    assert len(sent) == 18 and not [c for c in emulator.calls_to("webhook/send") if c.answer.get("errcode")]
+    clock.advance(dt.timedelta(seconds=61))
+    ctx.deliverer.deliver_due(ctx.now())
+    texts = [c.body["markdown"]["content"] for c in emulator.calls_to("webhook/send")]
+    assert len(texts) == 22 and len(set(texts)) == 22

@@ -7,6 +7,7 @@ import difflib
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -43,6 +44,7 @@ ENVIRONMENT: dict[str, tuple[str, str, bool]] = {
     "WECOM_API_URL": ("wecom_api_url", "wecom_api_url", False),
     "WECOM_OAUTH_URL": ("wecom_oauth_url", "wecom_oauth_url", False),
     "CSATBOT_WECOM_QUALITY_CHAT": ("wecom_quality_chat", "wecom_quality_chat", False),
+    "CSATBOT_WECOM_QUALITY_WEBHOOK": ("wecom_quality_webhook", "wecom_quality_webhook", True),
     "CSATBOT_DIRECT_MESSAGES": ("direct_messages", "direct_messages", False),
 }
 DEFAULT_WECOM_API_URL = "https://qyapi.weixin.qq.com/cgi-bin/"
@@ -76,6 +78,8 @@ class Settings:
     wecom_oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
     # the quality channel as a WeCom group chat (its chatid); beside a Slack channel, both get every post
     wecom_quality_chat: str = ""
+    # or a group robot's webhook (its URL, or the key in it) where a company prefers one
+    wecom_quality_webhook: str = ""
     # a person with a Slack id and a WeCom userid: written to in Slack ("slack"), or in both ("both")
     direct_messages: str = "slack"
     data_dir: str = ""
@@ -112,6 +116,15 @@ class Settings:
     @property
     def api_url(self) -> str:
         return self.slack_api_url if self.slack_api_url.endswith("/") else self.slack_api_url + "/"
+
+    @property
+    def wecom_robot_key(self) -> str:
+        """The group robot's key: the `key` of its webhook address, or the setting as it is."""
+        given = self.wecom_quality_webhook.strip()
+        if "?" in given or "/" in given:
+            found = urllib.parse.parse_qs(urllib.parse.urlparse(given).query).get("key") or [""]
+            given = found[0]
+        return given if re.fullmatch(r"[0-9A-Za-z\-]{8,64}", given) else ""
 
     @property
     def wecom_configured(self) -> bool:
@@ -280,7 +293,13 @@ def check(settings: Settings, socket_mode: bool = False) -> list[Problem]:
     if settings.direct_messages not in ("slack", "both"):
         problems.append(Problem("CSATBOT_DIRECT_MESSAGES", T("unknown value {value!r}", value=settings.direct_messages),
                                 T("Use slack (people with both ids are written to in Slack) or both."), ()))
-    if not settings.quality_channel and not settings.wecom_quality_chat:  # one of the two is the quality channel
+    if settings.wecom_quality_chat and settings.wecom_quality_webhook:
+        problems.append(Problem("CSATBOT_WECOM_QUALITY_WEBHOOK", T("is set beside CSATBOT_WECOM_QUALITY_CHAT"), T(
+            "The quality group is the application group chat or the group robot: set one of the two."), ()))
+    elif settings.wecom_quality_webhook and not settings.wecom_robot_key:
+        problems.append(Problem("CSATBOT_WECOM_QUALITY_WEBHOOK", T("is not a group robot's webhook"), T(
+            "Copy the robot's webhook address (…/cgi-bin/webhook/send?key=…) from the group's robot settings."), ()))
+    if not settings.quality_channel and not (settings.wecom_quality_chat or settings.wecom_quality_webhook):
         problems.append(Problem("CSATBOT_QUALITY_CHANNEL", T("missing"), T(
             "Set the ID of the quality channel (C0123ABCD, shown at the bottom of the channel details) and "
             "invite the bot to it. Complaint threads, warnings and reports go there."), ()))

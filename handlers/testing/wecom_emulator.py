@@ -5,6 +5,8 @@ encrypted callbacks the way WeCom does."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import itertools
 import json
 import re
@@ -118,6 +120,7 @@ class WeComEmulator:
         self.codes: dict[str, str] = {}  # OAuth2 code -> the member it was given to, until exchanged
         self.signed_in: str | None = None  # who the WeCom client is: the OAuth2 page signs them in
         self.chats: dict[str, dict[str, Any]] = {}  # application group chats, by chatid
+        self.robots: dict[str, list[float]] = {}  # group robots by webhook key -> when they posted
         self.task_ids: set[str] = set()
         self.codes_of_cards: dict[str, tuple[str, float, bool]] = {}  # response_code -> (member, until, used)
         self.menu: dict[str, Any] | None = None
@@ -256,6 +259,38 @@ class WeComEmulator:
             return
         times.append(now)
 
+    ROBOT_PER_MINUTE = 20  # a group robot's limit; past it, 45009
+
+    def _robot(self, method: str, query: dict[str, str], payload: dict[str, Any], body: bytes) -> dict[str, Any]:
+        """A group robot: known by its key; 20 messages a minute; markdown of 4,096 bytes; an
+        image as base64 with its MD5 (2 MB); a file uploaded first."""
+        key = query.get("key", "")
+        if key not in self.robots:
+            return {"errcode": 93000, "errmsg": "invalid webhook url"}
+        if method == "webhook/upload_media":
+            media = f"media{next(self._ids)}"
+            with self.lock:
+                self.media[media] = _uploaded(body)
+            return {"errcode": 0, "errmsg": "ok", "type": query.get("type"), "media_id": media}
+        now = self.now()
+        with self.lock:
+            times = self.robots[key]
+            times[:] = [at for at in times if at > now - 60]
+            if len(times) >= self.ROBOT_PER_MINUTE:
+                return {"errcode": 45009, "errmsg": "api freq out of limit"}
+            times.append(now)
+        kind = payload.get("msgtype")
+        if kind == "markdown" and len(str((payload.get("markdown") or {}).get("content", "")).encode()) > 4096:
+            return {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
+        if kind == "image":
+            image = payload.get("image") or {}
+            raw = base64.b64decode(str(image.get("base64") or ""))
+            if hashlib.md5(raw).hexdigest() != image.get("md5") or len(raw) > 2 * 1024 * 1024:  # noqa: S324
+                return {"errcode": 40009, "errmsg": "invalid image size or md5"}
+        if kind not in ("markdown", "image", "file", "text"):
+            return {"errcode": 40008, "errmsg": "invalid message type"}
+        return {"errcode": 0, "errmsg": "ok"}
+
     def _answer(self, method: str, query: dict[str, str], payload: dict[str, Any], body: bytes) -> dict[str, Any]:
         if method == "gettoken":
             if query.get("corpid") != self.corp_id or query.get("corpsecret") != self.secret:
@@ -264,6 +299,8 @@ class WeComEmulator:
             with self.lock:
                 self.tokens.add(token)
             return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        if method in ("webhook/send", "webhook/upload_media"):
+            return self._robot(method, query, payload, body)
         if query.get("access_token") not in self.tokens:
             return {"errcode": 42001, "errmsg": "access_token expired"}
         if self._over_limit(method):

@@ -7,7 +7,9 @@ each send."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import json
 import urllib.error
 import urllib.parse
@@ -36,6 +38,10 @@ PER_MEMBER_LIMITS = ((dt.timedelta(minutes=1), 25), (dt.timedelta(hours=1), 900)
 VIEW_PATH = "/wecom/view"  # the page with the whole of a sent message (handlers.wecom.pages)
 PREFIX = "wecom:"  # how bot.people.identities.address writes a WeCom userid
 CHAT_PREFIX = "wecom-chat:"  # an application group chat (appchat) by its chatid: the quality channel in WeCom
+ROBOT_PREFIX = "wecom-robot:"  # or a group robot by its webhook key, where a company prefers one
+GROUPS = (CHAT_PREFIX, ROBOT_PREFIX)
+# a group robot takes 20 messages a minute ("消息发送频率限制"); past it WeCom answers 45009
+ROBOT_LIMITS = ((dt.timedelta(minutes=1), 18),)
 REPLY, UPDATED = "↩", "↻"  # WeCom has no threads and cannot edit a group message: what it replies to is quoted
 UPDATABLE = "rc:"  # a sent card's "ts": the response_code that changes it once
 TS_LENGTH = 128  # what the outbox keeps of a sent message's id
@@ -162,13 +168,15 @@ class WeComMessenger:
 
     # --- the port ---------------------------------------------------------------------------------------
 
-    def _within_member_limits(self, target: str) -> None:
-        """A message that would pass a member's limit waits in the outbox until it would not."""
+    def _within_member_limits(self, target: str,
+                              limits: tuple[tuple[dt.timedelta, int], ...] = PER_MEMBER_LIMITS) -> None:
+        """A message that would pass a member's (or a robot's) limit waits in the outbox until
+        it would not."""
         now = self.now()
-        longest = max(window for window, _count in PER_MEMBER_LIMITS)
+        longest = max(window for window, _count in limits)
         with self.session() as session:
             sent = sent_since(session, target, now - longest)
-        for window, most in PER_MEMBER_LIMITS:
+        for window, most in limits:
             recent = [at for at in sent if at > now - window]
             if len(recent) >= most:
                 wait = (recent[-most] + window - now).total_seconds()
@@ -226,6 +234,26 @@ class WeComMessenger:
             return None
         return Posted(channel=user, ts="")
 
+    def _robot(self, method: str, key: str, body: bytes, content_type: str = "application/json",
+               **query: str) -> dict[str, Any]:
+        """A group robot's API: its key is its credential (no access token)."""
+        answer = self._request(f"{method}?{urllib.parse.urlencode({'key': key, **query})}", body, content_type)
+        code = int(answer.get("errcode") or 0)
+        if code in RATE_LIMITED:
+            raise DeliveryError(f"{method}: rate limited ({code})", retry_after=60)
+        if code:
+            raise DeliveryError(f"{method}: {code} {answer.get('errmsg')}", permanent=code not in (-1,))
+        return answer
+
+    def _to_group(self, channel: str, payload: dict[str, Any]) -> None:
+        """A message in the quality group: the application group chat, or the group robot."""
+        if channel.startswith(CHAT_PREFIX):
+            self._call("appchat/send", {"chatid": channel.removeprefix(CHAT_PREFIX), **payload, "safe": 0})
+            return
+        self._within_member_limits(channel, ROBOT_LIMITS)
+        self._robot("webhook/send", channel.removeprefix(ROBOT_PREFIX),
+                    json.dumps(payload, ensure_ascii=False).encode())
+
     def _to_chat(self, channel: str, message: Message, quoted: str = "") -> Posted:
         """A post in the group: a reply quotes what it replies to (a complaint's title and
         number), which is also what its own replies will quote."""
@@ -233,12 +261,11 @@ class WeComMessenger:
         if quoted:
             content = f"> {quoted}\n{content}"
             content = content if len(content.encode()) <= LIMIT_BYTES else self._markdown(message)
-        self._call("appchat/send", {"chatid": channel.removeprefix(CHAT_PREFIX), "msgtype": "markdown",
-                                    "markdown": {"content": content}, "safe": 0})
+        self._to_group(channel, {"msgtype": "markdown", "markdown": {"content": content}})
         return Posted(channel=channel, ts=_label(message.text or (message.cards[0].title if message.cards else "")))
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
-        if channel.startswith(CHAT_PREFIX):
+        if channel.startswith(GROUPS):
             return self._to_chat(channel, message, f"{REPLY} {inert(thread_ts)}" if thread_ts else "")
         return self.direct_message(channel if channel.startswith(PREFIX) else PREFIX + channel, message, thread_ts,
                                    key)
@@ -247,7 +274,7 @@ class WeComMessenger:
         """A card is changed in place once; a markdown message cannot be edited in WeCom, and
         a card whose code is spent neither: the newer state follows as a new message. `key`
         is the outbox key of the message changed (what its page shows)."""
-        if channel.startswith(CHAT_PREFIX):
+        if channel.startswith(GROUPS):
             return self._to_chat(channel, message, f"{UPDATED} {inert(ts)}")
         if ts.startswith(UPDATABLE):
             updated = self._update_card(channel, ts.removeprefix(UPDATABLE), message, key)
@@ -267,13 +294,24 @@ class WeComMessenger:
         body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"media\"; filename=\"{filename}\"\r\n"
                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + png + f"\r\n--{boundary}--\r\n".encode()
         kind = "image" if filename.lower().endswith(".png") else "file"
+        form = f"multipart/form-data; boundary={boundary}"
+        if channel.startswith(ROBOT_PREFIX):  # a robot uploads its own files, and takes an image as it is
+            self._within_member_limits(channel, ROBOT_LIMITS)
+            if kind == "image":
+                self._robot("webhook/send", channel.removeprefix(ROBOT_PREFIX), json.dumps({
+                    "msgtype": "image", "image": {"base64": base64.b64encode(png).decode(),
+                                                  "md5": hashlib.md5(png).hexdigest()}}).encode())  # noqa: S324
+            else:
+                media = self._robot("webhook/upload_media", channel.removeprefix(ROBOT_PREFIX), body, form,
+                                    type="file")["media_id"]
+                self._robot("webhook/send", channel.removeprefix(ROBOT_PREFIX),
+                            json.dumps({"msgtype": "file", "file": {"media_id": media}}).encode())
+            return Posted(channel=channel, ts=_label(title or filename))
         if not channel.startswith(CHAT_PREFIX):
             self._within_member_limits(channel if channel.startswith(PREFIX) else PREFIX + channel)
-        uploaded = self._call("media/upload", query=f"&type={kind}", body=body,
-                              content_type=f"multipart/form-data; boundary={boundary}")
+        uploaded = self._call("media/upload", query=f"&type={kind}", body=body, content_type=form)
         if channel.startswith(CHAT_PREFIX):
-            self._call("appchat/send", {"chatid": channel.removeprefix(CHAT_PREFIX), "msgtype": kind,
-                                        kind: {"media_id": uploaded["media_id"]}, "safe": 0})
+            self._to_group(channel, {"msgtype": kind, kind: {"media_id": uploaded["media_id"]}})
             return Posted(channel=channel, ts=_label(title or filename))
         answer = self._call("message/send", {"touser": channel.removeprefix(PREFIX), "msgtype": kind,
                                              "agentid": int(self.settings.wecom_agent_id or 0),
@@ -303,7 +341,7 @@ class RoutingMessenger:
         self.client = getattr(slack, "client", None)
 
     def _for(self, target: str) -> Any:
-        return self.wecom if target.startswith((PREFIX, CHAT_PREFIX)) else self.slack
+        return self.wecom if target.startswith((PREFIX, *GROUPS)) else self.slack
 
     def post(self, channel: str, message: Message, thread_ts: str | None = None, key: str = "") -> Posted:
         return self._for(channel).post(channel, message, thread_ts, key)  # type: ignore[no-any-return]
